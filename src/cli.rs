@@ -1,0 +1,569 @@
+//! Command-line flags, parsed with clap and validated into a [`Plan`].
+//!
+//! Every usage error is found here, before anything runs or is written: each names the flag,
+//! what was wrong and the accepted form, on one line, and the program exits with status 2.
+//! Values are taken as text and checked by hand so those messages are ours, not a generic
+//! parser's.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::plan::{ExecutorKind, HttpSettings, HttpTarget, Plan, WorkloadKind};
+use crate::workload::FIB_MAX;
+
+/// The most tasks one experiment may have.
+pub const MAX_TASKS: usize = 1_000_000;
+/// The most workers one experiment may have (each may be a process).
+pub const MAX_WORKERS: usize = 1024;
+
+const EXAMPLES: &str = "\
+Examples:
+  poolscope                          live view of the post's experiment (fib, then HTTP)
+  poolscope --headless               the same, printed; CSVs go to ./poolscope-runs/<time>/
+  poolscope --headless --out results
+                                     write process-fibo.csv, thread-fibo.csv, … into ./results
+  poolscope --headless --workload fib --fib 30..=35 --workers 2
+  poolscope --headless --workload sleep --executor threads,sequential --delays 100..500:100
+  poolscope --headless --url 'https://httpstat.us/200?sleep={ms}'
+  poolscope serve --port 8080        the delay server alone, for your own scripts";
+
+/// poolscope: watch thread pools and process pools schedule the same work, live.
+#[derive(Debug, Parser)]
+#[command(
+    name = "poolscope",
+    version,
+    about = "Watch thread pools and process pools schedule the same work, live.",
+    long_about = "Runs the thread-vs-process experiment of the blog post 'Python Processes vs \
+                  Threads' natively: recursive Fibonacci (CPU-bound) and HTTP requests that \
+                  wait on a server (I/O-bound), on process pools and thread pools, streaming \
+                  a timing event for every task start and end. Writes one CSV per experiment \
+                  with the post's columns.",
+    after_help = EXAMPLES,
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the embedded delay server alone: GET /200?sleep=MS answers 200 after MS ms.
+    Serve(ServeArgs),
+    /// A process-pool worker (started by poolscope itself).
+    #[command(hide = true)]
+    Worker(WorkerArgs),
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// Port on 127.0.0.1 (0 picks a free one and prints it).
+    #[arg(
+        long,
+        value_name = "PORT",
+        default_value = "0",
+        allow_hyphen_values = true
+    )]
+    port: String,
+}
+
+#[derive(Debug, Args)]
+struct WorkerArgs {
+    #[arg(long)]
+    parent_pid: u32,
+    #[arg(long)]
+    workload: String,
+}
+
+#[derive(Debug, Args)]
+struct RunArgs {
+    /// Run without the live view: print a line per experiment and a summary, write the CSVs.
+    #[arg(long)]
+    headless: bool,
+
+    /// Write the CSVs and summary.json into DIR (created if missing; files replaced).
+    /// Default: a new timestamped folder under ./poolscope-runs/.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+
+    /// Workloads to run, in order: fib, http, sleep (comma-separated).
+    #[arg(long, value_name = "LIST", default_value = "fib,http")]
+    workload: String,
+
+    /// Executors to run each workload on, in order: processes, threads, sequential.
+    #[arg(long, value_name = "LIST", default_value = "processes,threads")]
+    executor: String,
+
+    /// Fibonacci inputs: 34..42 (end excluded), 34..=41 (end included), or 30,35,40.
+    #[arg(
+        long,
+        value_name = "RANGE",
+        default_value = "34..42",
+        allow_hyphen_values = true
+    )]
+    fib: String,
+
+    /// Delays in ms for http and sleep: START..END[:STEP] (STEP defaults to 100), or a list.
+    #[arg(
+        long,
+        value_name = "RANGE[:STEP]",
+        default_value = "1000..1800:100",
+        allow_hyphen_values = true
+    )]
+    delays: String,
+
+    /// Workers per experiment [default: one per input, as the post did].
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    workers: Option<String>,
+
+    /// URL template for the http workload; {ms} is replaced by each delay.
+    /// [default: the embedded server, http://127.0.0.1:PORT/200?sleep={ms}]
+    #[arg(long, value_name = "TEMPLATE")]
+    url: Option<String>,
+
+    /// Connect and overall timeout of each HTTP request, in seconds.
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value = "30",
+        allow_hyphen_values = true
+    )]
+    http_timeout: String,
+}
+
+/// What the command line asks for, validated.
+#[derive(Debug)]
+pub enum Action {
+    /// Run a plan, with the live view or headless.
+    Run(RunConfig),
+    /// Run the delay server alone.
+    Serve {
+        /// The port to listen on (0: any free one).
+        port: u16,
+    },
+    /// Be a process-pool worker.
+    Worker {
+        /// The pid of the poolscope that started us.
+        parent_pid: u32,
+        /// The workload, as JSON.
+        workload_json: String,
+    },
+}
+
+/// A validated run request.
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    /// What to run.
+    pub plan: Plan,
+    /// Where files go.
+    pub out: OutDir,
+    /// Whether `--headless` was given.
+    pub headless: bool,
+}
+
+/// Where a run's files go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutDir {
+    /// `--out DIR`: this folder, files replaced on every export.
+    Fixed(PathBuf),
+    /// No `--out`: a new timestamped folder under this one for every export.
+    NewUnder(PathBuf),
+}
+
+/// A bad flag value: which flag, what was given, what is wrong and what is accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageError {
+    flag: &'static str,
+    value: String,
+    problem: String,
+}
+
+impl fmt::Display for UsageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} '{}': {}", self.flag, self.value, self.problem)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+fn usage(flag: &'static str, value: &str, problem: impl Into<String>) -> UsageError {
+    UsageError {
+        flag,
+        value: value.to_string(),
+        problem: problem.into(),
+    }
+}
+
+impl Cli {
+    /// Validates the parsed flags into an [`Action`].
+    pub fn into_action(self) -> Result<Action, UsageError> {
+        match self.command {
+            Some(Command::Serve(serve)) => {
+                let port = serve.port.trim().parse::<u16>().map_err(|_| {
+                    usage(
+                        "--port",
+                        &serve.port,
+                        "expected a port number from 0 to 65535",
+                    )
+                })?;
+                Ok(Action::Serve { port })
+            }
+            Some(Command::Worker(worker)) => Ok(Action::Worker {
+                parent_pid: worker.parent_pid,
+                workload_json: worker.workload,
+            }),
+            None => self.run.into_config().map(Action::Run),
+        }
+    }
+}
+
+impl RunArgs {
+    fn into_config(self) -> Result<RunConfig, UsageError> {
+        let workloads = parse_list(
+            "--workload",
+            &self.workload,
+            WorkloadKind::parse,
+            "fib, http, sleep",
+        )?;
+        let executors = parse_list(
+            "--executor",
+            &self.executor,
+            ExecutorKind::parse,
+            "processes, threads, sequential",
+        )?;
+        let fib = parse_inputs("--fib", &self.fib, 1, "34..42, 34..=41 or 30,35,40")?;
+        if let Some(&bad) = fib.iter().find(|&&n| n == 0 || n > FIB_MAX) {
+            return Err(usage(
+                "--fib",
+                &self.fib,
+                format!(
+                    "fib({bad}) is out of range: n must be from 1 to {FIB_MAX} (larger results overflow 64 bits)"
+                ),
+            ));
+        }
+        let delays = parse_inputs(
+            "--delays",
+            &self.delays,
+            100,
+            "1000..1800:100, 100..=500 or 100,250,400 (ms)",
+        )?;
+        let workers = self
+            .workers
+            .as_deref()
+            .map(|text| match text.trim().parse::<usize>() {
+                Ok(n @ 1..=MAX_WORKERS) => Ok(n),
+                _ => Err(usage(
+                    "--workers",
+                    text,
+                    format!("expected a whole number from 1 to {MAX_WORKERS}"),
+                )),
+            })
+            .transpose()?;
+        if workers.is_none() {
+            for (flag, text, inputs) in [
+                ("--fib", &self.fib, &fib),
+                ("--delays", &self.delays, &delays),
+            ] {
+                if inputs.len() > MAX_WORKERS {
+                    return Err(usage(
+                        flag,
+                        text,
+                        format!(
+                            "{} inputs would mean {} workers (one per input); pass --workers N (at most {MAX_WORKERS})",
+                            inputs.len(),
+                            inputs.len()
+                        ),
+                    ));
+                }
+            }
+        }
+        let target = match self.url {
+            None => HttpTarget::Embedded,
+            Some(url) => HttpTarget::Template(check_url(&url)?),
+        };
+        let timeout = parse_seconds("--http-timeout", &self.http_timeout)?;
+        let out = match self.out {
+            Some(dir) => {
+                if dir.exists() && !dir.is_dir() {
+                    return Err(usage(
+                        "--out",
+                        &dir.display().to_string(),
+                        "exists and is not a directory; give a directory path",
+                    ));
+                }
+                OutDir::Fixed(dir)
+            }
+            None => OutDir::NewUnder(PathBuf::from("poolscope-runs")),
+        };
+        let plan = Plan::from_parts(
+            &workloads,
+            &executors,
+            &fib,
+            &delays,
+            workers,
+            HttpSettings { target, timeout },
+        );
+        Ok(RunConfig {
+            plan,
+            out,
+            headless: self.headless,
+        })
+    }
+}
+
+/// A comma-separated list of names, each known to `parse`, without repeats (order kept).
+fn parse_list<T: PartialEq>(
+    flag: &'static str,
+    text: &str,
+    parse: impl Fn(&str) -> Option<T>,
+    accepted: &str,
+) -> Result<Vec<T>, UsageError> {
+    let mut items = Vec::new();
+    for name in text.split(',').map(str::trim) {
+        if name.is_empty() {
+            continue;
+        }
+        let item = parse(&name.to_ascii_lowercase()).ok_or_else(|| {
+            usage(
+                flag,
+                text,
+                format!("unknown name '{name}'; expected a comma-separated list of {accepted}"),
+            )
+        })?;
+        if !items.contains(&item) {
+            items.push(item);
+        }
+    }
+    if items.is_empty() {
+        return Err(usage(
+            flag,
+            text,
+            format!("empty; expected a comma-separated list of {accepted}"),
+        ));
+    }
+    Ok(items)
+}
+
+/// Parses task inputs: `A..B` (B excluded), `A..=B` (B included), either with `:STEP`
+/// (`default_step` when absent), a single number, or a comma-separated list.
+pub fn parse_inputs(
+    flag: &'static str,
+    text: &str,
+    default_step: u64,
+    accepted: &str,
+) -> Result<Vec<u64>, UsageError> {
+    let bad = |problem: String| usage(flag, text, format!("{problem}; expected e.g. {accepted}"));
+    let number = |s: &str| {
+        s.trim()
+            .parse::<u64>()
+            .map_err(|_| bad(format!("'{}' is not a whole number", s.trim())))
+    };
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return Err(bad("empty".into()));
+    }
+    let inputs: Vec<u64> = if let Some((range, rest)) = trimmed.split_once("..") {
+        let start = number(range)?;
+        let (end_text, step_text) = match rest.split_once(':') {
+            Some((end, step)) => (end, Some(step)),
+            None => (rest, None),
+        };
+        let (end_text, inclusive) = match end_text.strip_prefix('=') {
+            Some(end) => (end, true),
+            None => (end_text, false),
+        };
+        let end = number(end_text)?;
+        let step = match step_text {
+            Some(s) => number(s)?,
+            None => default_step,
+        };
+        if step == 0 {
+            return Err(bad("the step must be at least 1".into()));
+        }
+        let end_exclusive = if inclusive {
+            end.saturating_add(1)
+        } else {
+            end
+        };
+        if start >= end_exclusive {
+            let which = if inclusive {
+                "start is after end"
+            } else {
+                "start is not before end"
+            };
+            return Err(bad(format!("the range is empty ({which})")));
+        }
+        let count = (end_exclusive - start).div_ceil(step);
+        if count > MAX_TASKS as u64 {
+            return Err(bad(format!(
+                "{count} inputs is too many (at most {MAX_TASKS})"
+            )));
+        }
+        (start..end_exclusive).step_by(step as usize).collect()
+    } else {
+        trimmed
+            .split(',')
+            .filter(|s| !s.trim().is_empty())
+            .map(number)
+            .collect::<Result<_, _>>()?
+    };
+    if inputs.is_empty() {
+        return Err(bad("no inputs".into()));
+    }
+    if inputs.len() > MAX_TASKS {
+        return Err(bad(format!(
+            "{} inputs is too many (at most {MAX_TASKS})",
+            inputs.len()
+        )));
+    }
+    Ok(inputs)
+}
+
+fn check_url(url: &str) -> Result<String, UsageError> {
+    let accepted = "expected an http:// or https:// URL containing {ms}, e.g. 'http://127.0.0.1:8080/200?sleep={ms}'";
+    if !url.contains("{ms}") {
+        return Err(usage(
+            "--url",
+            url,
+            format!("has no {{ms}} placeholder; {accepted}"),
+        ));
+    }
+    let lower = url.to_ascii_lowercase();
+    if !(lower.starts_with("http://") || lower.starts_with("https://")) {
+        return Err(usage(
+            "--url",
+            url,
+            format!("is not an http(s) URL; {accepted}"),
+        ));
+    }
+    Ok(url.to_string())
+}
+
+fn parse_seconds(flag: &'static str, text: &str) -> Result<Duration, UsageError> {
+    match text.trim().parse::<f64>() {
+        Ok(s) if s.is_finite() && s > 0.0 && s <= 86_400.0 => Ok(Duration::from_secs_f64(s)),
+        _ => Err(usage(
+            flag,
+            text,
+            "expected a number of seconds above 0 (at most 86400), e.g. 30 or 2.5",
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn action(args: &[&str]) -> Result<Action, UsageError> {
+        let mut argv = vec!["poolscope"];
+        argv.extend_from_slice(args);
+        Cli::try_parse_from(argv)
+            .expect("clap accepts the flags")
+            .into_action()
+    }
+
+    fn plan(args: &[&str]) -> Plan {
+        match action(args).unwrap() {
+            Action::Run(config) => config.plan,
+            other => panic!("expected a run, got {other:?}"),
+        }
+    }
+
+    fn error(args: &[&str]) -> String {
+        action(args).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn ranges_in_every_accepted_form() {
+        let fib = |s| parse_inputs("--fib", s, 1, "").unwrap();
+        assert_eq!(fib("34..42"), (34..=41).collect::<Vec<_>>());
+        assert_eq!(fib("34..=41"), (34..=41).collect::<Vec<_>>());
+        assert_eq!(fib("30..=40:5"), [30, 35, 40]);
+        assert_eq!(fib("30, 35,40"), [30, 35, 40]);
+        assert_eq!(fib("7"), [7]);
+        let delays = parse_inputs("--delays", "1000..1800", 100, "").unwrap();
+        assert_eq!(delays, [1000, 1100, 1200, 1300, 1400, 1500, 1600, 1700]);
+    }
+
+    #[test]
+    fn bad_ranges_name_the_flag_and_the_form() {
+        let e = error(&["--fib", "42..34"]);
+        assert!(e.starts_with("--fib '42..34': the range is empty"), "{e}");
+        assert!(e.contains("34..=41"), "{e}");
+        assert!(error(&["--fib", "34..34"]).contains("empty"));
+        assert!(error(&["--fib", "5..=4"]).contains("empty"));
+        assert!(error(&["--delays", "1..10:0"]).contains("step"));
+        assert!(error(&["--fib", "a..b"]).contains("'a' is not a whole number"));
+        assert!(error(&["--fib", ""]).contains("empty"));
+    }
+
+    #[test]
+    fn fib_bounds_are_1_to_93() {
+        assert!(error(&["--fib", "0..3"]).contains("fib(0) is out of range"));
+        assert!(error(&["--fib", "90..=94"]).contains("fib(94)"));
+        assert_eq!(plan(&["--fib", "93"]).experiments[0].inputs, [93]);
+    }
+
+    #[test]
+    fn workers_must_be_positive() {
+        assert!(error(&["--workers", "0"]).starts_with("--workers '0'"));
+        assert!(error(&["--workers", "x"]).contains("whole number"));
+        assert!(
+            plan(&["--workers", "3"])
+                .experiments
+                .iter()
+                .all(|e| e.workers == 3)
+        );
+    }
+
+    #[test]
+    fn unknown_names_are_listed_with_the_accepted_ones() {
+        let e = error(&["--workload", "fib,gpu"]);
+        assert!(
+            e.contains("unknown name 'gpu'") && e.contains("fib, http, sleep"),
+            "{e}"
+        );
+        let e = error(&["--executor", "fibers"]);
+        assert!(e.contains("processes, threads, sequential"), "{e}");
+    }
+
+    #[test]
+    fn urls_need_the_placeholder() {
+        assert!(error(&["--url", "http://x/200"]).contains("{ms}"));
+        assert!(error(&["--url", "ftp://x/{ms}"]).contains("http"));
+        assert!(error(&["--http-timeout", "0"]).starts_with("--http-timeout"));
+    }
+
+    #[test]
+    fn experiments_follow_the_posts_order() {
+        let names: Vec<_> = plan(&[
+            "--workload",
+            "sleep,fib",
+            "--executor",
+            "threads,sequential",
+        ])
+        .experiments
+        .into_iter()
+        .map(|e| e.name)
+        .collect();
+        assert_eq!(
+            names,
+            [
+                "thread-sleep",
+                "sequential-sleep",
+                "thread-fibo",
+                "sequential-fibo"
+            ]
+        );
+    }
+
+    #[test]
+    fn defaults_are_the_posts() {
+        assert_eq!(plan(&[]), Plan::default());
+    }
+}

@@ -1,0 +1,240 @@
+//! Run one experiment's tasks on workers and emit a timing event for every task start and
+//! end, as it happens.
+//!
+//! Three executors share one contract ([`run_experiment`]): take the tasks in input order,
+//! give each to a free worker, send [`Event`]s into the run's channel from wherever the
+//! work happens, and return once every task has ended or the run was cancelled.
+//!
+//! - [`threads`]: a rayon pool built for the experiment, FIFO like `ThreadPoolExecutor.map`;
+//! - [`processes`]: child processes of this binary fed over pipes ([`worker`] is the child);
+//! - [`sequential`]: one worker, one task after another (the post's plain loop).
+//!
+//! This module and the live view's input thread are the only places that start threads or
+//! processes.
+
+pub mod processes;
+pub mod sequential;
+pub mod threads;
+pub mod worker;
+
+use std::cell::Cell;
+use std::panic::{self, AssertUnwindSafe};
+use std::path::PathBuf;
+use std::sync::Once;
+use std::time::Duration;
+
+use crossbeam_channel::Sender;
+
+use crate::cancel::CancelToken;
+use crate::clock::{self, Timestamp};
+use crate::event::{Event, TaskEvent, TaskEventKind, WorkerId};
+use crate::plan::{ExecutorKind, ExperimentPlan};
+use crate::workload::{Workload, WorkloadRunner};
+
+/// Everything an executor needs to run one experiment.
+#[derive(Debug, Clone)]
+pub struct ExperimentRun<'a> {
+    /// Index of the experiment in its run (carried by every event).
+    pub experiment: usize,
+    /// What to run: inputs, worker count, executor kind.
+    pub plan: &'a ExperimentPlan,
+    /// The workload, with its settings resolved (the embedded server's URL, say).
+    pub workload: &'a Workload,
+    /// Where events go. Send errors are ignored: a consumer that left does not stop a run.
+    pub events: &'a Sender<Event>,
+    /// Stops dispatching; process workers are killed.
+    pub cancel: &'a CancelToken,
+    /// The binary started as a worker process (normally this very program).
+    pub worker_exe: &'a PathBuf,
+}
+
+/// How an experiment ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExperimentOutcome {
+    /// Every task ended (some may have failed).
+    Completed,
+    /// Cancelled: tasks that had not ended are abandoned.
+    Cancelled,
+}
+
+/// Runs every task of `run.plan` on its executor, streaming events; blocks until done.
+pub fn run_experiment(run: &ExperimentRun<'_>) -> ExperimentOutcome {
+    install_quiet_task_panics();
+    match run.plan.executor {
+        ExecutorKind::Threads => threads::run(run),
+        ExecutorKind::Processes => processes::run(run),
+        ExecutorKind::Sequential => sequential::run(run),
+    }
+}
+
+/// Sends the events of one experiment, stamping each with the experiment's index.
+#[derive(Debug, Clone)]
+pub(crate) struct Emitter {
+    experiment: usize,
+    events: Sender<Event>,
+}
+
+impl Emitter {
+    pub(crate) fn new(run: &ExperimentRun<'_>) -> Self {
+        Emitter {
+            experiment: run.experiment,
+            events: run.events.clone(),
+        }
+    }
+
+    pub(crate) fn worker_started(&self, worker: WorkerId, at: Timestamp) {
+        let _ = self.events.send(Event::WorkerStarted {
+            experiment: self.experiment,
+            worker,
+            at,
+        });
+    }
+
+    pub(crate) fn task(
+        &self,
+        task: usize,
+        input: u64,
+        worker: WorkerId,
+        at: Timestamp,
+        kind: TaskEventKind,
+    ) {
+        let _ = self.events.send(Event::Task(TaskEvent {
+            experiment: self.experiment,
+            task,
+            input,
+            worker,
+            at,
+            kind,
+        }));
+    }
+
+    /// Sends the end of a task from its outcome.
+    pub(crate) fn task_ended(&self, task: usize, input: u64, worker: WorkerId, end: TaskEnd) {
+        let kind = match end.result {
+            Ok(result) => TaskEventKind::Finished {
+                result,
+                cpu_time: end.cpu_time,
+            },
+            Err(error) => TaskEventKind::Failed {
+                error,
+                cpu_time: Some(end.cpu_time),
+            },
+        };
+        self.task(task, input, worker, end.at, kind);
+    }
+}
+
+/// How a task ended, measured on the thread that ran it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct TaskEnd {
+    /// When it ended.
+    pub at: Timestamp,
+    /// CPU time of the running thread during the task.
+    pub cpu_time: Duration,
+    /// The result, or the error (a panic's message included).
+    pub result: Result<String, String>,
+}
+
+/// Runs `work` on this thread, measuring its CPU time and turning a panic into an error.
+pub(crate) fn timed(work: impl FnOnce() -> Result<String, String>) -> TaskEnd {
+    let cpu_before = clock::thread_cpu_time();
+    IN_TASK.with(|t| t.set(true));
+    let result = panic::catch_unwind(AssertUnwindSafe(work));
+    IN_TASK.with(|t| t.set(false));
+    let cpu_time = clock::thread_cpu_time().saturating_sub(cpu_before);
+    let result =
+        result.unwrap_or_else(|payload| Err(format!("panicked: {}", panic_message(&*payload))));
+    TaskEnd {
+        at: Timestamp::now(),
+        cpu_time,
+        result,
+    }
+}
+
+/// Runs one task in this process on the calling thread: Started, the work, then Finished or
+/// Failed. Shared by the thread and sequential executors.
+pub(crate) fn run_task_here(
+    emitter: &Emitter,
+    runner: &WorkloadRunner,
+    cancel: &CancelToken,
+    worker_index: usize,
+    task: usize,
+    input: u64,
+) {
+    let worker = WorkerId {
+        index: worker_index,
+        pid: std::process::id(),
+        tid: clock::current_tid(),
+    };
+    emitter.task(
+        task,
+        input,
+        worker,
+        Timestamp::now(),
+        TaskEventKind::Started,
+    );
+    let end = timed(|| runner.run(input, cancel));
+    if end.result.is_err() && cancel.is_cancelled() {
+        // Interrupted by the cancellation itself (a sleep cut short): the task did not
+        // fail, it was cancelled, which consumers infer from the missing end.
+        return;
+    }
+    emitter.task_ended(task, input, worker, end);
+}
+
+/// The text of a panic payload (`panic!("…")` gives a `&str` or a `String`).
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a non-text panic payload".to_string()
+    }
+}
+
+thread_local! {
+    static IN_TASK: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether the calling thread is running a task right now.
+///
+/// A panic there is caught and becomes a failed task, so panic hooks (the live view's
+/// terminal restore, the default message) should leave it alone.
+pub fn is_running_task() -> bool {
+    IN_TASK.with(|t| t.get())
+}
+
+/// Installs, once, a panic hook that stays silent for panics inside tasks (they are
+/// reported as failed tasks) and defers to the previous hook for every other panic.
+pub fn install_quiet_task_panics() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let previous = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            if !is_running_task() {
+                previous(info);
+            }
+        }));
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_inside_a_task_becomes_an_error() {
+        install_quiet_task_panics();
+        let end = timed(|| panic!("boom at {}", 42));
+        assert_eq!(end.result, Err("panicked: boom at 42".to_string()));
+        assert!(!is_running_task());
+    }
+
+    #[test]
+    fn timed_measures_cpu_time() {
+        let end = timed(|| Ok(crate::workload::fib(27).to_string()));
+        assert_eq!(end.result, Ok("121393".to_string()));
+        assert!(end.cpu_time > Duration::ZERO);
+    }
+}

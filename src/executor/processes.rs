@@ -1,0 +1,420 @@
+//! The process executor: N child processes of this binary (`poolscope worker`), each fed
+//! one task at a time over its stdin, each answering with timing events on its stdout.
+//!
+//! One feeder thread per worker slot spawns the child, hands it the next task in input
+//! order whenever it is free, reads its replies and forwards them as events into the run's
+//! channel. Because the feeder lives as long as its child, the child's `PR_SET_PDEATHSIG`
+//! (which fires when the *spawning thread* exits) is tied to a thread that outlives it.
+//!
+//! Faults stay local: a child that dies or talks garbage fails the task it was running, is
+//! reaped, and a fresh child takes the slot's next task. Cancelling kills every child at
+//! once; the feeders then reap them, so no worker outlives the experiment.
+
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::process::{Child, ChildStderr, ChildStdin, ChildStdout, Command, ExitStatus, Stdio};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use crossbeam_channel::select;
+
+use super::{Emitter, ExperimentOutcome, ExperimentRun};
+use crate::clock::Timestamp;
+use crate::event::{TaskEventKind, WorkerId};
+use crate::protocol::{self, Reply, Request};
+
+/// How much of a dead worker's stderr goes into the error text.
+const STDERR_TAIL_BYTES: u64 = 4096;
+
+/// Runs the experiment on child processes; on cancellation kills and reaps them all.
+pub(super) fn run(run: &ExperimentRun<'_>) -> ExperimentOutcome {
+    let shared = Shared {
+        run,
+        emitter: Emitter::new(run),
+        next_task: AtomicUsize::new(0),
+        children: (0..run.plan.workers).map(|_| Mutex::new(None)).collect(),
+        workload_json: serde_json::to_string(run.workload).expect("workloads serialize"),
+    };
+    std::thread::scope(|scope| {
+        let (done_tx, done_rx) = crossbeam_channel::bounded::<()>(0);
+        let (mut started, mut spawn_error) = (0usize, None);
+        for index in 0..run.plan.workers {
+            let (shared, done_tx) = (&shared, done_tx.clone());
+            let spawned = std::thread::Builder::new()
+                .name(format!("poolscope-feeder-{index}"))
+                .spawn_scoped(scope, move || {
+                    feed(shared, index);
+                    drop(done_tx);
+                });
+            // A slot without its feeder stays empty; the other slots take its tasks.
+            match spawned {
+                Ok(_) => started += 1,
+                Err(e) => spawn_error = Some(e),
+            }
+        }
+        if let (0, Some(e)) = (started, spawn_error) {
+            shared.fail_remaining(&format!("could not start a feeder thread: {e}"));
+        }
+        drop(done_tx);
+        select! {
+            recv(done_rx) -> _ => {}
+            recv(run.cancel.receiver()) -> _ => shared.kill_all(),
+        }
+    });
+    if run.cancel.is_cancelled() {
+        ExperimentOutcome::Cancelled
+    } else {
+        ExperimentOutcome::Completed
+    }
+}
+
+/// What the feeders share: the task queue (an index into the inputs) and the children,
+/// kept where the cancelling thread can reach them.
+struct Shared<'a> {
+    run: &'a ExperimentRun<'a>,
+    emitter: Emitter,
+    next_task: AtomicUsize,
+    children: Vec<Mutex<Option<Child>>>,
+    workload_json: String,
+}
+
+impl Shared<'_> {
+    fn cancelled(&self) -> bool {
+        self.run.cancel.is_cancelled()
+    }
+
+    /// The next task in input order, unless the run is cancelled or none is left.
+    fn take_task(&self) -> Option<(usize, u64)> {
+        if self.cancelled() {
+            return None;
+        }
+        let task = self.next_task.fetch_add(1, Ordering::SeqCst);
+        self.run.plan.inputs.get(task).map(|&input| (task, input))
+    }
+
+    fn tasks_left(&self) -> bool {
+        self.next_task.load(Ordering::SeqCst) < self.run.plan.inputs.len()
+    }
+
+    /// Reports a task that never reached a worker as failed.
+    fn fail_unstarted(&self, task: usize, input: u64, worker: WorkerId, error: String) {
+        let at = Timestamp::now();
+        self.emitter
+            .task(task, input, worker, at, TaskEventKind::Started);
+        self.emitter.task(
+            task,
+            input,
+            worker,
+            at,
+            TaskEventKind::Failed {
+                error,
+                cpu_time: None,
+            },
+        );
+    }
+
+    fn fail_remaining(&self, error: &str) {
+        let worker = WorkerId {
+            index: 0,
+            pid: 0,
+            tid: 0,
+        };
+        while let Some((task, input)) = self.take_task() {
+            self.fail_unstarted(task, input, worker, error.to_string());
+        }
+    }
+
+    fn kill_all(&self) {
+        for slot in &self.children {
+            let mut child = slot.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(child) = child.as_mut() {
+                let _ = child.kill();
+            }
+        }
+    }
+}
+
+/// One feeder: keeps a live child in slot `index` and feeds it tasks until none are left.
+fn feed(shared: &Shared<'_>, index: usize) {
+    while shared.tasks_left() && !shared.cancelled() {
+        let mut child = match WorkerProcess::spawn(shared, index) {
+            Ok(child) => child,
+            Err(e) => {
+                // Fail one task per attempt, so a binary that cannot start fails the run's
+                // tasks with a clear error instead of looping.
+                if let Some((task, input)) = shared.take_task() {
+                    let worker = WorkerId {
+                        index,
+                        pid: 0,
+                        tid: 0,
+                    };
+                    let exe = shared.run.worker_exe.display();
+                    shared.fail_unstarted(
+                        task,
+                        input,
+                        worker,
+                        format!("could not start worker process {exe}: {e}"),
+                    );
+                }
+                continue;
+            }
+        };
+        let worker = match child.read_reply() {
+            Ok(Reply::Ready { pid, tid, at }) => {
+                let worker = WorkerId { index, pid, tid };
+                shared.emitter.worker_started(worker, at);
+                worker
+            }
+            other => {
+                let problem = describe_bad_reply(other, "before it was ready");
+                let worker = child.worker_id(index);
+                let death = child.reap(shared, true);
+                if let Some((task, input)) = shared.take_task() {
+                    shared.fail_unstarted(task, input, worker, format!("{problem}; {death}"));
+                }
+                continue;
+            }
+        };
+
+        let mut broken = None;
+        while let Some((task, input)) = shared.take_task() {
+            if let Err(problem) = child.run_task(shared, worker, task, input) {
+                broken = Some((task, input, problem));
+                break;
+            }
+        }
+        let death = child.reap(shared, broken.is_some());
+        if let Some((task, input, problem)) = broken {
+            if shared.cancelled() {
+                return; // killed on purpose: the task counts as cancelled, not failed
+            }
+            let error = format!("{problem}; {death}");
+            let failed = TaskEventKind::Failed {
+                error,
+                cpu_time: None,
+            };
+            shared
+                .emitter
+                .task(task, input, worker, Timestamp::now(), failed);
+        }
+    }
+}
+
+/// A child worker process and the parent's ends of its pipes.
+struct WorkerProcess {
+    index: usize,
+    pid: u32,
+    stdin: Option<ChildStdin>,
+    stdout: BufReader<ChildStdout>,
+    stderr: ChildStderr,
+    line: Vec<u8>,
+}
+
+/// Why a worker could not give a proper reply.
+#[derive(Debug)]
+enum ReplyError {
+    /// Its stdout closed: it exited or was killed.
+    Closed,
+    /// Reading failed.
+    Io(io::Error),
+    /// It wrote something that is not a reply.
+    Garbage(protocol::ProtocolError),
+}
+
+impl WorkerProcess {
+    fn spawn(shared: &Shared<'_>, index: usize) -> io::Result<WorkerProcess> {
+        let mut child = Command::new(shared.run.worker_exe)
+            .arg("worker")
+            .arg("--parent-pid")
+            .arg(std::process::id().to_string())
+            .arg("--workload")
+            .arg(&shared.workload_json)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            // Out of the terminal's process group: Ctrl-C reaches poolscope, which stops
+            // the run and kills its workers itself.
+            .process_group(0)
+            .spawn()?;
+        let pid = child.id();
+        let stdin = child.stdin.take();
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let stderr = child.stderr.take().expect("stderr is piped");
+        let mut slot = shared.children[index]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        *slot = Some(child);
+        // Registered first, checked second: a cancel that raced the spawn still kills it.
+        if shared.cancelled() {
+            if let Some(child) = slot.as_mut() {
+                let _ = child.kill();
+            }
+        }
+        drop(slot);
+        Ok(WorkerProcess {
+            index,
+            pid,
+            stdin,
+            stdout: BufReader::new(stdout),
+            stderr,
+            line: Vec::with_capacity(256),
+        })
+    }
+
+    fn worker_id(&self, index: usize) -> WorkerId {
+        WorkerId {
+            index,
+            pid: self.pid,
+            tid: self.pid,
+        }
+    }
+
+    fn read_reply(&mut self) -> Result<Reply, ReplyError> {
+        self.line.clear();
+        match self.stdout.read_until(b'\n', &mut self.line) {
+            Ok(0) => Err(ReplyError::Closed),
+            Ok(_) if !self.line.ends_with(b"\n") => Err(ReplyError::Closed),
+            Ok(_) => protocol::decode(&self.line).map_err(ReplyError::Garbage),
+            Err(e) => Err(ReplyError::Io(e)),
+        }
+    }
+
+    /// Hands the worker one task and forwards its replies until the task ends.
+    /// `Err` says why the worker can no longer be used.
+    fn run_task(
+        &mut self,
+        shared: &Shared<'_>,
+        worker: WorkerId,
+        task: usize,
+        input: u64,
+    ) -> Result<(), String> {
+        let pid = self.pid;
+        let request = protocol::encode(&Request::Run { task, input });
+        let sent = match self.stdin.as_mut() {
+            Some(stdin) => stdin.write_all(&request).and_then(|()| stdin.flush()),
+            None => Err(io::ErrorKind::BrokenPipe.into()),
+        };
+        if sent.is_err() {
+            return Err(format!("worker process {pid} died before taking the task"));
+        }
+        let emitter = &shared.emitter;
+        loop {
+            match self.read_reply() {
+                Ok(Reply::Started { task: t, tid, at }) if t == task => {
+                    let worker = WorkerId { tid, ..worker };
+                    emitter.task(task, input, worker, at, TaskEventKind::Started);
+                }
+                Ok(Reply::Finished {
+                    task: t,
+                    at,
+                    cpu_ns,
+                    result,
+                }) if t == task => {
+                    let cpu_time = Duration::from_nanos(cpu_ns);
+                    let kind = TaskEventKind::Finished { result, cpu_time };
+                    emitter.task(task, input, worker, at, kind);
+                    return Ok(());
+                }
+                Ok(Reply::Failed {
+                    task: t,
+                    at,
+                    cpu_ns,
+                    error,
+                }) if t == task => {
+                    let cpu_time = Some(Duration::from_nanos(cpu_ns));
+                    let kind = TaskEventKind::Failed { error, cpu_time };
+                    emitter.task(task, input, worker, at, kind);
+                    return Ok(());
+                }
+                other => return Err(describe_bad_reply(other, "while running the task")),
+            }
+        }
+    }
+
+    /// Closes the worker's stdin (its signal to exit), kills it first if `kill`, waits for
+    /// it, and describes how it ended (with the tail of its stderr).
+    fn reap(mut self, shared: &Shared<'_>, kill: bool) -> String {
+        drop(self.stdin.take());
+        let mut slot = shared.children[self.index]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let status = match slot.as_mut() {
+            Some(child) => {
+                if kill {
+                    let _ = child.kill();
+                }
+                child.wait()
+            }
+            None => Err(io::ErrorKind::NotFound.into()),
+        };
+        *slot = None;
+        drop(slot);
+        let mut stderr = String::new();
+        let _ = (&mut self.stderr)
+            .take(STDERR_TAIL_BYTES)
+            .read_to_string(&mut stderr);
+        let mut description = match status {
+            Ok(status) => format!("worker process {} {}", self.pid, describe_exit(status)),
+            Err(e) => format!("worker process {}: could not be reaped: {e}", self.pid),
+        };
+        if let Some(last) = stderr.lines().rev().find(|l| !l.trim().is_empty()) {
+            description.push_str(&format!(" (stderr: {})", last.trim()));
+        }
+        description
+    }
+}
+
+fn describe_bad_reply(reply: Result<Reply, ReplyError>, when: &str) -> String {
+    match reply {
+        Err(ReplyError::Closed) => format!("worker process died {when}"),
+        Err(ReplyError::Io(e)) => format!("reading from the worker process failed {when}: {e}"),
+        Err(ReplyError::Garbage(e)) => format!("worker process broke the protocol {when}: {e}"),
+        Ok(reply) => format!("worker process sent an unexpected reply {when}: {reply:?}"),
+    }
+}
+
+/// "exited with status 3", "was killed by signal 9 (SIGKILL)".
+fn describe_exit(status: ExitStatus) -> String {
+    if let Some(code) = status.code() {
+        return format!("exited with status {code}");
+    }
+    match status.signal() {
+        Some(signal) => format!("was killed by signal {signal} ({})", signal_name(signal)),
+        None => format!("ended: {status}"),
+    }
+}
+
+fn signal_name(signal: i32) -> &'static str {
+    match signal {
+        libc::SIGHUP => "SIGHUP",
+        libc::SIGINT => "SIGINT",
+        libc::SIGQUIT => "SIGQUIT",
+        libc::SIGILL => "SIGILL",
+        libc::SIGABRT => "SIGABRT",
+        libc::SIGBUS => "SIGBUS",
+        libc::SIGFPE => "SIGFPE",
+        libc::SIGKILL => "SIGKILL",
+        libc::SIGSEGV => "SIGSEGV",
+        libc::SIGPIPE => "SIGPIPE",
+        libc::SIGTERM => "SIGTERM",
+        _ => "signal",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_statuses_read_well() {
+        assert_eq!(
+            describe_exit(ExitStatus::from_raw(3 << 8)),
+            "exited with status 3"
+        );
+        assert_eq!(
+            describe_exit(ExitStatus::from_raw(libc::SIGKILL)),
+            "was killed by signal 9 (SIGKILL)"
+        );
+    }
+}

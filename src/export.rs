@@ -1,0 +1,333 @@
+//! Turns a timeline into files: one CSV per experiment (the seed's columns first) and a
+//! `summary.json`, each written atomically.
+//!
+//! Export reads only the [`Timeline`], so the live view's `e` key and the headless mode
+//! write byte-for-byte the same files for the same events. Functions that build bytes are
+//! separate from the one that writes them, so tests check the text itself.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde::Serialize;
+
+use crate::clock::Timestamp;
+use crate::timeline::{Experiment, TaskState, Timeline};
+
+/// One CSV row. Field order is the column order: the seed's five columns
+/// (`tag,start_time,end_time,elapsed,result`), then poolscope's.
+#[derive(Debug, Serialize)]
+struct CsvRow<'a> {
+    tag: String,
+    start_time: Option<String>,
+    end_time: Option<String>,
+    elapsed: Option<String>,
+    result: &'a str,
+    experiment: &'a str,
+    executor: &'a str,
+    workload: &'a str,
+    input: u64,
+    worker: Option<usize>,
+    pid: Option<u32>,
+    tid: Option<u32>,
+    cpu_time: Option<String>,
+    status: &'a str,
+    error: &'a str,
+}
+
+/// The CSV header line, as scripts can rely on it.
+pub const CSV_HEADER: &str = "tag,start_time,end_time,elapsed,result,experiment,executor,workload,input,worker,pid,tid,cpu_time,status,error";
+
+fn seconds(d: std::time::Duration) -> String {
+    format!("{:.6}", d.as_secs_f64())
+}
+
+/// The CSV of one experiment: a row per task in input order, tagged `{experiment}-{i}`.
+///
+/// Times are epoch seconds with microsecond precision; durations are seconds. A task that
+/// has not ended has an empty end time and its status says why (`running`, `pending`,
+/// `cancelled`).
+pub fn experiment_csv(timeline: &Timeline, experiment: &Experiment) -> anyhow::Result<Vec<u8>> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let plan = &experiment.plan;
+    for (i, task) in experiment.tasks.iter().enumerate() {
+        let (result, error) = match &task.state {
+            TaskState::Succeeded { result, .. } => (result.as_str(), ""),
+            TaskState::Failed { error, .. } => ("", error.as_str()),
+            TaskState::Pending | TaskState::Running => ("", ""),
+        };
+        let elapsed = task
+            .ended_at
+            .and_then(|end| Some(end.since(task.started_at?)));
+        writer.serialize(CsvRow {
+            tag: format!("{}-{i}", plan.name),
+            start_time: task.started_at.map(Timestamp::to_epoch_string),
+            end_time: task.ended_at.map(Timestamp::to_epoch_string),
+            elapsed: elapsed.map(seconds),
+            result,
+            experiment: &plan.name,
+            executor: plan.executor.as_str(),
+            workload: plan.workload.as_str(),
+            input: task.input,
+            worker: task.worker.map(|w| w.index),
+            pid: task.worker.map(|w| w.pid),
+            tid: task.worker.map(|w| w.tid),
+            cpu_time: task.cpu_time().map(seconds),
+            status: timeline.status_of(task).as_str(),
+            error,
+        })?;
+    }
+    if experiment.tasks.is_empty() {
+        // serde writes the header with the first row; an experiment without tasks still
+        // gets a well-formed file.
+        return Ok(format!("{CSV_HEADER}\n").into_bytes());
+    }
+    Ok(writer.into_inner().context("flushing CSV")?)
+}
+
+/// `summary.json`'s shape.
+#[derive(Debug, Serialize)]
+struct Summary<'a> {
+    poolscope_version: &'static str,
+    cores: Option<usize>,
+    status: &'static str,
+    started_at: Option<f64>,
+    finished_at: Option<f64>,
+    experiments: Vec<ExperimentSummary<'a>>,
+    speedups: Vec<SpeedupSummary>,
+}
+
+#[derive(Debug, Serialize)]
+struct ExperimentSummary<'a> {
+    name: &'a str,
+    executor: &'a str,
+    workload: &'a str,
+    workers: usize,
+    tasks: usize,
+    failed: usize,
+    started_at: f64,
+    finished_at: Option<f64>,
+    makespan_s: Option<f64>,
+    cpu_time_s: f64,
+    efficiency: Option<f64>,
+}
+
+#[derive(Debug, Serialize)]
+struct SpeedupSummary {
+    workload: &'static str,
+    label: String,
+    percent: f64,
+}
+
+/// `summary.json`: per experiment its figures, and the post's speed-ups.
+pub fn summary_json(timeline: &Timeline) -> Vec<u8> {
+    let cores = timeline.cores();
+    let status = match timeline.outcome() {
+        Some(crate::event::RunOutcome::Completed) => "completed",
+        Some(crate::event::RunOutcome::Cancelled) => "cancelled",
+        None => "running",
+    };
+    let experiments = timeline
+        .experiments()
+        .iter()
+        .map(|e| {
+            let makespan = e.makespan();
+            ExperimentSummary {
+                name: &e.plan.name,
+                executor: e.plan.executor.as_str(),
+                workload: e.plan.workload.as_str(),
+                workers: e.plan.workers,
+                tasks: e.tasks.len(),
+                failed: e.failed(),
+                started_at: e.started_at.as_secs_f64(),
+                finished_at: e.finished_at.map(Timestamp::as_secs_f64),
+                makespan_s: makespan.map(|m| m.as_secs_f64()),
+                cpu_time_s: e.cpu_time().as_secs_f64(),
+                efficiency: cores.zip(makespan).and_then(|(c, m)| e.efficiency(c, m)),
+            }
+        })
+        .collect();
+    let speedups = timeline
+        .speedups()
+        .into_iter()
+        .map(|s| SpeedupSummary {
+            workload: s.workload.as_str(),
+            label: format!(
+                "Process vs Threads {} tasks speed-up",
+                s.workload.speedup_label()
+            ),
+            percent: s.percent,
+        })
+        .collect();
+    let summary = Summary {
+        poolscope_version: env!("CARGO_PKG_VERSION"),
+        cores,
+        status,
+        started_at: timeline.started_at().map(Timestamp::as_secs_f64),
+        finished_at: timeline.finished_at().map(Timestamp::as_secs_f64),
+        experiments,
+        speedups,
+    };
+    let mut json = serde_json::to_vec_pretty(&summary).expect("summary serializes");
+    json.push(b'\n');
+    json
+}
+
+/// Writes every experiment's CSV and `summary.json` into `dir` (created if missing), each
+/// atomically: a temporary file in `dir`, then a rename over the final name. Returns the
+/// paths written.
+pub fn write_run(dir: &Path, timeline: &Timeline) -> anyhow::Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("creating the output directory {}", dir.display()))?;
+    let mut written = Vec::new();
+    for experiment in timeline.experiments() {
+        let path = dir.join(format!("{}.csv", experiment.plan.name));
+        write_atomically(&path, &experiment_csv(timeline, experiment)?)?;
+        written.push(path);
+    }
+    let path = dir.join("summary.json");
+    write_atomically(&path, &summary_json(timeline))?;
+    written.push(path);
+    Ok(written)
+}
+
+/// Writes `bytes` to `path` so that readers see the old file or the new one, never half.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut file = tempfile::Builder::new()
+        .prefix(".poolscope-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
+    file.write_all(bytes)
+        .and_then(|()| file.as_file().sync_all())
+        .with_context(|| format!("writing {}", path.display()))?;
+    file.persist(path)
+        .with_context(|| format!("renaming into {}", path.display()))?;
+    Ok(())
+}
+
+/// A new, not yet existing folder for a run's files: `base/YYYYMMDD-HHMMSS`, with `-2`,
+/// `-3`, … appended if that name is taken, so no earlier run is ever overwritten.
+pub fn new_run_dir(base: &Path) -> anyhow::Result<PathBuf> {
+    std::fs::create_dir_all(base)
+        .with_context(|| format!("creating the output directory {}", base.display()))?;
+    let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S").to_string();
+    for attempt in 1..1000 {
+        let name = if attempt == 1 {
+            stamp.clone()
+        } else {
+            format!("{stamp}-{attempt}")
+        };
+        let dir = base.join(name);
+        match std::fs::create_dir(&dir) {
+            Ok(()) => return Ok(dir),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => {
+                return Err(e).with_context(|| format!("creating {}", dir.display()));
+            }
+        }
+    }
+    anyhow::bail!("could not find a free folder name under {}", base.display())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{Event, RunOutcome, TaskEventKind};
+    use crate::plan::ExecutorKind;
+    use crate::timeline::tests::{finished, started_experiment, task};
+
+    fn sample() -> Timeline {
+        let base = 1_700_000_000_000_000;
+        Timeline::from_events(&[
+            Event::RunStarted {
+                at: Timestamp(base),
+                cores: 2,
+                experiments: 1,
+            },
+            started_experiment(0, ExecutorKind::Threads, base),
+            task(0, 0, 0, base + 10, TaskEventKind::Started),
+            task(0, 1, 1, base + 20, TaskEventKind::Started),
+            task(0, 0, 0, base + 1_500_010, finished(1_400_000)),
+            task(0, 2, 0, base + 1_500_020, TaskEventKind::Started),
+            task(
+                0,
+                1,
+                1,
+                base + 500_020,
+                TaskEventKind::Failed {
+                    error: "GET x: HTTP 503, \"busy\"".into(),
+                    cpu_time: None,
+                },
+            ),
+        ])
+    }
+
+    #[test]
+    fn csv_has_the_seeds_columns_first_and_a_row_per_task() {
+        let timeline = sample();
+        let csv = String::from_utf8(experiment_csv(&timeline, &timeline.experiments()[0]).unwrap())
+            .unwrap();
+        insta::assert_snapshot!(csv, @r#"
+        tag,start_time,end_time,elapsed,result,experiment,executor,workload,input,worker,pid,tid,cpu_time,status,error
+        thread-fibo-0,1700000000.000010,1700000001.500010,1.500000,ok,thread-fibo,threads,fib,30,0,100,200,1.400000,ok,
+        thread-fibo-1,1700000000.000020,1700000000.500020,0.500000,,thread-fibo,threads,fib,31,1,100,201,,error,"GET x: HTTP 503, ""busy"""
+        thread-fibo-2,1700000001.500020,,,,thread-fibo,threads,fib,32,0,100,200,,running,
+        "#);
+        assert!(csv.starts_with(CSV_HEADER));
+    }
+
+    #[test]
+    fn unfinished_rows_say_cancelled_after_a_cancelled_run() {
+        let mut timeline = sample();
+        timeline.apply(&Event::RunFinished {
+            at: Timestamp(1),
+            outcome: RunOutcome::Cancelled,
+        });
+        let csv = String::from_utf8(experiment_csv(&timeline, &timeline.experiments()[0]).unwrap())
+            .unwrap();
+        assert!(
+            csv.lines().last().unwrap().ends_with(",cancelled,"),
+            "{csv}"
+        );
+    }
+
+    #[test]
+    fn summary_lists_experiments_and_figures() {
+        let mut timeline = sample();
+        timeline.apply(&Event::ExperimentFinished {
+            experiment: 0,
+            at: Timestamp(1_700_000_002_000_000),
+        });
+        let json: serde_json::Value = serde_json::from_slice(&summary_json(&timeline)).unwrap();
+        let e = &json["experiments"][0];
+        assert_eq!(e["name"], "thread-fibo");
+        assert_eq!(e["workers"], 2);
+        assert_eq!(e["tasks"], 3);
+        assert_eq!(e["failed"], 1);
+        assert_eq!(e["makespan_s"], 2.0);
+        assert!((e["cpu_time_s"].as_f64().unwrap() - 1.4).abs() < 1e-9);
+        assert!((e["efficiency"].as_f64().unwrap() - 0.35).abs() < 1e-9);
+        assert_eq!(json["status"], "running");
+    }
+
+    #[test]
+    fn run_dirs_never_collide() {
+        let base = tempfile::tempdir().unwrap();
+        let a = new_run_dir(base.path()).unwrap();
+        let b = new_run_dir(base.path()).unwrap();
+        assert_ne!(a, b);
+        assert!(a.is_dir() && b.is_dir());
+    }
+
+    #[test]
+    fn atomic_write_replaces_and_leaves_no_temporary() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.csv");
+        write_atomically(&path, b"one").unwrap();
+        write_atomically(&path, b"two").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"two");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+}

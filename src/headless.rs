@@ -1,0 +1,281 @@
+//! Headless mode: run the plan, print a line per experiment as the post did, the post's
+//! speed-up lines and a summary table, and write the CSVs.
+//!
+//! It consumes the same event stream and the same [`Timeline`] as the live view, so its
+//! files are exactly what the view's export writes. Progress goes to stderr, only when
+//! stderr is a terminal; results go to stdout. Ctrl-C (or SIGTERM/SIGHUP) stops the run,
+//! writes what finished (the rest as `cancelled`) and exits 128 + the signal (130 for
+//! Ctrl-C); a second signal exits at once.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use crossbeam_channel::RecvTimeoutError;
+
+use crate::cancel::Canceller;
+use crate::cli::{OutDir, RunConfig};
+use crate::clock::Timestamp;
+use crate::event::{Event, RunOutcome};
+use crate::export;
+use crate::runner::{self, RunOptions};
+use crate::timeline::{Experiment, Timeline};
+
+/// How often the progress line on stderr is redrawn.
+const PROGRESS_EVERY: Duration = Duration::from_millis(100);
+
+/// Runs `config` headless; returns the exit status (0, 1 if a task failed, 128+signal if
+/// stopped).
+pub fn run(config: &RunConfig, options: &RunOptions) -> anyhow::Result<ExitCode> {
+    let dir = prepare_out_dir(&config.out)?;
+    let handle = runner::start(&config.plan, options)?;
+    let stopped_by = watch_signals(handle.canceller())?;
+
+    let mut progress = Progress::new(std::io::stderr().is_terminal());
+    let mut stdout = std::io::stdout();
+    let mut timeline = Timeline::new();
+    loop {
+        match handle.events.recv_timeout(PROGRESS_EVERY) {
+            Ok(event) => {
+                timeline.apply(&event);
+                match event {
+                    Event::ExperimentFinished { experiment, .. } => {
+                        if let Some(e) = timeline
+                            .experiments()
+                            .iter()
+                            .find(|e| e.index == experiment)
+                        {
+                            progress.clear();
+                            let _ = writeln!(stdout, "{}", experiment_line(e));
+                        }
+                    }
+                    Event::RunFinished { .. } => break,
+                    _ => {}
+                }
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+        progress.show(&timeline);
+    }
+    progress.clear();
+
+    let cancelled = timeline.outcome() != Some(RunOutcome::Completed);
+    let written = export::write_run(&dir, &timeline)?;
+    if !cancelled {
+        for s in timeline.speedups() {
+            let label = s.workload.speedup_label();
+            let _ = writeln!(
+                stdout,
+                "Process vs Threads {label} tasks speed-up = {:.2}%",
+                s.percent
+            );
+        }
+    }
+    let _ = write!(stdout, "\n{}", summary_table(&timeline));
+    let csvs = written.len().saturating_sub(1);
+    let _ = writeln!(
+        stdout,
+        "\nWrote {csvs} CSV file{} and summary.json to {}",
+        plural(csvs),
+        dir.display()
+    );
+    let _ = stdout.flush();
+
+    if cancelled {
+        // Threads still finishing a task are abandoned; process workers are already reaped.
+        let signal = stopped_by.load(Ordering::SeqCst);
+        eprintln!("poolscope: stopped by signal {signal}; unfinished tasks are marked cancelled");
+        return Ok(ExitCode::from((128 + signal.clamp(1, 127)) as u8));
+    }
+    handle.join();
+    Ok(if timeline.failed_tasks() > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Creates the folder files will go to, before the run starts (so a bad path fails early).
+fn prepare_out_dir(out: &OutDir) -> anyhow::Result<PathBuf> {
+    match out {
+        OutDir::Fixed(dir) => {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("creating the output directory {}", dir.display()))?;
+            Ok(dir.clone())
+        }
+        OutDir::NewUnder(base) => export::new_run_dir(base),
+    }
+}
+
+/// Cancels the run on SIGINT, SIGTERM or SIGHUP; a second signal exits at once.
+/// Returns where the first signal's number is stored.
+fn watch_signals(canceller: Canceller) -> anyhow::Result<Arc<AtomicI32>> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])
+        .context("installing signal handlers")?;
+    let stopped_by = Arc::new(AtomicI32::new(SIGINT));
+    let record = Arc::clone(&stopped_by);
+    std::thread::Builder::new()
+        .name("poolscope-signals".into())
+        .spawn(move || {
+            let mut seen = 0;
+            for signal in signals.forever() {
+                seen += 1;
+                if seen == 1 {
+                    record.store(signal, Ordering::SeqCst);
+                    eprintln!("\npoolscope: stopping (press Ctrl-C again to quit at once)…");
+                    canceller.cancel();
+                } else {
+                    // Workers die with us: PR_SET_PDEATHSIG.
+                    std::process::exit(128 + signal);
+                }
+            }
+        })
+        .context("spawning the signal thread")?;
+    Ok(stopped_by)
+}
+
+/// "Run experiment ProcessPool: running fib over [34, 35, …, 41] among 8 workers … done in 0.48 s"
+pub fn experiment_line(e: &Experiment) -> String {
+    let plan = &e.plan;
+    let makespan = e.makespan().unwrap_or_default().as_secs_f64();
+    let failed = match e.failed() {
+        0 => String::new(),
+        n => format!(" ({n} failed)"),
+    };
+    format!(
+        "Run experiment {}: running {} over {} among {} worker{} … done in {makespan:.2} s{failed}",
+        plan.executor.pool_name(),
+        plan.workload,
+        abbreviate(&plan.inputs),
+        plan.workers,
+        plural(plan.workers),
+    )
+}
+
+/// `[34, 35, …, 41]` for long lists, every item for short ones.
+fn abbreviate(inputs: &[u64]) -> String {
+    match inputs {
+        [first, second, .., last] if inputs.len() > 4 => format!("[{first}, {second}, …, {last}]"),
+        _ => format!("{inputs:?}"),
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// The summary table: experiment, workers, tasks, makespan, CPU time, efficiency, failures.
+pub fn summary_table(timeline: &Timeline) -> String {
+    let cores = timeline.cores();
+    let mut out = format!(
+        "{:<18} {:>7} {:>6} {:>10} {:>10} {:>10} {:>6}\n",
+        "experiment", "workers", "tasks", "makespan", "cpu time", "efficiency", "failed"
+    );
+    for e in timeline.experiments() {
+        let makespan = e
+            .makespan()
+            .map_or("-".to_string(), |m| format!("{:.3} s", m.as_secs_f64()));
+        let efficiency = cores
+            .zip(e.makespan())
+            .and_then(|(c, m)| e.efficiency(c, m))
+            .map_or("-".to_string(), |x| format!("{:.1} %", x * 100.0));
+        out.push_str(&format!(
+            "{:<18} {:>7} {:>6} {:>10} {:>10} {:>10} {:>6}\n",
+            e.plan.name,
+            e.plan.workers,
+            e.tasks.len(),
+            makespan,
+            format!("{:.3} s", e.cpu_time().as_secs_f64()),
+            efficiency,
+            e.failed()
+        ));
+    }
+    if let Some(cores) = cores {
+        out.push_str(&format!(
+            "efficiency = cpu time / ({cores} cores × makespan)\n"
+        ));
+    }
+    out
+}
+
+/// A one-line progress display on stderr, redrawn in place.
+struct Progress {
+    enabled: bool,
+    shown: bool,
+    last: Option<Instant>,
+}
+
+impl Progress {
+    fn new(enabled: bool) -> Self {
+        Progress {
+            enabled,
+            shown: false,
+            last: None,
+        }
+    }
+
+    fn show(&mut self, timeline: &Timeline) {
+        if !self.enabled || self.last.is_some_and(|t| t.elapsed() < PROGRESS_EVERY) {
+            return;
+        }
+        self.last = Some(Instant::now());
+        let Some(e) = timeline.running_experiment() else {
+            return;
+        };
+        let elapsed = e.elapsed(Timestamp::now()).as_secs_f64();
+        let mut err = std::io::stderr().lock();
+        let _ = write!(
+            err,
+            "\r\x1b[2K  {} ({}/{}): {}/{} tasks done, {} running, {elapsed:.1} s",
+            e.plan.name,
+            e.index + 1,
+            timeline.planned_experiments(),
+            e.ended(),
+            e.tasks.len(),
+            e.running(),
+        );
+        let _ = err.flush();
+        self.shown = true;
+    }
+
+    fn clear(&mut self) {
+        if self.shown {
+            let mut err = std::io::stderr().lock();
+            let _ = write!(err, "\r\x1b[2K");
+            let _ = err.flush();
+            self.shown = false;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::ExecutorKind;
+    use crate::timeline::tests::started_experiment;
+
+    #[test]
+    fn the_experiment_line_reads_like_the_posts() {
+        let timeline = Timeline::from_events(&[
+            started_experiment(0, ExecutorKind::Processes, 0),
+            Event::ExperimentFinished {
+                experiment: 0,
+                at: Timestamp(480_000),
+            },
+        ]);
+        assert_eq!(
+            experiment_line(&timeline.experiments()[0]),
+            "Run experiment ProcessPool: running fib over [30, 31, 32] among 2 workers … done in 0.48 s"
+        );
+        assert_eq!(
+            abbreviate(&(34..=41).collect::<Vec<_>>()),
+            "[34, 35, …, 41]"
+        );
+    }
+}

@@ -1,0 +1,292 @@
+//! What to run: the experiments of a run, their inputs and worker counts, and the seed's
+//! defaults.
+//!
+//! A [`Plan`] is a plain value: the CLI builds one from flags, the live view can rerun it,
+//! and later a plan editor can change it. Nothing here runs anything.
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// How tasks are spread over workers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum ExecutorKind {
+    /// N child processes of this binary, fed over pipes (Python's ProcessPoolExecutor).
+    Processes,
+    /// A rayon pool of N threads, tasks taken in FIFO order (ThreadPoolExecutor).
+    Threads,
+    /// One worker running the tasks one after another (the post's plain loop).
+    Sequential,
+}
+
+impl ExecutorKind {
+    /// Every executor, in the order `--executor` lists them.
+    pub const ALL: [ExecutorKind; 3] = [
+        ExecutorKind::Processes,
+        ExecutorKind::Threads,
+        ExecutorKind::Sequential,
+    ];
+
+    /// The name used on the command line and in the CSV `executor` column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExecutorKind::Processes => "processes",
+            ExecutorKind::Threads => "threads",
+            ExecutorKind::Sequential => "sequential",
+        }
+    }
+
+    /// The first part of an experiment name (`process-fibo`), as the post named its files.
+    pub fn tag_prefix(self) -> &'static str {
+        match self {
+            ExecutorKind::Processes => "process",
+            ExecutorKind::Threads => "thread",
+            ExecutorKind::Sequential => "sequential",
+        }
+    }
+
+    /// The name in the "Run experiment ProcessPool: …" line.
+    pub fn pool_name(self) -> &'static str {
+        match self {
+            ExecutorKind::Processes => "ProcessPool",
+            ExecutorKind::Threads => "ThreadPool",
+            ExecutorKind::Sequential => "Sequential",
+        }
+    }
+
+    /// Parses a command-line name (`processes`, `threads`, `sequential`).
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+impl fmt::Display for ExecutorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What one task does with its input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum WorkloadKind {
+    /// Recursive Fibonacci of the input (CPU-bound).
+    Fib,
+    /// An HTTP GET that the server answers after the input in milliseconds (waits on I/O).
+    Http,
+    /// The worker sleeps for the input in milliseconds (waits without I/O).
+    Sleep,
+}
+
+impl WorkloadKind {
+    /// Every workload, in the order `--workload` lists them.
+    pub const ALL: [WorkloadKind; 3] = [WorkloadKind::Fib, WorkloadKind::Http, WorkloadKind::Sleep];
+
+    /// The name used on the command line and in the CSV `workload` column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WorkloadKind::Fib => "fib",
+            WorkloadKind::Http => "http",
+            WorkloadKind::Sleep => "sleep",
+        }
+    }
+
+    /// The last part of an experiment name (`process-fibo`, `thread-get`), as the post named
+    /// its files.
+    pub fn tag_suffix(self) -> &'static str {
+        match self {
+            WorkloadKind::Fib => "fibo",
+            WorkloadKind::Http => "get",
+            WorkloadKind::Sleep => "sleep",
+        }
+    }
+
+    /// The words in the post's speed-up line ("Process vs Threads Fibonacci tasks speed-up").
+    pub fn speedup_label(self) -> &'static str {
+        match self {
+            WorkloadKind::Fib => "Fibonacci",
+            WorkloadKind::Http => "HTTP Get",
+            WorkloadKind::Sleep => "Sleep",
+        }
+    }
+
+    /// How an input of this workload reads on screen: `fib 41`, `1300 ms`.
+    pub fn describe_input(self, input: u64) -> String {
+        match self {
+            WorkloadKind::Fib => format!("fib {input}"),
+            WorkloadKind::Http | WorkloadKind::Sleep => format!("{input} ms"),
+        }
+    }
+
+    /// Parses a command-line name (`fib`, `http`, `sleep`).
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+impl fmt::Display for WorkloadKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where the http workload sends its requests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HttpTarget {
+    /// The embedded delay server on 127.0.0.1, started for the run (no network needed).
+    Embedded,
+    /// A URL template containing `{ms}`, replaced by each task's delay.
+    Template(String),
+}
+
+/// Settings shared by every http experiment of a plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpSettings {
+    /// Where requests go.
+    pub target: HttpTarget,
+    /// Connect and overall timeout of one request.
+    pub timeout: Duration,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        HttpSettings {
+            target: HttpTarget::Embedded,
+            timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// One experiment: a workload over inputs, on an executor with a number of workers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExperimentPlan {
+    /// The name files and panels use: `process-fibo`, `thread-get`, …
+    pub name: String,
+    /// How tasks are spread over workers.
+    pub executor: ExecutorKind,
+    /// What each task does.
+    pub workload: WorkloadKind,
+    /// One task per input, in this order (fib n, or a delay in ms).
+    pub inputs: Vec<u64>,
+    /// How many workers run the tasks (always 1 for sequential).
+    pub workers: usize,
+}
+
+impl ExperimentPlan {
+    /// An experiment named as the post named its files (`{executor}-{workload}`).
+    pub fn new(
+        executor: ExecutorKind,
+        workload: WorkloadKind,
+        inputs: Vec<u64>,
+        workers: usize,
+    ) -> Self {
+        let workers = match executor {
+            ExecutorKind::Sequential => 1,
+            _ => workers.max(1),
+        };
+        ExperimentPlan {
+            name: format!("{}-{}", executor.tag_prefix(), workload.tag_suffix()),
+            executor,
+            workload,
+            inputs,
+            workers,
+        }
+    }
+}
+
+/// The seed's Fibonacci inputs: `range(34, 42)`.
+pub const DEFAULT_FIB_INPUTS: std::ops::RangeInclusive<u64> = 34..=41;
+/// The seed's HTTP delays in ms: `range(1000, 1800, 100)`.
+pub const DEFAULT_DELAYS_MS: (u64, u64, u64) = (1000, 1800, 100);
+
+/// A whole run: experiments executed one after another, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// The experiments, in the order they run.
+    pub experiments: Vec<ExperimentPlan>,
+    /// Where and how the http workload makes its requests.
+    pub http: HttpSettings,
+}
+
+impl Plan {
+    /// Builds the cross product in the post's order: for each workload, each executor.
+    ///
+    /// `workers: None` gives each experiment one worker per input, as the post did.
+    pub fn from_parts(
+        workloads: &[WorkloadKind],
+        executors: &[ExecutorKind],
+        fib_inputs: &[u64],
+        delays: &[u64],
+        workers: Option<usize>,
+        http: HttpSettings,
+    ) -> Plan {
+        let mut experiments = Vec::new();
+        for &workload in workloads {
+            let inputs = match workload {
+                WorkloadKind::Fib => fib_inputs,
+                WorkloadKind::Http | WorkloadKind::Sleep => delays,
+            };
+            for &executor in executors {
+                let n = workers.unwrap_or(inputs.len());
+                experiments.push(ExperimentPlan::new(executor, workload, inputs.to_vec(), n));
+            }
+        }
+        Plan { experiments, http }
+    }
+
+    /// Whether any experiment makes HTTP requests.
+    pub fn uses_http(&self) -> bool {
+        self.experiments
+            .iter()
+            .any(|e| e.workload == WorkloadKind::Http)
+    }
+}
+
+impl Default for Plan {
+    /// The seed's experiment: process-fibo, thread-fibo, process-get, thread-get.
+    fn default() -> Self {
+        let fib: Vec<u64> = DEFAULT_FIB_INPUTS.collect();
+        let (start, end, step) = DEFAULT_DELAYS_MS;
+        let delays: Vec<u64> = (start..end).step_by(step as usize).collect();
+        Plan::from_parts(
+            &[WorkloadKind::Fib, WorkloadKind::Http],
+            &[ExecutorKind::Processes, ExecutorKind::Threads],
+            &fib,
+            &delays,
+            None,
+            HttpSettings::default(),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_plan_is_the_posts_experiment_in_the_posts_order() {
+        let plan = Plan::default();
+        let names: Vec<_> = plan.experiments.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["process-fibo", "thread-fibo", "process-get", "thread-get"]
+        );
+        assert_eq!(plan.experiments[0].inputs, (34..=41).collect::<Vec<_>>());
+        assert_eq!(
+            plan.experiments[2].inputs,
+            [1000, 1100, 1200, 1300, 1400, 1500, 1600, 1700]
+        );
+        assert!(plan.experiments.iter().all(|e| e.workers == 8));
+    }
+
+    #[test]
+    fn sequential_always_has_one_worker() {
+        let e = ExperimentPlan::new(ExecutorKind::Sequential, WorkloadKind::Sleep, vec![1, 2], 8);
+        assert_eq!(e.workers, 1);
+        assert_eq!(e.name, "sequential-sleep");
+    }
+}

@@ -1,0 +1,161 @@
+//! Runs a plan's experiments one after another in a background thread and streams their
+//! events.
+//!
+//! [`start`] returns a [`RunHandle`]: the receiving end of the run's own channel and a way
+//! to cancel it. Each run owns its channel, its delay server and its workers, so two runs
+//! (a rerun started while the last one winds down) never mix their events, and nothing
+//! about a run lives in global state.
+
+use std::path::PathBuf;
+use std::thread::JoinHandle;
+
+use anyhow::Context;
+use crossbeam_channel::{Receiver, Sender};
+
+use crate::cancel::{CancelToken, Canceller};
+use crate::clock::{self, Timestamp};
+use crate::delay_server::DelayServer;
+use crate::event::{Event, RunOutcome};
+use crate::executor::{self, ExperimentOutcome, ExperimentRun};
+use crate::plan::{HttpTarget, Plan, WorkloadKind};
+use crate::workload::{HttpWorkload, Workload};
+
+/// How to run, beyond what to run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// The program started as `poolscope worker` by the process executor.
+    pub worker_exe: PathBuf,
+}
+
+impl RunOptions {
+    /// Workers are this very binary.
+    pub fn current_exe() -> anyhow::Result<RunOptions> {
+        let worker_exe =
+            std::env::current_exe().context("finding poolscope's own binary to start workers")?;
+        Ok(RunOptions { worker_exe })
+    }
+}
+
+/// A run in progress: its events, and a way to stop it.
+#[derive(Debug)]
+pub struct RunHandle {
+    /// Every event of the run, ending with [`Event::RunFinished`]; the channel disconnects
+    /// once the run's threads are gone.
+    pub events: Receiver<Event>,
+    canceller: Canceller,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl RunHandle {
+    /// Stops dispatching tasks and kills process workers; the run then sends
+    /// `RunFinished { outcome: Cancelled }`.
+    pub fn cancel(&self) {
+        self.canceller.cancel();
+    }
+
+    /// A handle that can cancel this run from another thread (a signal handler).
+    pub fn canceller(&self) -> Canceller {
+        self.canceller.clone()
+    }
+
+    /// Waits for the runner thread (process workers reaped, delay server stopped).
+    pub fn join(mut self) {
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Starts running `plan` in a background thread.
+///
+/// Fails only if the run cannot begin at all (the delay server cannot bind, a thread cannot
+/// be spawned); every fault after that becomes a failed task in the event stream.
+pub fn start(plan: &Plan, options: &RunOptions) -> anyhow::Result<RunHandle> {
+    let server = if plan.uses_http() && plan.http.target == HttpTarget::Embedded {
+        Some(DelayServer::start(0).context("starting the embedded delay server")?)
+    } else {
+        None
+    };
+    let (url_template, proxy_from_env) = match (&plan.http.target, &server) {
+        (HttpTarget::Template(t), _) => (t.clone(), true),
+        (HttpTarget::Embedded, Some(server)) => (server.url_template(), false),
+        (HttpTarget::Embedded, None) => (String::new(), false),
+    };
+    let http = HttpWorkload {
+        url_template,
+        timeout_ms: plan.http.timeout.as_millis() as u64,
+        proxy_from_env,
+    };
+    let (events_tx, events) = crossbeam_channel::unbounded();
+    let canceller = Canceller::new();
+    let cancel = canceller.token();
+    let plan = plan.clone();
+    let options = options.clone();
+    let thread = std::thread::Builder::new()
+        .name("poolscope-runner".into())
+        .spawn(move || {
+            run_plan(&plan, &http, &options, &events_tx, &cancel);
+            drop(server);
+        })
+        .context("spawning the runner thread")?;
+    Ok(RunHandle {
+        events,
+        canceller,
+        thread: Some(thread),
+    })
+}
+
+fn run_plan(
+    plan: &Plan,
+    http: &HttpWorkload,
+    options: &RunOptions,
+    events: &Sender<Event>,
+    cancel: &CancelToken,
+) {
+    let _ = events.send(Event::RunStarted {
+        at: Timestamp::now(),
+        cores: clock::available_cores(),
+        experiments: plan.experiments.len(),
+    });
+    let mut outcome = RunOutcome::Completed;
+    for (index, experiment) in plan.experiments.iter().enumerate() {
+        if cancel.is_cancelled() {
+            outcome = RunOutcome::Cancelled;
+            break;
+        }
+        let workload = match experiment.workload {
+            WorkloadKind::Fib => Workload::Fib,
+            WorkloadKind::Http => Workload::Http(http.clone()),
+            WorkloadKind::Sleep => Workload::Sleep,
+        };
+        let _ = events.send(Event::ExperimentStarted {
+            experiment: index,
+            plan: experiment.clone(),
+            at: Timestamp::now(),
+        });
+        let run = ExperimentRun {
+            experiment: index,
+            plan: experiment,
+            workload: &workload,
+            events,
+            cancel,
+            worker_exe: &options.worker_exe,
+        };
+        match executor::run_experiment(&run) {
+            ExperimentOutcome::Completed => {
+                let _ = events.send(Event::ExperimentFinished {
+                    experiment: index,
+                    at: Timestamp::now(),
+                });
+            }
+            ExperimentOutcome::Cancelled => {
+                outcome = RunOutcome::Cancelled;
+                break;
+            }
+        }
+    }
+    let _ = events.send(Event::RunFinished {
+        at: Timestamp::now(),
+        outcome,
+    });
+}

@@ -1,0 +1,614 @@
+//! The terminal-free model of a run: experiments, worker lanes, task spans and their
+//! statistics, built by applying events one at a time.
+//!
+//! The timeline does not know where events come from (a live run, a file, a test), never
+//! touches a terminal, and never panics on odd input: events for unknown experiments or
+//! tasks are ignored, repeated events are harmless. Counters are kept up to date as events
+//! arrive, so statistics cost the same for ten tasks or a hundred thousand.
+
+use std::time::Duration;
+
+use crate::clock::Timestamp;
+use crate::event::{Event, RunOutcome, TaskEvent, TaskEventKind, WorkerId};
+use crate::plan::{ExecutorKind, ExperimentPlan, WorkloadKind};
+
+/// Everything known about a run so far.
+#[derive(Debug, Clone, Default)]
+pub struct Timeline {
+    cores: Option<usize>,
+    started_at: Option<Timestamp>,
+    finished: Option<(Timestamp, RunOutcome)>,
+    planned_experiments: usize,
+    experiments: Vec<Experiment>,
+    latest: Option<Timestamp>,
+}
+
+/// One experiment: its plan, its tasks in input order, and a lane per worker.
+#[derive(Debug, Clone)]
+pub struct Experiment {
+    /// Index of the experiment in its run.
+    pub index: usize,
+    /// What it runs.
+    pub plan: ExperimentPlan,
+    /// When it started (before any worker existed).
+    pub started_at: Timestamp,
+    /// When every task had ended and the workers were gone.
+    pub finished_at: Option<Timestamp>,
+    /// One entry per input, in input order.
+    pub tasks: Vec<Task>,
+    /// One lane per worker that appeared, ordered by worker index.
+    pub lanes: Vec<Lane>,
+    running: usize,
+    succeeded: usize,
+    failed: usize,
+    cpu_time: Duration,
+}
+
+/// One task: which worker ran it, when, and how it ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Task {
+    /// The task's input.
+    pub input: u64,
+    /// The worker that ran it, once it started.
+    pub worker: Option<WorkerId>,
+    /// When it started.
+    pub started_at: Option<Timestamp>,
+    /// When it ended.
+    pub ended_at: Option<Timestamp>,
+    /// Where it is in its life.
+    pub state: TaskState,
+}
+
+/// Where a task is in its life.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TaskState {
+    /// Not started yet.
+    Pending,
+    /// Started, not ended.
+    Running,
+    /// Returned a result.
+    Succeeded {
+        /// The result text.
+        result: String,
+        /// CPU time spent.
+        cpu_time: Duration,
+    },
+    /// Failed.
+    Failed {
+        /// What went wrong.
+        error: String,
+        /// CPU time spent, if it could be measured.
+        cpu_time: Option<Duration>,
+    },
+}
+
+/// A task's status as the CSV `status` column spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskStatus {
+    /// Finished with a result.
+    Ok,
+    /// Failed.
+    Error,
+    /// Started and still going (the run is live).
+    Running,
+    /// Not started, the run is live.
+    Pending,
+    /// Never ended because the run was stopped.
+    Cancelled,
+}
+
+impl TaskStatus {
+    /// `ok`, `error`, `running`, `pending`, `cancelled`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskStatus::Ok => "ok",
+            TaskStatus::Error => "error",
+            TaskStatus::Running => "running",
+            TaskStatus::Pending => "pending",
+            TaskStatus::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// A worker's lane: its identity and the tasks it ran, in start order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lane {
+    /// The worker's index in its pool.
+    pub worker: usize,
+    /// Its latest process id (a replaced worker process gets a new one).
+    pub pid: u32,
+    /// Its latest thread id.
+    pub tid: u32,
+    /// When the worker became ready, if it said so.
+    pub ready_at: Option<Timestamp>,
+    /// Indices into [`Experiment::tasks`], in the order they started. A worker runs one task
+    /// at a time, so these spans do not overlap and are sorted by start time.
+    pub tasks: Vec<usize>,
+}
+
+/// The post's comparison for one workload: (threads − processes) / threads × 100.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Speedup {
+    /// The workload compared.
+    pub workload: WorkloadKind,
+    /// Percent by which processes beat threads (negative: threads were faster).
+    pub percent: f64,
+}
+
+impl Timeline {
+    /// An empty timeline.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Builds a timeline from a sequence of events.
+    pub fn from_events<'a>(events: impl IntoIterator<Item = &'a Event>) -> Self {
+        let mut timeline = Timeline::new();
+        for event in events {
+            timeline.apply(event);
+        }
+        timeline
+    }
+
+    /// Takes one event into account.
+    pub fn apply(&mut self, event: &Event) {
+        match event {
+            Event::RunStarted {
+                at,
+                cores,
+                experiments,
+            } => {
+                self.started_at = Some(*at);
+                self.cores = Some(*cores);
+                self.planned_experiments = *experiments;
+                self.see(*at);
+            }
+            Event::ExperimentStarted {
+                experiment,
+                plan,
+                at,
+            } => {
+                self.see(*at);
+                let fresh = Experiment::new(*experiment, plan.clone(), *at);
+                match self.position(*experiment) {
+                    Some(i) => self.experiments[i] = fresh,
+                    None => self.experiments.push(fresh),
+                }
+            }
+            Event::WorkerStarted {
+                experiment,
+                worker,
+                at,
+            } => {
+                self.see(*at);
+                if let Some(e) = self.experiment_mut(*experiment) {
+                    let lane = e.lane_mut(*worker);
+                    lane.ready_at.get_or_insert(*at);
+                }
+            }
+            Event::Task(task) => {
+                self.see(task.at);
+                if let Some(e) = self.experiment_mut(task.experiment) {
+                    e.apply(task);
+                }
+            }
+            Event::ExperimentFinished { experiment, at } => {
+                self.see(*at);
+                if let Some(e) = self.experiment_mut(*experiment) {
+                    e.finished_at = Some(*at);
+                }
+            }
+            Event::RunFinished { at, outcome } => {
+                self.see(*at);
+                self.finished = Some((*at, *outcome));
+            }
+        }
+    }
+
+    fn see(&mut self, at: Timestamp) {
+        self.latest = Some(self.latest.map_or(at, |l| l.max(at)));
+    }
+
+    fn position(&self, experiment: usize) -> Option<usize> {
+        self.experiments.iter().position(|e| e.index == experiment)
+    }
+
+    fn experiment_mut(&mut self, experiment: usize) -> Option<&mut Experiment> {
+        let i = self.position(experiment)?;
+        Some(&mut self.experiments[i])
+    }
+
+    /// The experiments seen so far, in the order they started.
+    pub fn experiments(&self) -> &[Experiment] {
+        &self.experiments
+    }
+
+    /// CPUs the run had, if it said.
+    pub fn cores(&self) -> Option<usize> {
+        self.cores
+    }
+
+    /// When the run started.
+    pub fn started_at(&self) -> Option<Timestamp> {
+        self.started_at
+    }
+
+    /// How many experiments the run announced.
+    pub fn planned_experiments(&self) -> usize {
+        self.planned_experiments.max(self.experiments.len())
+    }
+
+    /// How the run ended, once it has.
+    pub fn outcome(&self) -> Option<RunOutcome> {
+        self.finished.map(|(_, o)| o)
+    }
+
+    /// When the run ended, once it has.
+    pub fn finished_at(&self) -> Option<Timestamp> {
+        self.finished.map(|(at, _)| at)
+    }
+
+    /// The latest timestamp any event carried (the "now" of a recording).
+    pub fn latest(&self) -> Option<Timestamp> {
+        self.latest
+    }
+
+    /// The experiment currently running (started, not finished), if any.
+    pub fn running_experiment(&self) -> Option<&Experiment> {
+        if self.finished.is_some() {
+            return None;
+        }
+        self.experiments
+            .iter()
+            .rev()
+            .find(|e| e.finished_at.is_none())
+    }
+
+    /// A task's status as exported, given how far the run got.
+    pub fn status_of(&self, task: &Task) -> TaskStatus {
+        match (&task.state, self.finished.is_some()) {
+            (TaskState::Succeeded { .. }, _) => TaskStatus::Ok,
+            (TaskState::Failed { .. }, _) => TaskStatus::Error,
+            (TaskState::Running | TaskState::Pending, true) => TaskStatus::Cancelled,
+            (TaskState::Running, false) => TaskStatus::Running,
+            (TaskState::Pending, false) => TaskStatus::Pending,
+        }
+    }
+
+    /// Total failed tasks over all experiments.
+    pub fn failed_tasks(&self) -> usize {
+        self.experiments.iter().map(|e| e.failed).sum()
+    }
+
+    /// The post's speed-up lines: for each workload run on both processes and threads (both
+    /// finished), the percent by which processes beat threads, in order of appearance.
+    pub fn speedups(&self) -> Vec<Speedup> {
+        let mut speedups = Vec::new();
+        for e in &self.experiments {
+            let workload = e.plan.workload;
+            if speedups.iter().any(|s: &Speedup| s.workload == workload) {
+                continue;
+            }
+            let makespan_of = |kind: ExecutorKind| {
+                self.experiments
+                    .iter()
+                    .find(|x| x.plan.workload == workload && x.plan.executor == kind)
+                    .and_then(Experiment::makespan)
+            };
+            let (Some(p), Some(t)) = (
+                makespan_of(ExecutorKind::Processes),
+                makespan_of(ExecutorKind::Threads),
+            ) else {
+                continue;
+            };
+            if t.is_zero() {
+                continue;
+            }
+            let percent = (t.as_secs_f64() - p.as_secs_f64()) / t.as_secs_f64() * 100.0;
+            speedups.push(Speedup { workload, percent });
+        }
+        speedups
+    }
+}
+
+impl Experiment {
+    fn new(index: usize, plan: ExperimentPlan, started_at: Timestamp) -> Self {
+        let tasks = plan
+            .inputs
+            .iter()
+            .map(|&input| Task {
+                input,
+                worker: None,
+                started_at: None,
+                ended_at: None,
+                state: TaskState::Pending,
+            })
+            .collect();
+        Experiment {
+            index,
+            plan,
+            started_at,
+            finished_at: None,
+            tasks,
+            lanes: Vec::new(),
+            running: 0,
+            succeeded: 0,
+            failed: 0,
+            cpu_time: Duration::ZERO,
+        }
+    }
+
+    fn lane_mut(&mut self, worker: WorkerId) -> &mut Lane {
+        let i = match self.lanes.binary_search_by_key(&worker.index, |l| l.worker) {
+            Ok(i) => i,
+            Err(i) => {
+                self.lanes.insert(
+                    i,
+                    Lane {
+                        worker: worker.index,
+                        pid: worker.pid,
+                        tid: worker.tid,
+                        ready_at: None,
+                        tasks: Vec::new(),
+                    },
+                );
+                i
+            }
+        };
+        let lane = &mut self.lanes[i];
+        lane.pid = worker.pid;
+        lane.tid = worker.tid;
+        lane
+    }
+
+    fn apply(&mut self, event: &TaskEvent) {
+        let Some(task) = self.tasks.get(event.task) else {
+            return;
+        };
+        let was_started = task.started_at.is_some();
+        let was_ended = task.ended_at.is_some();
+        if was_ended {
+            return; // a task ends once; later repeats change nothing
+        }
+        if !was_started {
+            self.lane_mut(event.worker).tasks.push(event.task);
+        }
+        let task = &mut self.tasks[event.task];
+        task.worker = Some(event.worker);
+        if !was_started {
+            task.started_at = Some(event.at);
+        }
+        let was_running = matches!(task.state, TaskState::Running);
+        match &event.kind {
+            TaskEventKind::Started => {
+                if !was_running {
+                    task.state = TaskState::Running;
+                    self.running += 1;
+                }
+            }
+            TaskEventKind::Finished { result, cpu_time } => {
+                task.ended_at = Some(event.at);
+                task.state = TaskState::Succeeded {
+                    result: result.clone(),
+                    cpu_time: *cpu_time,
+                };
+                self.succeeded += 1;
+                self.cpu_time += *cpu_time;
+                self.running -= usize::from(was_running);
+            }
+            TaskEventKind::Failed { error, cpu_time } => {
+                task.ended_at = Some(event.at);
+                task.state = TaskState::Failed {
+                    error: error.clone(),
+                    cpu_time: *cpu_time,
+                };
+                self.failed += 1;
+                self.cpu_time += cpu_time.unwrap_or_default();
+                self.running -= usize::from(was_running);
+            }
+        }
+    }
+
+    /// Start to finish, once finished.
+    pub fn makespan(&self) -> Option<Duration> {
+        Some(self.finished_at?.since(self.started_at))
+    }
+
+    /// Start to finish, or to `now` while it runs.
+    pub fn elapsed(&self, now: Timestamp) -> Duration {
+        self.finished_at.unwrap_or(now).since(self.started_at)
+    }
+
+    /// CPU time of all ended tasks.
+    pub fn cpu_time(&self) -> Duration {
+        self.cpu_time
+    }
+
+    /// Tasks that failed.
+    pub fn failed(&self) -> usize {
+        self.failed
+    }
+
+    /// Tasks that returned a result.
+    pub fn succeeded(&self) -> usize {
+        self.succeeded
+    }
+
+    /// Tasks started and not yet ended.
+    pub fn running(&self) -> usize {
+        self.running
+    }
+
+    /// Tasks ended either way.
+    pub fn ended(&self) -> usize {
+        self.succeeded + self.failed
+    }
+
+    /// Parallel efficiency: CPU time / (cores × wall time), over `elapsed`.
+    ///
+    /// 100 % means every core was busy with tasks for the whole experiment.
+    pub fn efficiency(&self, cores: usize, elapsed: Duration) -> Option<f64> {
+        let denominator = cores as f64 * elapsed.as_secs_f64();
+        (denominator > 0.0).then(|| self.cpu_time.as_secs_f64() / denominator)
+    }
+}
+
+impl Task {
+    /// Wall time from start to end (or to `now` while it runs).
+    pub fn elapsed(&self, now: Timestamp) -> Option<Duration> {
+        Some(self.ended_at.unwrap_or(now).since(self.started_at?))
+    }
+
+    /// CPU time, once ended and measured.
+    pub fn cpu_time(&self) -> Option<Duration> {
+        match &self.state {
+            TaskState::Succeeded { cpu_time, .. } => Some(*cpu_time),
+            TaskState::Failed { cpu_time, .. } => *cpu_time,
+            TaskState::Pending | TaskState::Running => None,
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::plan::ExperimentPlan;
+
+    pub(crate) fn worker(index: usize) -> WorkerId {
+        WorkerId {
+            index,
+            pid: 100,
+            tid: 200 + index as u32,
+        }
+    }
+
+    pub(crate) fn task(
+        experiment: usize,
+        task: usize,
+        worker_index: usize,
+        at: u64,
+        kind: TaskEventKind,
+    ) -> Event {
+        Event::Task(TaskEvent {
+            experiment,
+            task,
+            input: 30 + task as u64,
+            worker: worker(worker_index),
+            at: Timestamp(at),
+            kind,
+        })
+    }
+
+    pub(crate) fn finished(cpu_us: u64) -> TaskEventKind {
+        TaskEventKind::Finished {
+            result: "ok".into(),
+            cpu_time: Duration::from_micros(cpu_us),
+        }
+    }
+
+    pub(crate) fn started_experiment(experiment: usize, executor: ExecutorKind, at: u64) -> Event {
+        Event::ExperimentStarted {
+            experiment,
+            plan: ExperimentPlan::new(executor, WorkloadKind::Fib, vec![30, 31, 32], 2),
+            at: Timestamp(at),
+        }
+    }
+
+    #[test]
+    fn tasks_move_from_pending_to_running_to_ended() {
+        let mut t = Timeline::new();
+        t.apply(&started_experiment(0, ExecutorKind::Threads, 1_000));
+        t.apply(&task(0, 1, 0, 1_100, TaskEventKind::Started));
+        let e = &t.experiments()[0];
+        assert_eq!(e.running(), 1);
+        assert_eq!(t.status_of(&e.tasks[1]), TaskStatus::Running);
+        assert_eq!(t.status_of(&e.tasks[0]), TaskStatus::Pending);
+
+        t.apply(&task(0, 1, 0, 1_600, finished(400)));
+        let e = &t.experiments()[0];
+        assert_eq!((e.running(), e.succeeded()), (0, 1));
+        assert_eq!(
+            e.tasks[1].elapsed(Timestamp(0)),
+            Some(Duration::from_micros(500))
+        );
+        assert_eq!(e.lanes.len(), 1);
+        assert_eq!(e.lanes[0].tasks, vec![1]);
+        assert_eq!(e.cpu_time(), Duration::from_micros(400));
+    }
+
+    #[test]
+    fn unfinished_tasks_are_cancelled_once_the_run_ends() {
+        let mut t = Timeline::new();
+        t.apply(&started_experiment(0, ExecutorKind::Processes, 0));
+        t.apply(&task(0, 0, 0, 10, TaskEventKind::Started));
+        t.apply(&Event::RunFinished {
+            at: Timestamp(20),
+            outcome: RunOutcome::Cancelled,
+        });
+        let e = &t.experiments()[0];
+        assert_eq!(t.status_of(&e.tasks[0]), TaskStatus::Cancelled);
+        assert_eq!(t.status_of(&e.tasks[1]), TaskStatus::Cancelled);
+    }
+
+    #[test]
+    fn odd_events_are_ignored_not_fatal() {
+        let mut t = Timeline::new();
+        t.apply(&task(7, 0, 0, 10, TaskEventKind::Started)); // unknown experiment
+        t.apply(&started_experiment(0, ExecutorKind::Threads, 0));
+        t.apply(&task(0, 99, 0, 10, TaskEventKind::Started)); // unknown task
+        t.apply(&task(0, 0, 0, 10, finished(5))); // end without a start
+        t.apply(&task(0, 0, 0, 11, finished(5))); // repeated end
+        t.apply(&task(0, 0, 0, 12, TaskEventKind::Started)); // start after the end
+        let e = &t.experiments()[0];
+        assert_eq!((e.succeeded(), e.running()), (1, 0));
+        assert_eq!(e.tasks[0].started_at, Some(Timestamp(10)));
+        assert_eq!(e.lanes[0].tasks, vec![0]);
+    }
+
+    #[test]
+    fn lanes_are_ordered_by_worker_index() {
+        let mut t = Timeline::new();
+        t.apply(&started_experiment(0, ExecutorKind::Threads, 0));
+        t.apply(&task(0, 0, 1, 10, TaskEventKind::Started));
+        t.apply(&task(0, 1, 0, 11, TaskEventKind::Started));
+        t.apply(&task(0, 2, 1, 12, TaskEventKind::Started));
+        let lanes = &t.experiments()[0].lanes;
+        assert_eq!(lanes.iter().map(|l| l.worker).collect::<Vec<_>>(), [0, 1]);
+        assert_eq!(lanes[1].tasks, [0, 2]);
+    }
+
+    #[test]
+    fn speedup_is_the_posts_formula() {
+        let mut t = Timeline::new();
+        t.apply(&started_experiment(0, ExecutorKind::Processes, 0));
+        t.apply(&Event::ExperimentFinished {
+            experiment: 0,
+            at: Timestamp(1_000_000),
+        });
+        assert!(t.speedups().is_empty(), "threads have not run yet");
+        t.apply(&started_experiment(1, ExecutorKind::Threads, 1_000_000));
+        t.apply(&Event::ExperimentFinished {
+            experiment: 1,
+            at: Timestamp(5_000_000),
+        });
+        let s = t.speedups();
+        assert_eq!(s.len(), 1);
+        assert_eq!(s[0].workload, WorkloadKind::Fib);
+        assert!(
+            (s[0].percent - 75.0).abs() < 1e-9,
+            "(4 - 1) / 4 = 75 %, got {}",
+            s[0].percent
+        );
+    }
+
+    #[test]
+    fn efficiency_is_cpu_over_cores_times_wall() {
+        let mut t = Timeline::new();
+        t.apply(&started_experiment(0, ExecutorKind::Threads, 0));
+        t.apply(&task(0, 0, 0, 0, TaskEventKind::Started));
+        t.apply(&task(0, 0, 0, 1_000_000, finished(1_000_000)));
+        let e = &t.experiments()[0];
+        let eff = e.efficiency(2, Duration::from_secs(1)).unwrap();
+        assert!((eff - 0.5).abs() < 1e-9);
+    }
+}

@@ -1,0 +1,205 @@
+//! One unit of work: recursive Fibonacci, an HTTP GET that waits on the server, or a sleep.
+//!
+//! Workloads know nothing about threads, processes or events; executors call
+//! [`WorkloadRunner::run`] on whatever worker they own and time it themselves. A
+//! [`Workload`] is serializable because a child process receives it on its command line.
+
+use std::io::Read;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::cancel::CancelToken;
+use crate::plan::WorkloadKind;
+
+/// The largest n whose Fibonacci number (1-based, fib(1) = 0) fits in a `u64`.
+pub const FIB_MAX: u64 = 93;
+
+/// Recursive Fibonacci with the seed's 1-based convention: fib(1) = 0, fib(2) = 1,
+/// fib(n) = fib(n-1) + fib(n-2).
+///
+/// Deliberately naive (no memo, no closed form): it is the CPU-bound load, and its
+/// exponential cost is the point. `n` must be in `1..=FIB_MAX`; 0 returns 0.
+pub fn fib(n: u64) -> u64 {
+    match n {
+        0 | 1 => 0,
+        2 => 1,
+        _ => fib(n - 1) + fib(n - 2),
+    }
+}
+
+/// A workload with everything a worker needs to run it, in this process or another.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Workload {
+    /// Recursive Fibonacci of the input.
+    Fib,
+    /// GET the URL made from a template by replacing `{ms}` with the input.
+    Http(HttpWorkload),
+    /// Sleep for the input in milliseconds.
+    Sleep,
+}
+
+/// How the http workload makes its requests.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HttpWorkload {
+    /// A URL containing `{ms}`.
+    pub url_template: String,
+    /// Connect timeout and overall timeout of one request, in milliseconds.
+    pub timeout_ms: u64,
+    /// Whether to honour `HTTP_PROXY`/`NO_PROXY` (off for the embedded loopback server).
+    pub proxy_from_env: bool,
+}
+
+impl Workload {
+    /// Which kind of workload this is.
+    pub fn kind(&self) -> WorkloadKind {
+        match self {
+            Workload::Fib => WorkloadKind::Fib,
+            Workload::Http(_) => WorkloadKind::Http,
+            Workload::Sleep => WorkloadKind::Sleep,
+        }
+    }
+}
+
+/// A workload ready to run: holds what is worth building once per worker (the HTTP agent
+/// and its connection pool).
+#[derive(Debug)]
+pub struct WorkloadRunner {
+    workload: Workload,
+    agent: Option<ureq::Agent>,
+}
+
+/// How much of a response body the result keeps.
+const MAX_BODY_CHARS: usize = 200;
+
+impl WorkloadRunner {
+    /// Prepares `workload` for running (builds the HTTP agent once).
+    pub fn new(workload: Workload) -> Self {
+        let agent = match &workload {
+            Workload::Http(http) => {
+                let timeout = Some(Duration::from_millis(http.timeout_ms));
+                let mut config = ureq::Agent::config_builder()
+                    .timeout_connect(timeout)
+                    .timeout_global(timeout)
+                    .http_status_as_error(false);
+                if !http.proxy_from_env {
+                    config = config.proxy(None);
+                }
+                Some(config.build().into())
+            }
+            Workload::Fib | Workload::Sleep => None,
+        };
+        WorkloadRunner { workload, agent }
+    }
+
+    /// The workload this runner runs.
+    pub fn workload(&self) -> &Workload {
+        &self.workload
+    }
+
+    /// Runs one task. `Ok` is the result column, `Err` the error column.
+    ///
+    /// A sleep returns early with an error if `cancel` fires; fib and HTTP run to the end
+    /// (HTTP is bounded by its timeout).
+    pub fn run(&self, input: u64, cancel: &CancelToken) -> Result<String, String> {
+        match &self.workload {
+            Workload::Fib => {
+                if input == 0 || input > FIB_MAX {
+                    return Err(format!("fib n must be in 1..={FIB_MAX}, got {input}"));
+                }
+                Ok(fib(input).to_string())
+            }
+            Workload::Sleep => {
+                if cancel.sleep(Duration::from_millis(input)) {
+                    Err("cancelled".to_string())
+                } else {
+                    Ok(format!("slept {input} ms"))
+                }
+            }
+            Workload::Http(http) => {
+                let agent = self.agent.as_ref().expect("http runner has an agent");
+                http_get(
+                    agent,
+                    &http.url_template.replace("{ms}", &input.to_string()),
+                )
+            }
+        }
+    }
+}
+
+/// GETs `url`; a 2xx answer gives `HTTP <status>: <body>`, anything else an error.
+fn http_get(agent: &ureq::Agent, url: &str) -> Result<String, String> {
+    let mut response = agent
+        .get(url)
+        .call()
+        .map_err(|e| format!("GET {url}: {e}"))?;
+    let status = response.status().as_u16();
+    let mut body = String::new();
+    response
+        .body_mut()
+        .as_reader()
+        .take(64 * 1024)
+        .read_to_string(&mut body)
+        .map_err(|e| format!("GET {url}: reading the body: {e}"))?;
+    let body = one_line(&body, MAX_BODY_CHARS);
+    if (200..300).contains(&status) {
+        Ok(format!("HTTP {status}: {body}"))
+    } else {
+        Err(format!("GET {url}: HTTP {status}: {body}"))
+    }
+}
+
+/// `text` on one line (whitespace runs collapsed), cut to `max` characters.
+fn one_line(text: &str, max: usize) -> String {
+    let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match joined.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", &joined[..cut]),
+        None => joined,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fib_uses_the_seeds_one_based_convention() {
+        assert_eq!(fib(1), 0);
+        assert_eq!(fib(2), 1);
+        assert_eq!(fib(3), 1);
+        assert_eq!(fib(10), 34);
+        assert_eq!(fib(30), 514_229);
+    }
+
+    #[test]
+    fn fib_41_is_102334155() {
+        assert_eq!(fib(41), 102_334_155);
+    }
+
+    #[test]
+    fn fib_runner_rejects_inputs_outside_the_u64_range() {
+        let runner = WorkloadRunner::new(Workload::Fib);
+        let never = CancelToken::never();
+        assert_eq!(runner.run(20, &never), Ok("4181".to_string()));
+        assert!(runner.run(0, &never).unwrap_err().contains("1..=93"));
+        assert!(runner.run(94, &never).is_err());
+    }
+
+    #[test]
+    fn workload_round_trips_through_json() {
+        let w = Workload::Http(HttpWorkload {
+            url_template: "http://127.0.0.1:1/200?sleep={ms}".into(),
+            timeout_ms: 1500,
+            proxy_from_env: false,
+        });
+        let json = serde_json::to_string(&w).unwrap();
+        assert_eq!(serde_json::from_str::<Workload>(&json).unwrap(), w);
+    }
+
+    #[test]
+    fn one_line_collapses_and_cuts() {
+        assert_eq!(one_line(" a\n b\t c ", 10), "a b c");
+        assert_eq!(one_line("abcdef", 3), "abc…");
+    }
+}

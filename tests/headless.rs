@@ -1,0 +1,466 @@
+//! The headless mode as a user runs it: the binary, its flags, its files and exit codes.
+
+mod common;
+
+use std::collections::HashSet;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::*;
+use poolscope::delay_server::DelayServer;
+use poolscope::workload::fib;
+use predicates::prelude::*;
+
+const SMALL: &[&str] = &["--headless", "--fib", "20..=23", "--delays", "50..=200:50"];
+
+#[test]
+fn a_small_run_writes_the_posts_four_csvs() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let assert = poolscope_in(dir.path())
+        .args(SMALL)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "Run experiment ProcessPool: running fib over [20, 21, 22, 23] among 4 workers … done in",
+        ))
+        .stdout(predicate::str::contains("Run experiment ThreadPool: running http over [50, 100, 150, 200] among 4 workers"))
+        .stdout(predicate::str::contains("Process vs Threads Fibonacci tasks speed-up = "))
+        .stdout(predicate::str::contains("Process vs Threads HTTP Get tasks speed-up = "));
+    let stdout = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
+    for name in ["process-fibo", "thread-fibo", "process-get", "thread-get"] {
+        assert!(
+            stdout.lines().any(|l| l.starts_with(name)),
+            "summary row for {name}:\n{stdout}"
+        );
+    }
+
+    let mut thread_pids = HashSet::new();
+    let mut process_pids = HashSet::new();
+    for name in ["process-fibo", "thread-fibo", "process-get", "thread-get"] {
+        let path = out.join(format!("{name}.csv"));
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.lines().next(), Some(HEADER), "{name}");
+        let (_, rows) = read_csv(&path);
+        assert_eq!(rows.len(), 4, "{name}");
+        for (i, row) in rows.iter().enumerate() {
+            assert_eq!(row["tag"], format!("{name}-{i}"));
+            assert_eq!(row["status"], "ok", "{name}: {row:?}");
+            let start: f64 = row["start_time"].parse().unwrap();
+            let end: f64 = row["end_time"].parse().unwrap();
+            let elapsed: f64 = row["elapsed"].parse().unwrap();
+            assert!(
+                row["start_time"].split('.').nth(1).unwrap().len() == 6,
+                "microseconds"
+            );
+            assert!(end >= start && (end - start - elapsed).abs() < 1e-5);
+            let pid: u32 = row["pid"].parse().unwrap();
+            if name.starts_with("process") {
+                process_pids.insert(pid);
+            } else {
+                thread_pids.insert((pid, row["tid"].clone()));
+            }
+            if name.ends_with("fibo") {
+                let n: u64 = row["input"].parse().unwrap();
+                assert_eq!(row["result"], fib(n).to_string());
+            } else {
+                let delay_ms: f64 = row["input"].parse().unwrap();
+                assert!(
+                    elapsed >= delay_ms / 1000.0,
+                    "{row:?} answered before its delay"
+                );
+                assert_eq!(row["result"], "HTTP 200: 200 OK");
+            }
+        }
+    }
+    let own: HashSet<u32> = thread_pids.iter().map(|(pid, _)| *pid).collect();
+    assert_eq!(own.len(), 1, "thread rows all carry poolscope's own pid");
+    let own = *own.iter().next().unwrap();
+    assert!(
+        !process_pids.contains(&own),
+        "process rows carry child pids"
+    );
+    assert!(
+        process_pids.len() >= 2,
+        "several worker processes: {process_pids:?}"
+    );
+    let tids: HashSet<_> = thread_pids.iter().map(|(_, tid)| tid).collect();
+    assert!(tids.len() >= 2, "several pool threads: {tids:?}");
+
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    let names: Vec<_> = summary["experiments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["process-fibo", "thread-fibo", "process-get", "thread-get"]
+    );
+    for e in summary["experiments"].as_array().unwrap() {
+        for field in [
+            "executor",
+            "workload",
+            "workers",
+            "tasks",
+            "failed",
+            "started_at",
+            "finished_at",
+            "makespan_s",
+            "cpu_time_s",
+            "efficiency",
+        ] {
+            assert!(!e[field].is_null(), "summary.json lacks {field}: {e}");
+        }
+    }
+    assert_eq!(summary["speedups"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn without_out_each_run_gets_a_new_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    for _ in 0..2 {
+        poolscope_in(dir.path())
+            .args([
+                "--headless",
+                "--workload",
+                "sleep",
+                "--executor",
+                "threads",
+                "--delays",
+                "1,2",
+            ])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains(
+                "Wrote 1 CSV file and summary.json to poolscope-runs/",
+            ));
+    }
+    let runs: Vec<_> = std::fs::read_dir(dir.path().join("poolscope-runs"))
+        .unwrap()
+        .collect();
+    assert_eq!(runs.len(), 2, "no run overwrites another");
+    for run in runs {
+        assert!(run.unwrap().path().join("thread-sleep.csv").is_file());
+    }
+}
+
+#[test]
+fn sequential_and_sleep_are_named_like_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    poolscope_in(dir.path())
+        .args([
+            "--headless",
+            "--workload",
+            "sleep",
+            "--executor",
+            "sequential",
+            "--delays",
+            "10..=30:10",
+            "--out",
+            "o",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "Run experiment Sequential: running sleep over [10, 20, 30] among 1 worker …",
+        ));
+    let (_, rows) = read_csv(&dir.path().join("o/sequential-sleep.csv"));
+    let ends: Vec<f64> = rows
+        .iter()
+        .map(|r| r["end_time"].parse().unwrap())
+        .collect();
+    let starts: Vec<f64> = rows
+        .iter()
+        .map(|r| r["start_time"].parse().unwrap())
+        .collect();
+    assert!(
+        starts[1] >= ends[0] && starts[2] >= ends[1],
+        "one after another"
+    );
+}
+
+#[test]
+fn an_unreachable_url_gives_error_rows_and_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("http://127.0.0.1:{}/200?sleep={{ms}}", closed_port());
+    poolscope_in(dir.path())
+        .args([
+            "--headless",
+            "--workload",
+            "http",
+            "--delays",
+            "10,20",
+            "--out",
+            "o",
+            "--url",
+            &url,
+            "--http-timeout",
+            "5",
+        ])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("(2 failed)"));
+    for name in ["process-get", "thread-get"] {
+        let (_, rows) = read_csv(&dir.path().join(format!("o/{name}.csv")));
+        assert_eq!(rows.len(), 2);
+        for row in rows {
+            assert_eq!(row["status"], "error");
+            assert!(row["error"].contains("GET http://127.0.0.1:"), "{row:?}");
+            assert_eq!(row["result"], "");
+        }
+    }
+}
+
+#[test]
+fn a_server_error_fails_only_its_own_tasks() {
+    let server = DelayServer::start(0).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // Delays below 100 ms ask for a 503, the rest for a 200, through one template.
+    let url = format!("http://{}/{{ms}}", server.addr());
+    poolscope_in(dir.path())
+        .args([
+            "--headless",
+            "--workload",
+            "http",
+            "--executor",
+            "threads",
+            "--delays",
+            "200,503,204",
+            "--out",
+            "o",
+            "--url",
+            &url,
+        ])
+        .assert()
+        .code(1);
+    let (_, rows) = read_csv(&dir.path().join("o/thread-get.csv"));
+    let statuses: Vec<_> = rows.iter().map(|r| r["status"].as_str()).collect();
+    assert_eq!(statuses, ["ok", "error", "ok"]);
+    assert!(
+        rows[1]["error"].contains("HTTP 503: 503 Service Unavailable"),
+        "{:?}",
+        rows[1]
+    );
+    assert_eq!(rows[2]["result"], "HTTP 204: ");
+}
+
+#[test]
+fn bad_flags_exit_2_with_one_line_and_write_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (&["--fib", "42..34"], "--fib '42..34': the range is empty"),
+        (&["--fib", "34..34"], "--fib '34..34': the range is empty"),
+        (&["--fib", "0..=3"], "fib(0) is out of range"),
+        (&["--fib", "90..=94"], "fib(94) is out of range"),
+        (&["--workers", "0"], "--workers '0'"),
+        (
+            &["--workload", "gpu"],
+            "--workload 'gpu': unknown name 'gpu'",
+        ),
+        (
+            &["--executor", "fibers"],
+            "--executor 'fibers': unknown name",
+        ),
+        (
+            &["--url", "http://127.0.0.1/200"],
+            "--url 'http://127.0.0.1/200': has no {ms} placeholder",
+        ),
+        (
+            &["--delays", "1800..1000:100"],
+            "--delays '1800..1000:100': the range is empty",
+        ),
+        (&["--http-timeout", "-1"], "--http-timeout '-1'"),
+    ];
+    for (args, message) in cases {
+        let output = poolscope_in(dir.path())
+            .arg("--headless")
+            .args(*args)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(message), "{args:?}: {stderr}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr}");
+    }
+    poolscope_in(dir.path())
+        .arg("--no-such-flag")
+        .assert()
+        .code(2);
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "nothing written"
+    );
+}
+
+#[test]
+fn help_shows_examples() {
+    poolscope_in(std::env::temp_dir().as_path())
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Examples:"))
+        .stdout(predicate::str::contains("poolscope --headless"))
+        .stdout(predicate::str::contains("--delays <RANGE[:STEP]>"));
+}
+
+/// A worker process that dies mid-task fails that task; the others still run, the files are
+/// written and the exit code is 1.
+#[test]
+fn a_killed_worker_process_becomes_a_failed_task() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(bin())
+        .current_dir(dir.path())
+        .args([
+            "--headless",
+            "--workload",
+            "sleep",
+            "--executor",
+            "processes",
+            "--workers",
+            "2",
+        ])
+        .args(["--delays", "3000,100,100,100", "--out", "o"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut workers = Vec::new();
+    assert!(wait_until(Duration::from_secs(30), || {
+        workers = children_of(child.id());
+        workers.len() == 2
+    }));
+    // The first task (3000 ms) is the one still running after the short ones are done.
+    std::thread::sleep(Duration::from_millis(800));
+    let csv_ready = |_: ()| std::fs::metadata(dir.path().join("o/process-sleep.csv")).is_ok();
+    assert!(!csv_ready(()), "still running");
+    for pid in workers {
+        // Only one of them still runs the long task; killing both is fine: the idle one has
+        // finished its tasks (or is killed between tasks, which fails nothing).
+        send_signal(pid, libc::SIGKILL);
+    }
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(1));
+    let (_, rows) = read_csv(&dir.path().join("o/process-sleep.csv"));
+    let statuses: Vec<_> = rows.iter().map(|r| r["status"].as_str()).collect();
+    assert_eq!(statuses, ["error", "ok", "ok", "ok"], "{rows:?}");
+    assert!(
+        rows[0]["error"].contains("killed by signal 9 (SIGKILL)"),
+        "{:?}",
+        rows[0]
+    );
+}
+
+/// Ctrl-C stops dispatching, kills and reaps the workers, writes what finished (the rest
+/// as cancelled) and exits 130.
+#[test]
+fn ctrl_c_writes_what_finished_and_exits_130() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(bin())
+        .current_dir(dir.path())
+        .args([
+            "--headless",
+            "--workload",
+            "sleep",
+            "--executor",
+            "processes,threads",
+            "--workers",
+            "2",
+        ])
+        .args(["--delays", "50,60000,60000,60000", "--out", "o"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut workers = Vec::new();
+    assert!(wait_until(Duration::from_secs(30), || {
+        workers = children_of(child.id());
+        workers.len() == 2
+    }));
+    std::thread::sleep(Duration::from_millis(500));
+    send_signal(child.id(), libc::SIGINT);
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    assert!(
+        workers.iter().all(|&pid| !is_alive(pid)),
+        "workers are reaped"
+    );
+    let (_, rows) = read_csv(&dir.path().join("o/process-sleep.csv"));
+    let statuses: Vec<_> = rows.iter().map(|r| r["status"].as_str()).collect();
+    assert_eq!(statuses, ["ok", "cancelled", "cancelled", "cancelled"]);
+    assert!(
+        !dir.path().join("o/thread-sleep.csv").exists(),
+        "thread-sleep never started"
+    );
+    assert!(dir.path().join("o/summary.json").exists());
+}
+
+/// Even SIGKILL, which poolscope cannot catch, leaves no worker behind: the kernel kills
+/// them (PR_SET_PDEATHSIG).
+#[test]
+fn no_worker_outlives_a_sigkilled_poolscope() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(bin())
+        .current_dir(dir.path())
+        .args([
+            "--headless",
+            "--workload",
+            "sleep",
+            "--executor",
+            "processes",
+            "--workers",
+            "3",
+        ])
+        .args(["--delays", "60000,60000,60000", "--out", "o"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut workers = Vec::new();
+    assert!(wait_until(Duration::from_secs(30), || {
+        workers = children_of(child.id());
+        workers.len() == 3
+    }));
+    send_signal(child.id(), libc::SIGKILL);
+    child.wait().unwrap();
+    assert!(
+        wait_until(Duration::from_secs(10), || workers
+            .iter()
+            .all(|&pid| !is_alive(pid))),
+        "workers still alive: {workers:?}"
+    );
+}
+
+#[test]
+fn serve_answers_like_httpstat() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let mut server = Command::new(bin())
+        .args(["serve", "--port", "0"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let addr = first.trim().rsplit("http://").next().unwrap().to_string();
+    let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+    write!(
+        stream,
+        "GET /200?sleep=20 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert!(
+        response.starts_with("HTTP/1.1 200 OK") && response.ends_with("200 OK"),
+        "{response}"
+    );
+}
