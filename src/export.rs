@@ -81,7 +81,7 @@ pub fn experiment_csv(timeline: &Timeline, experiment: &Experiment) -> anyhow::R
         // gets a well-formed file.
         return Ok(format!("{CSV_HEADER}\n").into_bytes());
     }
-    Ok(writer.into_inner().context("flushing CSV")?)
+    writer.into_inner().context("flushing CSV")
 }
 
 /// `summary.json`'s shape.

@@ -325,25 +325,20 @@ fn a_killed_worker_process_becomes_a_failed_task() {
             "--workers",
             "2",
         ])
-        .args(["--delays", "3000,100,100,100", "--out", "o"])
+        .args(["--delays", "20000,100,100,100", "--out", "o"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut workers = Vec::new();
+    // Both workers start; the one with the short tasks finishes them and exits, leaving the
+    // one still running the long first task.
+    assert!(wait_until(Duration::from_secs(30), || children_of(child.id()).len() == 2));
+    let mut busy = Vec::new();
     assert!(wait_until(Duration::from_secs(30), || {
-        workers = children_of(child.id());
-        workers.len() == 2
+        busy = children_of(child.id());
+        busy.len() == 1
     }));
-    // The first task (3000 ms) is the one still running after the short ones are done.
-    std::thread::sleep(Duration::from_millis(800));
-    let csv_ready = |_: ()| std::fs::metadata(dir.path().join("o/process-sleep.csv")).is_ok();
-    assert!(!csv_ready(()), "still running");
-    for pid in workers {
-        // Only one of them still runs the long task; killing both is fine: the idle one has
-        // finished its tasks (or is killed between tasks, which fails nothing).
-        send_signal(pid, libc::SIGKILL);
-    }
+    send_signal(busy[0], libc::SIGKILL);
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(1));
     let (_, rows) = read_csv(&dir.path().join("o/process-sleep.csv"));
@@ -382,7 +377,7 @@ fn ctrl_c_writes_what_finished_and_exits_130() {
         workers = children_of(child.id());
         workers.len() == 2
     }));
-    std::thread::sleep(Duration::from_millis(500));
+    std::thread::sleep(Duration::from_millis(1000));
     send_signal(child.id(), libc::SIGINT);
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(130));

@@ -13,8 +13,8 @@
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Child, ChildStderr, ChildStdin, ChildStdout, Command, ExitStatus, Stdio};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
 use crossbeam_channel::select;
@@ -35,6 +35,7 @@ pub(super) fn run(run: &ExperimentRun<'_>) -> ExperimentOutcome {
         next_task: AtomicUsize::new(0),
         children: (0..run.plan.workers).map(|_| Mutex::new(None)).collect(),
         workload_json: serde_json::to_string(run.workload).expect("workloads serialize"),
+        gate: StartGate::new(run.plan.workers),
     };
     std::thread::scope(|scope| {
         let (done_tx, done_rx) = crossbeam_channel::bounded::<()>(0);
@@ -50,7 +51,10 @@ pub(super) fn run(run: &ExperimentRun<'_>) -> ExperimentOutcome {
             // A slot without its feeder stays empty; the other slots take its tasks.
             match spawned {
                 Ok(_) => started += 1,
-                Err(e) => spawn_error = Some(e),
+                Err(e) => {
+                    shared.gate.arrive();
+                    spawn_error = Some(e);
+                }
             }
         }
         if let (0, Some(e)) = (started, spawn_error) {
@@ -77,6 +81,7 @@ struct Shared<'a> {
     next_task: AtomicUsize,
     children: Vec<Mutex<Option<Child>>>,
     workload_json: String,
+    gate: StartGate,
 }
 
 impl Shared<'_> {
@@ -137,10 +142,12 @@ impl Shared<'_> {
 
 /// One feeder: keeps a live child in slot `index` and feeds it tasks until none are left.
 fn feed(shared: &Shared<'_>, index: usize) {
+    let mut ticket = GateTicket::new(&shared.gate, shared.run.cancel);
     while shared.tasks_left() && !shared.cancelled() {
         let mut child = match WorkerProcess::spawn(shared, index) {
             Ok(child) => child,
             Err(e) => {
+                ticket.arrive_and_wait();
                 // Fail one task per attempt, so a binary that cannot start fails the run's
                 // tasks with a clear error instead of looping.
                 if let Some((task, input)) = shared.take_task() {
@@ -167,6 +174,7 @@ fn feed(shared: &Shared<'_>, index: usize) {
                 worker
             }
             other => {
+                ticket.arrive_and_wait();
                 let problem = describe_bad_reply(other, "before it was ready");
                 let worker = child.worker_id(index);
                 let death = child.reap(shared, true);
@@ -176,6 +184,7 @@ fn feed(shared: &Shared<'_>, index: usize) {
                 continue;
             }
         };
+        ticket.arrive_and_wait();
 
         let mut broken = None;
         while let Some((task, input)) = shared.take_task() {
@@ -197,6 +206,79 @@ fn feed(shared: &Shared<'_>, index: usize) {
             shared
                 .emitter
                 .task(task, input, worker, Timestamp::now(), failed);
+        }
+    }
+}
+
+/// Holds task dispatch until every worker of the pool has started (or failed to), the way
+/// `with ProcessPoolExecutor(8) as pool:` creates the pool before `map` hands out work.
+///
+/// Without it, the first children would start computing while later ones are still being
+/// exec'd; on a busy machine that delays the later starts by tens of milliseconds and the
+/// last input (the longest fib) finishes correspondingly late.
+struct StartGate {
+    waiting_for: Mutex<usize>,
+    all_arrived: Condvar,
+}
+
+impl StartGate {
+    fn new(workers: usize) -> Self {
+        StartGate {
+            waiting_for: Mutex::new(workers),
+            all_arrived: Condvar::new(),
+        }
+    }
+
+    fn arrive(&self) {
+        let mut waiting_for = self.waiting_for.lock().unwrap_or_else(|e| e.into_inner());
+        *waiting_for = waiting_for.saturating_sub(1);
+        if *waiting_for == 0 {
+            self.all_arrived.notify_all();
+        }
+    }
+
+    /// Waits until every worker arrived, or the run is cancelled.
+    fn wait(&self, cancel: &crate::cancel::CancelToken) {
+        let mut waiting_for = self.waiting_for.lock().unwrap_or_else(|e| e.into_inner());
+        while *waiting_for > 0 && !cancel.is_cancelled() {
+            waiting_for = self
+                .all_arrived
+                .wait_timeout(waiting_for, Duration::from_millis(50))
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+}
+
+/// One feeder's place at the gate: it arrives once (its first worker is ready or failed to
+/// start), and on drop if it never did, so the others are never left waiting.
+struct GateTicket<'a> {
+    gate: &'a StartGate,
+    cancel: &'a crate::cancel::CancelToken,
+    arrived: bool,
+}
+
+impl<'a> GateTicket<'a> {
+    fn new(gate: &'a StartGate, cancel: &'a crate::cancel::CancelToken) -> Self {
+        GateTicket {
+            gate,
+            cancel,
+            arrived: false,
+        }
+    }
+
+    fn arrive_and_wait(&mut self) {
+        if !std::mem::replace(&mut self.arrived, true) {
+            self.gate.arrive();
+            self.gate.wait(self.cancel);
+        }
+    }
+}
+
+impl Drop for GateTicket<'_> {
+    fn drop(&mut self) {
+        if !self.arrived {
+            self.gate.arrive();
         }
     }
 }
@@ -246,10 +328,8 @@ impl WorkerProcess {
             .unwrap_or_else(|e| e.into_inner());
         *slot = Some(child);
         // Registered first, checked second: a cancel that raced the spawn still kills it.
-        if shared.cancelled() {
-            if let Some(child) = slot.as_mut() {
-                let _ = child.kill();
-            }
+        if let Some(child) = slot.as_mut().filter(|_| shared.cancelled()) {
+            let _ = child.kill();
         }
         drop(slot);
         Ok(WorkerProcess {

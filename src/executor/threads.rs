@@ -1,12 +1,13 @@
 //! The thread executor: a rayon pool of N threads built for the experiment, tasks taken in
-//! FIFO order like Python's `ThreadPoolExecutor.map`.
+//! FIFO order like Python's `ThreadPoolExecutor.map`: every pool thread pulls the next input
+//! from one shared queue whenever it is free.
 //!
 //! The pool is built when the experiment starts and dropped when it ends, so its start-up
 //! counts in the makespan as the post's `with ThreadPoolExecutor(...)` did. Each pool thread
 //! reports itself (WorkerStarted) from rayon's start handler, and each task reports its own
 //! start and end from the thread that runs it.
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crossbeam_channel::select;
 use rayon::ThreadPoolBuilder;
@@ -48,25 +49,28 @@ pub(super) fn run(run: &ExperimentRun<'_>) -> ExperimentOutcome {
         }
     };
 
-    let runner = Arc::new(WorkloadRunner::new(run.workload.clone()));
-    let tasks: Vec<(usize, u64)> = run.plan.inputs.iter().copied().enumerate().collect();
+    let runner = WorkloadRunner::new(run.workload.clone());
+    let inputs = run.plan.inputs.clone();
+    let next_task = AtomicUsize::new(0);
     let cancel = run.cancel.clone();
     let (done_tx, done_rx) = crossbeam_channel::bounded::<()>(0);
     let scope_thread = std::thread::Builder::new()
         .name("poolscope-threads".into())
         .spawn(move || {
-            pool.scope_fifo(|scope| {
-                for (task, input) in tasks {
-                    let (emitter, runner, cancel) = (&emitter, &runner, &cancel);
-                    scope.spawn_fifo(move |_| {
-                        if cancel.is_cancelled() {
-                            return;
-                        }
-                        let index = rayon::current_thread_index().unwrap_or(0);
-                        run_task_here(emitter, runner, cancel, index, task, input);
-                    });
+            // Every pool thread pulls the next task from one shared FIFO queue (an index into
+            // the inputs), as ThreadPoolExecutor's threads pull from its work queue. A
+            // broadcast wakes all threads at once; jobs pushed one by one would wake them one
+            // after another, a scheduler tick apart on a busy machine.
+            pool.broadcast(|ctx| {
+                while !cancel.is_cancelled() {
+                    let task = next_task.fetch_add(1, Ordering::SeqCst);
+                    let Some(&input) = inputs.get(task) else {
+                        break;
+                    };
+                    run_task_here(&emitter, &runner, &cancel, ctx.index(), task, input);
                 }
             });
+            drop(pool);
             drop(done_tx);
         });
     if let Err(e) = scope_thread {
@@ -77,7 +81,6 @@ pub(super) fn run(run: &ExperimentRun<'_>) -> ExperimentOutcome {
         );
         return ExperimentOutcome::Completed;
     }
-
     select! {
         recv(done_rx) -> _ => ExperimentOutcome::Completed,
         recv(run.cancel.receiver()) -> _ => ExperimentOutcome::Cancelled,
