@@ -332,7 +332,11 @@ fn a_killed_worker_process_becomes_a_failed_task() {
         .unwrap();
     // Both workers start; the one with the short tasks finishes them and exits, leaving the
     // one still running the long first task.
-    assert!(wait_until(Duration::from_secs(30), || children_of(child.id()).len() == 2));
+    assert!(wait_until(Duration::from_secs(30), || children_of(
+        child.id()
+    )
+    .len()
+        == 2));
     let mut busy = Vec::new();
     assert!(wait_until(Duration::from_secs(30), || {
         busy = children_of(child.id());
