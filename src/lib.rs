@@ -6,6 +6,7 @@
 //! [`delay_server`], sleep); timing [`event`]s stream over a channel into a
 //! [`timeline::Timeline`], which [`headless`] prints and [`export`] writes.
 
+pub mod app;
 pub mod cancel;
 pub mod cli;
 pub mod clock;
@@ -18,4 +19,6 @@ pub mod plan;
 pub mod protocol;
 pub mod runner;
 pub mod timeline;
+pub mod tui;
+pub mod ui;
 pub mod workload;

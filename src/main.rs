@@ -1,13 +1,14 @@
 //! The `poolscope` binary: parse the command line, dispatch, and turn the outcome into an
 //! exit status (0 fine, 1 a task or the run failed, 2 a usage error, 128+N a signal).
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
 use poolscope::cli::{Action, Cli};
 use poolscope::delay_server::DelayServer;
 use poolscope::runner::RunOptions;
-use poolscope::{executor, headless};
+use poolscope::{executor, headless, tui};
 
 fn main() -> ExitCode {
     let action = match Cli::parse().into_action() {
@@ -24,10 +25,14 @@ fn main() -> ExitCode {
         } => return executor::worker::main(parent_pid, &workload_json),
         Action::Serve { port } => serve(port),
         Action::Run(config) => RunOptions::current_exe().and_then(|options| {
-            if !config.headless {
-                eprintln!("poolscope: the live view is not built yet; running headless");
+            if config.headless {
+                headless::run(&config, &options)
+            } else if !std::io::stdout().is_terminal() {
+                eprintln!("poolscope: stdout is not a terminal; running headless (--headless)");
+                headless::run(&config, &options)
+            } else {
+                tui::run(&config, &options)
             }
-            headless::run(&config, &options)
         }),
     };
     result.unwrap_or_else(|error| {

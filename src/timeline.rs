@@ -38,6 +38,8 @@ pub struct Experiment {
     pub tasks: Vec<Task>,
     /// One lane per worker that appeared, ordered by worker index.
     pub lanes: Vec<Lane>,
+    /// Indices of started tasks, sorted by start time (the post's chart order).
+    pub by_start: Vec<usize>,
     running: usize,
     succeeded: usize,
     failed: usize,
@@ -124,6 +126,27 @@ pub struct Lane {
     /// Indices into [`Experiment::tasks`], in the order they started. A worker runs one task
     /// at a time, so these spans do not overlap and are sorted by start time.
     pub tasks: Vec<usize>,
+    /// `failed_through[i]`: how many of `tasks[..=i]` failed, for each task that has ended
+    /// (tasks of one worker end in order). Answers "did anything fail in this stretch of
+    /// the lane" in constant time, whatever the number of tasks.
+    failed_through: Vec<u32>,
+}
+
+impl Lane {
+    /// How many of `tasks[range]` failed (tasks that have not ended count as not failed).
+    pub fn failed_in(&self, range: std::ops::Range<usize>) -> u32 {
+        let through = |i: usize| -> u32 {
+            match i {
+                0 => 0,
+                i => self
+                    .failed_through
+                    .get(i - 1)
+                    .copied()
+                    .unwrap_or_else(|| self.failed_through.last().copied().unwrap_or(0)),
+            }
+        };
+        through(range.end).saturating_sub(through(range.start))
+    }
 }
 
 /// The post's comparison for one workload: (threads − processes) / threads × 100.
@@ -331,6 +354,7 @@ impl Experiment {
             finished_at: None,
             tasks,
             lanes: Vec::new(),
+            by_start: Vec::new(),
             running: 0,
             succeeded: 0,
             failed: 0,
@@ -350,6 +374,7 @@ impl Experiment {
                         tid: worker.tid,
                         ready_at: None,
                         tasks: Vec::new(),
+                        failed_through: Vec::new(),
                     },
                 );
                 i
@@ -372,6 +397,18 @@ impl Experiment {
         }
         if !was_started {
             self.lane_mut(event.worker).tasks.push(event.task);
+            // Starts arrive nearly in time order (processes report with a little skew), so
+            // the insertion point is found from the end in a step or two.
+            let tasks = &self.tasks;
+            let at = event.at;
+            let position = self.by_start.len()
+                - self
+                    .by_start
+                    .iter()
+                    .rev()
+                    .take_while(|&&i| tasks[i].started_at.is_some_and(|s| s > at))
+                    .count();
+            self.by_start.insert(position, event.task);
         }
         let task = &mut self.tasks[event.task];
         task.worker = Some(event.worker);
@@ -405,6 +442,24 @@ impl Experiment {
                 self.failed += 1;
                 self.cpu_time += cpu_time.unwrap_or_default();
                 self.running -= usize::from(was_running);
+            }
+        }
+        if self.tasks[event.task].ended_at.is_some() {
+            let failed = u32::from(matches!(
+                self.tasks[event.task].state,
+                TaskState::Failed { .. }
+            ));
+            let lane = self.lane_mut(event.worker);
+            // Keep the prefix sums dense up to this task's position in the lane.
+            if let Some(position) = lane.tasks.iter().rposition(|&t| t == event.task) {
+                while lane.failed_through.len() < position {
+                    let last = lane.failed_through.last().copied().unwrap_or(0);
+                    lane.failed_through.push(last);
+                }
+                if lane.failed_through.len() == position {
+                    let last = lane.failed_through.last().copied().unwrap_or(0);
+                    lane.failed_through.push(last + failed);
+                }
             }
         }
     }
@@ -575,6 +630,40 @@ pub(crate) mod tests {
         let lanes = &t.experiments()[0].lanes;
         assert_eq!(lanes.iter().map(|l| l.worker).collect::<Vec<_>>(), [0, 1]);
         assert_eq!(lanes[1].tasks, [0, 2]);
+    }
+
+    #[test]
+    fn lanes_count_failures_by_stretch() {
+        let mut t = Timeline::new();
+        t.apply(&started_experiment(0, ExecutorKind::Threads, 0));
+        let failed = || TaskEventKind::Failed {
+            error: "x".into(),
+            cpu_time: None,
+        };
+        t.apply(&task(0, 0, 0, 1, TaskEventKind::Started));
+        t.apply(&task(0, 0, 0, 2, finished(1)));
+        t.apply(&task(0, 1, 0, 3, TaskEventKind::Started));
+        t.apply(&task(0, 1, 0, 4, failed()));
+        t.apply(&task(0, 2, 0, 5, TaskEventKind::Started));
+        let lane = &t.experiments()[0].lanes[0];
+        assert_eq!(lane.failed_in(0..1), 0);
+        assert_eq!(lane.failed_in(0..2), 1);
+        assert_eq!(
+            lane.failed_in(1..3),
+            1,
+            "the running task counts as not failed"
+        );
+        assert_eq!(lane.failed_in(2..3), 0);
+    }
+
+    #[test]
+    fn by_start_is_sorted_even_when_starts_arrive_out_of_order() {
+        let mut t = Timeline::new();
+        t.apply(&started_experiment(0, ExecutorKind::Processes, 0));
+        t.apply(&task(0, 0, 0, 30, TaskEventKind::Started));
+        t.apply(&task(0, 1, 1, 10, TaskEventKind::Started));
+        t.apply(&task(0, 2, 2, 20, TaskEventKind::Started));
+        assert_eq!(t.experiments()[0].by_start, [1, 2, 0]);
     }
 
     #[test]

@@ -1,0 +1,499 @@
+//! The live view's state and how it changes: `update(msg)` for every key press, timing
+//! event and finished export, with no terminal I/O.
+//!
+//! The terminal loop ([`crate::tui`]) feeds messages in and carries out the [`Effect`]s that
+//! come back (export files, start a new run, quit); the widgets ([`crate::ui`]) only read the
+//! state. Because the clock is passed in too ([`App::set_now`]), a test can build an `App`
+//! from synthetic events and get the same screen every time.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+use crate::clock::Timestamp;
+use crate::event::Event;
+use crate::plan::Plan;
+use crate::timeline::{Experiment, Timeline};
+
+/// Something that happened, for [`App::update`].
+#[derive(Debug, Clone)]
+pub enum Msg {
+    /// A timing event of the current run.
+    Event(Event),
+    /// A key press.
+    Key(KeyEvent),
+    /// An export finished: where the files went, or why it failed.
+    Exported(Result<PathBuf, String>),
+    /// A new run of the plan started (after `r`): forget the old one.
+    RunRestarted,
+}
+
+/// Work the terminal loop must do on the app's behalf.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    /// Write the current timeline's CSVs and summary.json.
+    Export,
+    /// Stop the current run and start the plan again.
+    Rerun,
+    /// Stop the run, restore the terminal, exit.
+    Quit,
+}
+
+/// How a panel's rows are ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LaneOrder {
+    /// One lane per worker, by worker index: what each worker did.
+    ByWorker,
+    /// One row per task, by start time: the post's Gantt chart.
+    ByStart,
+}
+
+/// The visible stretch of time, shared by every panel.
+///
+/// Each row of panels (one workload) has its own full length: the longest elapsed time of
+/// its experiments, so the processes and threads runs of a workload share one scale and
+/// compare at a glance. Zoom and pan are relative to that length, so all panels move
+/// together.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ViewWindow {
+    /// 1 shows the whole run; 2 half of it; …
+    pub zoom: f64,
+    /// Where the window starts, as a fraction of the full length (when not following).
+    pub pan: f64,
+    /// Keep the live edge (the latest time) in view.
+    pub follow: bool,
+}
+
+/// The most a user can zoom in.
+pub const MAX_ZOOM: f64 = 4096.0;
+
+impl Default for ViewWindow {
+    fn default() -> Self {
+        ViewWindow {
+            zoom: 1.0,
+            pan: 0.0,
+            follow: true,
+        }
+    }
+}
+
+impl ViewWindow {
+    fn width(&self) -> f64 {
+        1.0 / self.zoom
+    }
+
+    fn max_pan(&self) -> f64 {
+        (1.0 - self.width()).max(0.0)
+    }
+
+    /// The window's start as a fraction of the full length.
+    pub fn start_fraction(&self) -> f64 {
+        if self.follow {
+            self.max_pan()
+        } else {
+            self.pan.clamp(0.0, self.max_pan())
+        }
+    }
+
+    fn zoom_by(&mut self, factor: f64) {
+        let center = self.start_fraction() + self.width() / 2.0;
+        self.zoom = (self.zoom * factor).clamp(1.0, MAX_ZOOM);
+        self.pan = (center - self.width() / 2.0).clamp(0.0, self.max_pan());
+    }
+
+    fn pan_by(&mut self, windows: f64) {
+        self.pan = (self.start_fraction() + windows * self.width()).clamp(0.0, self.max_pan());
+        self.follow = false;
+    }
+}
+
+/// A stretch of one experiment's time, from its start: what a panel shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeSpan {
+    /// Absolute start of the window.
+    pub start: Timestamp,
+    /// Its length (never zero).
+    pub length: Duration,
+    /// The experiment's own start, where the axis reads 0.
+    pub origin: Timestamp,
+}
+
+/// A message in the footer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Status {
+    /// What to say.
+    pub text: String,
+    /// Whether it reports a failure.
+    pub is_error: bool,
+}
+
+/// The displayed state, frozen by `space` while collection goes on.
+#[derive(Debug, Clone)]
+struct Frozen {
+    timeline: Timeline,
+    now: Timestamp,
+}
+
+/// Everything the live view shows.
+#[derive(Debug, Clone)]
+pub struct App {
+    plan: Plan,
+    timeline: Timeline,
+    frozen: Option<Frozen>,
+    now: Timestamp,
+    /// The selected experiment panel (an index into the timeline's experiments).
+    pub selected: usize,
+    /// How panels order their rows.
+    pub lane_order: LaneOrder,
+    /// The visible stretch of time.
+    pub view: ViewWindow,
+    /// Whether the selected panel fills the whole panel area.
+    pub maximized: bool,
+    /// Whether the key help is shown.
+    pub show_help: bool,
+    /// The footer's message.
+    pub status: Option<Status>,
+    /// Whether colours may be used (`NO_COLOR` unset).
+    pub color: bool,
+    restarting: bool,
+}
+
+/// The shortest full length of a panel, so a run that just began is not drawn at an
+/// absurd zoom.
+const MIN_FULL_LENGTH: Duration = Duration::from_millis(50);
+
+impl App {
+    /// A fresh view of a run of `plan`.
+    pub fn new(plan: Plan, color: bool) -> Self {
+        App {
+            plan,
+            timeline: Timeline::new(),
+            frozen: None,
+            now: Timestamp(0),
+            selected: 0,
+            lane_order: LaneOrder::ByWorker,
+            view: ViewWindow::default(),
+            maximized: false,
+            show_help: false,
+            status: None,
+            color,
+            restarting: false,
+        }
+    }
+
+    /// The plan being run.
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
+
+    /// The collected timeline (always live, even when the display is frozen): what export
+    /// writes.
+    pub fn timeline(&self) -> &Timeline {
+        &self.timeline
+    }
+
+    /// The timeline to draw: the frozen one while frozen, else the live one.
+    pub fn shown_timeline(&self) -> &Timeline {
+        self.frozen.as_ref().map_or(&self.timeline, |f| &f.timeline)
+    }
+
+    /// The "now" running bars grow to (frozen while frozen).
+    pub fn now(&self) -> Timestamp {
+        self.frozen.as_ref().map_or(self.now, |f| f.now)
+    }
+
+    /// Sets the current time (the loop does so before drawing).
+    pub fn set_now(&mut self, now: Timestamp) {
+        self.now = now;
+    }
+
+    /// Whether the display is frozen.
+    pub fn is_frozen(&self) -> bool {
+        self.frozen.is_some()
+    }
+
+    /// Whether a rerun is waiting for the old run to stop.
+    pub fn is_restarting(&self) -> bool {
+        self.restarting
+    }
+
+    /// Whether the run is still going (frames are needed to grow the bars).
+    pub fn is_running(&self) -> bool {
+        self.timeline.outcome().is_none()
+    }
+
+    /// Takes a message; returns what the loop must do, if anything.
+    pub fn update(&mut self, msg: Msg) -> Option<Effect> {
+        match msg {
+            Msg::Event(event) => {
+                self.timeline.apply(&event);
+                None
+            }
+            Msg::Key(key) => self.key(key),
+            Msg::Exported(Ok(dir)) => {
+                self.status = Some(Status {
+                    text: format!("exported to {}", dir.display()),
+                    is_error: false,
+                });
+                None
+            }
+            Msg::Exported(Err(error)) => {
+                self.status = Some(Status {
+                    text: format!("export failed: {error}"),
+                    is_error: true,
+                });
+                None
+            }
+            Msg::RunRestarted => {
+                self.timeline = Timeline::new();
+                self.frozen = None;
+                self.restarting = false;
+                self.status = Some(Status {
+                    text: "restarted the plan".into(),
+                    is_error: false,
+                });
+                None
+            }
+        }
+    }
+
+    fn key(&mut self, key: KeyEvent) -> Option<Effect> {
+        if key.kind == KeyEventKind::Release {
+            return None;
+        }
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        if self.show_help {
+            // Any key closes the help; quitting keys still quit.
+            self.show_help = false;
+            return match key.code {
+                KeyCode::Char('c') if ctrl => Some(Effect::Quit),
+                KeyCode::Char('q') => Some(Effect::Quit),
+                _ => None,
+            };
+        }
+        let panels = self.plan.experiments.len().max(1);
+        match key.code {
+            KeyCode::Char('c') if ctrl => return Some(Effect::Quit),
+            KeyCode::Char('q') | KeyCode::Esc => return Some(Effect::Quit),
+            KeyCode::Char('e') => return Some(Effect::Export),
+            KeyCode::Char('r') => {
+                if self.restarting {
+                    return None;
+                }
+                self.restarting = true;
+                self.status = Some(Status {
+                    text: "rerun: stopping the current run…".into(),
+                    is_error: false,
+                });
+                return Some(Effect::Rerun);
+            }
+            KeyCode::Tab => self.selected = (self.selected + 1) % panels,
+            KeyCode::BackTab => self.selected = (self.selected + panels - 1) % panels,
+            KeyCode::Char(c @ '1'..='9') => {
+                let index = c as usize - '1' as usize;
+                if index < self.plan.experiments.len() {
+                    self.selected = index;
+                }
+            }
+            KeyCode::Char('s') => {
+                self.lane_order = match self.lane_order {
+                    LaneOrder::ByWorker => LaneOrder::ByStart,
+                    LaneOrder::ByStart => LaneOrder::ByWorker,
+                }
+            }
+            KeyCode::Char('+') | KeyCode::Char('=') => self.view.zoom_by(2.0),
+            KeyCode::Char('-') | KeyCode::Char('_') => self.view.zoom_by(0.5),
+            KeyCode::Left | KeyCode::Char('h') => self.view.pan_by(-0.25),
+            KeyCode::Right | KeyCode::Char('l') => self.view.pan_by(0.25),
+            KeyCode::Char('0') => {
+                self.view.zoom = 1.0;
+                self.view.pan = 0.0;
+            }
+            KeyCode::Char('f') => self.view.follow = true,
+            KeyCode::Char(' ') => {
+                self.frozen = match self.frozen.take() {
+                    Some(_) => None,
+                    None => Some(Frozen {
+                        timeline: self.timeline.clone(),
+                        now: self.now,
+                    }),
+                }
+            }
+            KeyCode::Char('?') => self.show_help = true,
+            KeyCode::Enter | KeyCode::Char('z') => self.maximized = !self.maximized,
+            _ => {}
+        }
+        None
+    }
+
+    /// An experiment's elapsed time as the display sees it (to `now` while it runs).
+    pub fn elapsed(&self, experiment: &Experiment) -> Duration {
+        let now = self.now();
+        if self.shown_timeline().outcome().is_some() && experiment.finished_at.is_none() {
+            // Cancelled mid-way: it ended when the run did.
+            let end = self.shown_timeline().finished_at().unwrap_or(now);
+            return end.since(experiment.started_at);
+        }
+        experiment.elapsed(now)
+    }
+
+    /// The full length of the panel row `experiment` belongs to: the longest elapsed time
+    /// among the experiments of the same workload.
+    pub fn full_length(&self, experiment: &Experiment) -> Duration {
+        self.shown_timeline()
+            .experiments()
+            .iter()
+            .filter(|e| e.plan.workload == experiment.plan.workload)
+            .map(|e| self.elapsed(e))
+            .max()
+            .unwrap_or_default()
+            .max(MIN_FULL_LENGTH)
+    }
+
+    /// The stretch of time `experiment`'s panel shows.
+    pub fn time_span(&self, experiment: &Experiment) -> TimeSpan {
+        let full = self.full_length(experiment).as_secs_f64();
+        let start = full * self.view.start_fraction();
+        let length = (full / self.view.zoom).max(1e-6);
+        TimeSpan {
+            start: experiment.started_at.plus(Duration::from_secs_f64(start)),
+            length: Duration::from_secs_f64(length),
+            origin: experiment.started_at,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::ExecutorKind;
+    use crate::timeline::tests::started_experiment;
+
+    fn press(app: &mut App, code: KeyCode) -> Option<Effect> {
+        app.update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+    }
+
+    fn app() -> App {
+        let mut app = App::new(Plan::default(), true);
+        app.update(Msg::Event(started_experiment(
+            0,
+            ExecutorKind::Processes,
+            0,
+        )));
+        app.update(Msg::Event(started_experiment(
+            1,
+            ExecutorKind::Threads,
+            1_000_000,
+        )));
+        app.set_now(Timestamp(2_000_000));
+        app
+    }
+
+    #[test]
+    fn quit_export_rerun_are_effects() {
+        let mut app = app();
+        assert_eq!(press(&mut app, KeyCode::Char('e')), Some(Effect::Export));
+        assert_eq!(press(&mut app, KeyCode::Char('q')), Some(Effect::Quit));
+        assert_eq!(press(&mut app, KeyCode::Esc), Some(Effect::Quit));
+        let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+        assert_eq!(app.update(Msg::Key(ctrl_c)), Some(Effect::Quit));
+        assert_eq!(press(&mut app, KeyCode::Char('r')), Some(Effect::Rerun));
+        assert_eq!(
+            press(&mut app, KeyCode::Char('r')),
+            None,
+            "one rerun at a time"
+        );
+        app.update(Msg::RunRestarted);
+        assert!(app.timeline().experiments().is_empty());
+        assert!(!app.is_restarting());
+    }
+
+    #[test]
+    fn panels_are_selected_by_tab_and_number() {
+        let mut app = app();
+        press(&mut app, KeyCode::Tab);
+        assert_eq!(app.selected, 1);
+        for _ in 0..3 {
+            press(&mut app, KeyCode::Tab);
+        }
+        assert_eq!(app.selected, 0, "wraps around the plan's 4 panels");
+        press(&mut app, KeyCode::BackTab);
+        assert_eq!(app.selected, 3);
+        press(&mut app, KeyCode::Char('1'));
+        assert_eq!(app.selected, 0);
+        press(&mut app, KeyCode::Char('9'));
+        assert_eq!(app.selected, 0, "no 9th experiment");
+    }
+
+    #[test]
+    fn zoom_pan_fit_follow() {
+        let mut app = app();
+        let e = app.timeline().experiments()[0].clone();
+        // Full length: the longest of the row = experiment 0, 2 s so far.
+        assert_eq!(app.time_span(&e).length, Duration::from_secs(2));
+        press(&mut app, KeyCode::Char('+'));
+        let span = app.time_span(&e);
+        assert_eq!(span.length, Duration::from_secs(1));
+        assert_eq!(
+            span.start,
+            Timestamp(1_000_000),
+            "following: the live edge in view"
+        );
+        press(&mut app, KeyCode::Left);
+        assert!(!app.view.follow);
+        assert_eq!(app.time_span(&e).start, Timestamp(750_000));
+        press(&mut app, KeyCode::Char('f'));
+        assert_eq!(app.time_span(&e).start, Timestamp(1_000_000));
+        press(&mut app, KeyCode::Char('0'));
+        assert_eq!(app.time_span(&e).length, Duration::from_secs(2));
+        for _ in 0..40 {
+            press(&mut app, KeyCode::Char('+'));
+        }
+        assert_eq!(app.view.zoom, MAX_ZOOM);
+        for _ in 0..40 {
+            press(&mut app, KeyCode::Char('-'));
+        }
+        assert_eq!(app.view.zoom, 1.0);
+    }
+
+    #[test]
+    fn freeze_keeps_the_display_while_collection_goes_on() {
+        let mut app = app();
+        press(&mut app, KeyCode::Char(' '));
+        assert!(app.is_frozen());
+        app.update(Msg::Event(started_experiment(
+            2,
+            ExecutorKind::Processes,
+            2_000_000,
+        )));
+        app.set_now(Timestamp(9_000_000));
+        assert_eq!(app.shown_timeline().experiments().len(), 2);
+        assert_eq!(app.timeline().experiments().len(), 3, "still collecting");
+        assert_eq!(app.now(), Timestamp(2_000_000));
+        press(&mut app, KeyCode::Char(' '));
+        assert_eq!(app.shown_timeline().experiments().len(), 3);
+    }
+
+    #[test]
+    fn help_closes_on_any_key() {
+        let mut app = app();
+        press(&mut app, KeyCode::Char('?'));
+        assert!(app.show_help);
+        assert_eq!(
+            press(&mut app, KeyCode::Esc),
+            None,
+            "Esc closes the help first"
+        );
+        assert!(!app.show_help);
+    }
+
+    #[test]
+    fn lane_order_toggles() {
+        let mut app = app();
+        press(&mut app, KeyCode::Char('s'));
+        assert_eq!(app.lane_order, LaneOrder::ByStart);
+        press(&mut app, KeyCode::Char('s'));
+        assert_eq!(app.lane_order, LaneOrder::ByWorker);
+    }
+}

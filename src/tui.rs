@@ -1,0 +1,281 @@
+//! The only module that touches the terminal: enter and restore it, read keys and signals,
+//! and run the frame loop that feeds [`App`] and draws it.
+//!
+//! One loop owns everything. Keys (from an input thread), signals (SIGTERM, SIGHUP, SIGINT,
+//! from a signal thread) and the run's timing events arrive over channels; each pass drains
+//! every pending event, then draws at most ~30 frames a second while something runs. When
+//! nothing runs and nothing is pressed, it blocks on the channels with no timeout: no busy
+//! polling once the run is done.
+//!
+//! The terminal is restored on every way out: the quit keys, a signal, an error (the
+//! [`TerminalGuard`]'s `Drop`), and a panic on any thread (the panic hook restores first,
+//! then prints the message). Panics inside tasks are not crashes: they become failed tasks.
+
+use std::io::{self, Stdout, Write};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use crossbeam_channel::{Receiver, Sender, select};
+use crossterm::event::Event as TermEvent;
+use crossterm::{cursor, execute, terminal};
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+
+use crate::app::{App, Effect, Msg};
+use crate::cli::{OutDir, RunConfig};
+use crate::clock::Timestamp;
+use crate::event::Event;
+use crate::executor;
+use crate::export;
+use crate::runner::{self, RunHandle, RunOptions};
+
+/// The longest gap between frames while bars grow (~30 fps).
+const FRAME: Duration = Duration::from_millis(33);
+/// The most events applied between two looks at the keyboard (keeps keys responsive
+/// under a flood of tiny tasks).
+const MAX_EVENTS_PER_PASS: usize = 50_000;
+
+/// What the loop waits for besides the run's events.
+#[derive(Debug)]
+enum Input {
+    Terminal(TermEvent),
+    Signal(i32),
+}
+
+/// Runs the plan in the live view until the user quits. Returns the exit status: 0 after
+/// a quit key, 128 + N after signal N.
+pub fn run(config: &RunConfig, options: &RunOptions) -> anyhow::Result<ExitCode> {
+    let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let mut app = App::new(config.plan.clone(), color);
+    let mut run = runner::start(&config.plan, options)?;
+    let (input_tx, input_rx) = crossbeam_channel::unbounded();
+    watch_signals(input_tx.clone())?;
+
+    let mut terminal = TerminalGuard::enter()?;
+    spawn_input_thread(input_tx)?;
+    let outcome = event_loop(
+        &mut terminal,
+        &mut app,
+        &mut run,
+        &input_rx,
+        config,
+        options,
+    );
+    // Stop the run first (kills and reaps the workers), then give the terminal back.
+    run.cancel();
+    run.join();
+    drop(terminal);
+    match outcome? {
+        Exit::Quit => Ok(ExitCode::SUCCESS),
+        Exit::Signal(signal) => Ok(ExitCode::from((128 + signal.clamp(1, 127)) as u8)),
+    }
+}
+
+enum Exit {
+    Quit,
+    Signal(i32),
+}
+
+fn event_loop(
+    terminal: &mut TerminalGuard,
+    app: &mut App,
+    run: &mut RunHandle,
+    input: &Receiver<Input>,
+    config: &RunConfig,
+    options: &RunOptions,
+) -> anyhow::Result<Exit> {
+    let mut events = run.events.clone();
+    let mut rerun_pending = false;
+    let mut needs_draw = true;
+    let mut last_draw: Option<Instant> = None;
+    loop {
+        let animating = app.is_running() && !app.is_frozen();
+        let due = last_draw.is_none_or(|t| t.elapsed() >= FRAME);
+        if (needs_draw || animating) && due {
+            app.set_now(Timestamp::now());
+            terminal.draw(app)?;
+            last_draw = Some(Instant::now());
+            needs_draw = false;
+        }
+        let wait = if needs_draw || animating {
+            Some(last_draw.map_or(Duration::ZERO, |t| FRAME.saturating_sub(t.elapsed())))
+        } else {
+            None // nothing to animate: sleep until a key, a signal or an event
+        };
+        let timeout = wait.map_or_else(crossbeam_channel::never, crossbeam_channel::after);
+
+        select! {
+            recv(input) -> message => {
+                let Ok(message) = message else { return Ok(Exit::Quit) };
+                needs_draw = true;
+                match message {
+                    Input::Signal(signal) => return Ok(Exit::Signal(signal)),
+                    Input::Terminal(TermEvent::Key(key)) => match app.update(Msg::Key(key)) {
+                        Some(Effect::Quit) => return Ok(Exit::Quit),
+                        Some(Effect::Export) => {
+                            let result = export_now(app, &config.out);
+                            app.update(Msg::Exported(result));
+                        }
+                        Some(Effect::Rerun) => {
+                            run.cancel();
+                            rerun_pending = true;
+                        }
+                        None => {}
+                    },
+                    Input::Terminal(_) => {} // resize and the like: just redraw
+                }
+            }
+            recv(events) -> event => match event {
+                Ok(event) => {
+                    app.update(Msg::Event(event));
+                    drain(&events, app);
+                    needs_draw = true;
+                }
+                // Every sender is gone: the run and all its threads have ended.
+                Err(_) => events = crossbeam_channel::never(),
+            },
+            recv(timeout) -> _ => {}
+        }
+
+        if rerun_pending && is_closed(&events, run) {
+            let old = std::mem::replace(run, runner::start(&config.plan, options)?);
+            old.join();
+            events = run.events.clone();
+            rerun_pending = false;
+            app.update(Msg::RunRestarted);
+            needs_draw = true;
+        }
+    }
+}
+
+/// Whether every sender of the run's channel is gone (the old run fully stopped).
+fn is_closed(events: &Receiver<Event>, run: &RunHandle) -> bool {
+    // `events` is replaced by `never()` on disconnect; a never-receiver is not the run's.
+    !events.same_channel(&run.events)
+}
+
+fn drain(events: &Receiver<Event>, app: &mut App) {
+    for event in events.try_iter().take(MAX_EVENTS_PER_PASS) {
+        app.update(Msg::Event(event));
+    }
+}
+
+/// Writes the current timeline: into `--out` (files replaced), or a new folder per export.
+fn export_now(app: &App, out: &OutDir) -> Result<std::path::PathBuf, String> {
+    let dir = match out {
+        OutDir::Fixed(dir) => dir.clone(),
+        OutDir::NewUnder(base) => export::new_run_dir(base).map_err(|e| format!("{e:#}"))?,
+    };
+    export::write_run(&dir, app.timeline()).map_err(|e| format!("{e:#}"))?;
+    Ok(dir)
+}
+
+fn spawn_input_thread(tx: Sender<Input>) -> anyhow::Result<()> {
+    std::thread::Builder::new()
+        .name("poolscope-input".into())
+        .spawn(move || {
+            while let Ok(event) = crossterm::event::read() {
+                if tx.send(Input::Terminal(event)).is_err() {
+                    break;
+                }
+            }
+        })
+        .context("spawning the input thread")?;
+    Ok(())
+}
+
+/// Routes SIGTERM, SIGHUP and SIGINT into the loop, which then quits cleanly.
+fn watch_signals(tx: Sender<Input>) -> anyhow::Result<()> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGHUP, SIGINT])
+        .context("installing signal handlers")?;
+    std::thread::Builder::new()
+        .name("poolscope-signals".into())
+        .spawn(move || {
+            for signal in signals.forever() {
+                if tx.send(Input::Signal(signal)).is_err() {
+                    break;
+                }
+            }
+        })
+        .context("spawning the signal thread")?;
+    Ok(())
+}
+
+/// Whether the terminal is in raw mode on the alternate screen (so restoring is needed).
+static ENTERED: AtomicBool = AtomicBool::new(false);
+
+/// The terminal in raw mode on the alternate screen; dropping it restores the terminal.
+pub struct TerminalGuard {
+    terminal: Terminal<CrosstermBackend<Stdout>>,
+}
+
+impl TerminalGuard {
+    /// Enters raw mode and the alternate screen, and installs the panic hook that restores
+    /// them.
+    pub fn enter() -> anyhow::Result<Self> {
+        install_panic_hook();
+        terminal::enable_raw_mode().context("switching the terminal to raw mode")?;
+        ENTERED.store(true, Ordering::SeqCst);
+        let mut stdout = io::stdout();
+        if let Err(e) = execute!(stdout, terminal::EnterAlternateScreen, cursor::Hide) {
+            restore();
+            return Err(e).context("entering the alternate screen");
+        }
+        let terminal = match Terminal::new(CrosstermBackend::new(stdout)) {
+            Ok(t) => t,
+            Err(e) => {
+                restore();
+                return Err(e).context("setting up the terminal");
+            }
+        };
+        Ok(TerminalGuard { terminal })
+    }
+
+    fn draw(&mut self, app: &App) -> anyhow::Result<()> {
+        self.terminal
+            .draw(|frame| frame.render_widget(app, frame.area()))
+            .context("drawing")?;
+        Ok(())
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore();
+    }
+}
+
+/// Leaves the alternate screen and raw mode and shows the cursor; safe to call twice and
+/// from any thread.
+fn restore() {
+    if ENTERED.swap(false, Ordering::SeqCst) {
+        let mut stdout = io::stdout();
+        let _ = execute!(stdout, terminal::LeaveAlternateScreen, cursor::Show);
+        let _ = terminal::disable_raw_mode();
+        let _ = stdout.flush();
+    }
+}
+
+/// On a panic anywhere but inside a task: restore the terminal, print the message (the
+/// previous hook), and exit, since a half-dead live view helps nobody. Workers die with
+/// us (PR_SET_PDEATHSIG).
+fn install_panic_hook() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if executor::is_running_task() {
+                return; // a failed task, reported as such
+            }
+            let was_entered = ENTERED.load(Ordering::SeqCst);
+            restore();
+            previous(info);
+            if was_entered {
+                std::process::exit(101);
+            }
+        }));
+    });
+}

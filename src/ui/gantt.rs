@@ -1,0 +1,622 @@
+//! One experiment's Gantt panel: a time axis, one lane per worker (or one row per task, the
+//! post's order), one bar per task.
+//!
+//! ```text
+//! ╭ 1 process-fibo · ProcessPool · fib · 8 workers ─────────────── 0.62 s done ╮
+//! │              0         0.1s      0.2s      0.3s      0.4s      0.5s       │
+//! │w0 pid 48213  ╌███fib 34██                                                 │
+//! │w1 pid 48214  ╌▓▓▓▓▓fib 35▓▓▓▓▓▓                                            │
+//! │w7 pid 48220  ╌██████████████████████fib 41████████████████████████████████│
+//! ╰───────────────────────────────────────────────────────────────────────────╯
+//! ```
+//!
+//! Drawing costs in proportion to the panel, not to the number of tasks: a lane's tasks
+//! never overlap and are sorted by start (one worker runs one task at a time), so the tasks
+//! under a cell are found by two binary searches, and failures among them by a prefix count
+//! the timeline keeps. A hundred thousand tasks draw as fast as a hundred.
+
+use std::time::Duration;
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Widget};
+
+use super::axis::{self, human};
+use super::theme::{Look, Theme};
+use crate::app::{LaneOrder, TimeSpan};
+use crate::clock::Timestamp;
+use crate::plan::{ExecutorKind, ExperimentPlan};
+use crate::timeline::{Experiment, Lane, Task, TaskState};
+
+/// Where an experiment is in its life, as its panel title says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PanelState {
+    /// Not started yet.
+    Waiting,
+    /// Running for this long.
+    Running(Duration),
+    /// Finished after this long.
+    Done(Duration),
+    /// Stopped before the end, after this long.
+    Cancelled(Duration),
+}
+
+/// A Gantt panel for one experiment of the plan.
+#[derive(Debug, Clone)]
+pub struct GanttPanel<'a> {
+    /// The experiment as planned (known before it starts).
+    pub plan: &'a ExperimentPlan,
+    /// What happened so far, once it started.
+    pub experiment: Option<&'a Experiment>,
+    /// 1-based number, the key that selects it.
+    pub number: usize,
+    /// The stretch of time shown.
+    pub span: Option<TimeSpan>,
+    /// Where running bars end.
+    pub now: Timestamp,
+    /// Rows by worker or by task start.
+    pub order: LaneOrder,
+    /// Whether the panel has the focus.
+    pub selected: bool,
+    /// What the title says about progress.
+    pub state: PanelState,
+    /// Styles.
+    pub theme: Theme,
+}
+
+/// What one cell of a row holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CellContent {
+    /// Nothing (the worker was idle, or the time is outside the experiment).
+    Empty,
+    /// The worker was starting (before it could take tasks).
+    Starting,
+    /// One task, by index into the experiment's tasks.
+    Task(usize),
+    /// Several tasks too short to draw apart.
+    Dense {
+        /// Whether one of them failed.
+        failed: bool,
+        /// Whether one of them is running.
+        running: bool,
+    },
+}
+
+/// The window of time a row is drawn over, in whole microseconds.
+#[derive(Debug, Clone, Copy)]
+struct Grid {
+    start: u64,
+    length: u64,
+    columns: u16,
+}
+
+impl Grid {
+    fn new(span: TimeSpan, columns: u16) -> Self {
+        Grid {
+            start: span.start.as_micros(),
+            length: (span.length.as_micros() as u64).max(1),
+            columns,
+        }
+    }
+
+    /// The time at the left edge of `column`.
+    fn time_at(&self, column: u16) -> u64 {
+        self.start
+            + (u128::from(self.length) * u128::from(column) / u128::from(self.columns)) as u64
+    }
+}
+
+/// When a task's bar starts and ends, in microseconds; a bar is at least 1 µs long so even
+/// an instant failure shows.
+fn bar(task: &Task, now: Timestamp) -> Option<(u64, u64)> {
+    let start = task.started_at?.as_micros();
+    let end = task.ended_at.unwrap_or(now).as_micros().max(start + 1);
+    Some((start, end))
+}
+
+/// The cells of one worker lane over `columns` columns of `span`.
+pub fn lane_cells(
+    experiment: &Experiment,
+    lane: &Lane,
+    span: TimeSpan,
+    now: Timestamp,
+    columns: u16,
+) -> Vec<CellContent> {
+    let grid = Grid::new(span, columns);
+    let tasks = &experiment.tasks;
+    let bounds = |i: &usize| bar(&tasks[*i], now).unwrap_or((u64::MAX, u64::MAX));
+    let origin = experiment.started_at.as_micros();
+    let ready = lane.ready_at.map(Timestamp::as_micros);
+    (0..columns)
+        .map(|column| {
+            let (t0, t1) = (grid.time_at(column), grid.time_at(column + 1));
+            let first = lane.tasks.partition_point(|i| bounds(i).1 <= t0);
+            let end = lane.tasks.partition_point(|i| bounds(i).0 < t1);
+            match end.saturating_sub(first) {
+                0 => match ready {
+                    Some(ready) if t0 < ready && t1 > origin => CellContent::Starting,
+                    _ => CellContent::Empty,
+                },
+                1 => CellContent::Task(lane.tasks[first]),
+                _ => CellContent::Dense {
+                    failed: lane.failed_in(first..end) > 0,
+                    running: tasks[lane.tasks[end - 1]].ended_at.is_none(),
+                },
+            }
+        })
+        .collect()
+}
+
+/// The cells of a row holding the single task `index`.
+pub fn task_cells(
+    experiment: &Experiment,
+    index: usize,
+    span: TimeSpan,
+    now: Timestamp,
+    columns: u16,
+) -> Vec<CellContent> {
+    let grid = Grid::new(span, columns);
+    let Some((start, end)) = experiment.tasks.get(index).and_then(|t| bar(t, now)) else {
+        return vec![CellContent::Empty; columns as usize];
+    };
+    (0..columns)
+        .map(|column| {
+            let (t0, t1) = (grid.time_at(column), grid.time_at(column + 1));
+            if start < t1 && end > t0 {
+                CellContent::Task(index)
+            } else {
+                CellContent::Empty
+            }
+        })
+        .collect()
+}
+
+impl GanttPanel<'_> {
+    /// The title: number and name always; pool, workers and pid while they fit beside the
+    /// state on the right.
+    fn title(&self, width: u16) -> (Line<'static>, Line<'static>) {
+        let theme = self.theme;
+        let plan = self.plan;
+        let failed = self.experiment.map_or(0, Experiment::failed);
+        let mut right = Vec::new();
+        if failed > 0 {
+            right.push(Span::styled(format!(" ✗ {failed} failed "), theme.bad()));
+        }
+        right.push(match self.state {
+            PanelState::Waiting => Span::styled(" waiting ".to_string(), theme.dim()),
+            PanelState::Running(d) => {
+                let e = self.experiment;
+                let progress = e.map_or(String::new(), |e| {
+                    format!("{}/{} ", e.ended(), e.tasks.len())
+                });
+                Span::styled(format!(" ▶ {progress}{} ", human(d)), theme.busy())
+            }
+            PanelState::Done(d) => Span::styled(format!(" ✓ {} ", human(d)), theme.good()),
+            PanelState::Cancelled(d) => {
+                Span::styled(format!(" ■ stopped at {} ", human(d)), theme.bad())
+            }
+        });
+        let right = Line::from(right).right_aligned();
+
+        let mut left = vec![Span::styled(
+            format!(" {} {} ", self.number, plan.name),
+            theme.heading(),
+        )];
+        let workers = format!(
+            "{} worker{}",
+            plan.workers,
+            if plan.workers == 1 { "" } else { "s" }
+        );
+        // By priority: the pid of a thread pool (its lanes show only tids), the worker count,
+        // then the pool's name (the experiment's name already says it).
+        let mut extras = Vec::new();
+        let lanes = self.experiment.map_or(&[][..], |e| &e.lanes[..]);
+        if let (ExecutorKind::Threads | ExecutorKind::Sequential, Some(lane)) =
+            (plan.executor, lanes.first())
+        {
+            extras.push(format!("· pid {} ", lane.pid));
+        }
+        extras.push(format!("· {workers} "));
+        extras.push(format!("· {} ", plan.executor.pool_name()));
+        // Two corners and a gap of one between the titles.
+        let mut room = (width as usize).saturating_sub(right.width() + 3 + left[0].width());
+        let mut fitting = Vec::new();
+        for extra in extras {
+            let w = extra.chars().count();
+            if w > room {
+                break;
+            }
+            room -= w;
+            fitting.push(extra);
+        }
+        // Shown in reading order: pool, workers, pid.
+        fitting.reverse();
+        left.extend(
+            fitting
+                .into_iter()
+                .map(|extra| Span::styled(extra, theme.dim())),
+        );
+        (Line::from(left), right)
+    }
+
+    fn label_width(&self, inner_width: u16) -> u16 {
+        match inner_width {
+            w if w >= 44 => 13,
+            w if w >= 24 => 4,
+            _ => 0,
+        }
+    }
+}
+
+impl Widget for GanttPanel<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let theme = self.theme;
+        let (left, right) = self.title(area.width);
+        let mut block = Block::bordered()
+            .border_type(if self.selected {
+                BorderType::Thick
+            } else {
+                BorderType::Rounded
+            })
+            .title_top(left)
+            .title_top(right);
+        block = block.border_style(if self.selected {
+            theme.selected_border()
+        } else {
+            theme.dim()
+        });
+        let inner = block.inner(area);
+        block.render(area, buf);
+        if inner.height == 0 || inner.width == 0 {
+            return;
+        }
+        let (Some(experiment), Some(span)) = (self.experiment, self.span) else {
+            let text = "waiting to start";
+            buf.set_stringn(inner.x, inner.y, text, inner.width as usize, theme.dim());
+            return;
+        };
+        let label_width = self.label_width(inner.width);
+        let bars_x = inner.x + label_width;
+        let columns = inner.width - label_width;
+
+        // The axis: seconds since the experiment started.
+        let offset = span.start.since(span.origin);
+        let heading = match self.order {
+            LaneOrder::ByWorker => "worker",
+            LaneOrder::ByStart => "task",
+        };
+        if label_width as usize > heading.len() {
+            buf.set_string(inner.x, inner.y, heading, theme.dim());
+        }
+        for tick in axis::ticks(offset, span.length, columns) {
+            let text = format!("╵{}", tick.label);
+            // A label cut by the edge reads wrong ("0.8" for "0.85s"): draw it whole or not.
+            if tick.column as usize + text.chars().count() <= columns as usize {
+                buf.set_string(bars_x + tick.column, inner.y, text, theme.dim());
+            }
+        }
+
+        let rows = inner.height.saturating_sub(1);
+        let row_y = |row: u16| inner.y + 1 + row;
+        match self.order {
+            LaneOrder::ByWorker => {
+                if experiment.lanes.is_empty() {
+                    if rows > 0 {
+                        buf.set_stringn(
+                            bars_x,
+                            row_y(0),
+                            "starting workers…",
+                            columns as usize,
+                            theme.dim(),
+                        );
+                    }
+                    return;
+                }
+                let lanes = &experiment.lanes;
+                let shown = fit_rows(lanes.len(), rows);
+                for (row, lane) in lanes.iter().take(shown).enumerate() {
+                    let y = row_y(row as u16);
+                    let label = lane_label(lane, self.plan.executor, label_width);
+                    buf.set_stringn(
+                        inner.x,
+                        y,
+                        label,
+                        label_width.saturating_sub(1) as usize,
+                        theme.dim(),
+                    );
+                    let cells = lane_cells(experiment, lane, span, self.now, columns);
+                    draw_cells(buf, bars_x, y, &cells, experiment, self.plan, theme);
+                }
+                if shown < lanes.len() && (shown as u16) < rows {
+                    let more =
+                        more_line(lanes.len() - shown, "workers", "z: maximize", inner.width);
+                    buf.set_stringn(
+                        inner.x,
+                        row_y(shown as u16),
+                        more,
+                        inner.width as usize,
+                        theme.dim(),
+                    );
+                }
+            }
+            LaneOrder::ByStart => {
+                let order = &experiment.by_start;
+                if order.is_empty() {
+                    return;
+                }
+                let shown = fit_rows(order.len(), rows);
+                // The first row: the first task started inside the window, shifted back so
+                // the panel stays full at the end of the run.
+                let first_in_window = order.partition_point(|&i| {
+                    experiment.tasks[i]
+                        .started_at
+                        .is_some_and(|s| s < span.start)
+                });
+                let first = first_in_window.min(order.len() - shown);
+                for (row, &index) in order[first..first + shown].iter().enumerate() {
+                    let y = row_y(row as u16);
+                    let task = &experiment.tasks[index];
+                    let label = match label_width {
+                        0 => String::new(),
+                        w if w < 13 => format!("#{index}"),
+                        _ => format!("#{index} {}", self.plan.workload.describe_input(task.input)),
+                    };
+                    buf.set_stringn(
+                        inner.x,
+                        y,
+                        label,
+                        label_width.saturating_sub(1) as usize,
+                        theme.dim(),
+                    );
+                    let cells = task_cells(experiment, index, span, self.now, columns);
+                    draw_cells(buf, bars_x, y, &cells, experiment, self.plan, theme);
+                }
+                if shown < order.len() && (shown as u16) < rows {
+                    let more = more_line(
+                        order.len() - shown,
+                        "tasks",
+                        "←/→ pan, z: maximize",
+                        inner.width,
+                    );
+                    buf.set_stringn(
+                        inner.x,
+                        row_y(shown as u16),
+                        more,
+                        inner.width as usize,
+                        theme.dim(),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// How many rows to draw when `wanted` do not all fit in `rows`: one goes to "+N more",
+/// unless that would leave almost nothing to see.
+fn fit_rows(wanted: usize, rows: u16) -> usize {
+    let rows = rows as usize;
+    match rows {
+        _ if wanted <= rows => wanted,
+        0..=2 => rows,
+        _ => rows - 1,
+    }
+}
+
+/// "+7 more workers (z: maximize)", shorter where room is short.
+fn more_line(hidden: usize, what: &str, hint: &str, width: u16) -> String {
+    let long = format!("+{hidden} more {what} ({hint})");
+    if long.chars().count() <= width as usize {
+        long
+    } else {
+        format!("+{hidden} more")
+    }
+}
+
+/// `w0 pid 48213` for a process, `w0 tid 48219` for a thread (the pid is in the title).
+fn lane_label(lane: &Lane, executor: ExecutorKind, width: u16) -> String {
+    if width >= 13 {
+        match executor {
+            ExecutorKind::Processes => format!("w{} pid {}", lane.worker, lane.pid),
+            _ => format!("w{} tid {}", lane.worker, lane.tid),
+        }
+    } else {
+        format!("w{}", lane.worker)
+    }
+}
+
+/// Draws a row of cells, then writes each task's input over its bar where it fits.
+fn draw_cells(
+    buf: &mut Buffer,
+    x: u16,
+    y: u16,
+    cells: &[CellContent],
+    experiment: &Experiment,
+    plan: &ExperimentPlan,
+    theme: Theme,
+) {
+    let look_of = |index: usize| -> Look {
+        match experiment.tasks[index].state {
+            TaskState::Failed { .. } => theme.failed(),
+            TaskState::Running | TaskState::Pending => theme.running(),
+            TaskState::Succeeded { .. } => theme.done(index % 2 == 1),
+        }
+    };
+    for (column, cell) in cells.iter().enumerate() {
+        let look = match *cell {
+            CellContent::Empty => continue,
+            CellContent::Starting => theme.starting(),
+            CellContent::Task(index) => look_of(index),
+            CellContent::Dense { failed, running } => theme.dense(failed, running),
+        };
+        put(buf, x + column as u16, y, look.glyph, look.style);
+    }
+    // Labels: over each run of cells that belong to one task, if the text fits.
+    let mut column = 0;
+    while column < cells.len() {
+        let CellContent::Task(index) = cells[column] else {
+            column += 1;
+            continue;
+        };
+        let run = cells[column..]
+            .iter()
+            .take_while(|&&c| c == CellContent::Task(index))
+            .count();
+        let task = &experiment.tasks[index];
+        let failed = matches!(task.state, TaskState::Failed { .. });
+        let mark = if failed { "✗ " } else { "" };
+        let candidates = [
+            format!("{mark}{}", plan.workload.describe_input(task.input)),
+            format!("{mark}{}", task.input),
+        ];
+        if let Some(text) = candidates.iter().find(|t| t.chars().count() < run) {
+            let look = look_of(index);
+            let start = x + column as u16 + u16::from(run > text.chars().count() + 1);
+            buf.set_string(start, y, text, look.label);
+        } else if failed {
+            // Too short for text: the mark alone still says it failed.
+            put(buf, x + column as u16, y, '✗', theme.failed().label);
+        }
+        column += run;
+    }
+}
+
+fn put(buf: &mut Buffer, x: u16, y: u16, glyph: char, style: Style) {
+    if let Some(cell) = buf.cell_mut((x, y)) {
+        cell.set_char(glyph).set_style(style);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{Event, TaskEventKind};
+    use crate::plan::ExecutorKind;
+    use crate::timeline::Timeline;
+    use crate::timeline::tests::{finished, started_experiment, task};
+
+    fn span(start: u64, length_us: u64) -> TimeSpan {
+        TimeSpan {
+            start: Timestamp(start),
+            length: Duration::from_micros(length_us),
+            origin: Timestamp(0),
+        }
+    }
+
+    #[test]
+    fn cells_show_tasks_dense_stretches_and_failures() {
+        let mut events = vec![started_experiment(0, ExecutorKind::Threads, 0)];
+        // Worker 0: task 0 over 0..50, then tasks 1 and 2 squeezed into 60..70 (2 failed).
+        events.push(task(0, 0, 0, 0, TaskEventKind::Started));
+        events.push(task(0, 0, 0, 50, finished(1)));
+        events.push(task(0, 1, 0, 60, TaskEventKind::Started));
+        events.push(task(0, 1, 0, 63, finished(1)));
+        events.push(task(0, 2, 0, 64, TaskEventKind::Started));
+        events.push(task(
+            0,
+            2,
+            0,
+            66,
+            TaskEventKind::Failed {
+                error: "x".into(),
+                cpu_time: None,
+            },
+        ));
+        let t = Timeline::from_events(&events);
+        let e = &t.experiments()[0];
+        let cells = lane_cells(e, &e.lanes[0], span(0, 100), Timestamp(100), 10);
+        use CellContent::*;
+        assert_eq!(
+            cells,
+            [
+                Task(0),
+                Task(0),
+                Task(0),
+                Task(0),
+                Task(0),
+                Empty,
+                Dense {
+                    failed: true,
+                    running: false
+                },
+                Empty,
+                Empty,
+                Empty
+            ]
+        );
+    }
+
+    #[test]
+    fn running_bars_grow_to_now() {
+        let t = Timeline::from_events(&[
+            started_experiment(0, ExecutorKind::Processes, 0),
+            task(0, 0, 0, 20, TaskEventKind::Started),
+        ]);
+        let e = &t.experiments()[0];
+        let count = |now| {
+            lane_cells(e, &e.lanes[0], span(0, 100), Timestamp(now), 10)
+                .iter()
+                .filter(|c| **c == CellContent::Task(0))
+                .count()
+        };
+        assert_eq!(count(40), 2);
+        assert_eq!(count(80), 6);
+    }
+
+    #[test]
+    fn the_worker_start_shows_before_its_first_task() {
+        let mut t = Timeline::from_events(&[started_experiment(0, ExecutorKind::Processes, 0)]);
+        t.apply(&Event::WorkerStarted {
+            experiment: 0,
+            worker: crate::timeline::tests::worker(0),
+            at: Timestamp(30),
+        });
+        t.apply(&task(0, 0, 0, 30, TaskEventKind::Started));
+        let e = &t.experiments()[0];
+        let cells = lane_cells(e, &e.lanes[0], span(0, 100), Timestamp(50), 10);
+        assert_eq!(
+            &cells[..4],
+            [
+                CellContent::Starting,
+                CellContent::Starting,
+                CellContent::Starting,
+                CellContent::Task(0)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_hundred_thousand_tasks_cost_a_search_per_cell() {
+        let mut events = vec![Event::ExperimentStarted {
+            experiment: 0,
+            plan: ExperimentPlan::new(
+                ExecutorKind::Threads,
+                crate::plan::WorkloadKind::Sleep,
+                vec![1; 100_000],
+                1,
+            ),
+            at: Timestamp(0),
+        }];
+        for i in 0..100_000u64 {
+            events.push(task(0, i as usize, 0, i * 10, TaskEventKind::Started));
+            events.push(task(0, i as usize, 0, i * 10 + 5, finished(1)));
+        }
+        let t = Timeline::from_events(&events);
+        let e = &t.experiments()[0];
+        let cells = lane_cells(
+            e,
+            &e.lanes[0],
+            span(0, 1_000_000),
+            Timestamp(1_000_000),
+            100,
+        );
+        assert!(cells.iter().all(|c| matches!(
+            c,
+            CellContent::Dense {
+                failed: false,
+                running: false
+            }
+        )));
+    }
+}

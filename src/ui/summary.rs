@@ -1,0 +1,172 @@
+//! The summary table: per experiment its state, makespan, CPU time, parallel efficiency and
+//! failures; in its bottom border, the post's speed-ups once both executors of a workload
+//! finished.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Paragraph, Widget};
+
+use super::axis::human;
+use super::theme::Theme;
+use crate::app::App;
+
+/// The summary panel, borrowing the app.
+#[derive(Debug, Clone, Copy)]
+pub struct Summary<'a> {
+    /// What to summarise.
+    pub app: &'a App,
+}
+
+impl Summary<'_> {
+    /// How many rows the summary wants (borders included).
+    pub fn height(app: &App) -> u16 {
+        (app.plan().experiments.len() + 1 + 2) as u16
+    }
+
+    fn lines(&self, width: u16) -> Vec<Line<'static>> {
+        let app = self.app;
+        let theme = Theme { color: app.color };
+        let timeline = app.shown_timeline();
+        let cores = timeline.cores();
+        // Columns give way by importance when the panel is narrow: cpu time, then efficiency.
+        let show_cpu = width >= 75;
+        let show_efficiency = width >= 64;
+        let optional = |cpu: &str, efficiency: &str| {
+            let mut text = String::new();
+            if show_cpu {
+                text.push_str(&format!("{cpu:>9} "));
+            }
+            if show_efficiency {
+                text.push_str(&format!("{efficiency:>10} "));
+            }
+            text
+        };
+        let mut lines = vec![Line::styled(
+            format!(
+                "{:<2} {:<16} {:<14} {:>9} {}{:>6}",
+                "#",
+                "experiment",
+                "state",
+                "makespan",
+                optional("cpu time", "efficiency"),
+                "failed"
+            ),
+            theme.dim(),
+        )];
+        for (index, plan) in app.plan().experiments.iter().enumerate() {
+            let experiment = timeline.experiments().iter().find(|e| e.index == index);
+            let (state, state_style, makespan, cpu, efficiency, failed) = match experiment {
+                None => {
+                    let state = if timeline.outcome().is_some() {
+                        "not run"
+                    } else {
+                        "waiting"
+                    };
+                    (
+                        state.to_string(),
+                        theme.dim(),
+                        "-".into(),
+                        "-".into(),
+                        "-".into(),
+                        "-".into(),
+                    )
+                }
+                Some(e) => {
+                    let elapsed = app.elapsed(e);
+                    let (state, style) = if e.finished_at.is_some() {
+                        (
+                            format!("done {}/{}", e.ended(), e.tasks.len()),
+                            theme.good(),
+                        )
+                    } else if timeline.outcome().is_some() {
+                        (
+                            format!("stopped {}/{}", e.ended(), e.tasks.len()),
+                            theme.bad(),
+                        )
+                    } else {
+                        (
+                            format!("running {}/{}", e.ended(), e.tasks.len()),
+                            theme.busy(),
+                        )
+                    };
+                    let efficiency = cores
+                        .and_then(|c| e.efficiency(c, elapsed))
+                        .map_or("-".to_string(), |x| format!("{:.1} %", x * 100.0));
+                    let failed = e.failed();
+                    (
+                        state,
+                        style,
+                        human(elapsed),
+                        human(e.cpu_time()),
+                        efficiency,
+                        failed.to_string(),
+                    )
+                }
+            };
+            let selected = index == app.selected;
+            let marker = if selected { "▸" } else { " " };
+            let failed_style = if failed != "0" && failed != "-" {
+                theme.bad()
+            } else {
+                theme.dim()
+            };
+            let name_style = if selected {
+                theme.heading()
+            } else {
+                ratatui::style::Style::new()
+            };
+            lines.push(Line::from(vec![
+                Span::styled(format!("{marker}{:<1} ", index + 1), name_style),
+                Span::styled(format!("{:<16} ", plan.name), name_style),
+                Span::styled(format!("{state:<14} "), state_style),
+                Span::raw(format!("{makespan:>9} {}", optional(&cpu, &efficiency))),
+                Span::styled(format!("{failed:>6}"), failed_style),
+            ]));
+        }
+        lines
+    }
+
+    /// The post's speed-ups, for the bottom border: always visible while the summary is.
+    fn speedups(&self, theme: Theme) -> Line<'static> {
+        let speedups = self.app.shown_timeline().speedups();
+        if speedups.is_empty() {
+            return Line::default();
+        }
+        let mut spans = vec![Span::raw(" Process vs Threads speed-up: ")];
+        for (i, s) in speedups.iter().enumerate() {
+            if i > 0 {
+                spans.push(Span::raw(" · "));
+            }
+            spans.push(Span::raw(format!("{} tasks ", s.workload.speedup_label())));
+            spans.push(Span::styled(format!("{:.2}%", s.percent), theme.heading()));
+        }
+        spans.push(Span::raw(" "));
+        Line::from(spans)
+    }
+}
+
+impl Widget for Summary<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let theme = Theme {
+            color: self.app.color,
+        };
+        let cores = self
+            .app
+            .shown_timeline()
+            .cores()
+            .filter(|_| area.width >= 66)
+            .map_or(String::new(), |c| {
+                format!(" efficiency = cpu time / ({c} cores × makespan) ")
+            });
+        let block = Block::bordered()
+            .border_type(BorderType::Rounded)
+            .border_style(theme.dim())
+            .title_top(Span::styled(" summary ", theme.heading()))
+            .title_top(Line::styled(cores, theme.dim()).right_aligned())
+            .title_bottom(self.speedups(theme));
+        Paragraph::new(self.lines(area.width.saturating_sub(2)))
+            .block(block)
+            .render(area, buf);
+    }
+}

@@ -1,0 +1,162 @@
+//! Styles and glyphs for the live view, with and without colour (`NO_COLOR`).
+//!
+//! Without colour, states are told apart by glyph alone (solid, shaded, crossed), so every
+//! screen stays readable on a monochrome terminal and in text captures.
+
+use ratatui::style::{Color, Modifier, Style};
+
+/// How one kind of cell looks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Look {
+    /// The glyph drawn where no label is.
+    pub glyph: char,
+    /// The glyph's style.
+    pub style: Style,
+    /// The style of label text written over the bar.
+    pub label: Style,
+}
+
+/// Every style the widgets use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Theme {
+    /// Whether colours are on.
+    pub color: bool,
+}
+
+impl Theme {
+    /// A finished task; `alternate` for every other task so neighbours stay apart.
+    pub fn done(self, alternate: bool) -> Look {
+        if self.color {
+            let bg = if alternate { Color::Cyan } else { Color::Blue };
+            let fg = if alternate {
+                Color::Black
+            } else {
+                Color::White
+            };
+            Look {
+                glyph: ' ',
+                style: Style::new().bg(bg),
+                label: Style::new().bg(bg).fg(fg),
+            }
+        } else {
+            Look {
+                glyph: if alternate { '▓' } else { '█' },
+                style: Style::new(),
+                label: Style::new().add_modifier(Modifier::REVERSED),
+            }
+        }
+    }
+
+    /// A task still running (its bar grows).
+    pub fn running(self) -> Look {
+        if self.color {
+            Look {
+                glyph: ' ',
+                style: Style::new().bg(Color::Yellow),
+                label: Style::new().bg(Color::Yellow).fg(Color::Black),
+            }
+        } else {
+            Look {
+                glyph: '▒',
+                style: Style::new(),
+                label: Style::new().add_modifier(Modifier::REVERSED),
+            }
+        }
+    }
+
+    /// A failed task.
+    pub fn failed(self) -> Look {
+        if self.color {
+            Look {
+                glyph: ' ',
+                style: Style::new().bg(Color::Red),
+                label: Style::new()
+                    .bg(Color::Red)
+                    .fg(Color::White)
+                    .add_modifier(Modifier::BOLD),
+            }
+        } else {
+            Look {
+                glyph: '╳',
+                style: Style::new(),
+                label: Style::new().add_modifier(Modifier::BOLD),
+            }
+        }
+    }
+
+    /// A cell holding several tasks (too short to draw one by one).
+    pub fn dense(self, any_failed: bool, any_running: bool) -> Look {
+        let fg = if any_failed {
+            Color::Red
+        } else if any_running {
+            Color::Yellow
+        } else {
+            Color::Cyan
+        };
+        Look {
+            glyph: if any_failed && !self.color {
+                '╳'
+            } else {
+                '▚'
+            },
+            style: self.fg(fg),
+            label: self.fg(fg),
+        }
+    }
+
+    /// A worker being started (before it could take a task).
+    pub fn starting(self) -> Look {
+        Look {
+            glyph: '╌',
+            style: self.fg(Color::DarkGray),
+            label: self.fg(Color::DarkGray),
+        }
+    }
+
+    /// Text that matters less (labels, axis).
+    pub fn dim(self) -> Style {
+        self.fg(Color::DarkGray)
+    }
+
+    /// A heading.
+    pub fn heading(self) -> Style {
+        Style::new().add_modifier(Modifier::BOLD)
+    }
+
+    /// The selected panel's border.
+    pub fn selected_border(self) -> Style {
+        if self.color {
+            Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD)
+        } else {
+            Style::new().add_modifier(Modifier::BOLD)
+        }
+    }
+
+    /// Good news (done, exported).
+    pub fn good(self) -> Style {
+        self.fg(Color::Green)
+    }
+
+    /// Bad news (failures, errors).
+    pub fn bad(self) -> Style {
+        self.fg(Color::Red).add_modifier(Modifier::BOLD)
+    }
+
+    /// Something in progress.
+    pub fn busy(self) -> Style {
+        self.fg(Color::Yellow)
+    }
+
+    /// A key name in hints and help.
+    pub fn key(self) -> Style {
+        self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
+    }
+
+    fn fg(self, color: Color) -> Style {
+        if self.color {
+            Style::new().fg(color)
+        } else {
+            Style::new()
+        }
+    }
+}
