@@ -139,6 +139,7 @@ struct Frozen {
 #[derive(Debug, Clone)]
 pub struct App {
     plan: Plan,
+    plan_description: String,
     timeline: Timeline,
     frozen: Option<Frozen>,
     now: Timestamp,
@@ -167,6 +168,7 @@ impl App {
     /// A fresh view of a run of `plan`.
     pub fn new(plan: Plan, color: bool) -> Self {
         App {
+            plan_description: plan.describe(),
             plan,
             timeline: Timeline::new(),
             frozen: None,
@@ -185,6 +187,11 @@ impl App {
     /// The plan being run.
     pub fn plan(&self) -> &Plan {
         &self.plan
+    }
+
+    /// The plan in one line (computed once: the plan does not change during a run).
+    pub fn plan_description(&self) -> &str {
+        &self.plan_description
     }
 
     /// The collected timeline (always live, even when the display is frozen): what export

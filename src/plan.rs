@@ -238,6 +238,54 @@ impl Plan {
         Plan { experiments, http }
     }
 
+    /// One line for the live view's header:
+    /// `fib 34–41 · http 1000–1700 ms · processes vs threads · 8 workers`.
+    pub fn describe(&self) -> String {
+        let plans = &self.experiments;
+        let mut parts: Vec<String> = Vec::new();
+        let mut seen = Vec::new();
+        for p in plans {
+            if seen.contains(&p.workload) {
+                continue;
+            }
+            seen.push(p.workload);
+            let (min, max) = (p.inputs.iter().min(), p.inputs.iter().max());
+            let range = match (min, max) {
+                (Some(a), Some(b)) if a == b => format!("{a}"),
+                (Some(a), Some(b)) => format!("{a}–{b}"),
+                _ => String::new(),
+            };
+            let unit = if p.workload == WorkloadKind::Fib {
+                ""
+            } else {
+                " ms"
+            };
+            parts.push(format!("{} {range}{unit}", p.workload));
+        }
+        let mut executors: Vec<&str> = Vec::new();
+        for p in plans {
+            if !executors.contains(&p.executor.as_str()) {
+                executors.push(p.executor.as_str());
+            }
+        }
+        parts.push(executors.join(" vs "));
+        let workers: Vec<usize> = plans
+            .iter()
+            .filter(|p| p.executor != ExecutorKind::Sequential)
+            .map(|p| p.workers)
+            .collect();
+        if let Some(&first) = workers
+            .first()
+            .filter(|&&first| workers.iter().all(|&w| w == first))
+        {
+            parts.push(format!(
+                "{first} worker{}",
+                if first == 1 { "" } else { "s" }
+            ));
+        }
+        parts.join(" · ")
+    }
+
     /// Whether any experiment makes HTTP requests.
     pub fn uses_http(&self) -> bool {
         self.experiments
@@ -281,6 +329,14 @@ mod tests {
             [1000, 1100, 1200, 1300, 1400, 1500, 1600, 1700]
         );
         assert!(plan.experiments.iter().all(|e| e.workers == 8));
+    }
+
+    #[test]
+    fn the_plan_reads_in_one_line() {
+        assert_eq!(
+            Plan::default().describe(),
+            "fib 34–41 · http 1000–1700 ms · processes vs threads · 8 workers"
+        );
     }
 
     #[test]

@@ -130,9 +130,34 @@ pub struct Lane {
     /// (tasks of one worker end in order). Answers "did anything fail in this stretch of
     /// the lane" in constant time, whatever the number of tasks.
     failed_through: Vec<u32>,
+    /// `spans[i]`: when `tasks[i]` started and ended, in microseconds, side by side in one
+    /// small array, so that finding the tasks under a screen cell touches a few cache
+    /// lines instead of a hundred scattered task records.
+    spans: Vec<LaneSpan>,
+}
+
+/// A task's stretch of a lane in microseconds since the epoch; `end` is [`LaneSpan::OPEN`]
+/// while the task runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LaneSpan {
+    /// When the task started.
+    pub start: u64,
+    /// When it ended, or [`LaneSpan::OPEN`].
+    pub end: u64,
+}
+
+impl LaneSpan {
+    /// The `end` of a task still running.
+    pub const OPEN: u64 = u64::MAX;
 }
 
 impl Lane {
+    /// The lane's tasks' spans, parallel to [`Lane::tasks`]: sorted by start, and (a worker
+    /// runs one task at a time) by end too.
+    pub fn spans(&self) -> &[LaneSpan] {
+        &self.spans
+    }
+
     /// How many of `tasks[range]` failed (tasks that have not ended count as not failed).
     pub fn failed_in(&self, range: std::ops::Range<usize>) -> u32 {
         let through = |i: usize| -> u32 {
@@ -375,6 +400,7 @@ impl Experiment {
                         ready_at: None,
                         tasks: Vec::new(),
                         failed_through: Vec::new(),
+                        spans: Vec::new(),
                     },
                 );
                 i
@@ -396,7 +422,12 @@ impl Experiment {
             return; // a task ends once; later repeats change nothing
         }
         if !was_started {
-            self.lane_mut(event.worker).tasks.push(event.task);
+            let lane = self.lane_mut(event.worker);
+            lane.tasks.push(event.task);
+            lane.spans.push(LaneSpan {
+                start: event.at.as_micros(),
+                end: LaneSpan::OPEN,
+            });
             // Starts arrive nearly in time order (processes report with a little skew), so
             // the insertion point is found from the end in a step or two.
             let tasks = &self.tasks;
@@ -452,6 +483,8 @@ impl Experiment {
             let lane = self.lane_mut(event.worker);
             // Keep the prefix sums dense up to this task's position in the lane.
             if let Some(position) = lane.tasks.iter().rposition(|&t| t == event.task) {
+                let span = &mut lane.spans[position];
+                span.end = event.at.as_micros().max(span.start);
                 while lane.failed_through.len() < position {
                     let last = lane.failed_through.last().copied().unwrap_or(0);
                     lane.failed_through.push(last);

@@ -55,6 +55,7 @@ pub fn run(config: &RunConfig, options: &RunOptions) -> anyhow::Result<ExitCode>
 
     let mut terminal = TerminalGuard::enter()?;
     spawn_input_thread(input_tx)?;
+    panic_on_request_for_tests();
     let outcome = event_loop(
         &mut terminal,
         &mut app,
@@ -202,6 +203,24 @@ fn watch_signals(tx: Sender<Input>) -> anyhow::Result<()> {
         })
         .context("spawning the signal thread")?;
     Ok(())
+}
+
+/// Test hook: with `POOLSCOPE_TEST_PANIC_AFTER_MS=N`, a background thread panics N ms in,
+/// so the real-terminal tests can check that a panic on any thread restores the terminal.
+/// Nothing in poolscope panics on purpose otherwise.
+fn panic_on_request_for_tests() {
+    let Some(ms) = std::env::var("POOLSCOPE_TEST_PANIC_AFTER_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    else {
+        return;
+    };
+    let _ = std::thread::Builder::new()
+        .name("poolscope-test-panic".into())
+        .spawn(move || {
+            std::thread::sleep(Duration::from_millis(ms));
+            panic!("test panic requested by POOLSCOPE_TEST_PANIC_AFTER_MS");
+        });
 }
 
 /// Whether the terminal is in raw mode on the alternate screen (so restoring is needed).

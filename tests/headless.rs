@@ -463,3 +463,30 @@ fn serve_answers_like_httpstat() {
         "{response}"
     );
 }
+
+/// Without --headless but with stdout piped (not a terminal), poolscope runs headless and
+/// says so.
+#[test]
+fn a_pipe_instead_of_a_terminal_means_headless() {
+    let dir = tempfile::tempdir().unwrap();
+    poolscope_in(dir.path())
+        .args([
+            "--workload",
+            "sleep",
+            "--executor",
+            "threads",
+            "--delays",
+            "5",
+            "--out",
+            "o",
+        ])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "stdout is not a terminal; running headless",
+        ))
+        .stdout(predicate::str::contains(
+            "Run experiment ThreadPool: running sleep over [5] among 1 worker",
+        ));
+    assert!(dir.path().join("o/thread-sleep.csv").is_file());
+}

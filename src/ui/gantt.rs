@@ -28,7 +28,7 @@ use super::theme::{Look, Theme};
 use crate::app::{LaneOrder, TimeSpan};
 use crate::clock::Timestamp;
 use crate::plan::{ExecutorKind, ExperimentPlan};
-use crate::timeline::{Experiment, Lane, Task, TaskState};
+use crate::timeline::{Experiment, Lane, LaneSpan, Task, TaskState};
 
 /// Where an experiment is in its life, as its panel title says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,6 +117,9 @@ fn bar(task: &Task, now: Timestamp) -> Option<(u64, u64)> {
 }
 
 /// The cells of one worker lane over `columns` columns of `span`.
+///
+/// Each cell's tasks are found by binary search in the lane's compact span array, starting
+/// where the previous cell's search ended (columns only move forward in time).
 pub fn lane_cells(
     experiment: &Experiment,
     lane: &Lane,
@@ -125,16 +128,20 @@ pub fn lane_cells(
     columns: u16,
 ) -> Vec<CellContent> {
     let grid = Grid::new(span, columns);
-    let tasks = &experiment.tasks;
-    let bounds = |i: &usize| bar(&tasks[*i], now).unwrap_or((u64::MAX, u64::MAX));
+    let now = now.as_micros();
+    let spans = lane.spans();
+    // A bar is at least 1 µs long, so even an instant failure shows.
+    let end_of = |s: &LaneSpan| if s.end == LaneSpan::OPEN { now } else { s.end }.max(s.start + 1);
     let origin = experiment.started_at.as_micros();
     let ready = lane.ready_at.map(Timestamp::as_micros);
+    let mut from = 0;
     (0..columns)
         .map(|column| {
             let (t0, t1) = (grid.time_at(column), grid.time_at(column + 1));
-            let first = lane.tasks.partition_point(|i| bounds(i).1 <= t0);
-            let end = lane.tasks.partition_point(|i| bounds(i).0 < t1);
-            match end.saturating_sub(first) {
+            let first = from + gallop(&spans[from..], |s| end_of(s) <= t0);
+            let end = first + gallop(&spans[first..], |s| s.start < t1);
+            from = first;
+            match end - first {
                 0 => match ready {
                     Some(ready) if t0 < ready && t1 > origin => CellContent::Starting,
                     _ => CellContent::Empty,
@@ -142,11 +149,23 @@ pub fn lane_cells(
                 1 => CellContent::Task(lane.tasks[first]),
                 _ => CellContent::Dense {
                     failed: lane.failed_in(first..end) > 0,
-                    running: tasks[lane.tasks[end - 1]].ended_at.is_none(),
+                    running: spans[end - 1].end == LaneSpan::OPEN,
                 },
             }
         })
         .collect()
+}
+
+/// `partition_point` that looks near the front first (1, 2, 4, … ahead), then binary
+/// searches the last stretch: O(log k) for an answer k places in, however long the slice.
+fn gallop<T>(slice: &[T], is_before: impl Fn(&T) -> bool) -> usize {
+    let mut bound = 1;
+    while bound <= slice.len() && is_before(&slice[bound - 1]) {
+        bound *= 2;
+    }
+    let low = bound / 2;
+    let high = bound.min(slice.len());
+    low + slice[low..high].partition_point(is_before)
 }
 
 /// The cells of a row holding the single task `index`.
@@ -180,20 +199,30 @@ impl GanttPanel<'_> {
         let theme = self.theme;
         let plan = self.plan;
         let failed = self.experiment.map_or(0, Experiment::failed);
+        // Narrow panels get the short forms, so the experiment's name keeps its room.
+        let narrow = width < 50;
         let mut right = Vec::new();
         if failed > 0 {
-            right.push(Span::styled(format!(" ✗ {failed} failed "), theme.bad()));
+            let text = if narrow {
+                format!(" ✗{failed} ")
+            } else {
+                format!(" ✗ {failed} failed ")
+            };
+            right.push(Span::styled(text, theme.bad()));
         }
         right.push(match self.state {
             PanelState::Waiting => Span::styled(" waiting ".to_string(), theme.dim()),
             PanelState::Running(d) => {
-                let e = self.experiment;
+                let e = self.experiment.filter(|_| !narrow);
                 let progress = e.map_or(String::new(), |e| {
                     format!("{}/{} ", e.ended(), e.tasks.len())
                 });
                 Span::styled(format!(" ▶ {progress}{} ", human(d)), theme.busy())
             }
             PanelState::Done(d) => Span::styled(format!(" ✓ {} ", human(d)), theme.good()),
+            PanelState::Cancelled(d) if narrow => {
+                Span::styled(format!(" ■ {} ", human(d)), theme.bad())
+            }
             PanelState::Cancelled(d) => {
                 Span::styled(format!(" ■ stopped at {} ", human(d)), theme.bad())
             }
@@ -584,6 +613,20 @@ mod tests {
                 CellContent::Task(0)
             ]
         );
+    }
+
+    #[test]
+    fn gallop_agrees_with_partition_point() {
+        for len in 0..70usize {
+            let v: Vec<usize> = (0..len).collect();
+            for cut in 0..=len {
+                assert_eq!(
+                    gallop(&v, |&x| x < cut),
+                    v.partition_point(|&x| x < cut),
+                    "len {len} cut {cut}"
+                );
+            }
+        }
     }
 
     #[test]

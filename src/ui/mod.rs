@@ -260,53 +260,6 @@ fn panel(app: &App, plan_index: usize, area: Rect, buf: &mut Buffer, theme: Them
     .render(area, buf);
 }
 
-/// `fib 34–41 · http 1000–1700 ms · processes vs threads · 8 workers`
-fn describe_plan(app: &App) -> String {
-    let plans = &app.plan().experiments;
-    let mut parts: Vec<String> = Vec::new();
-    let mut seen = Vec::new();
-    for p in plans {
-        if seen.contains(&p.workload) {
-            continue;
-        }
-        seen.push(p.workload);
-        let (min, max) = (p.inputs.iter().min(), p.inputs.iter().max());
-        let range = match (min, max) {
-            (Some(a), Some(b)) if a == b => format!("{a}"),
-            (Some(a), Some(b)) => format!("{a}–{b}"),
-            _ => String::new(),
-        };
-        let unit = if p.workload == WorkloadKind::Fib {
-            ""
-        } else {
-            " ms"
-        };
-        parts.push(format!("{} {range}{unit}", p.workload));
-    }
-    let mut executors: Vec<&str> = Vec::new();
-    for p in plans {
-        if !executors.contains(&p.executor.as_str()) {
-            executors.push(p.executor.as_str());
-        }
-    }
-    parts.push(executors.join(" vs "));
-    let workers: Vec<usize> = plans
-        .iter()
-        .filter(|p| p.executor != ExecutorKind::Sequential)
-        .map(|p| p.workers)
-        .collect();
-    if let Some(&first) = workers
-        .first()
-        .filter(|&&first| workers.iter().all(|&w| w == first))
-    {
-        parts.push(format!(
-            "{first} worker{}",
-            if first == 1 { "" } else { "s" }
-        ));
-    }
-    parts.join(" · ")
-}
-
 fn render_header(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
     let timeline = app.shown_timeline();
     let elapsed = timeline
@@ -366,7 +319,7 @@ fn render_header(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
     let right = Line::from(shown);
     let right_width = right.width() as u16;
     let left_width = area.width.saturating_sub(right_width + 1);
-    let mut plan = describe_plan(app);
+    let mut plan = app.plan_description().to_string();
     let room = (left_width as usize).saturating_sub(name.len());
     if plan.chars().count() > room {
         plan = plan

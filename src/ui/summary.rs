@@ -165,8 +165,13 @@ impl Widget for Summary<'_> {
             .title_top(Span::styled(" summary ", theme.heading()))
             .title_top(Line::styled(cores, theme.dim()).right_aligned())
             .title_bottom(self.speedups(theme));
-        Paragraph::new(self.lines(area.width.saturating_sub(2)))
-            .block(block)
-            .render(area, buf);
+        let mut lines = self.lines(area.width.saturating_sub(2));
+        // When rows are short, scroll so the selected experiment stays in view.
+        let visible = area.height.saturating_sub(3) as usize;
+        let selected_row = self.app.selected;
+        if visible > 0 && selected_row >= visible {
+            lines.drain(1..=selected_row + 1 - visible);
+        }
+        Paragraph::new(lines).block(block).render(area, buf);
     }
 }

@@ -1,0 +1,251 @@
+//! Render tests: the live view built from synthetic events, drawn into ratatui's
+//! `TestBackend` and compared with snapshots, at a normal, a narrow and a tiny size.
+//!
+//! Snapshots are drawn without colour (`NO_COLOR` glyphs) so the bars show in the text;
+//! one test checks the colours cell by cell.
+
+use std::time::Duration;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use poolscope::app::{App, Msg};
+use poolscope::clock::Timestamp;
+use poolscope::event::{Event, RunOutcome, TaskEvent, TaskEventKind, WorkerId};
+use poolscope::plan::Plan;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::style::Color;
+
+const T0: u64 = 1_700_000_000_000_000;
+const MS: u64 = 1_000;
+
+fn worker(index: usize, process: bool) -> WorkerId {
+    WorkerId {
+        index,
+        pid: if process { 4100 + index as u32 } else { 4000 },
+        tid: if process {
+            4100 + index as u32
+        } else {
+            4010 + index as u32
+        },
+    }
+}
+
+fn task(
+    experiment: usize,
+    task: usize,
+    input: u64,
+    worker: WorkerId,
+    at: u64,
+    kind: TaskEventKind,
+) -> Msg {
+    Msg::Event(Event::Task(TaskEvent {
+        experiment,
+        task,
+        input,
+        worker,
+        at: Timestamp(at),
+        kind,
+    }))
+}
+
+fn done(cpu_ms: u64) -> TaskEventKind {
+    TaskEventKind::Finished {
+        result: "ok".into(),
+        cpu_time: Duration::from_millis(cpu_ms),
+    }
+}
+
+/// The post's plan, 1 s in: process-fibo finished (one task failed: its worker was killed),
+/// thread-fibo half done with tasks still running, the http experiments not started.
+fn demo(color: bool) -> App {
+    let plan = Plan::default();
+    let mut app = App::new(plan.clone(), color);
+    let mut send = |msg| {
+        app.update(msg);
+    };
+    send(Msg::Event(Event::RunStarted {
+        at: Timestamp(T0),
+        cores: 2,
+        experiments: 4,
+    }));
+
+    // process-fibo: 0..620 ms; workers start 3-10 ms in; fib(n) takes longer for larger n.
+    send(Msg::Event(Event::ExperimentStarted {
+        experiment: 0,
+        plan: plan.experiments[0].clone(),
+        at: Timestamp(T0),
+    }));
+    for (i, n) in (34..=41).enumerate() {
+        let w = worker(i, true);
+        let ready = T0 + (3 + i as u64) * MS;
+        send(Msg::Event(Event::WorkerStarted {
+            experiment: 0,
+            worker: w,
+            at: Timestamp(ready),
+        }));
+        send(task(0, i, n, w, ready + MS, TaskEventKind::Started));
+        let end = ready + MS + (60 + 70 * i as u64) * MS;
+        let kind = if n == 39 {
+            TaskEventKind::Failed {
+                error: "worker process 4105 was killed by signal 9 (SIGKILL)".into(),
+                cpu_time: None,
+            }
+        } else {
+            done(40 + 30 * i as u64)
+        };
+        send(task(0, i, n, w, end, kind));
+    }
+    send(Msg::Event(Event::ExperimentFinished {
+        experiment: 0,
+        at: Timestamp(T0 + 620 * MS),
+    }));
+
+    // thread-fibo: from 650 ms; the four short tasks done, the rest running at 1 s.
+    let start = T0 + 650 * MS;
+    send(Msg::Event(Event::ExperimentStarted {
+        experiment: 1,
+        plan: plan.experiments[1].clone(),
+        at: Timestamp(start),
+    }));
+    for (i, n) in (34..=41).enumerate() {
+        let w = worker(i, false);
+        send(Msg::Event(Event::WorkerStarted {
+            experiment: 1,
+            worker: w,
+            at: Timestamp(start + MS),
+        }));
+        send(task(1, i, n, w, start + 2 * MS, TaskEventKind::Started));
+        if i < 4 {
+            send(task(
+                1,
+                i,
+                n,
+                w,
+                start + (80 + 60 * i as u64) * MS,
+                done(30 + 20 * i as u64),
+            ));
+        }
+    }
+    app.set_now(Timestamp(T0 + 1_000 * MS));
+    app
+}
+
+fn finish(app: &mut App) {
+    let end = T0 + 1_200 * MS;
+    for (i, n) in (34..=41).enumerate().skip(4) {
+        app.update(task(
+            1,
+            i,
+            n,
+            worker(i, false),
+            end - (8 - i as u64) * 20 * MS,
+            done(100),
+        ));
+    }
+    app.update(Msg::Event(Event::ExperimentFinished {
+        experiment: 1,
+        at: Timestamp(end),
+    }));
+    app.update(Msg::Event(Event::RunFinished {
+        at: Timestamp(end),
+        outcome: RunOutcome::Cancelled,
+    }));
+    app.set_now(Timestamp(end + 5_000 * MS));
+}
+
+fn draw(app: &App, width: u16, height: u16) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal
+        .draw(|frame| frame.render_widget(app, frame.area()))
+        .unwrap();
+    terminal
+}
+
+fn press(app: &mut App, code: KeyCode) {
+    app.update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+}
+
+#[test]
+fn live_run_at_120x40() {
+    insta::assert_snapshot!(draw(&demo(false), 120, 40).backend());
+}
+
+#[test]
+fn live_run_narrow_60x20() {
+    insta::assert_snapshot!(draw(&demo(false), 60, 20).backend());
+}
+
+#[test]
+fn tiny_terminal_shows_a_notice() {
+    insta::assert_snapshot!(draw(&demo(false), 20, 6).backend());
+    // Down to a single cell, nothing panics.
+    for (w, h) in [(1, 1), (2, 1), (1, 3), (39, 9), (40, 10)] {
+        draw(&demo(false), w, h);
+    }
+}
+
+#[test]
+fn stopped_run_in_task_order_maximized() {
+    let mut app = demo(false);
+    finish(&mut app);
+    press(&mut app, KeyCode::Char('2'));
+    press(&mut app, KeyCode::Char('s'));
+    press(&mut app, KeyCode::Char('z'));
+    insta::assert_snapshot!(draw(&app, 100, 16).backend());
+}
+
+#[test]
+fn help_overlay_lists_every_key() {
+    let mut app = demo(false);
+    press(&mut app, KeyCode::Char('?'));
+    let terminal = draw(&app, 100, 30);
+    let screen = terminal.backend().to_string();
+    for (key, _) in poolscope::ui::KEYS {
+        assert!(screen.contains(key), "help lacks {key}:\n{screen}");
+    }
+}
+
+#[test]
+fn zoomed_in_the_axis_and_bars_follow() {
+    let mut app = demo(false);
+    press(&mut app, KeyCode::Char('+'));
+    press(&mut app, KeyCode::Char('+'));
+    press(&mut app, KeyCode::Left);
+    insta::assert_snapshot!(draw(&app, 120, 14).backend());
+}
+
+#[test]
+fn colours_tell_running_finished_and_failed_apart() {
+    let app = demo(true);
+    let terminal = draw(&app, 120, 40);
+    let buffer = terminal.backend().buffer();
+    let row_of = |label: &str| {
+        (0..buffer.area.height)
+            .find(|&y| {
+                let line: String = (0..buffer.area.width)
+                    .map(|x| buffer[(x, y)].symbol().to_string())
+                    .collect();
+                line.contains(label)
+            })
+            .unwrap_or_else(|| panic!("no row with {label}"))
+    };
+    let backgrounds =
+        |y: u16, from: u16, to: u16| (from..to).map(|x| buffer[(x, y)].bg).collect::<Vec<_>>();
+    // process-fibo lane w5 ran fib 39, which failed: red. Lane w0 (fib 34) finished: blue.
+    let failed = backgrounds(row_of("w5 pid 4105"), 14, 40);
+    assert!(failed.contains(&Color::Red), "{failed:?}");
+    let finished = backgrounds(row_of("w0 pid 4100"), 14, 20);
+    assert!(finished.contains(&Color::Blue), "{finished:?}");
+    // thread-fibo lane w7 (fib 41) still runs: yellow.
+    let running = backgrounds(row_of("w7 tid 4017"), 74, 118);
+    assert!(running.contains(&Color::Yellow), "{running:?}");
+}
+
+#[test]
+fn no_color_uses_no_colour_at_all() {
+    let terminal = draw(&demo(false), 120, 40);
+    let buffer = terminal.backend().buffer();
+    for cell in buffer.content() {
+        assert_eq!((cell.fg, cell.bg), (Color::Reset, Color::Reset), "{cell:?}");
+    }
+}
