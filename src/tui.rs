@@ -226,6 +226,10 @@ fn panic_on_request_for_tests() {
 /// Whether the terminal is in raw mode on the alternate screen (so restoring is needed).
 static ENTERED: AtomicBool = AtomicBool::new(false);
 
+/// Held while a frame is written, so a panic on another thread restores the terminal
+/// between frames, never in the middle of one (and no frame is drawn after it).
+static DRAWING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// The terminal in raw mode on the alternate screen; dropping it restores the terminal.
 pub struct TerminalGuard {
     terminal: Terminal<CrosstermBackend<Stdout>>,
@@ -254,6 +258,10 @@ impl TerminalGuard {
     }
 
     fn draw(&mut self, app: &App) -> anyhow::Result<()> {
+        let _drawing = DRAWING.lock().unwrap_or_else(|e| e.into_inner());
+        if !ENTERED.load(Ordering::SeqCst) {
+            return Ok(()); // restored by a panic on another thread: the screen is not ours
+        }
         self.terminal
             .draw(|frame| frame.render_widget(app, frame.area()))
             .context("drawing")?;
@@ -289,6 +297,21 @@ fn install_panic_hook() {
             if executor::is_running_task() {
                 return; // a failed task, reported as such
             }
+            // Wait for a frame being drawn to finish; if this very thread was drawing (its
+            // lock is held by the panicking frame), go on after a moment anyway.
+            let deadline = std::time::Instant::now() + Duration::from_millis(200);
+            let _no_more_frames = loop {
+                match DRAWING.try_lock() {
+                    Ok(guard) => break Some(guard),
+                    Err(std::sync::TryLockError::Poisoned(e)) => break Some(e.into_inner()),
+                    Err(std::sync::TryLockError::WouldBlock)
+                        if std::time::Instant::now() < deadline =>
+                    {
+                        std::thread::sleep(Duration::from_millis(1))
+                    }
+                    Err(std::sync::TryLockError::WouldBlock) => break None,
+                }
+            };
             let was_entered = ENTERED.load(Ordering::SeqCst);
             restore();
             previous(info);

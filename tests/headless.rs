@@ -314,34 +314,22 @@ fn help_shows_examples() {
 #[test]
 fn a_killed_worker_process_becomes_a_failed_task() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(bin())
-        .current_dir(dir.path())
-        .args([
-            "--headless",
-            "--workload",
-            "sleep",
-            "--executor",
-            "processes",
-            "--workers",
-            "2",
-        ])
-        .args(["--delays", "20000,100,100,100", "--out", "o"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let args = [
+        "--workload",
+        "sleep",
+        "--executor",
+        "processes",
+        "--workers",
+        "2",
+    ];
+    let mut child = spawn_headless(
+        dir.path(),
+        &[&args[..], &["--delays", "20000,100,100,100", "--out", "o"]].concat(),
+    );
     // Both workers start; the one with the short tasks finishes them and exits, leaving the
     // one still running the long first task.
-    assert!(wait_until(Duration::from_secs(30), || children_of(
-        child.id()
-    )
-    .len()
-        == 2));
-    let mut busy = Vec::new();
-    assert!(wait_until(Duration::from_secs(30), || {
-        busy = children_of(child.id());
-        busy.len() == 1
-    }));
+    wait_for_children(child.id(), 2);
+    let busy = wait_for_children(child.id(), 1);
     send_signal(busy[0], libc::SIGKILL);
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(1));
@@ -360,27 +348,23 @@ fn a_killed_worker_process_becomes_a_failed_task() {
 #[test]
 fn ctrl_c_writes_what_finished_and_exits_130() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(bin())
-        .current_dir(dir.path())
-        .args([
-            "--headless",
-            "--workload",
-            "sleep",
-            "--executor",
-            "processes,threads",
-            "--workers",
-            "2",
-        ])
-        .args(["--delays", "50,60000,60000,60000", "--out", "o"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut workers = Vec::new();
-    assert!(wait_until(Duration::from_secs(30), || {
-        workers = children_of(child.id());
-        workers.len() == 2
-    }));
+    let args = [
+        "--workload",
+        "sleep",
+        "--executor",
+        "processes,threads",
+        "--workers",
+        "2",
+    ];
+    let mut child = spawn_headless(
+        dir.path(),
+        &[
+            &args[..],
+            &["--delays", "50,60000,60000,60000", "--out", "o"],
+        ]
+        .concat(),
+    );
+    let workers = wait_for_children(child.id(), 2);
     std::thread::sleep(Duration::from_millis(1000));
     send_signal(child.id(), libc::SIGINT);
     let status = child.wait().unwrap();
@@ -404,35 +388,22 @@ fn ctrl_c_writes_what_finished_and_exits_130() {
 #[test]
 fn no_worker_outlives_a_sigkilled_poolscope() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(bin())
-        .current_dir(dir.path())
-        .args([
-            "--headless",
-            "--workload",
-            "sleep",
-            "--executor",
-            "processes",
-            "--workers",
-            "3",
-        ])
-        .args(["--delays", "60000,60000,60000", "--out", "o"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut workers = Vec::new();
-    assert!(wait_until(Duration::from_secs(30), || {
-        workers = children_of(child.id());
-        workers.len() == 3
-    }));
+    let args = [
+        "--workload",
+        "sleep",
+        "--executor",
+        "processes",
+        "--workers",
+        "3",
+    ];
+    let mut child = spawn_headless(
+        dir.path(),
+        &[&args[..], &["--delays", "60000,60000,60000", "--out", "o"]].concat(),
+    );
+    let workers = wait_for_children(child.id(), 3);
     send_signal(child.id(), libc::SIGKILL);
     child.wait().unwrap();
-    assert!(
-        wait_until(Duration::from_secs(10), || workers
-            .iter()
-            .all(|&pid| !is_alive(pid))),
-        "workers still alive: {workers:?}"
-    );
+    assert_all_gone(&workers);
 }
 
 #[test]

@@ -101,6 +101,22 @@ impl Pty {
         )
     }
 
+    /// The terminal is as it was: main screen, cursor shown, cooked mode with echo.
+    fn assert_restored(&self) {
+        let parser = self.parser.lock().unwrap();
+        assert!(
+            !parser.screen().alternate_screen(),
+            "left the alternate screen"
+        );
+        assert!(!parser.screen().hide_cursor(), "cursor shown again");
+        drop(parser);
+        assert_eq!(
+            self.line_discipline(),
+            (true, true),
+            "raw mode is off again"
+        );
+    }
+
     fn wait_exit(&mut self, timeout: Duration) -> portable_pty::ExitStatus {
         let mut status = None;
         assert!(
@@ -118,6 +134,18 @@ impl Pty {
 fn nz(n: u16) -> std::num::NonZeroU16 {
     std::num::NonZeroU16::new(n).unwrap()
 }
+
+/// Two process workers sleeping a minute each: a run that is surely still going.
+const LONG_SLEEPS: &[&str] = &[
+    "--workload",
+    "sleep",
+    "--executor",
+    "processes",
+    "--delays",
+    "60000,60000",
+    "--workers",
+    "2",
+];
 
 const SMALL_PLAN: &[&str] = &[
     "--fib",
@@ -221,39 +249,18 @@ fn live_view_runs_exports_and_quits_cleanly() {
     pty.press("q");
     let status = pty.wait_exit(Duration::from_secs(30));
     assert!(status.success(), "{status:?}");
-    let parser = pty.parser.lock().unwrap();
-    assert!(
-        !parser.screen().alternate_screen(),
-        "left the alternate screen"
-    );
-    assert!(!parser.screen().hide_cursor(), "cursor shown again");
-    drop(parser);
-    assert_eq!(pty.line_discipline(), (true, true), "raw mode is off again");
-    assert!(
-        worker_pids.iter().all(|&pid| !is_alive(pid)),
-        "no worker remains: {worker_pids:?}"
-    );
+    pty.assert_restored();
+    assert_all_gone(&worker_pids);
 }
 
 /// SIGTERM in the middle of a run: workers killed, terminal restored, exit 128 + 15.
 #[test]
 fn sigterm_mid_run_restores_the_terminal_and_kills_workers() {
     let dir = tempfile::tempdir().unwrap();
-    let args = [
-        "--workload",
-        "sleep",
-        "--executor",
-        "processes",
-        "--delays",
-        "60000,60000",
-        "--workers",
-        "2",
-    ];
-    let mut pty = Pty::spawn(&args, dir.path(), 100, 30);
+    let mut pty = Pty::spawn(LONG_SLEEPS, dir.path(), 100, 30);
     pty.wait_for("w1 pid", Duration::from_secs(60));
     let pid = pty.child.process_id().unwrap();
-    let workers = children_of(pid);
-    assert_eq!(workers.len(), 2, "{workers:?}");
+    let workers = wait_for_children(pid, 2);
 
     // Export mid-run: the tasks still running are rows with status `running`.
     pty.press("e");
@@ -273,16 +280,9 @@ fn sigterm_mid_run_restores_the_terminal_and_kills_workers() {
     );
 
     send_signal(pid, libc::SIGTERM);
-    let status = pty.wait_exit(Duration::from_secs(30));
-    assert_eq!(status.exit_code(), 143);
-    assert!(!pty.parser.lock().unwrap().screen().alternate_screen());
-    assert_eq!(pty.line_discipline(), (true, true));
-    assert!(
-        wait_until(Duration::from_secs(10), || workers
-            .iter()
-            .all(|&w| !is_alive(w))),
-        "{workers:?}"
-    );
+    assert_eq!(pty.wait_exit(Duration::from_secs(30)).exit_code(), 143);
+    pty.assert_restored();
+    assert_all_gone(&workers);
 }
 
 /// Keys work while the run goes on: select, reorder, zoom, freeze, help, rerun.
@@ -324,30 +324,12 @@ fn keys_change_the_view_while_it_runs() {
 #[test]
 fn a_panic_restores_the_terminal_then_reports() {
     let dir = tempfile::tempdir().unwrap();
-    let args = [
-        "--workload",
-        "sleep",
-        "--executor",
-        "processes",
-        "--delays",
-        "60000,60000",
-        "--workers",
-        "2",
-    ];
     let env = [("POOLSCOPE_TEST_PANIC_AFTER_MS", "1500")];
-    let mut pty = Pty::spawn_with(&args, dir.path(), 100, 30, &env);
+    let mut pty = Pty::spawn_with(LONG_SLEEPS, dir.path(), 100, 30, &env);
     pty.wait_for("w1 pid", Duration::from_secs(60));
-    let workers = children_of(pty.child.process_id().unwrap());
-    assert_eq!(workers.len(), 2);
-    let status = pty.wait_exit(Duration::from_secs(30));
-    assert_eq!(status.exit_code(), 101);
-    assert!(!pty.parser.lock().unwrap().screen().alternate_screen());
-    assert_eq!(pty.line_discipline(), (true, true));
+    let workers = wait_for_children(pty.child.process_id().unwrap(), 2);
+    assert_eq!(pty.wait_exit(Duration::from_secs(30)).exit_code(), 101);
+    pty.assert_restored();
     pty.wait_for("test panic requested", Duration::from_secs(10));
-    assert!(
-        wait_until(Duration::from_secs(10), || workers
-            .iter()
-            .all(|&w| !is_alive(w))),
-        "{workers:?}"
-    );
+    assert_all_gone(&workers);
 }

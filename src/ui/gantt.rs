@@ -329,53 +329,88 @@ impl Widget for GanttPanel<'_> {
 
         let rows = inner.height.saturating_sub(1);
         let row_y = |row: u16| inner.y + 1 + row;
+        if self.order == LaneOrder::ByWorker && experiment.lanes.is_empty() {
+            if rows > 0 {
+                buf.set_stringn(
+                    bars_x,
+                    row_y(0),
+                    "starting workers…",
+                    columns as usize,
+                    theme.dim(),
+                );
+            }
+            return;
+        }
+        let Rows {
+            rows: shown,
+            hidden,
+            what,
+            hint,
+        } = self.rows(experiment, span, rows, label_width, columns);
+        for (row, (label, cells)) in shown.iter().enumerate() {
+            let y = row_y(row as u16);
+            buf.set_stringn(
+                inner.x,
+                y,
+                label,
+                label_width.saturating_sub(1) as usize,
+                theme.dim(),
+            );
+            draw_cells(buf, bars_x, y, cells, experiment, self.plan, theme);
+        }
+        if hidden > 0 && (shown.len() as u16) < rows {
+            let more = more_line(hidden, what, hint, inner.width);
+            buf.set_stringn(
+                inner.x,
+                row_y(shown.len() as u16),
+                more,
+                inner.width as usize,
+                theme.dim(),
+            );
+        }
+    }
+}
+
+/// The rows a panel draws: a label and cells each, and how many did not fit.
+struct Rows {
+    rows: Vec<(String, Vec<CellContent>)>,
+    hidden: usize,
+    what: &'static str,
+    hint: &'static str,
+}
+
+impl GanttPanel<'_> {
+    /// One row per worker lane, or one per task in start order (the post's chart), as many
+    /// as fit in `height`.
+    fn rows(
+        &self,
+        experiment: &Experiment,
+        span: TimeSpan,
+        height: u16,
+        label_width: u16,
+        columns: u16,
+    ) -> Rows {
         match self.order {
             LaneOrder::ByWorker => {
-                if experiment.lanes.is_empty() {
-                    if rows > 0 {
-                        buf.set_stringn(
-                            bars_x,
-                            row_y(0),
-                            "starting workers…",
-                            columns as usize,
-                            theme.dim(),
-                        );
-                    }
-                    return;
-                }
                 let lanes = &experiment.lanes;
-                let shown = fit_rows(lanes.len(), rows);
-                for (row, lane) in lanes.iter().take(shown).enumerate() {
-                    let y = row_y(row as u16);
-                    let label = lane_label(lane, self.plan.executor, label_width);
-                    buf.set_stringn(
-                        inner.x,
-                        y,
-                        label,
-                        label_width.saturating_sub(1) as usize,
-                        theme.dim(),
-                    );
-                    let cells = lane_cells(experiment, lane, span, self.now, columns);
-                    draw_cells(buf, bars_x, y, &cells, experiment, self.plan, theme);
-                }
-                if shown < lanes.len() && (shown as u16) < rows {
-                    let more =
-                        more_line(lanes.len() - shown, "workers", "z: maximize", inner.width);
-                    buf.set_stringn(
-                        inner.x,
-                        row_y(shown as u16),
-                        more,
-                        inner.width as usize,
-                        theme.dim(),
-                    );
+                let shown = fit_rows(lanes.len(), height);
+                let rows = lanes[..shown]
+                    .iter()
+                    .map(|lane| {
+                        let label = lane_label(lane, self.plan.executor, label_width);
+                        (label, lane_cells(experiment, lane, span, self.now, columns))
+                    })
+                    .collect();
+                Rows {
+                    rows,
+                    hidden: lanes.len() - shown,
+                    what: "workers",
+                    hint: "z: maximize",
                 }
             }
             LaneOrder::ByStart => {
                 let order = &experiment.by_start;
-                if order.is_empty() {
-                    return;
-                }
-                let shown = fit_rows(order.len(), rows);
+                let shown = fit_rows(order.len(), height);
                 // The first row: the first task started inside the window, shifted back so
                 // the panel stays full at the end of the run.
                 let first_in_window = order.partition_point(|&i| {
@@ -384,38 +419,26 @@ impl Widget for GanttPanel<'_> {
                         .is_some_and(|s| s < span.start)
                 });
                 let first = first_in_window.min(order.len() - shown);
-                for (row, &index) in order[first..first + shown].iter().enumerate() {
-                    let y = row_y(row as u16);
-                    let task = &experiment.tasks[index];
-                    let label = match label_width {
-                        0 => String::new(),
-                        w if w < 13 => format!("#{index}"),
-                        _ => format!("#{index} {}", self.plan.workload.describe_input(task.input)),
-                    };
-                    buf.set_stringn(
-                        inner.x,
-                        y,
-                        label,
-                        label_width.saturating_sub(1) as usize,
-                        theme.dim(),
-                    );
-                    let cells = task_cells(experiment, index, span, self.now, columns);
-                    draw_cells(buf, bars_x, y, &cells, experiment, self.plan, theme);
-                }
-                if shown < order.len() && (shown as u16) < rows {
-                    let more = more_line(
-                        order.len() - shown,
-                        "tasks",
-                        "←/→ pan, z: maximize",
-                        inner.width,
-                    );
-                    buf.set_stringn(
-                        inner.x,
-                        row_y(shown as u16),
-                        more,
-                        inner.width as usize,
-                        theme.dim(),
-                    );
+                let rows = order[first..first + shown]
+                    .iter()
+                    .map(|&index| {
+                        let input = experiment.tasks[index].input;
+                        let label = match label_width {
+                            0 => String::new(),
+                            w if w < 13 => format!("#{index}"),
+                            _ => format!("#{index} {}", self.plan.workload.describe_input(input)),
+                        };
+                        (
+                            label,
+                            task_cells(experiment, index, span, self.now, columns),
+                        )
+                    })
+                    .collect();
+                Rows {
+                    rows,
+                    hidden: order.len() - shown,
+                    what: "tasks",
+                    hint: "←/→ pan, z: maximize",
                 }
             }
         }

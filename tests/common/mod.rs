@@ -95,3 +95,42 @@ pub fn closed_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.local_addr().unwrap().port()
 }
+
+/// Starts poolscope headless in `dir` with `args` (output discarded), for tests that signal
+/// or kill it.
+pub fn spawn_headless(dir: &Path, args: &[&str]) -> std::process::Child {
+    std::process::Command::new(bin())
+        .current_dir(dir)
+        .arg("--headless")
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits until `parent` has exactly `count` live children (its workers); returns them.
+pub fn wait_for_children(parent: u32, count: usize) -> Vec<u32> {
+    let mut children = Vec::new();
+    let found = wait_until(Duration::from_secs(30), || {
+        children = children_of(parent);
+        children.len() == count
+    });
+    assert!(
+        found,
+        "expected {count} workers of {parent}, saw {children:?}"
+    );
+    children
+}
+
+/// Asserts every process in `pids` is gone within a few seconds.
+pub fn assert_all_gone(pids: &[u32]) {
+    let gone = wait_until(Duration::from_secs(10), || {
+        pids.iter().all(|&pid| !is_alive(pid))
+    });
+    assert!(
+        gone,
+        "still alive: {:?}",
+        pids.iter().filter(|&&p| is_alive(p)).collect::<Vec<_>>()
+    );
+}
