@@ -27,6 +27,8 @@ pub enum Msg {
     Exported(Result<PathBuf, String>),
     /// A new run of the plan started (after `r`): forget the old one.
     RunRestarted,
+    /// A rerun could not start (why): keep showing the last run.
+    RerunFailed(String),
 }
 
 /// Work the terminal loop must do on the app's behalf.
@@ -252,6 +254,14 @@ impl App {
                 });
                 None
             }
+            Msg::RerunFailed(error) => {
+                self.restarting = false;
+                self.status = Some(Status {
+                    text: format!("rerun failed: {error}"),
+                    is_error: true,
+                });
+                None
+            }
             Msg::RunRestarted => {
                 self.timeline = Timeline::new();
                 self.frozen = None;
@@ -410,6 +420,23 @@ mod tests {
             press(&mut app, KeyCode::Char('r')),
             None,
             "one rerun at a time"
+        );
+        app.update(Msg::RerunFailed("port in use".into()));
+        assert!(!app.is_restarting());
+        assert_eq!(
+            app.timeline().experiments().len(),
+            2,
+            "the last run stays on screen"
+        );
+        assert!(
+            app.status
+                .as_ref()
+                .is_some_and(|s| s.is_error && s.text.contains("port in use"))
+        );
+        assert_eq!(
+            press(&mut app, KeyCode::Char('r')),
+            Some(Effect::Rerun),
+            "and can be retried"
         );
         app.update(Msg::RunRestarted);
         assert!(app.timeline().experiments().is_empty());

@@ -141,12 +141,19 @@ fn event_loop(
         }
 
         if rerun_pending && is_closed(&events, run) {
-            let old = std::mem::replace(run, runner::start(&config.plan, options)?);
-            old.join();
-            events = run.events.clone();
             rerun_pending = false;
-            app.update(Msg::RunRestarted);
             needs_draw = true;
+            match runner::start(&config.plan, options) {
+                Ok(new) => {
+                    std::mem::replace(run, new).join();
+                    events = run.events.clone();
+                    app.update(Msg::RunRestarted);
+                }
+                // The view stays, with the last run's picture and the reason in the footer.
+                Err(e) => {
+                    app.update(Msg::RerunFailed(format!("{e:#}")));
+                }
+            }
         }
     }
 }
