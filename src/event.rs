@@ -24,6 +24,17 @@ pub struct WorkerId {
     pub tid: u32,
 }
 
+impl WorkerId {
+    /// The calling thread of this process, as worker `index`.
+    pub fn this_thread(index: usize) -> Self {
+        WorkerId {
+            index,
+            pid: std::process::id(),
+            tid: crate::clock::current_tid(),
+        }
+    }
+}
+
 /// One thing that happened during a run.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]

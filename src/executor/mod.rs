@@ -21,6 +21,7 @@ use std::cell::Cell;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::sync::Once;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use crossbeam_channel::Sender;
@@ -124,6 +125,60 @@ impl Emitter {
     }
 }
 
+impl Emitter {
+    /// Reports a task that never reached a worker (it could not start) as failed.
+    pub(crate) fn fail_unstarted(&self, task: usize, input: u64, worker: WorkerId, error: String) {
+        let at = Timestamp::now();
+        self.task(task, input, worker, at, TaskEventKind::Started);
+        let failed = TaskEventKind::Failed {
+            error,
+            cpu_time: None,
+        };
+        self.task(task, input, worker, at, failed);
+    }
+}
+
+/// An experiment's tasks, handed out one at a time in input order to whichever worker asks
+/// first: the one FIFO queue every executor pulls from, as the workers of Python's pools
+/// pull from their work queue. Once the run is cancelled it hands out nothing more.
+#[derive(Debug)]
+pub(crate) struct TaskQueue<'a> {
+    inputs: &'a [u64],
+    next: AtomicUsize,
+    cancel: &'a CancelToken,
+}
+
+impl<'a> TaskQueue<'a> {
+    pub(crate) fn new(inputs: &'a [u64], cancel: &'a CancelToken) -> Self {
+        TaskQueue {
+            inputs,
+            next: AtomicUsize::new(0),
+            cancel,
+        }
+    }
+
+    /// The next task and its input, unless none is left or the run is cancelled.
+    pub(crate) fn take(&self) -> Option<(usize, u64)> {
+        if self.cancel.is_cancelled() {
+            return None;
+        }
+        let task = self.next.fetch_add(1, Ordering::SeqCst);
+        self.inputs.get(task).map(|&input| (task, input))
+    }
+
+    /// Whether every task has been handed out.
+    pub(crate) fn is_drained(&self) -> bool {
+        self.next.load(Ordering::SeqCst) >= self.inputs.len()
+    }
+
+    /// Fails every task not handed out yet with `error` (their workers could not start).
+    pub(crate) fn fail_rest(&self, emitter: &Emitter, worker: WorkerId, error: &str) {
+        while let Some((task, input)) = self.take() {
+            emitter.fail_unstarted(task, input, worker, error.to_string());
+        }
+    }
+}
+
 /// How a task ended, measured on the thread that ran it.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct TaskEnd {
@@ -161,11 +216,7 @@ pub(crate) fn run_task_here(
     task: usize,
     input: u64,
 ) {
-    let worker = WorkerId {
-        index: worker_index,
-        pid: std::process::id(),
-        tid: clock::current_tid(),
-    };
+    let worker = WorkerId::this_thread(worker_index);
     emitter.task(
         task,
         input,
@@ -229,6 +280,18 @@ mod tests {
         let end = timed(|| panic!("boom at {}", 42));
         assert_eq!(end.result, Err("panicked: boom at 42".to_string()));
         assert!(!is_running_task());
+    }
+
+    #[test]
+    fn the_queue_hands_out_tasks_in_input_order_until_cancelled() {
+        let canceller = crate::cancel::Canceller::new();
+        let token = canceller.token();
+        let queue = TaskQueue::new(&[7, 8, 9], &token);
+        assert_eq!(queue.take(), Some((0, 7)));
+        assert_eq!(queue.take(), Some((1, 8)));
+        assert!(!queue.is_drained());
+        canceller.cancel();
+        assert_eq!(queue.take(), None, "nothing after a cancel");
     }
 
     #[test]

@@ -13,13 +13,12 @@
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Child, ChildStderr, ChildStdin, ChildStdout, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
 use crossbeam_channel::select;
 
-use super::{Emitter, ExperimentOutcome, ExperimentRun};
+use super::{Emitter, ExperimentOutcome, ExperimentRun, TaskQueue};
 use crate::clock::Timestamp;
 use crate::event::{TaskEventKind, WorkerId};
 use crate::protocol::{self, Reply, Request};
@@ -32,7 +31,7 @@ pub(super) fn run(run: &ExperimentRun<'_>) -> ExperimentOutcome {
     let shared = Shared {
         run,
         emitter: Emitter::new(run),
-        next_task: AtomicUsize::new(0),
+        queue: TaskQueue::new(&run.plan.inputs, run.cancel),
         children: (0..run.plan.workers).map(|_| Mutex::new(None)).collect(),
         workload_json: serde_json::to_string(run.workload).expect("workloads serialize"),
         gate: StartGate::new(run.plan.workers),
@@ -58,7 +57,13 @@ pub(super) fn run(run: &ExperimentRun<'_>) -> ExperimentOutcome {
             }
         }
         if let (0, Some(e)) = (started, spawn_error) {
-            shared.fail_remaining(&format!("could not start a feeder thread: {e}"));
+            let nobody = WorkerId {
+                index: 0,
+                pid: 0,
+                tid: 0,
+            };
+            let error = format!("could not start a feeder thread: {e}");
+            shared.queue.fail_rest(&shared.emitter, nobody, &error);
         }
         drop(done_tx);
         select! {
@@ -78,7 +83,7 @@ pub(super) fn run(run: &ExperimentRun<'_>) -> ExperimentOutcome {
 struct Shared<'a> {
     run: &'a ExperimentRun<'a>,
     emitter: Emitter,
-    next_task: AtomicUsize,
+    queue: TaskQueue<'a>,
     children: Vec<Mutex<Option<Child>>>,
     workload_json: String,
     gate: StartGate,
@@ -87,47 +92,6 @@ struct Shared<'a> {
 impl Shared<'_> {
     fn cancelled(&self) -> bool {
         self.run.cancel.is_cancelled()
-    }
-
-    /// The next task in input order, unless the run is cancelled or none is left.
-    fn take_task(&self) -> Option<(usize, u64)> {
-        if self.cancelled() {
-            return None;
-        }
-        let task = self.next_task.fetch_add(1, Ordering::SeqCst);
-        self.run.plan.inputs.get(task).map(|&input| (task, input))
-    }
-
-    fn tasks_left(&self) -> bool {
-        self.next_task.load(Ordering::SeqCst) < self.run.plan.inputs.len()
-    }
-
-    /// Reports a task that never reached a worker as failed.
-    fn fail_unstarted(&self, task: usize, input: u64, worker: WorkerId, error: String) {
-        let at = Timestamp::now();
-        self.emitter
-            .task(task, input, worker, at, TaskEventKind::Started);
-        self.emitter.task(
-            task,
-            input,
-            worker,
-            at,
-            TaskEventKind::Failed {
-                error,
-                cpu_time: None,
-            },
-        );
-    }
-
-    fn fail_remaining(&self, error: &str) {
-        let worker = WorkerId {
-            index: 0,
-            pid: 0,
-            tid: 0,
-        };
-        while let Some((task, input)) = self.take_task() {
-            self.fail_unstarted(task, input, worker, error.to_string());
-        }
     }
 
     fn kill_all(&self) {
@@ -142,22 +106,22 @@ impl Shared<'_> {
 
 /// One feeder: keeps a live child in slot `index` and feeds it tasks until none are left.
 fn feed(shared: &Shared<'_>, index: usize) {
-    let mut ticket = GateTicket::new(&shared.gate, shared.run.cancel);
-    while shared.tasks_left() && !shared.cancelled() {
+    let mut ticket = GateTicket::new(&shared.gate);
+    while !shared.queue.is_drained() && !shared.cancelled() {
         let mut child = match WorkerProcess::spawn(shared, index) {
             Ok(child) => child,
             Err(e) => {
                 ticket.arrive_and_wait();
                 // Fail one task per attempt, so a binary that cannot start fails the run's
                 // tasks with a clear error instead of looping.
-                if let Some((task, input)) = shared.take_task() {
+                if let Some((task, input)) = shared.queue.take() {
                     let worker = WorkerId {
                         index,
                         pid: 0,
                         tid: 0,
                     };
                     let exe = shared.run.worker_exe.display();
-                    shared.fail_unstarted(
+                    shared.emitter.fail_unstarted(
                         task,
                         input,
                         worker,
@@ -178,8 +142,13 @@ fn feed(shared: &Shared<'_>, index: usize) {
                 let problem = describe_bad_reply(other, "before it was ready");
                 let worker = child.worker_id(index);
                 let death = child.reap(shared, true);
-                if let Some((task, input)) = shared.take_task() {
-                    shared.fail_unstarted(task, input, worker, format!("{problem}; {death}"));
+                if let Some((task, input)) = shared.queue.take() {
+                    shared.emitter.fail_unstarted(
+                        task,
+                        input,
+                        worker,
+                        format!("{problem}; {death}"),
+                    );
                 }
                 continue;
             }
@@ -187,7 +156,7 @@ fn feed(shared: &Shared<'_>, index: usize) {
         ticket.arrive_and_wait();
 
         let mut broken = None;
-        while let Some((task, input)) = shared.take_task() {
+        while let Some((task, input)) = shared.queue.take() {
             if let Err(problem) = child.run_task(shared, worker, task, input) {
                 broken = Some((task, input, problem));
                 break;
@@ -237,16 +206,14 @@ impl StartGate {
         }
     }
 
-    /// Waits until every worker arrived, or the run is cancelled.
-    fn wait(&self, cancel: &crate::cancel::CancelToken) {
-        let mut waiting_for = self.waiting_for.lock().unwrap_or_else(|e| e.into_inner());
-        while *waiting_for > 0 && !cancel.is_cancelled() {
-            waiting_for = self
-                .all_arrived
-                .wait_timeout(waiting_for, Duration::from_millis(50))
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
-        }
+    /// Waits until every worker arrived. Every feeder arrives, whatever happens: a
+    /// cancelled run kills the children, so handshakes fail fast and their feeders arrive.
+    fn wait(&self) {
+        let waiting_for = self.waiting_for.lock().unwrap_or_else(|e| e.into_inner());
+        let _all = self
+            .all_arrived
+            .wait_while(waiting_for, |n| *n > 0)
+            .unwrap_or_else(|e| e.into_inner());
     }
 }
 
@@ -254,15 +221,13 @@ impl StartGate {
 /// start), and on drop if it never did, so the others are never left waiting.
 struct GateTicket<'a> {
     gate: &'a StartGate,
-    cancel: &'a crate::cancel::CancelToken,
     arrived: bool,
 }
 
 impl<'a> GateTicket<'a> {
-    fn new(gate: &'a StartGate, cancel: &'a crate::cancel::CancelToken) -> Self {
+    fn new(gate: &'a StartGate) -> Self {
         GateTicket {
             gate,
-            cancel,
             arrived: false,
         }
     }
@@ -270,7 +235,7 @@ impl<'a> GateTicket<'a> {
     fn arrive_and_wait(&mut self) {
         if !std::mem::replace(&mut self.arrived, true) {
             self.gate.arrive();
-            self.gate.wait(self.cancel);
+            self.gate.wait();
         }
     }
 }

@@ -2,8 +2,8 @@
 //! post's plain `for f in files: some_function(f)` loop, the baseline pools are measured
 //! against.
 
-use super::{Emitter, ExperimentOutcome, ExperimentRun, run_task_here};
-use crate::clock::{self, Timestamp};
+use super::{Emitter, ExperimentOutcome, ExperimentRun, TaskQueue, run_task_here};
+use crate::clock::Timestamp;
 use crate::event::WorkerId;
 use crate::workload::WorkloadRunner;
 
@@ -11,16 +11,10 @@ use crate::workload::WorkloadRunner;
 pub(super) fn run(run: &ExperimentRun<'_>) -> ExperimentOutcome {
     let emitter = Emitter::new(run);
     let runner = WorkloadRunner::new(run.workload.clone());
-    let worker = WorkerId {
-        index: 0,
-        pid: std::process::id(),
-        tid: clock::current_tid(),
-    };
+    let worker = WorkerId::this_thread(0);
     emitter.worker_started(worker, Timestamp::now());
-    for (task, &input) in run.plan.inputs.iter().enumerate() {
-        if run.cancel.is_cancelled() {
-            return ExperimentOutcome::Cancelled;
-        }
+    let queue = TaskQueue::new(&run.plan.inputs, run.cancel);
+    while let Some((task, input)) = queue.take() {
         run_task_here(&emitter, &runner, run.cancel, 0, task, input);
     }
     if run.cancel.is_cancelled() {
