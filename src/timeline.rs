@@ -123,54 +123,48 @@ pub struct Lane {
     pub tid: u32,
     /// When the worker became ready, if it said so.
     pub ready_at: Option<Timestamp>,
-    /// Indices into [`Experiment::tasks`], in the order they started. A worker runs one task
-    /// at a time, so these spans do not overlap and are sorted by start time.
-    pub tasks: Vec<usize>,
-    /// `failed_through[i]`: how many of `tasks[..=i]` failed, for each task that has ended
-    /// (tasks of one worker end in order). Answers "did anything fail in this stretch of
-    /// the lane" in constant time, whatever the number of tasks.
-    failed_through: Vec<u32>,
-    /// `spans[i]`: when `tasks[i]` started and ended, in microseconds, side by side in one
-    /// small array, so that finding the tasks under a screen cell touches a few cache
-    /// lines instead of a hundred scattered task records.
+    /// The worker's tasks in the order they started, one compact entry each, so finding
+    /// the tasks under a screen cell touches a few cache lines, not scattered task records.
+    /// A worker runs one task at a time, so entries are sorted by start and by end.
     spans: Vec<LaneSpan>,
+    /// How many of the lane's tasks failed.
+    failed: u32,
 }
 
-/// A task's stretch of a lane in microseconds since the epoch; `end` is [`LaneSpan::OPEN`]
-/// while the task runs.
+/// One task in a worker's lane: which task, and when it ran, in microseconds since the epoch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LaneSpan {
+    /// Index into [`Experiment::tasks`].
+    pub task: usize,
     /// When the task started.
     pub start: u64,
-    /// When it ended, or [`LaneSpan::OPEN`].
+    /// When it ended, or [`LaneSpan::OPEN`] while it runs.
     pub end: u64,
+    /// How many of the lane's earlier tasks had failed when this one started.
+    failed_before: u32,
 }
 
 impl LaneSpan {
     /// The `end` of a task still running.
     pub const OPEN: u64 = u64::MAX;
+
+    /// When it ended, if it has.
+    pub fn ended(&self) -> Option<u64> {
+        (self.end != Self::OPEN).then_some(self.end)
+    }
 }
 
 impl Lane {
-    /// The lane's tasks' spans, parallel to [`Lane::tasks`]: sorted by start, and (a worker
-    /// runs one task at a time) by end too.
+    /// The lane's tasks, in start order.
     pub fn spans(&self) -> &[LaneSpan] {
         &self.spans
     }
 
-    /// How many of `tasks[range]` failed (tasks that have not ended count as not failed).
+    /// How many of `spans()[range]` failed, in constant time: the difference of two
+    /// running counts (a task still running has not failed).
     pub fn failed_in(&self, range: std::ops::Range<usize>) -> u32 {
-        let through = |i: usize| -> u32 {
-            match i {
-                0 => 0,
-                i => self
-                    .failed_through
-                    .get(i - 1)
-                    .copied()
-                    .unwrap_or_else(|| self.failed_through.last().copied().unwrap_or(0)),
-            }
-        };
-        through(range.end).saturating_sub(through(range.start))
+        let failed_before = |i: usize| self.spans.get(i).map_or(self.failed, |s| s.failed_before);
+        failed_before(range.end).saturating_sub(failed_before(range.start))
     }
 }
 
@@ -398,9 +392,8 @@ impl Experiment {
                         pid: worker.pid,
                         tid: worker.tid,
                         ready_at: None,
-                        tasks: Vec::new(),
-                        failed_through: Vec::new(),
                         spans: Vec::new(),
+                        failed: 0,
                     },
                 );
                 i
@@ -423,10 +416,12 @@ impl Experiment {
         }
         if !was_started {
             let lane = self.lane_mut(event.worker);
-            lane.tasks.push(event.task);
+            let failed_before = lane.failed;
             lane.spans.push(LaneSpan {
+                task: event.task,
                 start: event.at.as_micros(),
                 end: LaneSpan::OPEN,
+                failed_before,
             });
             // Starts arrive nearly in time order (processes report with a little skew), so
             // the insertion point is found from the end in a step or two.
@@ -475,24 +470,13 @@ impl Experiment {
                 self.running -= usize::from(was_running);
             }
         }
-        if self.tasks[event.task].ended_at.is_some() {
-            let failed = u32::from(matches!(
-                self.tasks[event.task].state,
-                TaskState::Failed { .. }
-            ));
+        if let Some(end) = self.tasks[event.task].ended_at {
+            let failed = matches!(self.tasks[event.task].state, TaskState::Failed { .. });
             let lane = self.lane_mut(event.worker);
-            // Keep the prefix sums dense up to this task's position in the lane.
-            if let Some(position) = lane.tasks.iter().rposition(|&t| t == event.task) {
-                let span = &mut lane.spans[position];
-                span.end = event.at.as_micros().max(span.start);
-                while lane.failed_through.len() < position {
-                    let last = lane.failed_through.last().copied().unwrap_or(0);
-                    lane.failed_through.push(last);
-                }
-                if lane.failed_through.len() == position {
-                    let last = lane.failed_through.last().copied().unwrap_or(0);
-                    lane.failed_through.push(last + failed);
-                }
+            // The task that ends is the lane's last one, unless events came out of order.
+            if let Some(span) = lane.spans.iter_mut().rev().find(|s| s.task == event.task) {
+                span.end = end.as_micros().max(span.start);
+                lane.failed += u32::from(failed);
             }
         }
     }
@@ -562,6 +546,10 @@ pub(crate) mod tests {
     use super::*;
     use crate::plan::ExperimentPlan;
 
+    fn tasks_of(lane: &Lane) -> Vec<usize> {
+        lane.spans().iter().map(|s| s.task).collect()
+    }
+
     pub(crate) fn worker(index: usize) -> WorkerId {
         WorkerId {
             index,
@@ -620,7 +608,7 @@ pub(crate) mod tests {
             Some(Duration::from_micros(500))
         );
         assert_eq!(e.lanes.len(), 1);
-        assert_eq!(e.lanes[0].tasks, vec![1]);
+        assert_eq!(tasks_of(&e.lanes[0]), [1]);
         assert_eq!(e.cpu_time(), Duration::from_micros(400));
     }
 
@@ -650,7 +638,7 @@ pub(crate) mod tests {
         let e = &t.experiments()[0];
         assert_eq!((e.succeeded(), e.running()), (1, 0));
         assert_eq!(e.tasks[0].started_at, Some(Timestamp(10)));
-        assert_eq!(e.lanes[0].tasks, vec![0]);
+        assert_eq!(tasks_of(&e.lanes[0]), [0]);
     }
 
     #[test]
@@ -662,7 +650,7 @@ pub(crate) mod tests {
         t.apply(&task(0, 2, 1, 12, TaskEventKind::Started));
         let lanes = &t.experiments()[0].lanes;
         assert_eq!(lanes.iter().map(|l| l.worker).collect::<Vec<_>>(), [0, 1]);
-        assert_eq!(lanes[1].tasks, [0, 2]);
+        assert_eq!(tasks_of(&lanes[1]), [0, 2]);
     }
 
     #[test]

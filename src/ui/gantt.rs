@@ -28,7 +28,7 @@ use super::theme::{Look, Theme};
 use crate::app::{LaneOrder, TimeSpan};
 use crate::clock::Timestamp;
 use crate::plan::{ExecutorKind, ExperimentPlan};
-use crate::timeline::{Experiment, Lane, LaneSpan, Task, TaskState};
+use crate::timeline::{Experiment, Lane, LaneSpan, TaskState};
 
 /// Where an experiment is in its life, as its panel title says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,15 +86,15 @@ pub enum CellContent {
 
 /// The window of time a row is drawn over, in whole microseconds.
 #[derive(Debug, Clone, Copy)]
-struct Grid {
+struct TimeGrid {
     start: u64,
     length: u64,
     columns: u16,
 }
 
-impl Grid {
+impl TimeGrid {
     fn new(span: TimeSpan, columns: u16) -> Self {
-        Grid {
+        TimeGrid {
             start: span.start.as_micros(),
             length: (span.length.as_micros() as u64).max(1),
             columns,
@@ -108,12 +108,10 @@ impl Grid {
     }
 }
 
-/// When a task's bar starts and ends, in microseconds; a bar is at least 1 µs long so even
-/// an instant failure shows.
-fn bar(task: &Task, now: Timestamp) -> Option<(u64, u64)> {
-    let start = task.started_at?.as_micros();
-    let end = task.ended_at.unwrap_or(now).as_micros().max(start + 1);
-    Some((start, end))
+/// Where a bar ends: at its task's end, or at `now` while the task runs; at least 1 µs
+/// after its start, so even an instant failure shows.
+fn bar_end(start: u64, ended: Option<u64>, now: u64) -> u64 {
+    ended.unwrap_or(now).max(start + 1)
 }
 
 /// The cells of one worker lane over `columns` columns of `span`.
@@ -127,11 +125,10 @@ pub fn lane_cells(
     now: Timestamp,
     columns: u16,
 ) -> Vec<CellContent> {
-    let grid = Grid::new(span, columns);
+    let grid = TimeGrid::new(span, columns);
     let now = now.as_micros();
     let spans = lane.spans();
-    // A bar is at least 1 µs long, so even an instant failure shows.
-    let end_of = |s: &LaneSpan| if s.end == LaneSpan::OPEN { now } else { s.end }.max(s.start + 1);
+    let end_of = |s: &LaneSpan| bar_end(s.start, s.ended(), now);
     let origin = experiment.started_at.as_micros();
     let ready = lane.ready_at.map(Timestamp::as_micros);
     let mut from = 0;
@@ -146,10 +143,10 @@ pub fn lane_cells(
                     Some(ready) if t0 < ready && t1 > origin => CellContent::Starting,
                     _ => CellContent::Empty,
                 },
-                1 => CellContent::Task(lane.tasks[first]),
+                1 => CellContent::Task(spans[first].task),
                 _ => CellContent::Dense {
                     failed: lane.failed_in(first..end) > 0,
-                    running: spans[end - 1].end == LaneSpan::OPEN,
+                    running: spans[end - 1].ended().is_none(),
                 },
             }
         })
@@ -176,10 +173,13 @@ pub fn task_cells(
     now: Timestamp,
     columns: u16,
 ) -> Vec<CellContent> {
-    let grid = Grid::new(span, columns);
-    let Some((start, end)) = experiment.tasks.get(index).and_then(|t| bar(t, now)) else {
+    let grid = TimeGrid::new(span, columns);
+    let task = experiment.tasks.get(index);
+    let Some(start) = task.and_then(|t| t.started_at).map(Timestamp::as_micros) else {
         return vec![CellContent::Empty; columns as usize];
     };
+    let ended = task.and_then(|t| t.ended_at).map(Timestamp::as_micros);
+    let end = bar_end(start, ended, now.as_micros());
     (0..columns)
         .map(|column| {
             let (t0, t1) = (grid.time_at(column), grid.time_at(column + 1));
