@@ -121,6 +121,31 @@ pub struct TimeSpan {
     pub origin: Timestamp,
 }
 
+/// Where one experiment of the plan is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExperimentState {
+    /// Not started yet.
+    Waiting,
+    /// Running for this long.
+    Running(Duration),
+    /// Finished after this long.
+    Done(Duration),
+    /// Stopped (the run was cancelled) after this long.
+    Stopped(Duration),
+    /// Never started: the run ended first.
+    NotRun,
+}
+
+impl ExperimentState {
+    /// How long it ran, or has been running.
+    pub fn elapsed(self) -> Option<Duration> {
+        match self {
+            Self::Running(d) | Self::Done(d) | Self::Stopped(d) => Some(d),
+            Self::Waiting | Self::NotRun => None,
+        }
+    }
+}
+
 /// A message in the footer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Status {
@@ -207,9 +232,11 @@ impl App {
         self.frozen.as_ref().map_or(&self.timeline, |f| &f.timeline)
     }
 
-    /// The "now" running bars grow to (frozen while frozen).
+    /// The time the display is at: the clock, or the moment of freezing while frozen, or
+    /// the run's end once it ended (a stopped run's bars and times stop there too).
     pub fn now(&self) -> Timestamp {
-        self.frozen.as_ref().map_or(self.now, |f| f.now)
+        let now = self.frozen.as_ref().map_or(self.now, |f| f.now);
+        self.shown_timeline().finished_at().unwrap_or(now)
     }
 
     /// Sets the current time (the loop does so before drawing).
@@ -344,15 +371,18 @@ impl App {
         None
     }
 
-    /// An experiment's elapsed time as the display sees it (to `now` while it runs).
-    pub fn elapsed(&self, experiment: &Experiment) -> Duration {
-        let now = self.now();
-        if self.shown_timeline().outcome().is_some() && experiment.finished_at.is_none() {
-            // Cancelled mid-way: it ended when the run did.
-            let end = self.shown_timeline().finished_at().unwrap_or(now);
-            return end.since(experiment.started_at);
+    /// Where the plan's experiment `index` is, as its panel and the summary show it.
+    pub fn experiment_state(&self, index: usize) -> ExperimentState {
+        let timeline = self.shown_timeline();
+        match timeline.experiment(index) {
+            None if timeline.outcome().is_some() => ExperimentState::NotRun,
+            None => ExperimentState::Waiting,
+            Some(e) if e.finished_at.is_some() => ExperimentState::Done(e.elapsed(self.now())),
+            Some(e) if timeline.outcome().is_some() => {
+                ExperimentState::Stopped(e.elapsed(self.now()))
+            }
+            Some(e) => ExperimentState::Running(e.elapsed(self.now())),
         }
-        experiment.elapsed(now)
     }
 
     /// The full length of the panel row `experiment` belongs to: the longest elapsed time
@@ -362,7 +392,7 @@ impl App {
             .experiments()
             .iter()
             .filter(|e| e.plan.workload == experiment.plan.workload)
-            .map(|e| self.elapsed(e))
+            .map(|e| e.elapsed(self.now()))
             .max()
             .unwrap_or_default()
             .max(MIN_FULL_LENGTH)
@@ -507,6 +537,22 @@ mod tests {
         assert_eq!(app.now(), Timestamp(2_000_000));
         press(&mut app, KeyCode::Char(' '));
         assert_eq!(app.shown_timeline().experiments().len(), 3);
+    }
+
+    #[test]
+    fn a_stopped_run_stops_the_clock_for_every_experiment() {
+        let mut app = app();
+        assert_eq!(app.experiment_state(0), ExperimentState::Running(Duration::from_secs(2)));
+        assert_eq!(app.experiment_state(2), ExperimentState::Waiting);
+        app.update(Msg::Event(Event::RunFinished {
+            at: Timestamp(3_000_000),
+            outcome: crate::event::RunOutcome::Cancelled,
+        }));
+        app.set_now(Timestamp(60_000_000));
+        assert_eq!(app.now(), Timestamp(3_000_000), "bars end where the run ended");
+        assert_eq!(app.experiment_state(0), ExperimentState::Stopped(Duration::from_secs(3)));
+        assert_eq!(app.experiment_state(1), ExperimentState::Stopped(Duration::from_secs(2)));
+        assert_eq!(app.experiment_state(2), ExperimentState::NotRun);
     }
 
     #[test]

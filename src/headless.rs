@@ -44,11 +44,7 @@ pub fn run(config: &RunConfig, options: &RunOptions) -> anyhow::Result<ExitCode>
                 timeline.apply(&event);
                 match event {
                     Event::ExperimentFinished { experiment, .. } => {
-                        if let Some(e) = timeline
-                            .experiments()
-                            .iter()
-                            .find(|e| e.index == experiment)
-                        {
+                        if let Some(e) = timeline.experiment(experiment) {
                             progress.clear();
                             let _ = writeln!(stdout, "{}", experiment_line(e));
                         }

@@ -255,6 +255,11 @@ impl Timeline {
         self.experiments.iter().position(|e| e.index == experiment)
     }
 
+    /// The experiment with this index in the run, once it has started.
+    pub fn experiment(&self, experiment: usize) -> Option<&Experiment> {
+        Some(&self.experiments[self.position(experiment)?])
+    }
+
     fn experiment_mut(&mut self, experiment: usize) -> Option<&mut Experiment> {
         let i = self.position(experiment)?;
         Some(&mut self.experiments[i])

@@ -15,8 +15,6 @@
 //! under a cell are found by two binary searches, and failures among them by a prefix count
 //! the timeline keeps. A hundred thousand tasks draw as fast as a hundred.
 
-use std::time::Duration;
-
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
@@ -25,23 +23,10 @@ use ratatui::widgets::{Block, BorderType, Widget};
 
 use super::axis::{self, human};
 use super::theme::{Look, Theme};
-use crate::app::{LaneOrder, TimeSpan};
+use crate::app::{ExperimentState, LaneOrder, TimeSpan};
 use crate::clock::Timestamp;
 use crate::plan::{ExecutorKind, ExperimentPlan};
 use crate::timeline::{Experiment, Lane, LaneSpan, TaskState};
-
-/// Where an experiment is in its life, as its panel title says.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PanelState {
-    /// Not started yet.
-    Waiting,
-    /// Running for this long.
-    Running(Duration),
-    /// Finished after this long.
-    Done(Duration),
-    /// Stopped before the end, after this long.
-    Cancelled(Duration),
-}
 
 /// A Gantt panel for one experiment of the plan.
 #[derive(Debug, Clone)]
@@ -61,7 +46,7 @@ pub struct GanttPanel<'a> {
     /// Whether the panel has the focus.
     pub selected: bool,
     /// What the title says about progress.
-    pub state: PanelState,
+    pub state: ExperimentState,
     /// Styles.
     pub theme: Theme,
 }
@@ -211,19 +196,20 @@ impl GanttPanel<'_> {
             right.push(Span::styled(text, theme.bad()));
         }
         right.push(match self.state {
-            PanelState::Waiting => Span::styled(" waiting ".to_string(), theme.dim()),
-            PanelState::Running(d) => {
+            ExperimentState::Waiting => Span::styled(" waiting ".to_string(), theme.dim()),
+            ExperimentState::NotRun => Span::styled(" not run ".to_string(), theme.dim()),
+            ExperimentState::Running(d) => {
                 let e = self.experiment.filter(|_| !narrow);
                 let progress = e.map_or(String::new(), |e| {
                     format!("{}/{} ", e.ended(), e.tasks.len())
                 });
                 Span::styled(format!(" ▶ {progress}{} ", human(d)), theme.busy())
             }
-            PanelState::Done(d) => Span::styled(format!(" ✓ {} ", human(d)), theme.good()),
-            PanelState::Cancelled(d) if narrow => {
+            ExperimentState::Done(d) => Span::styled(format!(" ✓ {} ", human(d)), theme.good()),
+            ExperimentState::Stopped(d) if narrow => {
                 Span::styled(format!(" ■ {} ", human(d)), theme.bad())
             }
-            PanelState::Cancelled(d) => {
+            ExperimentState::Stopped(d) => {
                 Span::styled(format!(" ■ stopped at {} ", human(d)), theme.bad())
             }
         });
@@ -547,6 +533,7 @@ mod tests {
     use crate::plan::ExecutorKind;
     use crate::timeline::Timeline;
     use crate::timeline::tests::{finished, started_experiment, task};
+    use std::time::Duration;
 
     fn span(start: u64, length_us: u64) -> TimeSpan {
         TimeSpan {

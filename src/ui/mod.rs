@@ -31,7 +31,7 @@ use crate::app::{App, LaneOrder};
 use crate::event::RunOutcome;
 use crate::plan::{ExecutorKind, WorkloadKind};
 use axis::human;
-use gantt::{GanttPanel, PanelState};
+use gantt::GanttPanel;
 use summary::Summary;
 use theme::Theme;
 
@@ -196,7 +196,7 @@ fn panels_wanted(app: &App, grid: &Grid) -> Vec<u16> {
                 .enumerate()
                 .filter(|(_, p)| p.workload == workload)
                 .map(|(i, p)| {
-                    let e = timeline.experiments().iter().find(|e| e.index == i);
+                    let e = timeline.experiment(i);
                     let rows = match app.lane_order {
                         LaneOrder::ByWorker => e.map_or(0, |e| e.lanes.len()).max(p.workers),
                         LaneOrder::ByStart => p.inputs.len(),
@@ -234,27 +234,16 @@ fn share(wanted: &[u16], total: u16) -> Vec<u16> {
 fn panel(app: &App, plan_index: usize, area: Rect, buf: &mut Buffer, theme: Theme) {
     let timeline = app.shown_timeline();
     let plan = &app.plan().experiments[plan_index];
-    let experiment = timeline
-        .experiments()
-        .iter()
-        .find(|e| e.index == plan_index);
-    let state = match experiment {
-        None => PanelState::Waiting,
-        Some(e) if e.finished_at.is_some() => PanelState::Done(app.elapsed(e)),
-        Some(e) if timeline.outcome().is_some() => PanelState::Cancelled(app.elapsed(e)),
-        Some(e) => PanelState::Running(app.elapsed(e)),
-    };
-    // Bars of a stopped run end where the run ended.
-    let now = timeline.finished_at().unwrap_or(app.now());
+    let experiment = timeline.experiment(plan_index);
     GanttPanel {
         plan,
         experiment,
         number: plan_index + 1,
         span: experiment.map(|e| app.time_span(e)),
-        now,
+        now: app.now(),
         order: app.lane_order,
         selected: plan_index == app.selected,
-        state,
+        state: app.experiment_state(plan_index),
         theme,
     }
     .render(area, buf);
@@ -264,7 +253,7 @@ fn render_header(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
     let timeline = app.shown_timeline();
     let elapsed = timeline
         .started_at()
-        .map(|s| timeline.finished_at().unwrap_or(app.now()).since(s))
+        .map(|s| app.now().since(s))
         .unwrap_or_default();
     // Badges by priority: the run's state, then frozen, zoom, not following.
     let mut badges: Vec<Span> = Vec::new();

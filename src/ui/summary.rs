@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, BorderType, Paragraph, Widget};
 
 use super::axis::human;
 use super::theme::Theme;
-use crate::app::App;
+use crate::app::{App, ExperimentState};
 
 /// The summary panel, borrowing the app.
 #[derive(Debug, Clone, Copy)]
@@ -55,54 +55,29 @@ impl Summary<'_> {
             theme.dim(),
         )];
         for (index, plan) in app.plan().experiments.iter().enumerate() {
-            let experiment = timeline.experiments().iter().find(|e| e.index == index);
-            let (state, state_style, makespan, cpu, efficiency, failed) = match experiment {
-                None => {
-                    let state = if timeline.outcome().is_some() {
-                        "not run"
-                    } else {
-                        "waiting"
-                    };
-                    (
-                        state.to_string(),
-                        theme.dim(),
-                        "-".into(),
-                        "-".into(),
-                        "-".into(),
-                        "-".into(),
-                    )
-                }
-                Some(e) => {
-                    let elapsed = app.elapsed(e);
-                    let (state, style) = if e.finished_at.is_some() {
-                        (
-                            format!("done {}/{}", e.ended(), e.tasks.len()),
-                            theme.good(),
-                        )
-                    } else if timeline.outcome().is_some() {
-                        (
-                            format!("stopped {}/{}", e.ended(), e.tasks.len()),
-                            theme.bad(),
-                        )
-                    } else {
-                        (
-                            format!("running {}/{}", e.ended(), e.tasks.len()),
-                            theme.busy(),
-                        )
-                    };
-                    let efficiency = cores
+            let state = app.experiment_state(index);
+            let experiment = timeline.experiment(index);
+            let progress = experiment.map_or(String::new(), |e| {
+                format!(" {}/{}", e.ended(), e.tasks.len())
+            });
+            let (state_text, state_style) = match state {
+                ExperimentState::Waiting => ("waiting".to_string(), theme.dim()),
+                ExperimentState::NotRun => ("not run".to_string(), theme.dim()),
+                ExperimentState::Running(_) => (format!("running{progress}"), theme.busy()),
+                ExperimentState::Done(_) => (format!("done{progress}"), theme.good()),
+                ExperimentState::Stopped(_) => (format!("stopped{progress}"), theme.bad()),
+            };
+            let dash = || "-".to_string();
+            let (makespan, cpu, efficiency, failed) = match (experiment, state.elapsed()) {
+                (Some(e), Some(elapsed)) => (
+                    human(elapsed),
+                    human(e.cpu_time()),
+                    cores
                         .and_then(|c| e.efficiency(c, elapsed))
-                        .map_or("-".to_string(), |x| format!("{:.1} %", x * 100.0));
-                    let failed = e.failed();
-                    (
-                        state,
-                        style,
-                        human(elapsed),
-                        human(e.cpu_time()),
-                        efficiency,
-                        failed.to_string(),
-                    )
-                }
+                        .map_or_else(dash, |x| format!("{:.1} %", x * 100.0)),
+                    e.failed().to_string(),
+                ),
+                _ => (dash(), dash(), dash(), dash()),
             };
             let selected = index == app.selected;
             let marker = if selected { "▸" } else { " " };
@@ -119,7 +94,7 @@ impl Summary<'_> {
             lines.push(Line::from(vec![
                 Span::styled(format!("{marker}{:<1} ", index + 1), name_style),
                 Span::styled(format!("{:<16} ", plan.name), name_style),
-                Span::styled(format!("{state:<14} "), state_style),
+                Span::styled(format!("{state_text:<14} "), state_style),
                 Span::raw(format!("{makespan:>9} {}", optional(&cpu, &efficiency))),
                 Span::styled(format!("{failed:>6}"), failed_style),
             ]));
