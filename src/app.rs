@@ -320,7 +320,13 @@ impl App {
         match key.code {
             KeyCode::Char('c') if ctrl => return Some(Effect::Quit),
             KeyCode::Char('q') | KeyCode::Esc => return Some(Effect::Quit),
-            KeyCode::Char('e') => return Some(Effect::Export),
+            KeyCode::Char('e') => {
+                self.status = Some(Status {
+                    text: "exporting…".into(),
+                    is_error: false,
+                });
+                return Some(Effect::Export);
+            }
             KeyCode::Char('r') => {
                 if self.restarting {
                     return None;
@@ -542,16 +548,29 @@ mod tests {
     #[test]
     fn a_stopped_run_stops_the_clock_for_every_experiment() {
         let mut app = app();
-        assert_eq!(app.experiment_state(0), ExperimentState::Running(Duration::from_secs(2)));
+        assert_eq!(
+            app.experiment_state(0),
+            ExperimentState::Running(Duration::from_secs(2))
+        );
         assert_eq!(app.experiment_state(2), ExperimentState::Waiting);
         app.update(Msg::Event(Event::RunFinished {
             at: Timestamp(3_000_000),
             outcome: crate::event::RunOutcome::Cancelled,
         }));
         app.set_now(Timestamp(60_000_000));
-        assert_eq!(app.now(), Timestamp(3_000_000), "bars end where the run ended");
-        assert_eq!(app.experiment_state(0), ExperimentState::Stopped(Duration::from_secs(3)));
-        assert_eq!(app.experiment_state(1), ExperimentState::Stopped(Duration::from_secs(2)));
+        assert_eq!(
+            app.now(),
+            Timestamp(3_000_000),
+            "bars end where the run ended"
+        );
+        assert_eq!(
+            app.experiment_state(0),
+            ExperimentState::Stopped(Duration::from_secs(3))
+        );
+        assert_eq!(
+            app.experiment_state(1),
+            ExperimentState::Stopped(Duration::from_secs(2))
+        );
         assert_eq!(app.experiment_state(2), ExperimentState::NotRun);
     }
 

@@ -23,6 +23,7 @@ use crate::clock::Timestamp;
 use crate::event::{Event, RunOutcome};
 use crate::export;
 use crate::runner::{self, RunOptions};
+use crate::signals;
 use crate::timeline::{Experiment, Timeline};
 
 /// How often the progress line on stderr is redrawn.
@@ -111,28 +112,21 @@ fn prepare_out_dir(out: &OutDir) -> anyhow::Result<PathBuf> {
 /// Cancels the run on SIGINT, SIGTERM or SIGHUP; a second signal exits at once.
 /// Returns where the first signal's number is stored.
 fn watch_signals(canceller: Canceller) -> anyhow::Result<Arc<AtomicI32>> {
-    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
-    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])
-        .context("installing signal handlers")?;
-    let stopped_by = Arc::new(AtomicI32::new(SIGINT));
+    let stopped_by = Arc::new(AtomicI32::new(signal_hook::consts::SIGINT));
     let record = Arc::clone(&stopped_by);
-    std::thread::Builder::new()
-        .name("poolscope-signals".into())
-        .spawn(move || {
-            let mut seen = 0;
-            for signal in signals.forever() {
-                seen += 1;
-                if seen == 1 {
-                    record.store(signal, Ordering::SeqCst);
-                    eprintln!("\npoolscope: stopping (press Ctrl-C again to quit at once)…");
-                    canceller.cancel();
-                } else {
-                    // Workers die with us: PR_SET_PDEATHSIG.
-                    std::process::exit(128 + signal);
-                }
-            }
-        })
-        .context("spawning the signal thread")?;
+    let mut seen = 0;
+    signals::on_stop_signals(move |signal| {
+        seen += 1;
+        if seen == 1 {
+            record.store(signal, Ordering::SeqCst);
+            eprintln!("\npoolscope: stopping (press Ctrl-C again to quit at once)…");
+            canceller.cancel();
+            true
+        } else {
+            // Workers die with us: PR_SET_PDEATHSIG.
+            std::process::exit(128 + signal);
+        }
+    })?;
     Ok(stopped_by)
 }
 

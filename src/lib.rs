@@ -18,6 +18,7 @@ pub mod headless;
 pub mod plan;
 pub mod protocol;
 pub mod runner;
+pub mod signals;
 pub mod timeline;
 pub mod tui;
 pub mod ui;

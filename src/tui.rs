@@ -12,6 +12,7 @@
 //! then prints the message). Panics inside tasks are not crashes: they become failed tasks.
 
 use std::io::{self, Stdout, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -30,6 +31,7 @@ use crate::event::Event;
 use crate::executor;
 use crate::export;
 use crate::runner::{self, RunHandle, RunOptions};
+use crate::signals;
 
 /// The longest gap between frames while bars grow (~30 fps).
 const FRAME: Duration = Duration::from_millis(33);
@@ -42,6 +44,8 @@ const MAX_EVENTS_PER_PASS: usize = 50_000;
 enum Input {
     Terminal(TermEvent),
     Signal(i32),
+    /// An export thread finished.
+    Exported(Result<PathBuf, String>),
 }
 
 /// Runs the plan in the live view until the user quits. Returns the exit status: 0 after
@@ -51,16 +55,18 @@ pub fn run(config: &RunConfig, options: &RunOptions) -> anyhow::Result<ExitCode>
     let mut app = App::new(config.plan.clone(), color);
     let mut run = runner::start(&config.plan, options)?;
     let (input_tx, input_rx) = crossbeam_channel::unbounded();
-    watch_signals(input_tx.clone())?;
+    // SIGTERM, SIGHUP and SIGINT go into the loop, which then quits cleanly.
+    let signal_tx = input_tx.clone();
+    signals::on_stop_signals(move |signal| signal_tx.send(Input::Signal(signal)).is_ok())?;
 
     let mut terminal = TerminalGuard::enter()?;
-    spawn_input_thread(input_tx)?;
+    spawn_input_thread(input_tx.clone())?;
     panic_on_request_for_tests();
     let outcome = event_loop(
         &mut terminal,
         &mut app,
         &mut run,
-        &input_rx,
+        (&input_tx, &input_rx),
         config,
         options,
     );
@@ -83,12 +89,13 @@ fn event_loop(
     terminal: &mut TerminalGuard,
     app: &mut App,
     run: &mut RunHandle,
-    input: &Receiver<Input>,
+    (input_tx, input): (&Sender<Input>, &Receiver<Input>),
     config: &RunConfig,
     options: &RunOptions,
 ) -> anyhow::Result<Exit> {
     let mut events = run.events.clone();
-    let mut rerun_pending = false;
+    // Whether every sender of the run's channel is gone: the run and its threads ended.
+    let mut run_closed = false;
     let mut needs_draw = true;
     let mut last_draw: Option<Instant> = None;
     loop {
@@ -115,16 +122,13 @@ fn event_loop(
                     Input::Signal(signal) => return Ok(Exit::Signal(signal)),
                     Input::Terminal(TermEvent::Key(key)) => match app.update(Msg::Key(key)) {
                         Some(Effect::Quit) => return Ok(Exit::Quit),
-                        Some(Effect::Export) => {
-                            let result = export_now(app, &config.out);
-                            app.update(Msg::Exported(result));
-                        }
-                        Some(Effect::Rerun) => {
-                            run.cancel();
-                            rerun_pending = true;
-                        }
+                        Some(Effect::Export) => export_in_background(app, &config.out, input_tx)?,
+                        Some(Effect::Rerun) => run.cancel(),
                         None => {}
                     },
+                    Input::Exported(result) => {
+                        app.update(Msg::Exported(result));
+                    }
                     Input::Terminal(_) => {} // resize and the like: just redraw
                 }
             }
@@ -134,19 +138,23 @@ fn event_loop(
                     drain(&events, app);
                     needs_draw = true;
                 }
-                // Every sender is gone: the run and all its threads have ended.
-                Err(_) => events = crossbeam_channel::never(),
+                Err(_) => {
+                    run_closed = true;
+                    events = crossbeam_channel::never();
+                }
             },
             recv(timeout) -> _ => {}
         }
 
-        if rerun_pending && is_closed(&events, run) {
-            rerun_pending = false;
+        // A rerun starts once the old run has fully stopped (its abandoned thread tasks
+        // included), so it does not share the CPU with the leftovers.
+        if app.is_restarting() && run_closed {
             needs_draw = true;
             match runner::start(&config.plan, options) {
                 Ok(new) => {
                     std::mem::replace(run, new).join();
                     events = run.events.clone();
+                    run_closed = false;
                     app.update(Msg::RunRestarted);
                 }
                 // The view stays, with the last run's picture and the reason in the footer.
@@ -158,26 +166,30 @@ fn event_loop(
     }
 }
 
-/// Whether every sender of the run's channel is gone (the old run fully stopped).
-fn is_closed(events: &Receiver<Event>, run: &RunHandle) -> bool {
-    // `events` is replaced by `never()` on disconnect; a never-receiver is not the run's.
-    !events.same_channel(&run.events)
-}
-
 fn drain(events: &Receiver<Event>, app: &mut App) {
     for event in events.try_iter().take(MAX_EVENTS_PER_PASS) {
         app.update(Msg::Event(event));
     }
 }
 
-/// Writes the current timeline: into `--out` (files replaced), or a new folder per export.
-fn export_now(app: &App, out: &OutDir) -> Result<std::path::PathBuf, String> {
-    let dir = match out {
-        OutDir::Fixed(dir) => dir.clone(),
-        OutDir::NewUnder(base) => export::new_run_dir(base).map_err(|e| format!("{e:#}"))?,
-    };
-    export::write_run(&dir, app.timeline()).map_err(|e| format!("{e:#}"))?;
-    Ok(dir)
+/// Writes a copy of the current timeline on a thread of its own (into `--out`, files
+/// replaced, or a new folder per export), so a slow disk never stalls the view; the result
+/// comes back through the loop's input channel.
+fn export_in_background(app: &App, out: &OutDir, done: &Sender<Input>) -> anyhow::Result<()> {
+    let timeline = app.timeline().clone();
+    let (out, done) = (out.clone(), done.clone());
+    std::thread::Builder::new()
+        .name("poolscope-export".into())
+        .spawn(move || {
+            let result = match &out {
+                OutDir::Fixed(dir) => Ok(dir.clone()),
+                OutDir::NewUnder(base) => export::new_run_dir(base),
+            }
+            .and_then(|dir| export::write_run(&dir, &timeline).map(|_| dir));
+            let _ = done.send(Input::Exported(result.map_err(|e| format!("{e:#}"))));
+        })
+        .context("spawning the export thread")?;
+    Ok(())
 }
 
 fn spawn_input_thread(tx: Sender<Input>) -> anyhow::Result<()> {
@@ -191,24 +203,6 @@ fn spawn_input_thread(tx: Sender<Input>) -> anyhow::Result<()> {
             }
         })
         .context("spawning the input thread")?;
-    Ok(())
-}
-
-/// Routes SIGTERM, SIGHUP and SIGINT into the loop, which then quits cleanly.
-fn watch_signals(tx: Sender<Input>) -> anyhow::Result<()> {
-    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
-    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGHUP, SIGINT])
-        .context("installing signal handlers")?;
-    std::thread::Builder::new()
-        .name("poolscope-signals".into())
-        .spawn(move || {
-            for signal in signals.forever() {
-                if tx.send(Input::Signal(signal)).is_err() {
-                    break;
-                }
-            }
-        })
-        .context("spawning the signal thread")?;
     Ok(())
 }
 
