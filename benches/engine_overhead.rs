@@ -20,6 +20,8 @@ use poolscope::runner::{self, RunOptions};
 use poolscope::timeline::Timeline;
 use poolscope::workload::fib;
 
+mod support;
+
 const FIB: [u64; 8] = [34, 35, 36, 37, 38, 39, 40, 41];
 
 fn plain_threads() -> Duration {
@@ -34,16 +36,9 @@ fn plain_threads() -> Duration {
     start.elapsed()
 }
 
-/// CPU used by this process and its reaped children so far (user + system).
+/// CPU used by this process and its reaped children so far.
 fn rusage_cpu() -> Duration {
-    let read = |who| {
-        // SAFETY: getrusage only fills the zeroed struct we own.
-        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-        unsafe { libc::getrusage(who, &mut usage) };
-        let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
-        tv(usage.ru_utime) + tv(usage.ru_stime)
-    };
-    read(libc::RUSAGE_SELF) + read(libc::RUSAGE_CHILDREN)
+    support::cpu_used(libc::RUSAGE_SELF) + support::cpu_used(libc::RUSAGE_CHILDREN)
 }
 
 /// One poolscope run of a one-experiment plan.
@@ -90,34 +85,6 @@ fn plan(workload: WorkloadKind, executor: ExecutorKind) -> Plan {
     )
 }
 
-fn median(xs: &[Duration]) -> Duration {
-    let mut xs = xs.to_vec();
-    xs.sort();
-    xs[xs.len() / 2]
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.1} ms", d.as_secs_f64() * 1e3)
-}
-
-/// Median and quartiles of each round's ratio to the plain run of the same round, so drift
-/// in machine speed between rounds cancels out.
-fn paired(xs: &[Duration], plain: &[Duration]) -> String {
-    let mut ratios: Vec<f64> = xs
-        .iter()
-        .zip(plain)
-        .map(|(x, p)| x.as_secs_f64() / p.as_secs_f64())
-        .collect();
-    ratios.sort_by(f64::total_cmp);
-    let pct = |q: usize| (ratios[(ratios.len() - 1) * q / 4] - 1.0) * 100.0;
-    format!(
-        "{:+.1} % vs plain, quartiles {:+.1} % .. {:+.1} %",
-        pct(2),
-        pct(1),
-        pct(3)
-    )
-}
-
 fn outside(runs: &[Measured]) -> String {
     let outside: Duration = runs.iter().map(|m| m.outside_tasks).sum();
     let tasks: Duration = runs.iter().map(|m| m.task_cpu).sum();
@@ -128,13 +95,12 @@ fn outside(runs: &[Measured]) -> String {
     )
 }
 
+fn secs(xs: &[Duration]) -> Vec<f64> {
+    xs.iter().map(Duration::as_secs_f64).collect()
+}
+
 fn main() {
-    // `cargo bench` passes --bench; `cargo test --benches` passes nothing: run once, quickly.
-    let benching = std::env::args().any(|a| a == "--bench");
-    let rounds: usize = std::env::var("POOLSCOPE_BENCH_ROUNDS")
-        .ok()
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(if benching { 21 } else { 1 });
+    let rounds = support::rounds(21);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!("engine_overhead: {rounds} rounds, {cores} cores");
 
@@ -152,20 +118,24 @@ fn main() {
             }
         }
     }
-    let makespans = |runs: &[Measured]| runs.iter().map(|m| m.makespan).collect::<Vec<_>>();
-    let (t, p) = (makespans(&threads), makespans(&processes));
-    println!("fib 34..=41, 8 workers, median makespan:");
-    println!("  plain std::thread     {}", ms(median(&plain)));
+    let makespans = |runs: &[Measured]| {
+        runs.iter()
+            .map(|m| m.makespan.as_secs_f64())
+            .collect::<Vec<_>>()
+    };
+    let (plain, t, p) = (secs(&plain), makespans(&threads), makespans(&processes));
+    println!("fib 34..=41, 8 workers, median makespan (change vs plain, per round):");
+    println!("  plain std::thread     {}", support::median_ms(&plain));
     println!(
         "  poolscope threads     {}  ({})",
-        ms(median(&t)),
-        paired(&t, &plain)
+        support::median_ms(&t),
+        support::paired_change(&t, &plain)
     );
     println!("                        {}", outside(&threads));
     println!(
         "  poolscope processes   {}  ({})",
-        ms(median(&p)),
-        paired(&p, &plain)
+        support::median_ms(&p),
+        support::paired_change(&p, &plain)
     );
     println!("                        {}", outside(&processes));
 
@@ -178,6 +148,12 @@ fn main() {
         http_processes.push(poolscope(&get_processes).makespan.saturating_sub(longest));
     }
     println!("http 1000..1800:100 ms, 8 workers, median makespan beyond the longest delay:");
-    println!("  poolscope threads     {}", ms(median(&http_threads)));
-    println!("  poolscope processes   {}", ms(median(&http_processes)));
+    println!(
+        "  poolscope threads     {}",
+        support::median_ms(&secs(&http_threads))
+    );
+    println!(
+        "  poolscope processes   {}",
+        support::median_ms(&secs(&http_processes))
+    );
 }

@@ -11,23 +11,20 @@
 //! round's view/headless ratio, and the CPU poolscope spent outside the tasks (rusage of
 //! the reaped poolscope and its workers minus the tasks' own CPU time): what drawing costs.
 
-use std::io::{Read, Write};
 use std::path::Path;
 use std::process::Command;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+#[path = "../tests/common/mod.rs"]
+mod common;
+mod support;
 
-const BIN: &str = env!("CARGO_BIN_EXE_poolscope");
+use common::pty::Pty;
 
-/// CPU seconds used by reaped children so far (poolscope and, through it, its workers).
+/// CPU seconds used by reaped children so far (poolscope and, through it, its workers);
+/// the bench's own terminal emulator is left out.
 fn children_cpu() -> f64 {
-    // SAFETY: getrusage only fills the zeroed struct we own.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
-    let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    tv(usage.ru_utime) + tv(usage.ru_stime)
+    support::cpu_used(libc::RUSAGE_CHILDREN).as_secs_f64()
 }
 
 /// One run: the two makespans and the CPU poolscope spent outside tasks, in seconds.
@@ -71,7 +68,7 @@ fn makespans(json: &serde_json::Value) -> [f64; 2] {
 
 fn headless(dir: &Path) -> Measured {
     measure(dir, || {
-        let status = Command::new(BIN)
+        let status = Command::new(common::bin())
             .args(["--headless", "--workload", "fib", "--out"])
             .arg(dir)
             .stdout(std::process::Stdio::null())
@@ -81,64 +78,25 @@ fn headless(dir: &Path) -> Measured {
     })
 }
 
+/// The live view in a 120×40 terminal, in colour as a user sees it: wait for `done`,
+/// export, quit.
 fn live_view(dir: &Path) -> Measured {
-    measure(dir, || drive_live_view(dir))
-}
-
-fn drive_live_view(dir: &Path) {
-    let pair = native_pty_system()
-        .openpty(PtySize {
-            rows: 40,
-            cols: 120,
-            pixel_width: 0,
-            pixel_height: 0,
-        })
-        .unwrap();
-    let mut cmd = CommandBuilder::new(BIN);
-    cmd.args(["--workload", "fib", "--out"]);
-    cmd.arg(dir);
-    cmd.env("TERM", "xterm-256color");
-    let mut child = pair.slave.spawn_command(cmd).unwrap();
-    let size = |n| std::num::NonZeroU16::new(n).unwrap();
-    let parser = Arc::new(Mutex::new(vt100::Parser::new(size(40), size(120), 0)));
-    let mut reader = pair.master.try_clone_reader().unwrap();
-    let sink = Arc::clone(&parser);
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 16384];
-        while let Ok(n) = reader.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            sink.lock().unwrap().process(&buf[..n]);
-        }
-    });
-    let mut writer = pair.master.take_writer().unwrap();
-    let wait_for = |text: &str| {
-        let deadline = Instant::now() + Duration::from_secs(120);
-        while !parser.lock().unwrap().screen().contents().contains(text) {
-            assert!(Instant::now() < deadline, "no {text:?} on screen");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    };
-    wait_for("✓ done");
-    writer.write_all(b"e").unwrap();
-    wait_for("exported to");
-    writer.write_all(b"q").unwrap();
-    assert!(child.wait().unwrap().success());
-}
-
-fn quartiles(mut xs: Vec<f64>) -> (f64, f64, f64) {
-    xs.sort_by(f64::total_cmp);
-    let at = |q: usize| xs[(xs.len() - 1) * q / 4];
-    (at(1), at(2), at(3))
+    measure(dir, || {
+        let out = dir.to_str().expect("a UTF-8 temporary path");
+        let cwd = dir
+            .parent()
+            .expect("a run folder inside the scratch folder");
+        let mut pty = Pty::spawn_with(&["--workload", "fib", "--out", out], cwd, 120, 40, &[]);
+        pty.wait_for("✓ done", Duration::from_secs(120));
+        pty.press("e");
+        pty.wait_for("exported to", Duration::from_secs(60));
+        pty.press("q");
+        assert!(pty.wait_exit(Duration::from_secs(60)).success());
+    })
 }
 
 fn main() {
-    let benching = std::env::args().any(|a| a == "--bench");
-    let rounds: usize = std::env::var("POOLSCOPE_BENCH_ROUNDS")
-        .ok()
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(if benching { 11 } else { 1 });
+    let rounds = support::rounds(11);
     println!("view_overhead: {rounds} rounds; fib 34..=41, 8 workers");
     let scratch = tempfile::tempdir().unwrap();
     let (mut view, mut plain) = (Vec::new(), Vec::new());
@@ -154,28 +112,19 @@ fn main() {
         }
     }
     for (i, name) in ["process-fibo", "thread-fibo"].iter().enumerate() {
-        let ratios: Vec<f64> = view
-            .iter()
-            .zip(&plain)
-            .map(|(v, h)| v.makespans[i] / h.makespans[i])
-            .collect();
-        let (_, v, _) = quartiles(view.iter().map(|m| m.makespans[i]).collect());
-        let (_, h, _) = quartiles(plain.iter().map(|m| m.makespans[i]).collect());
-        let (q1, median, q3) = quartiles(ratios);
+        let of = |runs: &[Measured]| runs.iter().map(|m| m.makespans[i]).collect::<Vec<_>>();
+        let (v, h) = (of(&view), of(&plain));
         println!(
-            "  {name:<13} headless {:.1} ms, live view {:.1} ms: {:+.1} % (quartiles {:+.1} % .. {:+.1} %)",
-            h * 1e3,
-            v * 1e3,
-            (median - 1.0) * 100.0,
-            (q1 - 1.0) * 100.0,
-            (q3 - 1.0) * 100.0
+            "  {name:<13} headless {}, live view {}: {}",
+            support::median_ms(&h),
+            support::median_ms(&v),
+            support::paired_change(&v, &h)
         );
     }
-    let (_, view_cpu, _) = quartiles(view.iter().map(|m| m.outside_tasks).collect());
-    let (_, plain_cpu, _) = quartiles(plain.iter().map(|m| m.outside_tasks).collect());
+    let outside = |runs: &[Measured]| runs.iter().map(|m| m.outside_tasks).collect::<Vec<_>>();
     println!(
-        "  CPU outside tasks per run (median): headless {:.1} ms, live view {:.1} ms",
-        plain_cpu * 1e3,
-        view_cpu * 1e3
+        "  CPU outside tasks per run (median): headless {}, live view {}",
+        support::median_ms(&outside(&plain)),
+        support::median_ms(&outside(&view))
     );
 }

@@ -314,17 +314,9 @@ fn help_shows_examples() {
 #[test]
 fn a_killed_worker_process_becomes_a_failed_task() {
     let dir = tempfile::tempdir().unwrap();
-    let args = [
-        "--workload",
-        "sleep",
-        "--executor",
-        "processes",
-        "--workers",
-        "2",
-    ];
     let mut child = spawn_headless(
         dir.path(),
-        &[&args[..], &["--delays", "20000,100,100,100", "--out", "o"]].concat(),
+        &sleep_run("processes", "2", "20000,100,100,100"),
     );
     // Both workers start; the one with the short tasks finishes them and exits, leaving the
     // one still running the long first task.
@@ -348,21 +340,9 @@ fn a_killed_worker_process_becomes_a_failed_task() {
 #[test]
 fn ctrl_c_writes_what_finished_and_exits_130() {
     let dir = tempfile::tempdir().unwrap();
-    let args = [
-        "--workload",
-        "sleep",
-        "--executor",
-        "processes,threads",
-        "--workers",
-        "2",
-    ];
     let mut child = spawn_headless(
         dir.path(),
-        &[
-            &args[..],
-            &["--delays", "50,60000,60000,60000", "--out", "o"],
-        ]
-        .concat(),
+        &sleep_run("processes,threads", "2", "50,60000,60000,60000"),
     );
     let workers = wait_for_children(child.id(), 2);
     std::thread::sleep(Duration::from_millis(1000));
@@ -388,17 +368,9 @@ fn ctrl_c_writes_what_finished_and_exits_130() {
 #[test]
 fn no_worker_outlives_a_sigkilled_poolscope() {
     let dir = tempfile::tempdir().unwrap();
-    let args = [
-        "--workload",
-        "sleep",
-        "--executor",
-        "processes",
-        "--workers",
-        "3",
-    ];
     let mut child = spawn_headless(
         dir.path(),
-        &[&args[..], &["--delays", "60000,60000,60000", "--out", "o"]].concat(),
+        &sleep_run("processes", "3", "60000,60000,60000"),
     );
     let workers = wait_for_children(child.id(), 3);
     send_signal(child.id(), libc::SIGKILL);

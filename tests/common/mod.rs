@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod pty;
+
 use std::collections::HashMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -96,12 +98,28 @@ pub fn closed_port() -> u16 {
     listener.local_addr().unwrap().port()
 }
 
-/// Starts poolscope headless in `dir` with `args` (output discarded), for tests that signal
-/// or kill it.
+/// Flags for a run of the sleep workload on an `executor` pool of `workers`, one task per
+/// delay in `delays` (ms, comma-separated): long sleeps keep a run going while a test
+/// signals or kills something.
+pub const fn sleep_run<'a>(executor: &'a str, workers: &'a str, delays: &'a str) -> [&'a str; 8] {
+    [
+        "--workload",
+        "sleep",
+        "--executor",
+        executor,
+        "--workers",
+        workers,
+        "--delays",
+        delays,
+    ]
+}
+
+/// Starts poolscope headless in `dir` with `args`, files into `dir/o`, output discarded,
+/// for tests that signal or kill it.
 pub fn spawn_headless(dir: &Path, args: &[&str]) -> std::process::Child {
     std::process::Command::new(bin())
         .current_dir(dir)
-        .arg("--headless")
+        .args(["--headless", "--out", "o"])
         .args(args)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())

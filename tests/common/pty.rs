@@ -1,0 +1,164 @@
+//! The built binary in a pseudo-terminal of a set size, its output parsed by a terminal
+//! emulator (vt100), so tests (and the view benchmark) read the screen as a user sees it,
+//! press keys, resize, and check how the terminal is left.
+
+use std::io::{Read, Write};
+use std::num::NonZeroU16;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use portable_pty::{CommandBuilder, MasterPty, PtySize, native_pty_system};
+
+use super::{bin, wait_until};
+
+pub struct Pty {
+    master: Box<dyn MasterPty + Send>,
+    _slave: Box<dyn portable_pty::SlavePty + Send>,
+    writer: Box<dyn Write + Send>,
+    parser: Arc<Mutex<vt100::Parser>>,
+    child: Box<dyn portable_pty::Child + Send + Sync>,
+}
+
+impl Pty {
+    /// poolscope with `args` in `cwd`, in a `cols`×`rows` terminal, without colour
+    /// (`NO_COLOR`) so bars can be read off the screen text.
+    pub fn spawn(args: &[&str], cwd: &Path, cols: u16, rows: u16) -> Pty {
+        Self::spawn_with(args, cwd, cols, rows, &[("NO_COLOR", "1")])
+    }
+
+    /// Like [`Pty::spawn`], with exactly the extra environment `env`.
+    pub fn spawn_with(
+        args: &[&str],
+        cwd: &Path,
+        cols: u16,
+        rows: u16,
+        env: &[(&str, &str)],
+    ) -> Pty {
+        let pair = native_pty_system()
+            .openpty(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .unwrap();
+        let mut cmd = CommandBuilder::new(bin());
+        cmd.args(args);
+        cmd.cwd(cwd);
+        cmd.env("TERM", "xterm-256color");
+        for (key, value) in env {
+            cmd.env(key, value);
+        }
+        let child = pair.slave.spawn_command(cmd).unwrap();
+        let parser = Arc::new(Mutex::new(vt100::Parser::new(nz(rows), nz(cols), 0)));
+        let mut reader = pair.master.try_clone_reader().unwrap();
+        let sink = Arc::clone(&parser);
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock().unwrap().process(&buf[..n]);
+            }
+        });
+        let writer = pair.master.take_writer().unwrap();
+        Pty {
+            master: pair.master,
+            _slave: pair.slave,
+            writer,
+            parser,
+            child,
+        }
+    }
+
+    pub fn screen(&self) -> String {
+        self.parser.lock().unwrap().screen().contents()
+    }
+
+    pub fn wait_for(&self, what: &str, timeout: Duration) -> String {
+        let mut screen = String::new();
+        let found = wait_until(timeout, || {
+            screen = self.screen();
+            screen.contains(what)
+        });
+        assert!(
+            found,
+            "waited {timeout:?} for {what:?}; the screen:\n{screen}"
+        );
+        screen
+    }
+
+    pub fn press(&mut self, keys: &str) {
+        self.writer.write_all(keys.as_bytes()).unwrap();
+        self.writer.flush().unwrap();
+    }
+
+    /// (canonical input, echo) of the terminal, read from the pty itself.
+    pub fn line_discipline(&self) -> (bool, bool) {
+        let fd = self.master.as_raw_fd().expect("a unix pty");
+        // SAFETY: tcgetattr fills the zeroed termios we own; fd is the open pty master.
+        let mut termios: libc::termios = unsafe { std::mem::zeroed() };
+        assert_eq!(unsafe { libc::tcgetattr(fd, &mut termios) }, 0);
+        (
+            termios.c_lflag & libc::ICANON != 0,
+            termios.c_lflag & libc::ECHO != 0,
+        )
+    }
+
+    /// The terminal is as it was: main screen, cursor shown, cooked mode with echo.
+    pub fn assert_restored(&self) {
+        let parser = self.parser.lock().unwrap();
+        assert!(
+            !parser.screen().alternate_screen(),
+            "left the alternate screen"
+        );
+        assert!(!parser.screen().hide_cursor(), "cursor shown again");
+        drop(parser);
+        assert_eq!(
+            self.line_discipline(),
+            (true, true),
+            "raw mode is off again"
+        );
+    }
+
+    pub fn wait_exit(&mut self, timeout: Duration) -> portable_pty::ExitStatus {
+        let mut status = None;
+        assert!(
+            wait_until(timeout, || {
+                status = self.child.try_wait().unwrap();
+                status.is_some()
+            }),
+            "poolscope did not exit; the screen:\n{}",
+            self.screen()
+        );
+        status.unwrap()
+    }
+
+    /// Resizes the terminal (and the emulator reading it), as a user dragging the window.
+    pub fn resize(&self, cols: u16, rows: u16) {
+        let size = PtySize {
+            rows,
+            cols,
+            pixel_width: 0,
+            pixel_height: 0,
+        };
+        self.master.resize(size).unwrap();
+        self.parser.lock().unwrap().set_size(nz(rows), nz(cols));
+    }
+
+    /// The process id of poolscope.
+    pub fn pid(&self) -> u32 {
+        self.child.process_id().unwrap()
+    }
+
+    /// Whether poolscope has the alternate screen.
+    pub fn alternate_screen(&self) -> bool {
+        self.parser.lock().unwrap().screen().alternate_screen()
+    }
+}
+
+fn nz(n: u16) -> NonZeroU16 {
+    NonZeroU16::new(n).unwrap()
+}
