@@ -23,8 +23,14 @@ pub enum Msg {
     Event(Event),
     /// A key press.
     Key(KeyEvent),
-    /// An export finished: where the files went, or why it failed.
-    Exported(Result<PathBuf, String>),
+    /// An export of the timeline at `revision` finished: where the files went, or why it
+    /// failed.
+    Exported {
+        /// [`Timeline::revision`] of the exported copy.
+        revision: u64,
+        /// The folder written, or the error.
+        result: Result<PathBuf, String>,
+    },
     /// A new run of the plan started (after `r`): forget the old one.
     RunRestarted,
     /// A rerun could not start (why): keep showing the last run.
@@ -185,6 +191,8 @@ pub struct App {
     /// Whether colours may be used (`NO_COLOR` unset).
     pub color: bool,
     restarting: bool,
+    /// The timeline revision and folder of the last successful export of this run.
+    last_export: Option<(u64, PathBuf)>,
 }
 
 /// The shortest full length of a panel, so a run that just began is not drawn at an
@@ -208,7 +216,17 @@ impl App {
             status: None,
             color,
             restarting: false,
+            last_export: None,
         }
+    }
+
+    /// Where the current state of the run was exported, if it was (an export of an earlier
+    /// state, mid-run, does not count: rows have changed since).
+    pub fn saved_to(&self) -> Option<&PathBuf> {
+        self.last_export
+            .as_ref()
+            .filter(|(revision, _)| *revision == self.timeline.revision())
+            .map(|(_, dir)| dir)
     }
 
     /// The plan being run.
@@ -267,14 +285,20 @@ impl App {
                 None
             }
             Msg::Key(key) => self.key(key),
-            Msg::Exported(Ok(dir)) => {
+            Msg::Exported {
+                revision,
+                result: Ok(dir),
+            } => {
                 self.status = Some(Status {
                     text: format!("exported to {}", dir.display()),
                     is_error: false,
                 });
+                self.last_export = Some((revision, dir));
                 None
             }
-            Msg::Exported(Err(error)) => {
+            Msg::Exported {
+                result: Err(error), ..
+            } => {
                 self.status = Some(Status {
                     text: format!("export failed: {error}"),
                     is_error: true,
@@ -291,6 +315,7 @@ impl App {
             }
             Msg::RunRestarted => {
                 self.timeline = Timeline::new();
+                self.last_export = None;
                 self.frozen = None;
                 self.restarting = false;
                 self.status = Some(Status {

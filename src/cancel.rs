@@ -2,13 +2,16 @@
 //!
 //! A [`Canceller`] and its [`CancelToken`]s share one channel that never carries a message:
 //! cancelling drops the only sender, so every token sees the channel disconnect at once.
-//! That makes a token usable both for a cheap check between tasks and inside
-//! `crossbeam_channel::select!` (wake up the moment a run is cancelled, without polling).
+//! That makes a token usable inside `crossbeam_channel::select!` (wake up the moment a run
+//! is cancelled, without polling). A shared flag beside it makes [`CancelToken::is_cancelled`]
+//! one relaxed atomic load, cheap enough for a recursive workload to check while it
+//! recurses.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
 /// The side that cancels. Cloning shares it; [`Canceller::cancel`] is idempotent.
 #[derive(Clone, Debug)]
@@ -21,6 +24,8 @@ pub struct Canceller {
 #[derive(Clone, Debug)]
 pub struct CancelToken {
     receiver: Receiver<()>,
+    flag: Arc<AtomicBool>,
+    can_fire: bool,
 }
 
 impl Canceller {
@@ -29,12 +34,17 @@ impl Canceller {
         let (sender, receiver) = crossbeam_channel::bounded(0);
         Canceller {
             sender: Arc::new(Mutex::new(Some(sender))),
-            token: CancelToken { receiver },
+            token: CancelToken {
+                receiver,
+                flag: Arc::new(AtomicBool::new(false)),
+                can_fire: true,
+            },
         }
     }
 
     /// Cancels: every token reports it from now on.
     pub fn cancel(&self) {
+        self.token.flag.store(true, Ordering::Relaxed);
         let mut guard = self.sender.lock().unwrap_or_else(|e| e.into_inner());
         guard.take();
     }
@@ -56,12 +66,23 @@ impl CancelToken {
     pub fn never() -> Self {
         CancelToken {
             receiver: crossbeam_channel::never(),
+            flag: Arc::new(AtomicBool::new(false)),
+            can_fire: false,
         }
     }
 
+    /// Whether a cancel can ever come (false for [`CancelToken::never`]), so waits that
+    /// cost something to make interruptible are made so only when it matters.
+    pub fn can_fire(&self) -> bool {
+        self.can_fire
+    }
+
     /// Whether cancellation was requested.
+    /// One relaxed atomic load (the flag is set before the channel closes), so hot loops
+    /// may call it.
+    #[inline]
     pub fn is_cancelled(&self) -> bool {
-        matches!(self.receiver.try_recv(), Err(TryRecvError::Disconnected))
+        self.flag.load(Ordering::Relaxed)
     }
 
     /// Sleeps for `duration` or until cancelled; returns `true` if it was cancelled.

@@ -78,6 +78,9 @@ struct WorkerArgs {
     parent_pid: u32,
     #[arg(long)]
     workload: String,
+    /// The parent's clock anchor, EPOCH_US:MONOTONIC_US, so timestamps agree.
+    #[arg(long)]
+    clock_anchor: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -99,23 +102,15 @@ struct RunArgs {
     #[arg(long, value_name = "LIST", default_value = "processes,threads")]
     executor: String,
 
-    /// Fibonacci inputs: 34..42 (end excluded), 34..=41 (end included), or 30,35,40.
-    #[arg(
-        long,
-        value_name = "RANGE",
-        default_value = "34..42",
-        allow_hyphen_values = true
-    )]
-    fib: String,
+    /// Fibonacci inputs: 34..42 (end excluded), 34..=41 (end included), or 30,35,40
+    /// [default: 34..42]
+    #[arg(long, value_name = "RANGE", allow_hyphen_values = true)]
+    fib: Option<String>,
 
-    /// Delays in ms for http and sleep: START..END[:STEP] (STEP defaults to 100), or a list.
-    #[arg(
-        long,
-        value_name = "RANGE[:STEP]",
-        default_value = "1000..1800:100",
-        allow_hyphen_values = true
-    )]
-    delays: String,
+    /// Delays in ms for http and sleep: START..END[:STEP] (STEP defaults to 100), or a list
+    /// [default: 1000..1800:100]
+    #[arg(long, value_name = "RANGE[:STEP]", allow_hyphen_values = true)]
+    delays: Option<String>,
 
     /// Workers per experiment [default: one per input, as the post did].
     #[arg(long, value_name = "N", allow_hyphen_values = true)]
@@ -126,15 +121,14 @@ struct RunArgs {
     #[arg(long, value_name = "TEMPLATE")]
     url: Option<String>,
 
-    /// Connect and overall timeout of each HTTP request, in seconds.
-    #[arg(
-        long,
-        value_name = "SECS",
-        default_value = "30",
-        allow_hyphen_values = true
-    )]
-    http_timeout: String,
+    /// Connect and overall timeout of each HTTP request, in seconds [default: 30]
+    #[arg(long, value_name = "SECS", allow_hyphen_values = true)]
+    http_timeout: Option<String>,
 }
+
+const DEFAULT_FIB: &str = "34..42";
+const DEFAULT_DELAYS: &str = "1000..1800:100";
+const DEFAULT_HTTP_TIMEOUT: &str = "30";
 
 /// What the command line asks for, validated.
 #[derive(Debug)]
@@ -152,6 +146,8 @@ pub enum Action {
         parent_pid: u32,
         /// The workload, as JSON.
         workload_json: String,
+        /// The parent's clock anchor, when it gave one.
+        clock_anchor: Option<crate::clock::ClockAnchor>,
     },
 }
 
@@ -164,6 +160,9 @@ pub struct RunConfig {
     pub out: OutDir,
     /// Whether `--headless` was given.
     pub headless: bool,
+    /// Flags given that this plan does not use, one line each ("--url is ignored: …"),
+    /// for the user to see: a flag is never silently ignored.
+    pub warnings: Vec<String>,
 }
 
 /// Where a run's files go.
@@ -173,6 +172,21 @@ pub enum OutDir {
     Fixed(PathBuf),
     /// No `--out`: a new timestamped folder under this one for every export.
     NewUnder(PathBuf),
+}
+
+impl OutDir {
+    /// The folder that must be writable for this run's files: `--out DIR` itself, or the
+    /// folder new run folders go under.
+    pub fn base(&self) -> &std::path::Path {
+        match self {
+            OutDir::Fixed(dir) | OutDir::NewUnder(dir) => dir,
+        }
+    }
+
+    /// Checks that files can be written there (creating it if missing), with a probe file.
+    pub fn check_writable(&self) -> anyhow::Result<()> {
+        crate::export::check_writable(self.base())
+    }
 }
 
 /// A bad flag value: which flag, what was given, what is wrong and what is accepted.
@@ -216,6 +230,10 @@ impl Cli {
             Some(Command::Worker(worker)) => Ok(Action::Worker {
                 parent_pid: worker.parent_pid,
                 workload_json: worker.workload,
+                clock_anchor: worker
+                    .clock_anchor
+                    .as_deref()
+                    .and_then(crate::clock::ClockAnchor::parse_arg),
             }),
             None => self.run.into_config().map(Action::Run),
         }
@@ -236,11 +254,14 @@ impl RunArgs {
             ExecutorKind::parse,
             "processes, threads, sequential",
         )?;
-        let fib = parse_inputs("--fib", &self.fib, 1, "34..42, 34..=41 or 30,35,40")?;
+        let warnings = ignored_flags(&self, &workloads, &executors);
+        let fib_text = self.fib.as_deref().unwrap_or(DEFAULT_FIB);
+        let delays_text = self.delays.as_deref().unwrap_or(DEFAULT_DELAYS);
+        let fib = parse_inputs("--fib", fib_text, 1, "34..42, 34..=41 or 30,35,40")?;
         if let Some(&bad) = fib.iter().find(|&&n| n == 0 || n > FIB_MAX) {
             return Err(usage(
                 "--fib",
-                &self.fib,
+                fib_text,
                 format!(
                     "fib({bad}) is out of range: n must be from 1 to {FIB_MAX} (larger results overflow 64 bits)"
                 ),
@@ -248,7 +269,7 @@ impl RunArgs {
         }
         let delays = parse_inputs(
             "--delays",
-            &self.delays,
+            delays_text,
             100,
             "1000..1800:100, 100..=500 or 100,250,400 (ms)",
         )?;
@@ -266,8 +287,8 @@ impl RunArgs {
             .transpose()?;
         if workers.is_none() {
             for (flag, text, inputs) in [
-                ("--fib", &self.fib, &fib),
-                ("--delays", &self.delays, &delays),
+                ("--fib", fib_text, &fib),
+                ("--delays", delays_text, &delays),
             ] {
                 if inputs.len() > MAX_WORKERS {
                     return Err(usage(
@@ -286,7 +307,10 @@ impl RunArgs {
             None => HttpTarget::Embedded,
             Some(url) => HttpTarget::Template(check_url(&url)?),
         };
-        let timeout = parse_seconds("--http-timeout", &self.http_timeout)?;
+        let timeout = parse_seconds(
+            "--http-timeout",
+            self.http_timeout.as_deref().unwrap_or(DEFAULT_HTTP_TIMEOUT),
+        )?;
         let out = match self.out {
             Some(dir) => {
                 if dir.exists() && !dir.is_dir() {
@@ -312,11 +336,55 @@ impl RunArgs {
             plan,
             out,
             headless: self.headless,
+            warnings,
         })
     }
 }
 
-/// A comma-separated list of names, each known to `parse`, without repeats (order kept).
+/// The flags given that the chosen workloads and executors make no use of.
+fn ignored_flags(
+    args: &RunArgs,
+    workloads: &[WorkloadKind],
+    executors: &[ExecutorKind],
+) -> Vec<String> {
+    let has = |w| workloads.contains(&w);
+    let mut warnings = Vec::new();
+    let mut unused = |given: bool, flag: &str, why: &str| {
+        if given {
+            warnings.push(format!("{flag} is ignored: {why}"));
+        }
+    };
+    let no_http = "--workload has no http (add it: --workload fib,http)";
+    unused(
+        args.url.is_some() && !has(WorkloadKind::Http),
+        "--url",
+        no_http,
+    );
+    unused(
+        args.http_timeout.is_some() && !has(WorkloadKind::Http),
+        "--http-timeout",
+        no_http,
+    );
+    unused(
+        args.fib.is_some() && !has(WorkloadKind::Fib),
+        "--fib",
+        "--workload has no fib (add it: --workload fib,http)",
+    );
+    unused(
+        args.delays.is_some() && !has(WorkloadKind::Http) && !has(WorkloadKind::Sleep),
+        "--delays",
+        "--workload has neither http nor sleep, the workloads that take delays",
+    );
+    unused(
+        args.workers.is_some() && executors.iter().all(|&e| e == ExecutorKind::Sequential),
+        "--workers",
+        "the sequential executor always runs one worker",
+    );
+    warnings
+}
+
+/// A comma-separated list of names, each known to `parse`; a name given twice is an error
+/// (each experiment runs once per plan).
 fn parse_list<T: PartialEq>(
     flag: &'static str,
     text: &str,
@@ -335,9 +403,14 @@ fn parse_list<T: PartialEq>(
                 format!("unknown name '{name}'; expected a comma-separated list of {accepted}"),
             )
         })?;
-        if !items.contains(&item) {
-            items.push(item);
+        if items.contains(&item) {
+            return Err(usage(
+                flag,
+                text,
+                format!("'{name}' is listed twice; name each of {accepted} at most once"),
+            ));
         }
+        items.push(item);
     }
     if items.is_empty() {
         return Err(usage(

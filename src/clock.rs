@@ -3,9 +3,14 @@
 //!
 //! Timings are taken inside the worker that does the work (a pool thread or a child
 //! process), so every reading here must be cheap and must mean the same thing in every
-//! process: the wall clock is `CLOCK_REALTIME` (microseconds since the Unix epoch), which
-//! all processes on the machine share.
+//! process. A [`Timestamp`] is epoch microseconds, but it is not read from the wall clock
+//! each time: the wall clock is read once, at a [`ClockAnchor`], together with
+//! `CLOCK_MONOTONIC`, and every later instant is the anchor plus the monotonic time since.
+//! `CLOCK_MONOTONIC` is one clock for every process on the machine and never steps, so a
+//! wall-clock step (NTP, a resumed VM) cannot make a makespan negative or put an end before
+//! its start; worker processes are handed poolscope's anchor, so all agree.
 
+use std::sync::OnceLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
@@ -17,13 +22,81 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Timestamp(pub u64);
 
-impl Timestamp {
-    /// The current wall-clock time.
+/// Where this process's timestamps are anchored: one wall-clock reading and the monotonic
+/// clock at the same moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClockAnchor {
+    /// Microseconds since the Unix epoch, read once.
+    pub epoch_us: u64,
+    /// `CLOCK_MONOTONIC` at that moment, in microseconds.
+    pub monotonic_us: u64,
+}
+
+static ANCHOR: OnceLock<ClockAnchor> = OnceLock::new();
+
+impl ClockAnchor {
+    /// An anchor taken now.
     pub fn now() -> Self {
         let since_epoch = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or(Duration::ZERO);
-        Timestamp(since_epoch.as_micros() as u64)
+        ClockAnchor {
+            epoch_us: since_epoch.as_micros() as u64,
+            monotonic_us: monotonic_us(),
+        }
+    }
+
+    /// This process's anchor (taken at its first use, unless [`ClockAnchor::install`] came
+    /// first).
+    pub fn current() -> Self {
+        *ANCHOR.get_or_init(ClockAnchor::now)
+    }
+
+    /// Makes `self` this process's anchor (a worker takes its parent's); false if the
+    /// process had already read its clock.
+    pub fn install(self) -> bool {
+        ANCHOR.set(self).is_ok()
+    }
+
+    /// `EPOCH_US:MONOTONIC_US`, as a worker's `--clock-anchor` takes it.
+    pub fn to_arg(self) -> String {
+        format!("{}:{}", self.epoch_us, self.monotonic_us)
+    }
+
+    /// Reads [`ClockAnchor::to_arg`]'s form.
+    pub fn parse_arg(text: &str) -> Option<Self> {
+        let (epoch, monotonic) = text.split_once(':')?;
+        Some(ClockAnchor {
+            epoch_us: epoch.parse().ok()?,
+            monotonic_us: monotonic.parse().ok()?,
+        })
+    }
+
+    /// The instant `monotonic_us` on this anchor's scale.
+    fn at(self, monotonic_us: u64) -> Timestamp {
+        let since = monotonic_us.saturating_sub(self.monotonic_us);
+        Timestamp(self.epoch_us.saturating_add(since))
+    }
+}
+
+/// `CLOCK_MONOTONIC` in microseconds: shared by every process on the machine, never steps.
+fn monotonic_us() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec; the clock id is a constant the kernel knows.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    if rc != 0 {
+        return 0;
+    }
+    ts.tv_sec as u64 * 1_000_000 + ts.tv_nsec as u64 / 1_000
+}
+
+impl Timestamp {
+    /// Now, on this process's anchored clock (see the module's notes).
+    pub fn now() -> Self {
+        ClockAnchor::current().at(monotonic_us())
     }
 
     /// Microseconds since the Unix epoch.
@@ -109,6 +182,25 @@ mod tests {
             Timestamp(20).since(Timestamp(10)),
             Duration::from_micros(10)
         );
+    }
+
+    #[test]
+    fn anchored_time_follows_the_monotonic_clock_not_the_wall() {
+        let anchor = ClockAnchor {
+            epoch_us: 1_000_000,
+            monotonic_us: 500,
+        };
+        assert_eq!(anchor.at(500), Timestamp(1_000_000));
+        assert_eq!(anchor.at(2_500), Timestamp(1_002_000));
+        assert_eq!(
+            anchor.at(100),
+            Timestamp(1_000_000),
+            "never before the anchor"
+        );
+        assert_eq!(ClockAnchor::parse_arg(&anchor.to_arg()), Some(anchor));
+        assert_eq!(ClockAnchor::parse_arg("1:x"), None);
+        let (a, b) = (Timestamp::now(), Timestamp::now());
+        assert!(b >= a, "monotonic");
     }
 
     #[test]

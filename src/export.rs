@@ -6,6 +6,7 @@
 //! separate from the one that writes them, so tests check the text itself.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::Context;
 use serde::Serialize;
@@ -172,39 +173,142 @@ pub fn summary_json(timeline: &Timeline) -> Vec<u8> {
     json
 }
 
-/// Writes every experiment's CSV and `summary.json` into `dir` (created if missing), each
-/// atomically: a temporary file in `dir`, then a rename over the final name. Returns the
-/// paths written.
+/// Writes every experiment's CSV and `summary.json` into `dir` (created if missing), as one
+/// consistent set: every file is written to a temporary file in `dir` and synced first, and
+/// only once all of them are complete are they renamed over the final names; CSVs that an
+/// earlier export to `dir` wrote for experiments not in this run are removed, and the
+/// folder itself is synced. A failure before the renames leaves `dir` as it was (the
+/// temporary files are removed). Files get mode 0644 less the umask. Returns the paths
+/// written.
 pub fn write_run(dir: &Path, timeline: &Timeline) -> anyhow::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir)
         .with_context(|| format!("creating the output directory {}", dir.display()))?;
-    let mut written = Vec::new();
+    let failure_switch = test_failure_switch();
+    let mut staged = Vec::new();
     for experiment in timeline.experiments() {
-        let path = dir.join(format!("{}.csv", experiment.plan.name));
-        write_atomically(&path, &experiment_csv(timeline, experiment)?)?;
+        let path = dir.join(csv_file_name(&experiment.plan.name));
+        staged.push(stage(&path, &experiment_csv(timeline, experiment)?)?);
+        if failure_switch {
+            anyhow::bail!(
+                "writing into {} failed midway (the POOLSCOPE_TEST_FAIL_EXPORTS test switch)",
+                dir.display()
+            );
+        }
+    }
+    let summary = dir.join(SUMMARY_FILE);
+    let earlier = earlier_experiments(&summary);
+    staged.push(stage(&summary, &summary_json(timeline))?);
+
+    let mut written = Vec::new();
+    for (file, path) in staged {
+        file.persist(&path)
+            .with_context(|| format!("renaming into {}", path.display()))?;
         written.push(path);
     }
-    let path = dir.join("summary.json");
-    write_atomically(&path, &summary_json(timeline))?;
-    written.push(path);
+    for name in earlier {
+        if timeline.experiments().iter().all(|e| e.plan.name != name) {
+            let stale = dir.join(csv_file_name(&name));
+            match std::fs::remove_file(&stale) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(e).with_context(|| {
+                        format!("removing {} of an earlier export", stale.display())
+                    });
+                }
+            }
+        }
+    }
+    sync_dir(dir)?;
     Ok(written)
 }
 
-/// Writes `bytes` to `path` so that readers see the old file or the new one, never half.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+/// The name of the file every export writes beside its CSVs.
+pub const SUMMARY_FILE: &str = "summary.json";
+
+/// `process-fibo.csv` for experiment `process-fibo`.
+fn csv_file_name(experiment: &str) -> String {
+    format!("{experiment}.csv")
+}
+
+/// The experiments an earlier export's `summary.json` lists (none if there is none or it
+/// cannot be read): the CSVs poolscope itself wrote there, and only those, may be removed.
+fn earlier_experiments(summary: &Path) -> Vec<String> {
+    let Ok(bytes) = std::fs::read(summary) else {
+        return Vec::new();
+    };
+    let Ok(json) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+        return Vec::new();
+    };
+    json["experiments"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["name"].as_str())
+        // Only plain names: never a path that would reach outside the folder.
+        .filter(|name| !name.is_empty() && !name.contains(['/', '\\']) && !name.starts_with('.'))
+        .map(String::from)
+        .collect()
+}
+
+/// Hidden test switch: `POOLSCOPE_TEST_FAIL_EXPORTS=N` makes the first N exports of this
+/// process fail midway (after one file is complete), as a full disk would, so tests can
+/// check that nothing half-written is left and that the next export works. Tests run as
+/// root, which read-only modes do not stop.
+fn test_failure_switch() -> bool {
+    static EXPORTS: AtomicUsize = AtomicUsize::new(0);
+    let failing = std::env::var("POOLSCOPE_TEST_FAIL_EXPORTS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(0);
+    failing > 0 && EXPORTS.fetch_add(1, Ordering::SeqCst) < failing
+}
+
+/// Writes `bytes` to a synced temporary file beside `path`, to be renamed over it.
+fn stage(path: &Path, bytes: &[u8]) -> anyhow::Result<(tempfile::NamedTempFile, PathBuf)> {
     use std::io::Write;
+    use std::os::unix::fs::PermissionsExt;
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut file = tempfile::Builder::new()
         .prefix(".poolscope-")
         .suffix(".tmp")
+        // The mode is given to open(2), which takes the umask off, as for any file the
+        // user writes (tempfile's own default is 0600).
+        .permissions(std::fs::Permissions::from_mode(0o644))
         .tempfile_in(dir)
         .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
     file.write_all(bytes)
         .and_then(|()| file.as_file().sync_all())
         .with_context(|| format!("writing {}", path.display()))?;
-    file.persist(path)
+    Ok((file, path.to_path_buf()))
+}
+
+/// Makes the renames in `dir` durable.
+fn sync_dir(dir: &Path) -> anyhow::Result<()> {
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .with_context(|| format!("syncing the folder {}", dir.display()))
+}
+
+/// Writes `bytes` to `path` so that readers see the old file or the new one, never half.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let (file, path) = stage(path, bytes)?;
+    file.persist(&path)
         .with_context(|| format!("renaming into {}", path.display()))?;
     Ok(())
+}
+
+/// Checks, before a run, that files can be written into `dir` (created if missing): a
+/// probe file is created there and removed, so `--out /sys/kernel` fails at once instead
+/// of after the run.
+pub fn check_writable(dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("creating the output directory {}", dir.display()))?;
+    tempfile::Builder::new()
+        .prefix(".poolscope-probe-")
+        .tempfile_in(dir)
+        .map(drop)
+        .with_context(|| format!("the output directory {} is not writable", dir.display()))
 }
 
 /// A new, not yet existing folder for a run's files: `base/YYYYMMDD-HHMMSS`, with `-2`,

@@ -5,19 +5,15 @@
 //! files are exactly what the view's export writes. Progress goes to stderr, only when
 //! stderr is a terminal; results go to stdout. Ctrl-C (or SIGTERM/SIGHUP) stops the run,
 //! writes what finished (the rest as `cancelled`) and exits 128 + the signal (130 for
-//! Ctrl-C); a second signal exits at once.
+//! Ctrl-C); a second signal stops waiting for the run to wind down and writes at once.
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
-use crossbeam_channel::RecvTimeoutError;
+use crossbeam_channel::{Receiver, select};
 
-use crate::cancel::Canceller;
 use crate::cli::{OutDir, RunConfig};
 use crate::clock::Timestamp;
 use crate::event::{Event, RunOutcome};
@@ -34,28 +30,50 @@ const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 pub fn run(config: &RunConfig, options: &RunOptions) -> anyhow::Result<ExitCode> {
     let dir = prepare_out_dir(&config.out)?;
     let handle = runner::start(&config.plan, options)?;
-    let stopped_by = watch_signals(handle.canceller())?;
+    let signals = route_signals()?;
 
     let mut progress = Progress::new(std::io::stderr().is_terminal());
     let mut stdout = std::io::stdout();
     let mut timeline = Timeline::new();
+    let mut stopped_by = None;
+    let ticks = crossbeam_channel::tick(PROGRESS_EVERY);
+    let mut events = handle.events.clone();
     loop {
-        match handle.events.recv_timeout(PROGRESS_EVERY) {
-            Ok(event) => {
-                timeline.apply(&event);
-                match event {
-                    Event::ExperimentFinished { experiment, .. } => {
-                        if let Some(e) = timeline.experiment(experiment) {
-                            progress.clear();
-                            let _ = writeln!(stdout, "{}", experiment_line(e));
+        select! {
+            recv(events) -> event => match event {
+                Ok(event) => {
+                    timeline.apply(&event);
+                    match event {
+                        Event::ExperimentFinished { experiment, .. } => {
+                            if let Some(e) = timeline.experiment(experiment) {
+                                progress.clear();
+                                let _ = writeln!(stdout, "{}", experiment_line(e));
+                            }
                         }
+                        Event::RunFinished { .. } => break,
+                        _ => {}
                     }
-                    Event::RunFinished { .. } => break,
-                    _ => {}
+                }
+                Err(_) => events = crossbeam_channel::never(),
+            },
+            recv(signals) -> signal => {
+                let Ok(signal) = signal else { continue };
+                progress.clear();
+                if stopped_by.is_none() {
+                    stopped_by = Some(signal);
+                    handle.cancel();
+                    say("\npoolscope: stopping (press Ctrl-C again to stop waiting)…");
+                } else {
+                    // Stop waiting for the run to wind down; what finished is written below.
+                    say("poolscope: not waiting any longer; writing what finished…");
+                    timeline.apply(&Event::RunFinished {
+                        at: Timestamp::now(),
+                        outcome: RunOutcome::Cancelled,
+                    });
+                    break;
                 }
             }
-            Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => break,
+            recv(ticks) -> _ => {}
         }
         progress.show(&timeline);
     }
@@ -64,13 +82,8 @@ pub fn run(config: &RunConfig, options: &RunOptions) -> anyhow::Result<ExitCode>
     let cancelled = timeline.outcome() != Some(RunOutcome::Completed);
     let written = export::write_run(&dir, &timeline)?;
     if !cancelled {
-        for s in timeline.speedups() {
-            let label = s.workload.speedup_label();
-            let _ = writeln!(
-                stdout,
-                "Process vs Threads {label} tasks speed-up = {:.2}%",
-                s.percent
-            );
+        for line in speedup_lines(&timeline) {
+            let _ = writeln!(stdout, "{line}");
         }
     }
     let _ = write!(stdout, "\n{}", summary_table(&timeline));
@@ -84,9 +97,10 @@ pub fn run(config: &RunConfig, options: &RunOptions) -> anyhow::Result<ExitCode>
     let _ = stdout.flush();
 
     if cancelled {
-        // Threads still finishing a task are abandoned; process workers are already reaped.
-        let signal = stopped_by.load(Ordering::SeqCst);
-        eprintln!("poolscope: stopped by signal {signal}; unfinished tasks are marked cancelled");
+        let signal = stopped_by.unwrap_or(signal_hook::consts::SIGINT);
+        say(&format!(
+            "poolscope: stopped by signal {signal}; unfinished tasks are marked cancelled"
+        ));
         return Ok(ExitCode::from((128 + signal.clamp(1, 127)) as u8));
     }
     handle.join();
@@ -97,37 +111,48 @@ pub fn run(config: &RunConfig, options: &RunOptions) -> anyhow::Result<ExitCode>
     })
 }
 
-/// Creates the folder files will go to, before the run starts (so a bad path fails early).
-fn prepare_out_dir(out: &OutDir) -> anyhow::Result<PathBuf> {
+/// A line on stderr that never panics: a closed stderr (`poolscope --headless |& head`)
+/// must not kill whoever is saying it.
+fn say(line: &str) {
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
+/// Creates the folder files will go to and checks it is writable, before the run starts,
+/// so a bad path fails early instead of losing a finished run.
+pub fn prepare_out_dir(out: &OutDir) -> anyhow::Result<PathBuf> {
     match out {
         OutDir::Fixed(dir) => {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("creating the output directory {}", dir.display()))?;
+            export::check_writable(dir)?;
             Ok(dir.clone())
         }
-        OutDir::NewUnder(base) => export::new_run_dir(base),
+        OutDir::NewUnder(base) => {
+            export::check_writable(base)?;
+            export::new_run_dir(base)
+        }
     }
 }
 
-/// Cancels the run on SIGINT, SIGTERM or SIGHUP; a second signal exits at once.
-/// Returns where the first signal's number is stored.
-fn watch_signals(canceller: Canceller) -> anyhow::Result<Arc<AtomicI32>> {
-    let stopped_by = Arc::new(AtomicI32::new(signal_hook::consts::SIGINT));
-    let record = Arc::clone(&stopped_by);
-    let mut seen = 0;
-    signals::on_stop_signals(move |signal| {
-        seen += 1;
-        if seen == 1 {
-            record.store(signal, Ordering::SeqCst);
-            eprintln!("\npoolscope: stopping (press Ctrl-C again to quit at once)…");
-            canceller.cancel();
-            true
-        } else {
-            // Workers die with us: PR_SET_PDEATHSIG.
-            std::process::exit(128 + signal);
-        }
-    })?;
-    Ok(stopped_by)
+/// SIGINT, SIGTERM and SIGHUP, as they arrive, for the collector loop to act on. The signal
+/// thread only forwards: it never writes, so nothing can kill it.
+fn route_signals() -> anyhow::Result<Receiver<i32>> {
+    let (tx, rx) = crossbeam_channel::unbounded();
+    signals::on_stop_signals(move |signal| tx.send(signal).is_ok())?;
+    Ok(rx)
+}
+
+/// The post's speed-up lines ("Process vs Threads Fibonacci tasks speed-up = 12.51%").
+pub fn speedup_lines(timeline: &Timeline) -> Vec<String> {
+    timeline
+        .speedups()
+        .into_iter()
+        .map(|s| {
+            format!(
+                "Process vs Threads {} tasks speed-up = {:.2}%",
+                s.workload.speedup_label(),
+                s.percent
+            )
+        })
+        .collect()
 }
 
 /// "Run experiment ProcessPool: running fib over [34, 35, …, 41] among 8 workers … done in 0.48 s"

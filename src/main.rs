@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
-use poolscope::cli::{Action, Cli};
+use poolscope::cli::{Action, Cli, OutDir};
 use poolscope::delay_server::DelayServer;
 use poolscope::runner::RunOptions;
 use poolscope::{executor, headless, tui};
@@ -14,21 +14,35 @@ fn main() -> ExitCode {
     let action = match Cli::parse().into_action() {
         Ok(action) => action,
         Err(usage) => {
-            eprintln!("poolscope: error: {usage}");
+            say(&format!("poolscope: error: {usage}"));
             return ExitCode::from(2);
         }
     };
+    if let Action::Run(config) = &action {
+        for warning in &config.warnings {
+            say(&format!("poolscope: warning: {warning}"));
+        }
+        // `--out` is checked before the run, so a finished run is never lost to a folder
+        // that cannot be written. (The default folder is made when something is saved.)
+        if let (OutDir::Fixed(_), Err(e)) = (&config.out, config.out.check_writable()) {
+            say(&format!(
+                "poolscope: error: --out: {e:#}; give a folder you can write to"
+            ));
+            return ExitCode::from(2);
+        }
+    }
     let result = match action {
         Action::Worker {
             parent_pid,
             workload_json,
-        } => return executor::worker::main(parent_pid, &workload_json),
+            clock_anchor,
+        } => return executor::worker::main(parent_pid, &workload_json, clock_anchor),
         Action::Serve { port } => serve(port),
         Action::Run(config) => RunOptions::current_exe().and_then(|options| {
             if config.headless {
                 headless::run(&config, &options)
             } else if !std::io::stdout().is_terminal() {
-                eprintln!("poolscope: stdout is not a terminal; running headless (--headless)");
+                say("poolscope: stdout is not a terminal; running headless (--headless)");
                 headless::run(&config, &options)
             } else {
                 tui::run(&config, &options)
@@ -36,9 +50,15 @@ fn main() -> ExitCode {
         }),
     };
     result.unwrap_or_else(|error| {
-        eprintln!("poolscope: error: {error:#}");
+        say(&format!("poolscope: error: {error:#}"));
         ExitCode::from(1)
     })
+}
+
+/// A line on stderr; a closed stderr is not worth a panic.
+fn say(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
 }
 
 fn serve(port: u16) -> anyhow::Result<ExitCode> {

@@ -28,10 +28,15 @@ pub struct RunOptions {
 }
 
 impl RunOptions {
-    /// Workers are this very binary.
+    /// Workers are this very binary: on Linux through `/proc/self/exe`, which names the
+    /// running program's own file even after it was rebuilt, replaced or deleted mid-run.
     pub fn current_exe() -> anyhow::Result<RunOptions> {
-        let worker_exe =
-            std::env::current_exe().context("finding poolscope's own binary to start workers")?;
+        let proc_self = PathBuf::from("/proc/self/exe");
+        let worker_exe = if proc_self.exists() {
+            proc_self
+        } else {
+            std::env::current_exe().context("finding poolscope's own binary to start workers")?
+        };
         Ok(RunOptions { worker_exe })
     }
 }

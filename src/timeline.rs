@@ -21,6 +21,7 @@ pub struct Timeline {
     planned_experiments: usize,
     experiments: Vec<Experiment>,
     latest: Option<Timestamp>,
+    revision: u64,
 }
 
 /// One experiment: its plan, its tasks in input order, and a lane per worker.
@@ -194,6 +195,7 @@ impl Timeline {
 
     /// Takes one event into account.
     pub fn apply(&mut self, event: &Event) {
+        self.revision += 1;
         match event {
             Event::RunStarted {
                 at,
@@ -270,6 +272,12 @@ impl Timeline {
         &self.experiments
     }
 
+    /// How many events have been applied: two equal revisions of one run are the same
+    /// state (so the view knows whether what it exported is still all there is).
+    pub fn revision(&self) -> u64 {
+        self.revision
+    }
+
     /// CPUs the run had, if it said.
     pub fn cores(&self) -> Option<usize> {
         self.cores
@@ -328,7 +336,8 @@ impl Timeline {
     }
 
     /// The post's speed-up lines: for each workload run on both processes and threads (both
-    /// finished), the percent by which processes beat threads, in order of appearance.
+    /// finished, each with at least one task that succeeded), the percent by which
+    /// processes beat threads, in order of appearance.
     pub fn speedups(&self) -> Vec<Speedup> {
         let mut speedups = Vec::new();
         for e in &self.experiments {
@@ -336,10 +345,12 @@ impl Timeline {
             if speedups.iter().any(|s: &Speedup| s.workload == workload) {
                 continue;
             }
+            // An experiment whose every task failed measured nothing worth comparing.
             let makespan_of = |kind: ExecutorKind| {
                 self.experiments
                     .iter()
                     .find(|x| x.plan.workload == workload && x.plan.executor == kind)
+                    .filter(|x| x.succeeded() > 0)
                     .and_then(Experiment::makespan)
             };
             let (Some(p), Some(t)) = (
@@ -692,20 +703,39 @@ pub(crate) mod tests {
         assert_eq!(t.experiments()[0].by_start, [1, 2, 0]);
     }
 
+    /// Experiment `index` on `executor`, from `start` to `end` (µs), with one task that
+    /// succeeded or failed.
+    fn one_task_experiment(
+        t: &mut Timeline,
+        index: usize,
+        executor: ExecutorKind,
+        (start, end): (u64, u64),
+        succeeded: bool,
+    ) {
+        t.apply(&started_experiment(index, executor, start));
+        t.apply(&task(index, 0, 0, start, TaskEventKind::Started));
+        let ended = if succeeded {
+            finished(10)
+        } else {
+            TaskEventKind::Failed {
+                error: "refused".into(),
+                cpu_time: None,
+            }
+        };
+        t.apply(&task(index, 0, 0, end, ended));
+        t.apply(&Event::ExperimentFinished {
+            experiment: index,
+            at: Timestamp(end),
+        });
+    }
+
     #[test]
     fn speedup_is_the_posts_formula() {
         let mut t = Timeline::new();
-        t.apply(&started_experiment(0, ExecutorKind::Processes, 0));
-        t.apply(&Event::ExperimentFinished {
-            experiment: 0,
-            at: Timestamp(1_000_000),
-        });
+        one_task_experiment(&mut t, 0, ExecutorKind::Processes, (0, 1_000_000), true);
         assert!(t.speedups().is_empty(), "threads have not run yet");
-        t.apply(&started_experiment(1, ExecutorKind::Threads, 1_000_000));
-        t.apply(&Event::ExperimentFinished {
-            experiment: 1,
-            at: Timestamp(5_000_000),
-        });
+        let threads = (1_000_000, 5_000_000);
+        one_task_experiment(&mut t, 1, ExecutorKind::Threads, threads, true);
         let s = t.speedups();
         assert_eq!(s.len(), 1);
         assert_eq!(s[0].workload, WorkloadKind::Fib);
@@ -714,6 +744,14 @@ pub(crate) mod tests {
             "(4 - 1) / 4 = 75 %, got {}",
             s[0].percent
         );
+    }
+
+    #[test]
+    fn no_speedup_from_an_experiment_whose_tasks_all_failed() {
+        let mut t = Timeline::new();
+        one_task_experiment(&mut t, 0, ExecutorKind::Processes, (0, 1_000), false);
+        one_task_experiment(&mut t, 1, ExecutorKind::Threads, (1_000, 9_000), true);
+        assert!(t.speedups().is_empty(), "{:?}", t.speedups());
     }
 
     #[test]

@@ -24,14 +24,14 @@ use crossterm::{cursor, execute, terminal};
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 
-use crate::app::{App, Effect, Msg};
+use crate::app::{App, Effect, Msg, Status};
 use crate::cli::{OutDir, RunConfig};
 use crate::clock::Timestamp;
-use crate::event::Event;
+use crate::event::{Event, RunOutcome};
 use crate::executor;
-use crate::export;
 use crate::runner::{self, RunHandle, RunOptions};
 use crate::signals;
+use crate::{export, headless};
 
 /// The longest gap between frames while bars grow (~30 fps).
 const FRAME: Duration = Duration::from_millis(33);
@@ -44,15 +44,25 @@ const MAX_EVENTS_PER_PASS: usize = 50_000;
 enum Input {
     Terminal(TermEvent),
     Signal(i32),
-    /// An export thread finished.
-    Exported(Result<PathBuf, String>),
+    /// An export thread finished (the timeline revision it wrote, and the outcome).
+    Exported(u64, Result<PathBuf, String>),
 }
 
 /// Runs the plan in the live view until the user quits. Returns the exit status: 0 after
-/// a quit key, 128 + N after signal N.
+/// a quit key, 128 + N after signal N, 1 if the run could not be saved to `--out`.
+///
+/// When the view closes, the summary and the speed-ups are printed on the restored
+/// terminal, and the run is saved into `--out` unless its last state was exported already;
+/// without `--out`, one line says that nothing was saved and how to save.
 pub fn run(config: &RunConfig, options: &RunOptions) -> anyhow::Result<ExitCode> {
     let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let mut app = App::new(config.plan.clone(), color);
+    if let Some(warning) = config.warnings.first() {
+        app.status = Some(Status {
+            text: format!("warning: {warning}"),
+            is_error: true,
+        });
+    }
     let mut run = runner::start(&config.plan, options)?;
     let (input_tx, input_rx) = crossbeam_channel::unbounded();
     // SIGTERM, SIGHUP and SIGINT go into the loop, which then quits cleanly.
@@ -62,22 +72,84 @@ pub fn run(config: &RunConfig, options: &RunOptions) -> anyhow::Result<ExitCode>
     let mut terminal = TerminalGuard::enter()?;
     spawn_input_thread(input_tx.clone())?;
     panic_on_request_for_tests();
+    let mut exports = Exports::default();
     let outcome = event_loop(
         &mut terminal,
         &mut app,
         &mut run,
         (&input_tx, &input_rx),
+        &mut exports,
         config,
         options,
     );
     // Stop the run first (kills and reaps the workers), then give the terminal back.
     run.cancel();
+    let events = run.events.clone();
     run.join();
+    for event in events.try_iter() {
+        app.update(Msg::Event(event));
+    }
+    // An export under way finishes before we leave, so it never leaves half a folder.
+    for (revision, result) in exports.wait_all() {
+        app.update(Msg::Exported { revision, result });
+    }
     drop(terminal);
+    let saved = leave_results_behind(&app, &config.out);
     match outcome? {
+        Exit::Quit if !saved => Ok(ExitCode::from(1)),
         Exit::Quit => Ok(ExitCode::SUCCESS),
         Exit::Signal(signal) => Ok(ExitCode::from((128 + signal.clamp(1, 127)) as u8)),
     }
+}
+
+/// Prints the summary table and speed-ups on the restored terminal (as hyperfine leaves its
+/// results behind) and makes sure the run is not lost silently: with `--out`, writes it
+/// there unless its last state was exported; otherwise says where it was exported, or that
+/// nothing was saved and how to save. Returns false if writing into `--out` failed. Writes
+/// never panic: after SIGHUP there is no terminal to print to.
+fn leave_results_behind(app: &App, out: &OutDir) -> bool {
+    let timeline = app.timeline();
+    let mut stdout = io::stdout().lock();
+    if timeline.experiments().is_empty() {
+        return true; // quit before anything ran: nothing to report or save
+    }
+    let _ = write!(stdout, "{}", headless::summary_table(timeline));
+    if timeline.outcome() == Some(RunOutcome::Completed) {
+        for line in headless::speedup_lines(timeline) {
+            let _ = writeln!(stdout, "{line}");
+        }
+    }
+    let saved = match (app.saved_to(), out) {
+        (Some(dir), _) => {
+            let _ = writeln!(stdout, "Exported to {}", dir.display());
+            true
+        }
+        (None, OutDir::Fixed(dir)) => match export::write_run(dir, timeline) {
+            Ok(written) => {
+                let csvs = written.len().saturating_sub(1);
+                let _ = writeln!(
+                    stdout,
+                    "Wrote {csvs} CSV file{} and summary.json to {}",
+                    if csvs == 1 { "" } else { "s" },
+                    dir.display()
+                );
+                true
+            }
+            Err(e) => {
+                let _ = writeln!(io::stderr(), "poolscope: error: saving the run: {e:#}");
+                false
+            }
+        },
+        (None, OutDir::NewUnder(_)) => {
+            let _ = writeln!(
+                stdout,
+                "Nothing was saved: press e in the view to export, or pass --out DIR."
+            );
+            true
+        }
+    };
+    let _ = stdout.flush();
+    saved
 }
 
 enum Exit {
@@ -85,11 +157,52 @@ enum Exit {
     Signal(i32),
 }
 
+/// The export threads started by `e`, so the loop can wait for them before it exits.
+#[derive(Default)]
+struct Exports {
+    running: Vec<std::thread::JoinHandle<(u64, Result<PathBuf, String>)>>,
+}
+
+impl Exports {
+    /// Writes a copy of the current timeline on a thread of its own (into `--out`, files
+    /// replaced, or a new folder per export), so a slow disk never stalls the view; the
+    /// result comes back through the loop's input channel.
+    fn start(&mut self, app: &App, out: &OutDir, done: &Sender<Input>) -> anyhow::Result<()> {
+        self.running.retain(|t| !t.is_finished());
+        let timeline = app.timeline().clone();
+        let (out, done) = (out.clone(), done.clone());
+        let thread = std::thread::Builder::new()
+            .name("poolscope-export".into())
+            .spawn(move || {
+                let result = match &out {
+                    OutDir::Fixed(dir) => Ok(dir.clone()),
+                    OutDir::NewUnder(base) => export::new_run_dir(base),
+                }
+                .and_then(|dir| export::write_run(&dir, &timeline).map(|_| dir))
+                .map_err(|e| format!("{e:#}"));
+                let _ = done.send(Input::Exported(timeline.revision(), result.clone()));
+                (timeline.revision(), result)
+            })
+            .context("spawning the export thread")?;
+        self.running.push(thread);
+        Ok(())
+    }
+
+    /// Waits for every export still under way; returns what each did.
+    fn wait_all(&mut self) -> Vec<(u64, Result<PathBuf, String>)> {
+        self.running
+            .drain(..)
+            .filter_map(|t| t.join().ok())
+            .collect()
+    }
+}
+
 fn event_loop(
     terminal: &mut TerminalGuard,
     app: &mut App,
     run: &mut RunHandle,
     (input_tx, input): (&Sender<Input>, &Receiver<Input>),
+    exports: &mut Exports,
     config: &RunConfig,
     options: &RunOptions,
 ) -> anyhow::Result<Exit> {
@@ -122,12 +235,12 @@ fn event_loop(
                     Input::Signal(signal) => return Ok(Exit::Signal(signal)),
                     Input::Terminal(TermEvent::Key(key)) => match app.update(Msg::Key(key)) {
                         Some(Effect::Quit) => return Ok(Exit::Quit),
-                        Some(Effect::Export) => export_in_background(app, &config.out, input_tx)?,
+                        Some(Effect::Export) => exports.start(app, &config.out, input_tx)?,
                         Some(Effect::Rerun) => run.cancel(),
                         None => {}
                     },
-                    Input::Exported(result) => {
-                        app.update(Msg::Exported(result));
+                    Input::Exported(revision, result) => {
+                        app.update(Msg::Exported { revision, result });
                     }
                     Input::Terminal(_) => {} // resize and the like: just redraw
                 }
@@ -170,26 +283,6 @@ fn drain(events: &Receiver<Event>, app: &mut App) {
     for event in events.try_iter().take(MAX_EVENTS_PER_PASS) {
         app.update(Msg::Event(event));
     }
-}
-
-/// Writes a copy of the current timeline on a thread of its own (into `--out`, files
-/// replaced, or a new folder per export), so a slow disk never stalls the view; the result
-/// comes back through the loop's input channel.
-fn export_in_background(app: &App, out: &OutDir, done: &Sender<Input>) -> anyhow::Result<()> {
-    let timeline = app.timeline().clone();
-    let (out, done) = (out.clone(), done.clone());
-    std::thread::Builder::new()
-        .name("poolscope-export".into())
-        .spawn(move || {
-            let result = match &out {
-                OutDir::Fixed(dir) => Ok(dir.clone()),
-                OutDir::NewUnder(base) => export::new_run_dir(base),
-            }
-            .and_then(|dir| export::write_run(&dir, &timeline).map(|_| dir));
-            let _ = done.send(Input::Exported(result.map_err(|e| format!("{e:#}"))));
-        })
-        .context("spawning the export thread")?;
-    Ok(())
 }
 
 fn spawn_input_thread(tx: Sender<Input>) -> anyhow::Result<()> {

@@ -28,6 +28,25 @@ pub fn fib(n: u64) -> u64 {
     }
 }
 
+/// Below this n, [`fib_until`] recurses without looking at its `stop` check: a subtree of
+/// fib(20) is ~10 000 calls, tens of microseconds, so a stop is seen that soon while the
+/// check runs on well under 0.1 % of the calls (the fib benchmark does not move).
+pub const FIB_CHECK_FROM: u64 = 20;
+
+/// [`fib`], stopping early when `stop` says so; `None` if it stopped.
+///
+/// `stop` is called at every call with n ≥ [`FIB_CHECK_FROM`]: the cancellation check of an
+/// in-process task, and the place a simulated interpreter lock can be handed over.
+pub fn fib_until(n: u64, stop: &mut impl FnMut() -> bool) -> Option<u64> {
+    if n < FIB_CHECK_FROM {
+        return Some(fib(n));
+    }
+    if stop() {
+        return None;
+    }
+    Some(fib_until(n - 1, stop)? + fib_until(n - 2, stop)?)
+}
+
 /// A workload with everything a worker needs to run it, in this process or another.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
@@ -100,31 +119,64 @@ impl WorkloadRunner {
 
     /// Runs one task. `Ok` is the result column, `Err` the error column.
     ///
-    /// A sleep returns early with an error if `cancel` fires; fib and HTTP run to the end
-    /// (HTTP is bounded by its timeout).
+    /// Every workload stops promptly once `cancel` fires, returning [`CANCELLED`]: fib checks
+    /// it while it recurses, a sleep wakes, and an HTTP request in flight is abandoned (it
+    /// goes on in a detached thread whose answer nobody reads).
     pub fn run(&self, input: u64, cancel: &CancelToken) -> Result<String, String> {
         match &self.workload {
             Workload::Fib => {
                 if input == 0 || input > FIB_MAX {
                     return Err(format!("fib n must be in 1..={FIB_MAX}, got {input}"));
                 }
-                Ok(fib(input).to_string())
+                fib_until(input, &mut || cancel.is_cancelled())
+                    .map(|n| n.to_string())
+                    .ok_or_else(|| CANCELLED.to_string())
             }
             Workload::Sleep => {
                 if cancel.sleep(Duration::from_millis(input)) {
-                    Err("cancelled".to_string())
+                    Err(CANCELLED.to_string())
                 } else {
                     Ok(format!("slept {input} ms"))
                 }
             }
             Workload::Http(http) => {
                 let agent = self.agent.as_ref().expect("http runner has an agent");
-                http_get(
-                    agent,
-                    &http.url_template.replace("{ms}", &input.to_string()),
-                )
+                let url = http.url_template.replace("{ms}", &input.to_string());
+                if cancel.can_fire() {
+                    http_get_abandonable(agent, url, cancel)
+                } else {
+                    http_get(agent, &url)
+                }
             }
         }
+    }
+}
+
+/// The error of a task cut short because its run was cancelled.
+pub const CANCELLED: &str = "cancelled";
+
+/// [`http_get`] on a helper thread, so that a cancel returns at once: the request goes on,
+/// detached, until the server answers or its timeout passes, and its answer is dropped.
+/// Its thread's CPU time (microseconds per request) is not counted in the task's.
+fn http_get_abandonable(
+    agent: &ureq::Agent,
+    url: String,
+    cancel: &CancelToken,
+) -> Result<String, String> {
+    let (answer_tx, answer) = crossbeam_channel::bounded(1);
+    let helper_agent = agent.clone();
+    let helper_url = url.clone();
+    let spawned = std::thread::Builder::new()
+        .name("poolscope-http".into())
+        .spawn(move || {
+            let _ = answer_tx.send(http_get(&helper_agent, &helper_url));
+        });
+    if spawned.is_err() {
+        return http_get(agent, &url); // no thread to spare: wait for it here instead
+    }
+    crossbeam_channel::select! {
+        recv(answer) -> result => result.unwrap_or_else(|_| Err(format!("GET {url}: the request thread died"))),
+        recv(cancel.receiver()) -> _ => Err(CANCELLED.to_string()),
     }
 }
 
@@ -170,6 +222,33 @@ mod tests {
         assert_eq!(fib(3), 1);
         assert_eq!(fib(10), 34);
         assert_eq!(fib(30), 514_229);
+    }
+
+    #[test]
+    fn fib_until_agrees_with_fib_and_stops_when_asked() {
+        assert_eq!(fib_until(35, &mut || false), Some(fib(35)));
+        assert_eq!(
+            fib_until(10, &mut || true),
+            Some(34),
+            "small n never checks"
+        );
+        let mut checks = 0;
+        assert_eq!(
+            fib_until(60, &mut || {
+                checks += 1;
+                checks > 100
+            }),
+            None
+        );
+        assert_eq!(checks, 101, "stops at the first check that says so");
+    }
+
+    #[test]
+    fn a_cancelled_fib_returns_at_once() {
+        let canceller = crate::cancel::Canceller::new();
+        canceller.cancel();
+        let runner = WorkloadRunner::new(Workload::Fib);
+        assert_eq!(runner.run(90, &canceller.token()), Err(CANCELLED.into()));
     }
 
     #[test]

@@ -19,7 +19,7 @@ use std::time::Duration;
 use crossbeam_channel::select;
 
 use super::{Emitter, ExperimentOutcome, ExperimentRun, TaskQueue};
-use crate::clock::Timestamp;
+use crate::clock::{ClockAnchor, Timestamp};
 use crate::event::{TaskEventKind, WorkerId};
 use crate::protocol::{self, Reply, Request};
 
@@ -272,11 +272,14 @@ enum ReplyError {
 impl WorkerProcess {
     fn spawn(shared: &Shared<'_>, index: usize) -> io::Result<WorkerProcess> {
         let mut child = Command::new(shared.run.worker_exe)
+            .arg0("poolscope")
             .arg("worker")
             .arg("--parent-pid")
             .arg(std::process::id().to_string())
             .arg("--workload")
             .arg(&shared.workload_json)
+            .arg("--clock-anchor")
+            .arg(ClockAnchor::current().to_arg())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -7,6 +7,8 @@
 //! reports itself (WorkerStarted) from rayon's start handler, and each task reports its own
 //! start and end from the thread that runs it.
 
+use std::time::Duration;
+
 use crossbeam_channel::select;
 use rayon::ThreadPoolBuilder;
 
@@ -15,8 +17,14 @@ use crate::clock::Timestamp;
 use crate::event::WorkerId;
 use crate::workload::WorkloadRunner;
 
-/// Runs the experiment on a fresh pool; returns at once if the run is cancelled, leaving
-/// tasks already running to finish on their own (no new task starts).
+/// How long a cancelled experiment waits for its pool threads to leave their tasks. Every
+/// workload stops within microseconds of a cancel (fib checks it, sleep wakes, a request
+/// is abandoned), so this bound is only a safety net against a task that cannot be stopped.
+const WIND_DOWN: Duration = Duration::from_secs(2);
+
+/// Runs the experiment on a fresh pool. On cancel no new task starts, running tasks stop,
+/// and it returns once the pool threads are gone (or after [`WIND_DOWN`] at the most), so
+/// a rerun never shares the CPU with an abandoned task.
 pub(super) fn run(run: &ExperimentRun<'_>) -> ExperimentOutcome {
     let emitter = Emitter::new(run);
     let start_emitter = emitter.clone();
@@ -74,6 +82,9 @@ pub(super) fn run(run: &ExperimentRun<'_>) -> ExperimentOutcome {
     }
     select! {
         recv(done_rx) -> _ => ExperimentOutcome::Completed,
-        recv(run.cancel.receiver()) -> _ => ExperimentOutcome::Cancelled,
+        recv(run.cancel.receiver()) -> _ => {
+            let _ = done_rx.recv_timeout(WIND_DOWN);
+            ExperimentOutcome::Cancelled
+        }
     }
 }

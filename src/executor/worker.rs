@@ -16,14 +16,21 @@ use crate::protocol::{self, Reply, Request};
 use crate::workload::{Workload, WorkloadRunner};
 
 /// Runs the worker loop on this process's stdin and stdout until the parent is done.
-pub fn main(parent_pid: u32, workload_json: &str) -> ExitCode {
+pub fn main(parent_pid: u32, workload_json: &str, anchor: Option<clock::ClockAnchor>) -> ExitCode {
+    // Before any timestamp: this worker's clock is its parent's (see `clock`).
+    if let Some(anchor) = anchor {
+        anchor.install();
+    }
     if !tie_to_parent(parent_pid) {
         return ExitCode::from(3);
     }
     let workload: Workload = match serde_json::from_str(workload_json) {
         Ok(w) => w,
         Err(e) => {
-            eprintln!("poolscope worker: bad --workload {workload_json:?}: {e}");
+            let _ = writeln!(
+                io::stderr(),
+                "poolscope worker: bad --workload {workload_json:?}: {e}"
+            );
             return ExitCode::from(2);
         }
     };
