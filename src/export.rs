@@ -198,6 +198,7 @@ pub fn write_run(dir: &Path, timeline: &Timeline) -> anyhow::Result<Vec<PathBuf>
     let summary = dir.join(SUMMARY_FILE);
     let earlier = earlier_experiments(&summary);
     staged.push(stage(&summary, &summary_json(timeline))?);
+    test_delay();
 
     let mut written = Vec::new();
     for (file, path) in staged {
@@ -262,6 +263,18 @@ fn test_failure_switch() -> bool {
         .and_then(|v| v.parse::<usize>().ok())
         .unwrap_or(0);
     failing > 0 && EXPORTS.fetch_add(1, Ordering::SeqCst) < failing
+}
+
+/// Hidden test switch: `POOLSCOPE_TEST_EXPORT_DELAY_MS=N` holds every export N ms between
+/// writing its files and renaming them, as a slow disk would, so tests can signal
+/// poolscope while an export is under way.
+fn test_delay() {
+    if let Some(ms) = std::env::var("POOLSCOPE_TEST_EXPORT_DELAY_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+    }
 }
 
 /// Writes `bytes` to a synced temporary file beside `path`, to be renamed over it.

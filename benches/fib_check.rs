@@ -1,0 +1,27 @@
+//! What the cancel check costs fib: plain recursive `fib` against `fib_until` checking a
+//! live cancel token, side by side in one run.
+//!
+//! `cargo bench --bench fib_check`
+//!
+//! The check runs once per call with n ≥ `FIB_CHECK_FROM` (20), well under 0.1 % of the
+//! calls, so the two should be within noise of each other.
+
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use poolscope::cancel::Canceller;
+use poolscope::workload::{fib, fib_until};
+
+fn bench(c: &mut Criterion) {
+    let canceller = Canceller::new();
+    let token = canceller.token();
+    let mut group = c.benchmark_group("fib(32)");
+    group.bench_function("plain", |b| b.iter(|| fib(black_box(32))));
+    group.bench_function("with cancel check", |b| {
+        b.iter(|| fib_until(black_box(32), &mut || token.is_cancelled()))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
