@@ -108,8 +108,8 @@ fn cancel_abandons_an_http_request_in_flight() {
     }
 }
 
-/// The sequential executor, whose task runs on the runner thread, quits on `q` at once
-/// and leaves the terminal as it was; the view says nothing was saved.
+/// The sequential executor, whose task runs on the runner thread, reruns on `r` and quits
+/// on `q` at once, and leaves the terminal as it was; the view says nothing was saved.
 #[test]
 fn q_quits_a_sequential_fib_at_once() {
     let dir = tempfile::tempdir().unwrap();
@@ -117,6 +117,9 @@ fn q_quits_a_sequential_fib_at_once() {
     args.extend(["--executor", "sequential"]);
     let mut pty = Pty::spawn(&args, dir.path(), 100, 30);
     pty.wait_for("fib 60", Duration::from_secs(60));
+    pty.press("r");
+    pty.wait_for("restarted the plan", Duration::from_secs(10));
+    pty.wait_for("fib 60", Duration::from_secs(10));
     pty.press("q");
     assert!(pty.wait_exit(Duration::from_secs(10)).success());
     pty.assert_restored();
