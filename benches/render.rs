@@ -28,6 +28,7 @@ fn app_with(tasks: usize) -> App {
     let plan = Plan {
         experiments: vec![experiment.clone()],
         http: HttpSettings::default(),
+        sched: Default::default(),
     };
     let mut app = App::new(plan, true);
     let t0 = 1_700_000_000_000_000u64;

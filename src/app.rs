@@ -509,12 +509,12 @@ mod tests {
         let mut app = app();
         press(&mut app, KeyCode::Tab);
         assert_eq!(app.selected, 1);
-        for _ in 0..3 {
+        for _ in 0..5 {
             press(&mut app, KeyCode::Tab);
         }
-        assert_eq!(app.selected, 0, "wraps around the plan's 4 panels");
+        assert_eq!(app.selected, 0, "wraps around the plan's 6 panels");
         press(&mut app, KeyCode::BackTab);
-        assert_eq!(app.selected, 3);
+        assert_eq!(app.selected, 5);
         press(&mut app, KeyCode::Char('1'));
         assert_eq!(app.selected, 0);
         press(&mut app, KeyCode::Char('9'));

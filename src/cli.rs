@@ -81,6 +81,9 @@ struct WorkerArgs {
     /// The parent's clock anchor, EPOCH_US:MONOTONIC_US, so timestamps agree.
     #[arg(long)]
     clock_anchor: Option<String>,
+    /// CPUs to confine the worker to (the parent's --cpus).
+    #[arg(long)]
+    cpus: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -98,8 +101,9 @@ struct RunArgs {
     #[arg(long, value_name = "LIST", default_value = "fib,http")]
     workload: String,
 
-    /// Executors to run each workload on, in order: processes, threads, sequential.
-    #[arg(long, value_name = "LIST", default_value = "processes,threads")]
+    /// Executors to run each workload on, in order: processes, threads, gil (threads under
+    /// a simulated Python GIL), sequential.
+    #[arg(long, value_name = "LIST", default_value = "processes,threads,gil")]
     executor: String,
 
     /// Fibonacci inputs: 34..42 (end excluded), 34..=41 (end included), or 30,35,40
@@ -124,6 +128,20 @@ struct RunArgs {
     /// Connect and overall timeout of each HTTP request, in seconds [default: 30]
     #[arg(long, value_name = "SECS", allow_hyphen_values = true)]
     http_timeout: Option<String>,
+
+    /// The simulated GIL's switch interval in ms: how long a holder keeps the lock once
+    /// another thread asked for it (CPython's default) [default: 5]
+    #[arg(long, value_name = "MS", allow_hyphen_values = true)]
+    switch_interval_ms: Option<String>,
+
+    /// How often the scheduler sampler reads each worker thread, in ms [default: 10]
+    #[arg(long, value_name = "MS", allow_hyphen_values = true)]
+    sample_ms: Option<String>,
+
+    /// Confine every worker to these CPUs: 0, 0-1, 0,2 (efficiency is then measured against
+    /// that many cores) [default: every CPU poolscope may use]
+    #[arg(long, value_name = "LIST", allow_hyphen_values = true)]
+    cpus: Option<String>,
 }
 
 const DEFAULT_FIB: &str = "34..42";
@@ -148,6 +166,8 @@ pub enum Action {
         workload_json: String,
         /// The parent's clock anchor, when it gave one.
         clock_anchor: Option<crate::clock::ClockAnchor>,
+        /// CPUs to confine the worker to.
+        cpus: Option<Vec<usize>>,
     },
 }
 
@@ -234,6 +254,10 @@ impl Cli {
                     .clock_anchor
                     .as_deref()
                     .and_then(crate::clock::ClockAnchor::parse_arg),
+                cpus: worker
+                    .cpus
+                    .as_deref()
+                    .and_then(|list| crate::cpus::parse_list(list, &crate::cpus::allowed()).ok()),
             }),
             None => self.run.into_config().map(Action::Run),
         }
@@ -252,7 +276,7 @@ impl RunArgs {
             "--executor",
             &self.executor,
             ExecutorKind::parse,
-            "processes, threads, sequential",
+            "processes, threads, gil, sequential",
         )?;
         let warnings = ignored_flags(&self, &workloads, &executors);
         let fib_text = self.fib.as_deref().unwrap_or(DEFAULT_FIB);
@@ -324,7 +348,7 @@ impl RunArgs {
             }
             None => OutDir::NewUnder(PathBuf::from("poolscope-runs")),
         };
-        let plan = Plan::from_parts(
+        let mut plan = Plan::from_parts(
             &workloads,
             &executors,
             &fib,
@@ -332,6 +356,27 @@ impl RunArgs {
             workers,
             HttpSettings { target, timeout },
         );
+        let millis = |flag: &'static str, text: &Option<String>, default: u64, max: u64| {
+            let Some(text) = text else {
+                return Ok(Duration::from_millis(default));
+            };
+            match text.trim().parse::<u64>() {
+                Ok(ms @ 1..) if ms <= max => Ok(Duration::from_millis(ms)),
+                _ => Err(usage(
+                    flag,
+                    text,
+                    format!("expected a whole number of milliseconds from 1 to {max}"),
+                )),
+            }
+        };
+        plan.sched.switch_interval =
+            millis("--switch-interval-ms", &self.switch_interval_ms, 5, 10_000)?;
+        plan.sched.sample_interval = millis("--sample-ms", &self.sample_ms, 10, 10_000)?;
+        if let Some(list) = &self.cpus {
+            let cpus = crate::cpus::parse_list(list, &crate::cpus::allowed())
+                .map_err(|problem| usage("--cpus", list, problem))?;
+            plan.sched.cpus = Some(cpus);
+        }
         Ok(RunConfig {
             plan,
             out,
@@ -374,6 +419,11 @@ fn ignored_flags(
         args.delays.is_some() && !has(WorkloadKind::Http) && !has(WorkloadKind::Sleep),
         "--delays",
         "--workload has neither http nor sleep, the workloads that take delays",
+    );
+    unused(
+        args.switch_interval_ms.is_some() && !executors.contains(&ExecutorKind::Gil),
+        "--switch-interval-ms",
+        "--executor has no gil, the executor with a switch interval",
     );
     unused(
         args.workers.is_some() && executors.iter().all(|&e| e == ExecutorKind::Sequential),
@@ -602,7 +652,7 @@ mod tests {
             "{e}"
         );
         let e = error(&["--executor", "fibers"]);
-        assert!(e.contains("processes, threads, sequential"), "{e}");
+        assert!(e.contains("processes, threads, gil, sequential"), "{e}");
     }
 
     #[test]
@@ -632,6 +682,27 @@ mod tests {
                 "thread-fibo",
                 "sequential-fibo"
             ]
+        );
+    }
+
+    #[test]
+    fn scheduling_flags() {
+        let p = plan(&[
+            "--switch-interval-ms",
+            "2",
+            "--sample-ms",
+            "20",
+            "--cpus",
+            "0",
+        ]);
+        assert_eq!(p.sched.switch_interval, Duration::from_millis(2));
+        assert_eq!(p.sched.sample_interval, Duration::from_millis(20));
+        assert_eq!(p.sched.cpus, Some(vec![0]));
+        assert!(error(&["--sample-ms", "0"]).starts_with("--sample-ms '0'"));
+        let e = error(&["--cpus", "4096"]);
+        assert!(
+            e.contains("CPU 4096 does not exist") && e.contains("CPUs 0"),
+            "{e}"
         );
     }
 

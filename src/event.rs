@@ -75,12 +75,95 @@ pub enum Event {
         /// When it ended.
         at: Timestamp,
     },
+    /// What a worker's thread was doing over a short interval, from the scheduler's own
+    /// accounting (see [`crate::sampler`]).
+    Sample(SampleEvent),
+    /// A simulated-GIL worker began waiting for, took, or released the lock.
+    Gil(GilEvent),
+    /// Something about the scheduler sampler itself, said once (it cannot run here, or it
+    /// widened its interval to stay cheap).
+    Sampler(SamplerNotice),
+    /// A moment worth marking on an experiment's time axis (the isolation demo's main
+    /// thread setting X, say).
+    Mark {
+        /// Index of the experiment in the run.
+        experiment: usize,
+        /// When.
+        at: Timestamp,
+        /// What happened, short ("X = 2").
+        label: String,
+    },
     /// The run ended, completely or because it was cancelled.
     RunFinished {
         /// When it ended.
         at: Timestamp,
         /// Whether every experiment ran.
         outcome: RunOutcome,
+    },
+}
+
+/// One sampling interval of one worker thread: the shares of the interval it spent on a
+/// CPU, waiting for a CPU (runnable), and neither (blocked: sleeping, waiting on I/O or a
+/// lock). The shares add up to 1.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SampleEvent {
+    /// Index of the experiment in the run.
+    pub experiment: usize,
+    /// The worker sampled.
+    pub worker: WorkerId,
+    /// Start of the interval.
+    pub from: Timestamp,
+    /// End of the interval.
+    pub to: Timestamp,
+    /// Share on a CPU, 0..=1.
+    pub running: f32,
+    /// Share ready to run but waiting for a CPU, 0..=1.
+    pub runnable: f32,
+    /// Share neither running nor runnable, 0..=1.
+    pub blocked: f32,
+    /// Voluntary context switches in the interval (the thread blocked), when counted.
+    pub voluntary_switches: u32,
+    /// Involuntary context switches in the interval (the scheduler took the CPU away).
+    pub involuntary_switches: u32,
+}
+
+/// A change in who holds a simulated GIL.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GilEvent {
+    /// Index of the experiment in the run.
+    pub experiment: usize,
+    /// The worker concerned.
+    pub worker: WorkerId,
+    /// When.
+    pub at: Timestamp,
+    /// What it did.
+    pub kind: GilEventKind,
+}
+
+/// What a worker did with the simulated GIL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GilEventKind {
+    /// It asked for the lock and is waiting.
+    Waiting,
+    /// It holds the lock now.
+    Acquired,
+    /// It let go of the lock.
+    Released,
+}
+
+/// Something the scheduler sampler reports about itself.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum SamplerNotice {
+    /// It cannot sample here; bars stay plain. Says why.
+    Unavailable(String),
+    /// It samples every `interval_ms`; `widened` if it lengthened its own interval to keep
+    /// its cost under 1 % of a core (many workers).
+    Interval {
+        /// The interval now, in milliseconds.
+        interval_ms: u64,
+        /// Whether it was widened from the one asked for.
+        widened: bool,
     },
 }
 
@@ -140,7 +223,10 @@ impl Event {
             | Event::WorkerStarted { experiment, .. }
             | Event::ExperimentFinished { experiment, .. } => Some(*experiment),
             Event::Task(t) => Some(t.experiment),
-            Event::RunStarted { .. } | Event::RunFinished { .. } => None,
+            Event::Sample(s) => Some(s.experiment),
+            Event::Gil(g) => Some(g.experiment),
+            Event::Mark { experiment, .. } => Some(*experiment),
+            Event::RunStarted { .. } | Event::RunFinished { .. } | Event::Sampler(_) => None,
         }
     }
 }

@@ -115,6 +115,7 @@ struct ExperimentSummary<'a> {
 #[derive(Debug, Serialize)]
 struct SpeedupSummary {
     workload: &'static str,
+    against: &'static str,
     label: String,
     percent: f64,
 }
@@ -152,10 +153,8 @@ pub fn summary_json(timeline: &Timeline) -> Vec<u8> {
         .into_iter()
         .map(|s| SpeedupSummary {
             workload: s.workload.as_str(),
-            label: format!(
-                "Process vs Threads {} tasks speed-up",
-                s.workload.speedup_label()
-            ),
+            against: s.baseline.as_str(),
+            label: s.label(),
             percent: s.percent,
         })
         .collect();

@@ -10,6 +10,7 @@ pub mod app;
 pub mod cancel;
 pub mod cli;
 pub mod clock;
+pub mod cpus;
 pub mod delay_server;
 pub mod event;
 pub mod executor;

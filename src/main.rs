@@ -36,7 +36,13 @@ fn main() -> ExitCode {
             parent_pid,
             workload_json,
             clock_anchor,
-        } => return executor::worker::main(parent_pid, &workload_json, clock_anchor),
+            cpus,
+        } => {
+            if let Some(cpus) = cpus {
+                let _ = poolscope::cpus::confine_this_thread(&cpus);
+            }
+            return executor::worker::main(parent_pid, &workload_json, clock_anchor);
+        }
         Action::Serve { port } => serve(port),
         Action::Run(config) => RunOptions::current_exe().and_then(|options| {
             if config.headless {

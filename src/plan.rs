@@ -20,14 +20,18 @@ pub enum ExecutorKind {
     Threads,
     /// One worker running the tasks one after another (the post's plain loop).
     Sequential,
+    /// N threads that must hold one global lock to run Python-like work: CPython's thread
+    /// pool, GIL included (see [`crate::executor::gil`]).
+    Gil,
 }
 
 impl ExecutorKind {
     /// Every executor, in the order `--executor` lists them.
-    pub const ALL: [ExecutorKind; 3] = [
+    pub const ALL: [ExecutorKind; 4] = [
         ExecutorKind::Processes,
         ExecutorKind::Threads,
         ExecutorKind::Sequential,
+        ExecutorKind::Gil,
     ];
 
     /// The name used on the command line and in the CSV `executor` column.
@@ -36,6 +40,7 @@ impl ExecutorKind {
             ExecutorKind::Processes => "processes",
             ExecutorKind::Threads => "threads",
             ExecutorKind::Sequential => "sequential",
+            ExecutorKind::Gil => "gil",
         }
     }
 
@@ -45,6 +50,7 @@ impl ExecutorKind {
             ExecutorKind::Processes => "process",
             ExecutorKind::Threads => "thread",
             ExecutorKind::Sequential => "sequential",
+            ExecutorKind::Gil => "gil",
         }
     }
 
@@ -54,6 +60,7 @@ impl ExecutorKind {
             ExecutorKind::Processes => "ProcessPool",
             ExecutorKind::Threads => "ThreadPool",
             ExecutorKind::Sequential => "Sequential",
+            ExecutorKind::Gil => "GilThreadPool",
         }
     }
 
@@ -198,10 +205,39 @@ impl ExperimentPlan {
     }
 }
 
+/// The default executors: the post's two pools plus Rust's own threads.
+pub const DEFAULT_EXECUTORS: [ExecutorKind; 3] = [
+    ExecutorKind::Processes,
+    ExecutorKind::Threads,
+    ExecutorKind::Gil,
+];
+
 /// The seed's Fibonacci inputs: `range(34, 42)`.
 pub const DEFAULT_FIB_INPUTS: std::ops::RangeInclusive<u64> = 34..=41;
 /// The seed's HTTP delays in ms: `range(1000, 1800, 100)`.
 pub const DEFAULT_DELAYS_MS: (u64, u64, u64) = (1000, 1800, 100);
+
+/// How workers are scheduled and watched, for every experiment of a plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchedSettings {
+    /// How often the scheduler sampler reads each worker thread (`--sample-ms`).
+    pub sample_interval: Duration,
+    /// How long a simulated-GIL holder keeps the lock once another thread asked for it
+    /// (`--switch-interval-ms`; CPython's `sys.getswitchinterval()`, 5 ms).
+    pub switch_interval: Duration,
+    /// The CPUs every worker is confined to (`--cpus`); `None`: all the process may use.
+    pub cpus: Option<Vec<usize>>,
+}
+
+impl Default for SchedSettings {
+    fn default() -> Self {
+        SchedSettings {
+            sample_interval: Duration::from_millis(10),
+            switch_interval: Duration::from_millis(5),
+            cpus: None,
+        }
+    }
+}
 
 /// A whole run: experiments executed one after another, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -210,6 +246,8 @@ pub struct Plan {
     pub experiments: Vec<ExperimentPlan>,
     /// Where and how the http workload makes its requests.
     pub http: HttpSettings,
+    /// Sampling, the simulated GIL's switch interval, CPU confinement.
+    pub sched: SchedSettings,
 }
 
 impl Plan {
@@ -235,7 +273,11 @@ impl Plan {
                 experiments.push(ExperimentPlan::new(executor, workload, inputs.to_vec(), n));
             }
         }
-        Plan { experiments, http }
+        Plan {
+            experiments,
+            http,
+            sched: SchedSettings::default(),
+        }
     }
 
     /// One line for the live view's header:
@@ -295,14 +337,16 @@ impl Plan {
 }
 
 impl Default for Plan {
-    /// The seed's experiment: process-fibo, thread-fibo, process-get, thread-get.
+    /// The seed's experiment, plus Rust's own threads beside a simulated-GIL pool: fib then
+    /// http, each on processes (ProcessPoolExecutor), threads (Rust, no GIL) and gil
+    /// (ThreadPoolExecutor with CPython's GIL).
     fn default() -> Self {
         let fib: Vec<u64> = DEFAULT_FIB_INPUTS.collect();
         let (start, end, step) = DEFAULT_DELAYS_MS;
         let delays: Vec<u64> = (start..end).step_by(step as usize).collect();
         Plan::from_parts(
             &[WorkloadKind::Fib, WorkloadKind::Http],
-            &[ExecutorKind::Processes, ExecutorKind::Threads],
+            &DEFAULT_EXECUTORS,
             &fib,
             &delays,
             None,
@@ -321,11 +365,18 @@ mod tests {
         let names: Vec<_> = plan.experiments.iter().map(|e| e.name.as_str()).collect();
         assert_eq!(
             names,
-            ["process-fibo", "thread-fibo", "process-get", "thread-get"]
+            [
+                "process-fibo",
+                "thread-fibo",
+                "gil-fibo",
+                "process-get",
+                "thread-get",
+                "gil-get"
+            ]
         );
         assert_eq!(plan.experiments[0].inputs, (34..=41).collect::<Vec<_>>());
         assert_eq!(
-            plan.experiments[2].inputs,
+            plan.experiments[3].inputs,
             [1000, 1100, 1200, 1300, 1400, 1500, 1600, 1700]
         );
         assert!(plan.experiments.iter().all(|e| e.workers == 8));
@@ -335,7 +386,7 @@ mod tests {
     fn the_plan_reads_in_one_line() {
         assert_eq!(
             Plan::default().describe(),
-            "fib 34–41 · http 1000–1700 ms · processes vs threads · 8 workers"
+            "fib 34–41 · http 1000–1700 ms · processes vs threads vs gil · 8 workers"
         );
     }
 

@@ -119,7 +119,11 @@ fn run_plan(
 ) {
     let _ = events.send(Event::RunStarted {
         at: Timestamp::now(),
-        cores: clock::available_cores(),
+        cores: plan
+            .sched
+            .cpus
+            .as_ref()
+            .map_or_else(clock::available_cores, Vec::len),
         experiments: plan.experiments.len(),
     });
     let mut outcome = RunOutcome::Completed;
@@ -145,6 +149,7 @@ fn run_plan(
             events,
             cancel,
             worker_exe: &options.worker_exe,
+            sched: &plan.sched,
         };
         match executor::run_experiment(&run) {
             ExperimentOutcome::Completed => {

@@ -9,7 +9,10 @@
 use std::time::Duration;
 
 use crate::clock::Timestamp;
-use crate::event::{Event, RunOutcome, TaskEvent, TaskEventKind, WorkerId};
+use crate::event::{
+    Event, GilEvent, GilEventKind, RunOutcome, SampleEvent, SamplerNotice, TaskEvent,
+    TaskEventKind, WorkerId,
+};
 use crate::plan::{ExecutorKind, ExperimentPlan, WorkloadKind};
 
 /// Everything known about a run so far.
@@ -22,6 +25,7 @@ pub struct Timeline {
     experiments: Vec<Experiment>,
     latest: Option<Timestamp>,
     revision: u64,
+    sampler: Option<SamplerNotice>,
 }
 
 /// One experiment: its plan, its tasks in input order, and a lane per worker.
@@ -45,6 +49,27 @@ pub struct Experiment {
     succeeded: usize,
     failed: usize,
     cpu_time: Duration,
+    /// Moments marked on the time axis (the isolation demo's writes), in arrival order.
+    pub marks: Vec<(Timestamp, String)>,
+    /// What the scheduler sampler saw, summed over the experiment's workers.
+    pub sched: SchedTotals,
+    /// Total time workers spent waiting for the simulated GIL (closed waits).
+    gil_wait: Duration,
+}
+
+/// What the scheduler sampler saw of one experiment, summed over its workers.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct SchedTotals {
+    /// How many samples arrived.
+    pub samples: usize,
+    /// Time the workers were ready to run but had no CPU.
+    pub cpu_wait: Duration,
+    /// Time the workers were on a CPU, as sampled.
+    pub on_cpu: Duration,
+    /// Context switches where a worker blocked by itself.
+    pub voluntary_switches: u64,
+    /// Context switches where the scheduler took a worker's CPU away.
+    pub involuntary_switches: u64,
 }
 
 /// One task: which worker ran it, when, and how it ended.
@@ -130,6 +155,63 @@ pub struct Lane {
     spans: Vec<LaneSpan>,
     /// How many of the lane's tasks failed.
     failed: u32,
+    /// Scheduler samples of the worker's thread, in time order.
+    samples: Vec<LaneSample>,
+    /// CPU time sampled on this lane so far, and its value when the open task started (so
+    /// a running task's CPU so far is their difference).
+    sampled_cpu: Duration,
+    sampled_cpu_at_task_start: Duration,
+    /// Simulated-GIL waits and holds, in time order; the last may be open.
+    gil: Vec<GilSpan>,
+}
+
+/// One sampling interval of a lane, in microseconds since the epoch.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LaneSample {
+    /// Start of the interval.
+    pub from: u64,
+    /// End of the interval.
+    pub to: u64,
+    /// Share on a CPU.
+    pub running: f32,
+    /// Share waiting for a CPU.
+    pub runnable: f32,
+    /// Share blocked (the rest).
+    pub blocked: f32,
+}
+
+/// A stretch in which a lane waited for, or held, the simulated GIL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GilSpan {
+    /// When it began (µs since the epoch).
+    pub from: u64,
+    /// When it ended, or [`LaneSpan::OPEN`].
+    pub to: u64,
+    /// Holding (true) or waiting (false).
+    pub holding: bool,
+}
+
+/// What a worker was doing over a stretch of time: the shares of it spent in each state
+/// (each 0..=1; the scheduler's three add up to the sampled share of the stretch).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct StateShare {
+    /// On a CPU.
+    pub running: f32,
+    /// Ready, waiting for a CPU.
+    pub runnable: f32,
+    /// Neither (sleeping, I/O, a lock).
+    pub blocked: f32,
+    /// Waiting for the simulated GIL (part of `blocked`, when the GIL was recorded).
+    pub gil_wait: f32,
+    /// Holding the simulated GIL.
+    pub gil_held: f32,
+}
+
+impl StateShare {
+    /// Whether any sample or GIL record covers the stretch.
+    pub fn is_known(&self) -> bool {
+        self.running + self.runnable + self.blocked + self.gil_wait + self.gil_held > 0.0
+    }
 }
 
 /// One task in a worker's lane: which task, and when it ran, in microseconds since the epoch.
@@ -167,6 +249,56 @@ impl Lane {
         let failed_before = |i: usize| self.spans.get(i).map_or(self.failed, |s| s.failed_before);
         failed_before(range.end).saturating_sub(failed_before(range.start))
     }
+
+    /// The scheduler samples of this lane, in time order.
+    pub fn samples(&self) -> &[LaneSample] {
+        &self.samples
+    }
+
+    /// The lane's GIL waits and holds, in time order.
+    pub fn gil_spans(&self) -> &[GilSpan] {
+        &self.gil
+    }
+
+    /// The shares of `[t0, t1)` (µs) the worker spent in each state, from the samples and
+    /// GIL records that overlap it; an open GIL span lasts until `now`. All zero where
+    /// nothing was recorded. Costs two binary searches and the records inside the stretch.
+    pub fn state_in(&self, t0: u64, t1: u64, now: u64) -> StateShare {
+        let length = t1.saturating_sub(t0).max(1) as f32;
+        let overlap = |from: u64, to: u64| to.min(t1).saturating_sub(from.max(t0)) as f32 / length;
+        let mut share = StateShare::default();
+        let first = self.samples.partition_point(|s| s.to <= t0);
+        for s in self.samples[first..].iter().take_while(|s| s.from < t1) {
+            let part = overlap(s.from, s.to);
+            share.running += part * s.running;
+            share.runnable += part * s.runnable;
+            share.blocked += part * s.blocked;
+        }
+        let first = self
+            .gil
+            .partition_point(|g| g.to != LaneSpan::OPEN && g.to <= t0);
+        for g in self.gil[first..].iter().take_while(|g| g.from < t1) {
+            let to = if g.to == LaneSpan::OPEN { now } else { g.to };
+            let part = overlap(g.from, to);
+            if g.holding {
+                share.gil_held += part;
+            } else {
+                share.gil_wait += part;
+            }
+        }
+        share
+    }
+
+    /// CPU time of the task running on this lane so far, as sampled (zero when no task
+    /// runs or nothing was sampled).
+    pub fn open_task_cpu(&self) -> Duration {
+        match self.spans.last() {
+            Some(span) if span.ended().is_none() => self
+                .sampled_cpu
+                .saturating_sub(self.sampled_cpu_at_task_start),
+            _ => Duration::ZERO,
+        }
+    }
 }
 
 /// The post's comparison for one workload: (threads − processes) / threads × 100.
@@ -174,8 +306,30 @@ impl Lane {
 pub struct Speedup {
     /// The workload compared.
     pub workload: WorkloadKind,
-    /// Percent by which processes beat threads (negative: threads were faster).
+    /// The thread pool processes are compared with: threads, or gil.
+    pub baseline: ExecutorKind,
+    /// Percent by which processes beat the threads (negative: the threads were faster).
     pub percent: f64,
+}
+
+impl Speedup {
+    /// "Process vs Threads Fibonacci tasks speed-up", "Process vs GIL threads HTTP Get tasks
+    /// speed-up": the post's words, the GIL's in the same form.
+    pub fn label(&self) -> String {
+        format!(
+            "Process vs {} {} tasks speed-up",
+            Self::baseline_words(self.baseline),
+            self.workload.speedup_label()
+        )
+    }
+
+    /// "Threads", "GIL threads".
+    pub fn baseline_words(baseline: ExecutorKind) -> &'static str {
+        match baseline {
+            ExecutorKind::Gil => "GIL threads",
+            _ => "Threads",
+        }
+    }
 }
 
 impl Timeline {
@@ -242,11 +396,45 @@ impl Timeline {
                     e.finished_at = Some(*at);
                 }
             }
+            Event::Sample(sample) => {
+                self.see(sample.to);
+                if let Some(e) = self.experiment_mut(sample.experiment) {
+                    e.apply_sample(sample);
+                }
+            }
+            Event::Gil(gil) => {
+                self.see(gil.at);
+                if let Some(e) = self.experiment_mut(gil.experiment) {
+                    e.apply_gil(gil);
+                }
+            }
+            Event::Sampler(notice) => {
+                // "Unavailable" stays: nothing later makes sampling possible in this run.
+                if !matches!(self.sampler, Some(SamplerNotice::Unavailable(_))) {
+                    self.sampler = Some(notice.clone());
+                }
+            }
+            Event::Mark {
+                experiment,
+                at,
+                label,
+            } => {
+                self.see(*at);
+                if let Some(e) = self.experiment_mut(*experiment) {
+                    e.marks.push((*at, label.clone()));
+                }
+            }
             Event::RunFinished { at, outcome } => {
                 self.see(*at);
                 self.finished = Some((*at, *outcome));
             }
         }
+    }
+
+    /// What the scheduler sampler said about itself, if anything (unavailable here, or
+    /// sampling at a widened interval).
+    pub fn sampler_notice(&self) -> Option<&SamplerNotice> {
+        self.sampler.as_ref()
     }
 
     fn see(&mut self, at: Timestamp) {
@@ -335,35 +523,43 @@ impl Timeline {
         self.experiments.iter().map(|e| e.failed).sum()
     }
 
-    /// The post's speed-up lines: for each workload run on both processes and threads (both
+    /// The post's speed-ups: for each workload run on processes and on a thread pool (both
     /// finished, each with at least one task that succeeded), the percent by which
-    /// processes beat threads, in order of appearance.
+    /// processes beat the threads, against Rust's threads first, then against GIL threads;
+    /// workloads in order of appearance within each.
     pub fn speedups(&self) -> Vec<Speedup> {
         let mut speedups = Vec::new();
-        for e in &self.experiments {
-            let workload = e.plan.workload;
-            if speedups.iter().any(|s: &Speedup| s.workload == workload) {
-                continue;
+        for baseline in [ExecutorKind::Threads, ExecutorKind::Gil] {
+            let mut workloads: Vec<WorkloadKind> = Vec::new();
+            for e in &self.experiments {
+                if !workloads.contains(&e.plan.workload) {
+                    workloads.push(e.plan.workload);
+                }
             }
-            // An experiment whose every task failed measured nothing worth comparing.
-            let makespan_of = |kind: ExecutorKind| {
-                self.experiments
-                    .iter()
-                    .find(|x| x.plan.workload == workload && x.plan.executor == kind)
-                    .filter(|x| x.succeeded() > 0)
-                    .and_then(Experiment::makespan)
-            };
-            let (Some(p), Some(t)) = (
-                makespan_of(ExecutorKind::Processes),
-                makespan_of(ExecutorKind::Threads),
-            ) else {
-                continue;
-            };
-            if t.is_zero() {
-                continue;
+            for workload in workloads {
+                // An experiment whose every task failed measured nothing worth comparing.
+                let makespan_of = |kind: ExecutorKind| {
+                    self.experiments
+                        .iter()
+                        .find(|x| x.plan.workload == workload && x.plan.executor == kind)
+                        .filter(|x| x.succeeded() > 0)
+                        .and_then(Experiment::makespan)
+                };
+                let (Some(p), Some(t)) =
+                    (makespan_of(ExecutorKind::Processes), makespan_of(baseline))
+                else {
+                    continue;
+                };
+                if t.is_zero() {
+                    continue;
+                }
+                let percent = (t.as_secs_f64() - p.as_secs_f64()) / t.as_secs_f64() * 100.0;
+                speedups.push(Speedup {
+                    workload,
+                    baseline,
+                    percent,
+                });
             }
-            let percent = (t.as_secs_f64() - p.as_secs_f64()) / t.as_secs_f64() * 100.0;
-            speedups.push(Speedup { workload, percent });
         }
         speedups
     }
@@ -394,7 +590,79 @@ impl Experiment {
             succeeded: 0,
             failed: 0,
             cpu_time: Duration::ZERO,
+            marks: Vec::new(),
+            sched: SchedTotals::default(),
+            gil_wait: Duration::ZERO,
         }
+    }
+
+    fn apply_sample(&mut self, sample: &SampleEvent) {
+        let (from, to) = (sample.from.as_micros(), sample.to.as_micros());
+        if to <= from {
+            return;
+        }
+        let length = Duration::from_micros(to - from);
+        let clamp = |x: f32| {
+            if x.is_finite() {
+                x.clamp(0.0, 1.0)
+            } else {
+                0.0
+            }
+        };
+        let (running, runnable, blocked) = (
+            clamp(sample.running),
+            clamp(sample.runnable),
+            clamp(sample.blocked),
+        );
+        let on_cpu = length.mul_f32(running);
+        self.sched.samples += 1;
+        self.sched.on_cpu += on_cpu;
+        self.sched.cpu_wait += length.mul_f32(runnable);
+        self.sched.voluntary_switches += u64::from(sample.voluntary_switches);
+        self.sched.involuntary_switches += u64::from(sample.involuntary_switches);
+        let lane = self.lane_mut(sample.worker);
+        lane.sampled_cpu += on_cpu;
+        let record = LaneSample {
+            from,
+            to,
+            running,
+            runnable,
+            blocked,
+        };
+        // Samples of one thread arrive in order; an odd one out is put in its place.
+        let at = lane.samples.partition_point(|s| s.from <= from);
+        lane.samples.insert(at, record);
+    }
+
+    fn apply_gil(&mut self, gil: &GilEvent) {
+        let at = gil.at.as_micros();
+        let lane = self.lane_mut(gil.worker);
+        let mut closed_wait = None;
+        if let Some(open) = lane.gil.last_mut().filter(|g| g.to == LaneSpan::OPEN) {
+            open.to = at.max(open.from);
+            if !open.holding {
+                closed_wait = Some(Duration::from_micros(open.to - open.from));
+            }
+        }
+        match gil.kind {
+            GilEventKind::Waiting => lane.gil.push(GilSpan {
+                from: at,
+                to: LaneSpan::OPEN,
+                holding: false,
+            }),
+            GilEventKind::Acquired => lane.gil.push(GilSpan {
+                from: at,
+                to: LaneSpan::OPEN,
+                holding: true,
+            }),
+            GilEventKind::Released => {}
+        }
+        self.gil_wait += closed_wait.unwrap_or_default();
+    }
+
+    /// Total time the workers waited for the simulated GIL (zero for other executors).
+    pub fn gil_wait(&self) -> Duration {
+        self.gil_wait
     }
 
     fn lane_mut(&mut self, worker: WorkerId) -> &mut Lane {
@@ -410,6 +678,10 @@ impl Experiment {
                         ready_at: None,
                         spans: Vec::new(),
                         failed: 0,
+                        samples: Vec::new(),
+                        sampled_cpu: Duration::ZERO,
+                        sampled_cpu_at_task_start: Duration::ZERO,
+                        gil: Vec::new(),
                     },
                 );
                 i
@@ -433,6 +705,7 @@ impl Experiment {
         if !was_started {
             let lane = self.lane_mut(event.worker);
             let failed_before = lane.failed;
+            lane.sampled_cpu_at_task_start = lane.sampled_cpu;
             lane.spans.push(LaneSpan {
                 task: event.task,
                 start: event.at.as_micros(),
@@ -507,9 +780,10 @@ impl Experiment {
         self.finished_at.unwrap_or(now).since(self.started_at)
     }
 
-    /// CPU time of all ended tasks.
+    /// CPU time of the tasks: what ended tasks measured, plus what the scheduler sampler
+    /// saw running tasks spend so far (so a busy experiment does not read idle mid-run).
     pub fn cpu_time(&self) -> Duration {
-        self.cpu_time
+        self.cpu_time + self.lanes.iter().map(Lane::open_task_cpu).sum::<Duration>()
     }
 
     /// Tasks that failed.
@@ -537,7 +811,7 @@ impl Experiment {
     /// 100 % means every core was busy with tasks for the whole experiment.
     pub fn efficiency(&self, cores: usize, elapsed: Duration) -> Option<f64> {
         let denominator = cores as f64 * elapsed.as_secs_f64();
-        (denominator > 0.0).then(|| self.cpu_time.as_secs_f64() / denominator)
+        (denominator > 0.0).then(|| self.cpu_time().as_secs_f64() / denominator)
     }
 }
 
@@ -739,6 +1013,15 @@ pub(crate) mod tests {
         let s = t.speedups();
         assert_eq!(s.len(), 1);
         assert_eq!(s[0].workload, WorkloadKind::Fib);
+        assert_eq!(s[0].label(), "Process vs Threads Fibonacci tasks speed-up");
+        one_task_experiment(&mut t, 2, ExecutorKind::Gil, (5_000_000, 7_000_000), true);
+        let s = t.speedups();
+        assert_eq!(s.len(), 2);
+        assert_eq!(
+            s[1].label(),
+            "Process vs GIL threads Fibonacci tasks speed-up"
+        );
+        assert!((s[1].percent - 50.0).abs() < 1e-9, "(2 - 1) / 2");
         assert!(
             (s[0].percent - 75.0).abs() < 1e-9,
             "(4 - 1) / 4 = 75 %, got {}",

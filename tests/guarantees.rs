@@ -274,7 +274,7 @@ fn quitting_with_out_saves_the_run_and_prints_the_summary() {
     assert!(pty.wait_exit(Duration::from_secs(10)).success());
     pty.assert_restored();
     let screen = pty.wait_for(
-        "Wrote 2 CSV files and summary.json to kept",
+        "Wrote 3 CSV files and summary.json to kept",
         Duration::from_secs(5),
     );
     assert!(

@@ -11,7 +11,15 @@ use poolscope::delay_server::DelayServer;
 use poolscope::workload::fib;
 use predicates::prelude::*;
 
-const SMALL: &[&str] = &["--headless", "--fib", "20..=23", "--delays", "50..=200:50"];
+const SMALL: &[&str] = &[
+    "--headless",
+    "--executor",
+    "processes,threads",
+    "--fib",
+    "20..=23",
+    "--delays",
+    "50..=200:50",
+];
 
 #[test]
 fn a_small_run_writes_the_posts_four_csvs() {

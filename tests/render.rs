@@ -10,7 +10,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use poolscope::app::{App, Msg};
 use poolscope::clock::Timestamp;
 use poolscope::event::{Event, RunOutcome, TaskEvent, TaskEventKind, WorkerId};
-use poolscope::plan::Plan;
+use poolscope::plan::{ExecutorKind, HttpSettings, Plan, WorkloadKind};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::style::Color;
@@ -58,7 +58,15 @@ fn done(cpu_ms: u64) -> TaskEventKind {
 /// The post's plan, 1 s in: process-fibo finished (one task failed: its worker was killed),
 /// thread-fibo half done with tasks still running, the http experiments not started.
 fn demo(color: bool) -> App {
-    let plan = Plan::default();
+    // The post's plan: processes and threads (the default adds gil, a third column).
+    let plan = Plan::from_parts(
+        &[WorkloadKind::Fib, WorkloadKind::Http],
+        &[ExecutorKind::Processes, ExecutorKind::Threads],
+        &(34..=41).collect::<Vec<_>>(),
+        &(1000..1800).step_by(100).collect::<Vec<_>>(),
+        None,
+        HttpSettings::default(),
+    );
     let mut app = App::new(plan.clone(), color);
     let mut send = |msg| {
         app.update(msg);

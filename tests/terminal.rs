@@ -14,6 +14,8 @@ use common::*;
 const LONG_SLEEPS: [&str; 8] = sleep_run("processes", "2", "60000,60000");
 
 const SMALL_PLAN: &[&str] = &[
+    "--executor",
+    "processes,threads",
     "--fib",
     "20..=24",
     "--delays",

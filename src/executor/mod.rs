@@ -12,6 +12,7 @@
 //! This module and the live view's input thread are the only places that start threads or
 //! processes.
 
+pub mod gil;
 pub mod processes;
 pub mod sequential;
 pub mod threads;
@@ -28,9 +29,9 @@ use crossbeam_channel::Sender;
 
 use crate::cancel::CancelToken;
 use crate::clock::{self, Timestamp};
-use crate::event::{Event, TaskEvent, TaskEventKind, WorkerId};
-use crate::plan::{ExecutorKind, ExperimentPlan};
-use crate::workload::{Workload, WorkloadRunner};
+use crate::event::{Event, GilEvent, GilEventKind, TaskEvent, TaskEventKind, WorkerId};
+use crate::plan::{ExecutorKind, ExperimentPlan, SchedSettings};
+use crate::workload::Workload;
 
 /// Everything an executor needs to run one experiment.
 #[derive(Debug, Clone)]
@@ -47,6 +48,8 @@ pub struct ExperimentRun<'a> {
     pub cancel: &'a CancelToken,
     /// The binary started as a worker process (normally this very program).
     pub worker_exe: &'a PathBuf,
+    /// The switch interval of a simulated GIL, the CPUs workers are confined to.
+    pub sched: &'a SchedSettings,
 }
 
 /// How an experiment ended.
@@ -65,6 +68,7 @@ pub fn run_experiment(run: &ExperimentRun<'_>) -> ExperimentOutcome {
         ExecutorKind::Threads => threads::run(run),
         ExecutorKind::Processes => processes::run(run),
         ExecutorKind::Sequential => sequential::run(run),
+        ExecutorKind::Gil => gil::run(run),
     }
 }
 
@@ -126,6 +130,16 @@ impl Emitter {
 }
 
 impl Emitter {
+    /// Reports a simulated-GIL hand-off by `worker`.
+    pub(crate) fn gil(&self, worker: WorkerId, kind: GilEventKind) {
+        let _ = self.events.send(Event::Gil(GilEvent {
+            experiment: self.experiment,
+            worker,
+            at: Timestamp::now(),
+            kind,
+        }));
+    }
+
     /// Reports a task that never reached a worker (it could not start) as failed.
     pub(crate) fn fail_unstarted(&self, task: usize, input: u64, worker: WorkerId, error: String) {
         let at = Timestamp::now();
@@ -136,6 +150,19 @@ impl Emitter {
         };
         self.task(task, input, worker, at, failed);
     }
+}
+
+/// Starts an in-process worker on the calling thread: confines it to the plan's CPUs
+/// (`--cpus`), and reports it ready. Returns its identity.
+pub(crate) fn start_worker(emitter: &Emitter, sched: &SchedSettings, index: usize) -> WorkerId {
+    if let Some(cpus) = &sched.cpus {
+        // The CPUs were checked against the allowed set when the plan was made; should the
+        // kernel still refuse, the worker runs unconfined rather than not at all.
+        let _ = crate::cpus::confine_this_thread(cpus);
+    }
+    let worker = WorkerId::this_thread(index);
+    emitter.worker_started(worker, Timestamp::now());
+    worker
 }
 
 /// An experiment's tasks, handed out one at a time in input order to whichever worker asks
@@ -206,15 +233,14 @@ pub(crate) fn timed(work: impl FnOnce() -> Result<String, String>) -> TaskEnd {
     }
 }
 
-/// Runs one task in this process on the calling thread: Started, the work, then Finished or
-/// Failed. Shared by the thread and sequential executors.
+/// Runs one task in this process on the calling thread: Started, `work`, then Finished or
+/// Failed. Shared by the in-process executors (threads, sequential, gil).
 pub(crate) fn run_task_here(
     emitter: &Emitter,
-    runner: &WorkloadRunner,
     cancel: &CancelToken,
     worker_index: usize,
-    task: usize,
-    input: u64,
+    (task, input): (usize, u64),
+    work: impl FnOnce() -> Result<String, String>,
 ) {
     let worker = WorkerId::this_thread(worker_index);
     emitter.task(
@@ -224,7 +250,7 @@ pub(crate) fn run_task_here(
         Timestamp::now(),
         TaskEventKind::Started,
     );
-    let end = timed(|| runner.run(input, cancel));
+    let end = timed(work);
     if end.result.is_err() && cancel.is_cancelled() {
         // Interrupted by the cancellation itself (a sleep cut short): the task did not
         // fail, it was cancelled, which consumers infer from the missing end.

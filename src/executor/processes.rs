@@ -280,6 +280,14 @@ impl WorkerProcess {
             .arg(&shared.workload_json)
             .arg("--clock-anchor")
             .arg(ClockAnchor::current().to_arg())
+            .args(
+                shared
+                    .run
+                    .sched
+                    .cpus
+                    .iter()
+                    .flat_map(|cpus| ["--cpus".to_string(), crate::cpus::format_list(cpus)]),
+            )
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

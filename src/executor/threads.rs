@@ -12,8 +12,7 @@ use std::time::Duration;
 use crossbeam_channel::select;
 use rayon::ThreadPoolBuilder;
 
-use super::{Emitter, ExperimentOutcome, ExperimentRun, TaskQueue, run_task_here};
-use crate::clock::Timestamp;
+use super::{Emitter, ExperimentOutcome, ExperimentRun, TaskQueue, run_task_here, start_worker};
 use crate::event::WorkerId;
 use crate::workload::WorkloadRunner;
 
@@ -27,13 +26,12 @@ const WIND_DOWN: Duration = Duration::from_secs(2);
 /// a rerun never shares the CPU with an abandoned task.
 pub(super) fn run(run: &ExperimentRun<'_>) -> ExperimentOutcome {
     let emitter = Emitter::new(run);
-    let start_emitter = emitter.clone();
+    let (start_emitter, sched) = (emitter.clone(), run.sched.clone());
     let pool = ThreadPoolBuilder::new()
         .num_threads(run.plan.workers)
         .thread_name(|i| format!("poolscope-worker-{i}"))
         .start_handler(move |index| {
-            let worker = WorkerId::this_thread(index);
-            start_emitter.worker_started(worker, Timestamp::now());
+            start_worker(&start_emitter, &sched, index);
         })
         // Tasks catch their own panics; this only keeps rayon from aborting the process if
         // something outside a task ever panics on a pool thread.
@@ -65,7 +63,9 @@ pub(super) fn run(run: &ExperimentRun<'_>) -> ExperimentOutcome {
             let queue = TaskQueue::new(&inputs, &cancel);
             pool.broadcast(|ctx| {
                 while let Some((task, input)) = queue.take() {
-                    run_task_here(&emitter, &runner, &cancel, ctx.index(), task, input);
+                    run_task_here(&emitter, &cancel, ctx.index(), (task, input), || {
+                        runner.run(input, &cancel)
+                    });
                 }
             });
             drop(pool);

@@ -228,7 +228,7 @@ impl GanttPanel<'_> {
         // then the pool's name (the experiment's name already says it).
         let mut extras = Vec::new();
         let lanes = self.experiment.map_or(&[][..], |e| &e.lanes[..]);
-        if let (ExecutorKind::Threads | ExecutorKind::Sequential, Some(lane)) =
+        if let (ExecutorKind::Threads | ExecutorKind::Sequential | ExecutorKind::Gil, Some(lane)) =
             (plan.executor, lanes.first())
         {
             extras.push(format!("· pid {} ", lane.pid));

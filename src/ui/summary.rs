@@ -10,6 +10,7 @@ use ratatui::widgets::{Block, BorderType, Paragraph, Widget};
 use super::axis::human;
 use super::theme::Theme;
 use crate::app::{App, ExperimentState};
+use crate::timeline::Speedup;
 
 /// The summary panel, borrowing the app.
 #[derive(Debug, Clone, Copy)]
@@ -108,9 +109,17 @@ impl Summary<'_> {
         if speedups.is_empty() {
             return Line::default();
         }
-        let mut spans = vec![Span::raw(" Process vs Threads speed-up: ")];
+        let mut spans = Vec::new();
         for (i, s) in speedups.iter().enumerate() {
-            if i > 0 {
+            let first_of_baseline = i == 0 || speedups[i - 1].baseline != s.baseline;
+            if first_of_baseline {
+                let words = Speedup::baseline_words(s.baseline);
+                spans.push(Span::raw(if i == 0 {
+                    format!(" Process vs {words} speed-up: ")
+                } else {
+                    format!(" │ vs {words}: ")
+                }));
+            } else {
                 spans.push(Span::raw(" · "));
             }
             spans.push(Span::raw(format!("{} tasks ", s.workload.speedup_label())));
