@@ -12,6 +12,7 @@ use anyhow::Context;
 use serde::Serialize;
 
 use crate::clock::Timestamp;
+use crate::plan::ExecutorKind;
 use crate::timeline::{Experiment, TaskState, Timeline};
 
 /// One CSV row. Field order is the column order: the seed's five columns
@@ -85,6 +86,52 @@ pub fn experiment_csv(timeline: &Timeline, experiment: &Experiment) -> anyhow::R
     writer.into_inner().context("flushing CSV")
 }
 
+/// The samples CSV's header: one row per scheduler sample of a worker thread.
+pub const SAMPLES_HEADER: &str = "worker,pid,tid,t_start,t_end,running,runnable,blocked";
+
+/// `<experiment>-samples.csv`: every scheduler sample of the experiment's workers, lane by
+/// lane in time order; times in the CSVs' clock (epoch seconds), shares 0..1. `None` when
+/// nothing was sampled.
+pub fn samples_csv(experiment: &Experiment) -> Option<Vec<u8>> {
+    if experiment.sched.samples == 0 {
+        return None;
+    }
+    let mut out = format!("{SAMPLES_HEADER}\n");
+    for lane in &experiment.lanes {
+        for s in lane.samples() {
+            out.push_str(&format!(
+                "{},{},{},{},{},{:.4},{:.4},{:.4}\n",
+                lane.worker,
+                lane.pid,
+                lane.tid,
+                Timestamp(s.from).to_epoch_string(),
+                Timestamp(s.to).to_epoch_string(),
+                s.running,
+                s.runnable,
+                s.blocked
+            ));
+        }
+    }
+    Some(out.into_bytes())
+}
+
+/// "Wrote 4 CSV files and summary.json to DIR" (samples files counted apart).
+pub fn describe_written(written: &[PathBuf], dir: &Path) -> String {
+    let is_samples = |p: &&PathBuf| p.to_string_lossy().ends_with(SAMPLES_SUFFIX);
+    let samples = written.iter().filter(is_samples).count();
+    let csvs = written.len().saturating_sub(1 + samples);
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    let samples = match samples {
+        0 => String::new(),
+        n => format!(", {n} samples file{}", plural(n)),
+    };
+    format!(
+        "Wrote {csvs} CSV file{}{samples} and summary.json to {}",
+        plural(csvs),
+        dir.display()
+    )
+}
+
 /// `summary.json`'s shape.
 #[derive(Debug, Serialize)]
 struct Summary<'a> {
@@ -110,6 +157,13 @@ struct ExperimentSummary<'a> {
     makespan_s: Option<f64>,
     cpu_time_s: f64,
     efficiency: Option<f64>,
+    /// Time the workers waited for a CPU (from the scheduler sampler), if sampled.
+    cpu_wait_s: Option<f64>,
+    /// Context switches of the workers, if sampled.
+    voluntary_switches: Option<u64>,
+    involuntary_switches: Option<u64>,
+    /// Time the workers waited for the simulated GIL (gil executor only).
+    gil_wait_s: Option<f64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -123,6 +177,7 @@ struct SpeedupSummary {
 /// `summary.json`: per experiment its figures, and the post's speed-ups.
 pub fn summary_json(timeline: &Timeline) -> Vec<u8> {
     let cores = timeline.cores();
+    let sampled = |e: &Experiment| e.sched.samples > 0;
     let status = match timeline.outcome() {
         Some(crate::event::RunOutcome::Completed) => "completed",
         Some(crate::event::RunOutcome::Cancelled) => "cancelled",
@@ -145,6 +200,11 @@ pub fn summary_json(timeline: &Timeline) -> Vec<u8> {
                 makespan_s: makespan.map(|m| m.as_secs_f64()),
                 cpu_time_s: e.cpu_time().as_secs_f64(),
                 efficiency: cores.zip(makespan).and_then(|(c, m)| e.efficiency(c, m)),
+                cpu_wait_s: sampled(e).then_some(e.sched.cpu_wait.as_secs_f64()),
+                voluntary_switches: sampled(e).then_some(e.sched.voluntary_switches),
+                involuntary_switches: sampled(e).then_some(e.sched.involuntary_switches),
+                gil_wait_s: (e.plan.executor == ExecutorKind::Gil)
+                    .then(|| e.gil_wait().as_secs_f64()),
             }
         })
         .collect();
@@ -184,9 +244,15 @@ pub fn write_run(dir: &Path, timeline: &Timeline) -> anyhow::Result<Vec<PathBuf>
         .with_context(|| format!("creating the output directory {}", dir.display()))?;
     let failure_switch = test_failure_switch();
     let mut staged = Vec::new();
+    let mut unsampled = Vec::new();
     for experiment in timeline.experiments() {
         let path = dir.join(csv_file_name(&experiment.plan.name));
         staged.push(stage(&path, &experiment_csv(timeline, experiment)?)?);
+        let samples_path = dir.join(samples_file_name(&experiment.plan.name));
+        match samples_csv(experiment) {
+            Some(bytes) => staged.push(stage(&samples_path, &bytes)?),
+            None => unsampled.push(samples_path),
+        }
         if failure_switch {
             anyhow::bail!(
                 "writing into {} failed midway (the POOLSCOPE_TEST_FAIL_EXPORTS test switch)",
@@ -205,17 +271,22 @@ pub fn write_run(dir: &Path, timeline: &Timeline) -> anyhow::Result<Vec<PathBuf>
             .with_context(|| format!("renaming into {}", path.display()))?;
         written.push(path);
     }
+    // Files an earlier export wrote here that this one does not replace: CSVs of
+    // experiments no longer in the run, samples of experiments no longer sampled.
+    let mut stale = unsampled;
     for name in earlier {
         if timeline.experiments().iter().all(|e| e.plan.name != name) {
-            let stale = dir.join(csv_file_name(&name));
-            match std::fs::remove_file(&stale) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => {
-                    return Err(e).with_context(|| {
-                        format!("removing {} of an earlier export", stale.display())
-                    });
-                }
+            stale.push(dir.join(csv_file_name(&name)));
+            stale.push(dir.join(samples_file_name(&name)));
+        }
+    }
+    for path in stale {
+        match std::fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(e)
+                    .with_context(|| format!("removing {} of an earlier export", path.display()));
             }
         }
     }
@@ -229,6 +300,14 @@ pub const SUMMARY_FILE: &str = "summary.json";
 /// `process-fibo.csv` for experiment `process-fibo`.
 fn csv_file_name(experiment: &str) -> String {
     format!("{experiment}.csv")
+}
+
+/// What ends a samples file's name.
+const SAMPLES_SUFFIX: &str = "-samples.csv";
+
+/// `process-fibo-samples.csv` for experiment `process-fibo`.
+fn samples_file_name(experiment: &str) -> String {
+    format!("{experiment}{SAMPLES_SUFFIX}")
 }
 
 /// The experiments an earlier export's `summary.json` lists (none if there is none or it

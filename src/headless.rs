@@ -16,8 +16,9 @@ use crossbeam_channel::{Receiver, select};
 
 use crate::cli::{OutDir, RunConfig};
 use crate::clock::Timestamp;
-use crate::event::{Event, RunOutcome};
+use crate::event::{Event, RunOutcome, SamplerNotice};
 use crate::export;
+use crate::plan::ExecutorKind;
 use crate::runner::{self, RunOptions};
 use crate::signals;
 use crate::timeline::{Experiment, Timeline};
@@ -49,6 +50,10 @@ pub fn run(config: &RunConfig, options: &RunOptions) -> anyhow::Result<ExitCode>
                                 progress.clear();
                                 let _ = writeln!(stdout, "{}", experiment_line(e));
                             }
+                        }
+                        Event::Sampler(notice) => {
+                            progress.clear();
+                            say(&format!("poolscope: {}", describe_sampler(&notice)));
                         }
                         Event::RunFinished { .. } => break,
                         _ => {}
@@ -87,13 +92,7 @@ pub fn run(config: &RunConfig, options: &RunOptions) -> anyhow::Result<ExitCode>
         }
     }
     let _ = write!(stdout, "\n{}", summary_table(&timeline));
-    let csvs = written.len().saturating_sub(1);
-    let _ = writeln!(
-        stdout,
-        "\nWrote {csvs} CSV file{} and summary.json to {}",
-        plural(csvs),
-        dir.display()
-    );
+    let _ = writeln!(stdout, "\n{}", export::describe_written(&written, &dir));
     let _ = stdout.flush();
 
     if cancelled {
@@ -180,12 +179,35 @@ fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
-/// The summary table: experiment, workers, tasks, makespan, CPU time, efficiency, failures.
+/// What the scheduler sampler said about itself, in one line for people.
+pub fn describe_sampler(notice: &SamplerNotice) -> String {
+    match notice {
+        SamplerNotice::Unavailable(why) => {
+            format!("scheduler sampling is off ({why}); bars are not shaded by state")
+        }
+        SamplerNotice::Interval { interval_ms, .. } => format!(
+            "scheduler sampling widened to every {interval_ms} ms to keep its cost under 1 % of a core"
+        ),
+    }
+}
+
+/// The summary table: experiment, workers, tasks, makespan, CPU time, efficiency, failures,
+/// and what the scheduler sampler saw (time waiting for a CPU, context switches voluntary /
+/// involuntary) and time waiting for a simulated GIL.
 pub fn summary_table(timeline: &Timeline) -> String {
     let cores = timeline.cores();
     let mut out = format!(
-        "{:<18} {:>7} {:>6} {:>10} {:>10} {:>10} {:>6}\n",
-        "experiment", "workers", "tasks", "makespan", "cpu time", "efficiency", "failed"
+        "{:<18} {:>7} {:>6} {:>10} {:>10} {:>10} {:>6} {:>10} {:>15} {:>10}\n",
+        "experiment",
+        "workers",
+        "tasks",
+        "makespan",
+        "cpu time",
+        "efficiency",
+        "failed",
+        "cpu wait",
+        "switches v/i",
+        "gil wait"
     );
     for e in timeline.experiments() {
         let makespan = e
@@ -195,15 +217,37 @@ pub fn summary_table(timeline: &Timeline) -> String {
             .zip(e.makespan())
             .and_then(|(c, m)| e.efficiency(c, m))
             .map_or("-".to_string(), |x| format!("{:.1} %", x * 100.0));
+        let sampled = e.sched.samples > 0;
+        let cpu_wait = if sampled {
+            format!("{:.3} s", e.sched.cpu_wait.as_secs_f64())
+        } else {
+            "-".to_string()
+        };
+        let switches = if sampled {
+            format!(
+                "{}/{}",
+                e.sched.voluntary_switches, e.sched.involuntary_switches
+            )
+        } else {
+            "-".to_string()
+        };
+        let gil_wait = if e.plan.executor == ExecutorKind::Gil {
+            format!("{:.3} s", e.gil_wait().as_secs_f64())
+        } else {
+            "-".to_string()
+        };
         out.push_str(&format!(
-            "{:<18} {:>7} {:>6} {:>10} {:>10} {:>10} {:>6}\n",
+            "{:<18} {:>7} {:>6} {:>10} {:>10} {:>10} {:>6} {:>10} {:>15} {:>10}\n",
             e.plan.name,
             e.plan.workers,
             e.tasks.len(),
             makespan,
             format!("{:.3} s", e.cpu_time().as_secs_f64()),
             efficiency,
-            e.failed()
+            e.failed(),
+            cpu_wait,
+            switches,
+            gil_wait
         ));
     }
     if let Some(cores) = cores {

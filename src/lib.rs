@@ -19,6 +19,7 @@ pub mod headless;
 pub mod plan;
 pub mod protocol;
 pub mod runner;
+pub mod sampler;
 pub mod signals;
 pub mod timeline;
 pub mod tui;

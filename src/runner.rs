@@ -18,6 +18,7 @@ use crate::delay_server::DelayServer;
 use crate::event::{Event, RunOutcome};
 use crate::executor::{self, ExperimentOutcome, ExperimentRun};
 use crate::plan::{HttpTarget, Plan, WorkloadKind};
+use crate::sampler::Sampler;
 use crate::workload::{HttpWorkload, Workload};
 
 /// How to run, beyond what to run.
@@ -126,6 +127,7 @@ fn run_plan(
             .map_or_else(clock::available_cores, Vec::len),
         experiments: plan.experiments.len(),
     });
+    let sampler = Sampler::start(plan.sched.sample_interval, events.clone());
     let mut outcome = RunOutcome::Completed;
     for (index, experiment) in plan.experiments.iter().enumerate() {
         if cancel.is_cancelled() {
@@ -150,8 +152,11 @@ fn run_plan(
             cancel,
             worker_exe: &options.worker_exe,
             sched: &plan.sched,
+            sampler: sampler.handle(),
         };
-        match executor::run_experiment(&run) {
+        let ended = executor::run_experiment(&run);
+        sampler.handle().forget(index);
+        match ended {
             ExperimentOutcome::Completed => {
                 let _ = events.send(Event::ExperimentFinished {
                     experiment: index,
@@ -164,6 +169,7 @@ fn run_plan(
             }
         }
     }
+    drop(sampler);
     let _ = events.send(Event::RunFinished {
         at: Timestamp::now(),
         outcome,

@@ -126,13 +126,7 @@ fn leave_results_behind(app: &App, out: &OutDir) -> bool {
         }
         (None, OutDir::Fixed(dir)) => match export::write_run(dir, timeline) {
             Ok(written) => {
-                let csvs = written.len().saturating_sub(1);
-                let _ = writeln!(
-                    stdout,
-                    "Wrote {csvs} CSV file{} and summary.json to {}",
-                    if csvs == 1 { "" } else { "s" },
-                    dir.display()
-                );
+                let _ = writeln!(stdout, "{}", export::describe_written(&written, dir));
                 true
             }
             Err(e) => {

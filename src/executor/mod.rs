@@ -31,6 +31,7 @@ use crate::cancel::CancelToken;
 use crate::clock::{self, Timestamp};
 use crate::event::{Event, GilEvent, GilEventKind, TaskEvent, TaskEventKind, WorkerId};
 use crate::plan::{ExecutorKind, ExperimentPlan, SchedSettings};
+use crate::sampler::SamplerHandle;
 use crate::workload::Workload;
 
 /// Everything an executor needs to run one experiment.
@@ -50,6 +51,8 @@ pub struct ExperimentRun<'a> {
     pub worker_exe: &'a PathBuf,
     /// The switch interval of a simulated GIL, the CPUs workers are confined to.
     pub sched: &'a SchedSettings,
+    /// Where workers are registered for scheduler sampling as they start.
+    pub sampler: &'a SamplerHandle,
 }
 
 /// How an experiment ended.
@@ -77,6 +80,7 @@ pub fn run_experiment(run: &ExperimentRun<'_>) -> ExperimentOutcome {
 pub(crate) struct Emitter {
     experiment: usize,
     events: Sender<Event>,
+    sampler: SamplerHandle,
 }
 
 impl Emitter {
@@ -84,10 +88,13 @@ impl Emitter {
         Emitter {
             experiment: run.experiment,
             events: run.events.clone(),
+            sampler: run.sampler.clone(),
         }
     }
 
+    /// Reports a worker ready to take tasks, and has the scheduler sampler watch its thread.
     pub(crate) fn worker_started(&self, worker: WorkerId, at: Timestamp) {
+        self.sampler.track(self.experiment, worker);
         let _ = self.events.send(Event::WorkerStarted {
             experiment: self.experiment,
             worker,

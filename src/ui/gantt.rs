@@ -26,7 +26,7 @@ use super::theme::{Look, Theme};
 use crate::app::{ExperimentState, LaneOrder, TimeSpan};
 use crate::clock::Timestamp;
 use crate::plan::{ExecutorKind, ExperimentPlan};
-use crate::timeline::{Experiment, Lane, LaneSpan, TaskState};
+use crate::timeline::{Experiment, Lane, LaneSpan, StateShare, TaskState};
 
 /// A Gantt panel for one experiment of the plan.
 #[derive(Debug, Clone)]
@@ -67,6 +67,74 @@ pub enum CellContent {
         /// Whether one of them is running.
         running: bool,
     },
+}
+
+/// What a worker was mostly doing during one cell, from the scheduler samples and the
+/// simulated GIL's records (`None` where neither covers the cell).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CellState {
+    /// On a CPU (or holding the GIL, where nothing was sampled).
+    OnCpu,
+    /// Ready to run, waiting for a CPU.
+    Runnable,
+    /// Neither: sleeping, waiting on I/O or a lock.
+    Blocked,
+    /// Waiting for the simulated GIL.
+    GilWait,
+}
+
+/// The dominant state of `share`, if anything was recorded.
+pub fn dominant_state(share: StateShare) -> Option<CellState> {
+    if !share.is_known() {
+        return None;
+    }
+    let sampled = share.running + share.runnable + share.blocked > 0.0;
+    let on_cpu = if sampled {
+        share.running
+    } else {
+        share.gil_held
+    };
+    let blocked = if sampled {
+        (share.blocked - share.gil_wait).max(0.0)
+    } else {
+        0.0
+    };
+    [
+        (CellState::OnCpu, on_cpu),
+        (CellState::Runnable, share.runnable),
+        (CellState::GilWait, share.gil_wait),
+        (CellState::Blocked, blocked),
+    ]
+    .into_iter()
+    .fold(
+        None,
+        |best: Option<(CellState, f32)>, (state, value)| match best {
+            Some((_, top)) if top >= value => best,
+            _ if value > 0.0 => Some((state, value)),
+            _ => best,
+        },
+    )
+    .map(|(state, _)| state)
+}
+
+/// The state of `lane`'s worker in each of `columns` cells of `span`.
+pub fn lane_states(
+    lane: &Lane,
+    span: TimeSpan,
+    now: Timestamp,
+    columns: u16,
+) -> Vec<Option<CellState>> {
+    if lane.samples().is_empty() && lane.gil_spans().is_empty() {
+        return vec![None; columns as usize];
+    }
+    let grid = TimeGrid::new(span, columns);
+    let now = now.as_micros();
+    (0..columns)
+        .map(|column| {
+            let (t0, t1) = (grid.time_at(column), grid.time_at(column + 1));
+            dominant_state(lane.state_in(t0, t1, now))
+        })
+        .collect()
 }
 
 /// The window of time a row is drawn over, in whole microseconds.
@@ -333,7 +401,7 @@ impl Widget for GanttPanel<'_> {
             what,
             hint,
         } = self.rows(experiment, span, rows, label_width, columns);
-        for (row, (label, cells)) in shown.iter().enumerate() {
+        for (row, (label, cells, states)) in shown.iter().enumerate() {
             let y = row_y(row as u16);
             buf.set_stringn(
                 inner.x,
@@ -342,7 +410,15 @@ impl Widget for GanttPanel<'_> {
                 label_width.saturating_sub(1) as usize,
                 theme.dim(),
             );
-            draw_cells(buf, bars_x, y, cells, experiment, self.plan, theme);
+            draw_cells(
+                buf,
+                bars_x,
+                y,
+                (cells, states),
+                experiment,
+                self.plan,
+                theme,
+            );
         }
         if hidden > 0 && (shown.len() as u16) < rows {
             let more = more_line(hidden, what, hint, inner.width);
@@ -357,9 +433,12 @@ impl Widget for GanttPanel<'_> {
     }
 }
 
+/// One row of a panel: its label, what each cell holds, and the worker's state there.
+type Row = (String, Vec<CellContent>, Vec<Option<CellState>>);
+
 /// The rows a panel draws: a label and cells each, and how many did not fit.
 struct Rows {
-    rows: Vec<(String, Vec<CellContent>)>,
+    rows: Vec<Row>,
     hidden: usize,
     what: &'static str,
     hint: &'static str,
@@ -384,7 +463,9 @@ impl GanttPanel<'_> {
                     .iter()
                     .map(|lane| {
                         let label = lane_label(lane, self.plan.executor, label_width);
-                        (label, lane_cells(experiment, lane, span, self.now, columns))
+                        let cells = lane_cells(experiment, lane, span, self.now, columns);
+                        let states = lane_states(lane, span, self.now, columns);
+                        (label, cells, states)
                     })
                     .collect();
                 Rows {
@@ -414,10 +495,20 @@ impl GanttPanel<'_> {
                             w if w < 13 => format!("#{index}"),
                             _ => format!("#{index} {}", self.plan.workload.describe_input(input)),
                         };
-                        (
-                            label,
-                            task_cells(experiment, index, span, self.now, columns),
-                        )
+                        let cells = task_cells(experiment, index, span, self.now, columns);
+                        // The task's own stretch of its worker's states.
+                        let states = experiment.tasks[index]
+                            .worker
+                            .and_then(|w| experiment.lanes.iter().find(|l| l.worker == w.index))
+                            .map_or_else(
+                                || vec![None; columns as usize],
+                                |lane| lane_states(lane, span, self.now, columns),
+                            )
+                            .into_iter()
+                            .zip(&cells)
+                            .map(|(state, cell)| state.filter(|_| *cell != CellContent::Empty))
+                            .collect();
+                        (label, cells, states)
                     })
                     .collect();
                 Rows {
@@ -464,12 +555,14 @@ fn lane_label(lane: &Lane, executor: ExecutorKind, width: u16) -> String {
     }
 }
 
-/// Draws a row of cells, then writes each task's input over its bar where it fits.
+/// Draws a row of cells, each shaded by what its worker was doing there (on a CPU, waiting
+/// for one, blocked, waiting for the GIL), then writes each task's input over its bar where
+/// it fits, cell by cell in that cell's own style.
 fn draw_cells(
     buf: &mut Buffer,
     x: u16,
     y: u16,
-    cells: &[CellContent],
+    (cells, states): (&[CellContent], &[Option<CellState>]),
     experiment: &Experiment,
     plan: &ExperimentPlan,
     theme: Theme,
@@ -481,14 +574,30 @@ fn draw_cells(
             TaskState::Succeeded { .. } => theme.done(index % 2 == 1),
         }
     };
-    for (column, cell) in cells.iter().enumerate() {
-        let look = match *cell {
-            CellContent::Empty => continue,
-            CellContent::Starting => theme.starting(),
-            CellContent::Task(index) => look_of(index),
-            CellContent::Dense { failed, running } => theme.dense(failed, running),
-        };
-        put(buf, x + column as u16, y, look.glyph, look.style);
+    let looks: Vec<Option<Look>> = cells
+        .iter()
+        .zip(states.iter().chain(std::iter::repeat(&None)))
+        .map(|(cell, state)| match (*cell, *state) {
+            (CellContent::Empty, Some(CellState::Runnable)) => Some(theme.runnable()),
+            (CellContent::Empty, Some(CellState::GilWait)) => Some(theme.gil_wait(theme.running())),
+            (CellContent::Empty, _) => None,
+            (CellContent::Starting, _) => Some(theme.starting()),
+            (CellContent::Task(index), state) => {
+                let task = look_of(index);
+                Some(match state {
+                    Some(CellState::Runnable) => theme.runnable(),
+                    Some(CellState::Blocked) => theme.blocked(task),
+                    Some(CellState::GilWait) => theme.gil_wait(task),
+                    Some(CellState::OnCpu) | None => task,
+                })
+            }
+            (CellContent::Dense { failed, running }, _) => Some(theme.dense(failed, running)),
+        })
+        .collect();
+    for (column, look) in looks.iter().enumerate() {
+        if let Some(look) = look {
+            put(buf, x + column as u16, y, look.glyph, look.style);
+        }
     }
     // Labels: over each run of cells that belong to one task, if the text fits.
     let mut column = 0;
@@ -509,9 +618,12 @@ fn draw_cells(
             format!("{mark}{}", task.input),
         ];
         if let Some(text) = candidates.iter().find(|t| t.chars().count() < run) {
-            let look = look_of(index);
-            let start = x + column as u16 + u16::from(run > text.chars().count() + 1);
-            buf.set_string(start, y, text, look.label);
+            let start = column + usize::from(run > text.chars().count() + 1);
+            for (offset, ch) in text.chars().enumerate() {
+                let at = start + offset;
+                let style = looks[at].map_or(look_of(index).label, |l| l.label);
+                put(buf, x + at as u16, y, ch, style);
+            }
         } else if failed {
             // Too short for text: the mark alone still says it failed.
             put(buf, x + column as u16, y, '✗', theme.failed().label);

@@ -8,8 +8,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Paragraph, Widget};
 
 use super::axis::human;
-use super::theme::Theme;
+use super::theme::{Look, Theme};
 use crate::app::{App, ExperimentState};
+use crate::event::SamplerNotice;
+use crate::plan::ExecutorKind;
 use crate::timeline::Speedup;
 
 /// The summary panel, borrowing the app.
@@ -30,9 +32,20 @@ impl Summary<'_> {
         let theme = Theme { color: app.color };
         let timeline = app.shown_timeline();
         let cores = timeline.cores();
-        // Columns give way by importance when the panel is narrow: cpu time, then efficiency.
+        // Columns give way by importance when the panel is narrow: what the sampler saw
+        // (GIL wait, switches, CPU wait), then cpu time, then efficiency.
         let show_cpu = width >= 75;
         let show_efficiency = width >= 64;
+        // The sampler's columns appear once something was sampled; GIL wait with a gil plan.
+        let sampled = timeline.experiments().iter().any(|e| e.sched.samples > 0);
+        let has_gil = app
+            .plan()
+            .experiments
+            .iter()
+            .any(|e| e.executor == ExecutorKind::Gil);
+        let show_cpu_wait = sampled && width >= 84;
+        let show_switches = sampled && width >= 98;
+        let show_gil_wait = has_gil && width >= 108;
         let optional = |cpu: &str, efficiency: &str| {
             let mut text = String::new();
             if show_cpu {
@@ -43,15 +56,29 @@ impl Summary<'_> {
             }
             text
         };
+        let sched = |cpu_wait: &str, switches: &str, gil_wait: &str| {
+            let mut text = String::new();
+            if show_cpu_wait {
+                text.push_str(&format!(" {cpu_wait:>9}"));
+            }
+            if show_switches {
+                text.push_str(&format!(" {switches:>13}"));
+            }
+            if show_gil_wait {
+                text.push_str(&format!(" {gil_wait:>9}"));
+            }
+            text
+        };
         let mut lines = vec![Line::styled(
             format!(
-                "{:<2} {:<16} {:<14} {:>9} {}{:>6}",
+                "{:<2} {:<16} {:<14} {:>9} {}{:>6}{}",
                 "#",
                 "experiment",
                 "state",
                 "makespan",
                 optional("cpu time", "efficiency"),
-                "failed"
+                "failed",
+                sched("cpu wait", "switches v/i", "gil wait"),
             ),
             theme.dim(),
         )];
@@ -80,6 +107,17 @@ impl Summary<'_> {
                 ),
                 _ => (dash(), dash(), dash(), dash()),
             };
+            let sampled = experiment.filter(|e| e.sched.samples > 0);
+            let cpu_wait = sampled.map_or_else(dash, |e| human(e.sched.cpu_wait));
+            let switches = sampled.map_or_else(dash, |e| {
+                format!(
+                    "{}/{}",
+                    e.sched.voluntary_switches, e.sched.involuntary_switches
+                )
+            });
+            let gil_wait = experiment
+                .filter(|e| e.plan.executor == ExecutorKind::Gil)
+                .map_or_else(dash, |e| human(e.gil_wait()));
             let selected = index == app.selected;
             let marker = if selected { "▸" } else { " " };
             let failed_style = if failed != "0" && failed != "-" {
@@ -98,6 +136,7 @@ impl Summary<'_> {
                 Span::styled(format!("{state_text:<14} "), state_style),
                 Span::raw(format!("{makespan:>9} {}", optional(&cpu, &efficiency))),
                 Span::styled(format!("{failed:>6}"), failed_style),
+                Span::raw(sched(&cpu_wait, &switches, &gil_wait)),
             ]));
         }
         lines
@@ -122,7 +161,7 @@ impl Summary<'_> {
             } else {
                 spans.push(Span::raw(" · "));
             }
-            spans.push(Span::raw(format!("{} tasks ", s.workload.speedup_label())));
+            spans.push(Span::raw(format!("{} ", s.workload.speedup_label())));
             spans.push(Span::styled(format!("{:.2}%", s.percent), theme.heading()));
         }
         spans.push(Span::raw(" "));
@@ -130,23 +169,74 @@ impl Summary<'_> {
     }
 }
 
+/// What the shades mean (once anything was sampled or a GIL recorded), or why bars are not
+/// shaded (the sampler cannot run here), and whether the sampler widened its interval.
+fn legend(app: &App, theme: Theme, width: u16) -> Vec<Span<'static>> {
+    let timeline = app.shown_timeline();
+    let mut spans = Vec::new();
+    match timeline.sampler_notice() {
+        Some(SamplerNotice::Unavailable(why)) => {
+            spans.push(Span::styled(
+                format!(" bars not shaded: scheduler sampling is off ({why}) "),
+                theme.dim(),
+            ));
+            return spans;
+        }
+        Some(SamplerNotice::Interval { interval_ms, .. }) => spans.push(Span::styled(
+            format!(" sampled every {interval_ms} ms (widened: cost) "),
+            theme.dim(),
+        )),
+        None => {}
+    }
+    let experiments = timeline.experiments();
+    let sampled = experiments.iter().any(|e| e.sched.samples > 0);
+    let gil = experiments
+        .iter()
+        .any(|e| e.plan.executor == ExecutorKind::Gil && !e.lanes.is_empty());
+    if !sampled && !gil {
+        return spans;
+    }
+    let task = theme.done(false);
+    // Short words where the border is short.
+    let short = width < 110;
+    let mut swatch = |look: Look, long: &'static str, brief: &'static str| {
+        spans.push(Span::styled(look.glyph.to_string(), look.style));
+        let words = if short { brief } else { long };
+        spans.push(Span::styled(format!(" {words}  "), theme.dim()));
+    };
+    swatch(task, "on a CPU", "CPU");
+    if sampled {
+        swatch(theme.runnable(), "waiting for a CPU", "wants CPU");
+        swatch(theme.blocked(task), "blocked", "blocked");
+    }
+    if gil {
+        swatch(theme.gil_wait(task), "waiting for the GIL", "wants GIL");
+    }
+    spans
+}
+
 impl Widget for Summary<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let theme = Theme {
             color: self.app.color,
         };
+        let legend = legend(self.app, theme, area.width);
+        // The efficiency formula gives way to the legend where both do not fit.
+        let formula_from = if legend.is_empty() { 66 } else { 150 };
         let cores = self
             .app
             .shown_timeline()
             .cores()
-            .filter(|_| area.width >= 66)
+            .filter(|_| area.width >= formula_from)
             .map_or(String::new(), |c| {
                 format!(" efficiency = cpu time / ({c} cores × makespan) ")
             });
+        let mut title = vec![Span::styled(" summary ", theme.heading())];
+        title.extend(legend);
         let block = Block::bordered()
             .border_type(BorderType::Rounded)
             .border_style(theme.dim())
-            .title_top(Span::styled(" summary ", theme.heading()))
+            .title_top(Line::from(title))
             .title_top(Line::styled(cores, theme.dim()).right_aligned())
             .title_bottom(self.speedups(theme));
         let mut lines = self.lines(area.width.saturating_sub(2));

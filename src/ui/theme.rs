@@ -113,6 +113,49 @@ impl Theme {
         }
     }
 
+    /// A worker that was ready to run but had no CPU (a runnable thread on the run queue):
+    /// inside a bar or in the gap between two.
+    pub fn runnable(self) -> Look {
+        if self.color {
+            Look {
+                glyph: ' ',
+                style: Style::new().bg(Color::Magenta),
+                label: Style::new().bg(Color::Magenta).fg(Color::White),
+            }
+        } else {
+            Look {
+                glyph: '┅',
+                style: Style::new(),
+                label: Style::new().add_modifier(Modifier::REVERSED),
+            }
+        }
+    }
+
+    /// Part of a task's bar where its thread was blocked (sleeping, waiting on I/O or a
+    /// lock): a light shade of the task's own look.
+    pub fn blocked(self, task: Look) -> Look {
+        self.thin('░', task)
+    }
+
+    /// Part of a bar where the thread waited for the simulated GIL.
+    pub fn gil_wait(self, task: Look) -> Look {
+        self.thin('·', task)
+    }
+
+    /// `glyph` in the colour of `task`'s bar, on no background.
+    fn thin(self, glyph: char, task: Look) -> Look {
+        let color = task.style.bg.unwrap_or(Color::Gray);
+        Look {
+            glyph,
+            style: self.fg(color),
+            label: if self.color {
+                Style::new().fg(color).add_modifier(Modifier::BOLD)
+            } else {
+                Style::new().add_modifier(Modifier::REVERSED)
+            },
+        }
+    }
+
     /// Text that matters less (labels, axis).
     pub fn dim(self) -> Style {
         self.fg(Color::DarkGray)
