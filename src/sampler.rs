@@ -279,11 +279,15 @@ fn sample_loop(shared: &Shared, asked: Duration, events: &Sender<Event>) {
                 t.switches = Some((v, i));
             }
             let wall_ns = now.at.since(t.last.at).as_nanos() as u64;
-            let (running, runnable, blocked) = shares(
-                now.on_cpu_ns.saturating_sub(t.last.on_cpu_ns),
-                now.waiting_ns.saturating_sub(t.last.waiting_ns),
-                wall_ns,
-            );
+            // The kernel adds a running thread's time at scheduler ticks, so one interval
+            // can see less than it ran and the next more than its length: what does not
+            // fit in this interval is carried into the next, not lost to a clamp.
+            let on_cpu = now.on_cpu_ns.saturating_sub(t.last.on_cpu_ns).min(wall_ns);
+            let waiting = now
+                .waiting_ns
+                .saturating_sub(t.last.waiting_ns)
+                .min(wall_ns - on_cpu);
+            let (running, runnable, blocked) = shares(on_cpu, waiting, wall_ns);
             let _ = events.send(Event::Sample(SampleEvent {
                 experiment: t.experiment,
                 worker: t.worker,
@@ -295,7 +299,11 @@ fn sample_loop(shared: &Shared, asked: Duration, events: &Sender<Event>) {
                 voluntary_switches: voluntary as u32,
                 involuntary_switches: involuntary as u32,
             }));
-            t.last = now;
+            t.last = Reading {
+                at: now.at,
+                on_cpu_ns: t.last.on_cpu_ns + on_cpu,
+                waiting_ns: t.last.waiting_ns + waiting,
+            };
             true
         });
         let now = Timestamp::now();

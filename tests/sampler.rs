@@ -1,0 +1,117 @@
+//! The scheduler sampler against threads whose behaviour is known: a busy thread is mostly
+//! running, a sleeping one mostly blocked, and two busy threads confined to one CPU wait
+//! for it a large share of the time.
+//!
+//! One test in its own binary, so no other test of the suite competes for the CPUs while
+//! it measures; bounds are still generous, for busy CI machines.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use poolscope::clock;
+use poolscope::event::{Event, SamplerNotice, WorkerId};
+use poolscope::sampler::Sampler;
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Busy,
+    Sleeping,
+}
+
+/// Mean (running, runnable, blocked) of each thread, sampled every 10 ms for `length`.
+fn sample(threads: &[(Kind, Option<usize>)], length: Duration) -> Option<Vec<(f32, f32, f32)>> {
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let sampler = Sampler::start(Duration::from_millis(10), tx);
+    if let Ok(Event::Sampler(SamplerNotice::Unavailable(why))) = rx.try_recv() {
+        eprintln!("skipped: the sampler cannot run here ({why})");
+        return None;
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let (tid_tx, tid_rx) = crossbeam_channel::unbounded();
+    let handles: Vec<_> = threads
+        .iter()
+        .map(|&(kind, cpu)| {
+            let (stop, tid_tx) = (Arc::clone(&stop), tid_tx.clone());
+            std::thread::spawn(move || {
+                if let Some(cpu) = cpu {
+                    poolscope::cpus::confine_this_thread(&[cpu]).unwrap();
+                }
+                tid_tx.send(clock::current_tid()).unwrap();
+                let mut x = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    match kind {
+                        Kind::Busy => {
+                            for i in 0..10_000u64 {
+                                x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(i));
+                            }
+                        }
+                        Kind::Sleeping => std::thread::sleep(Duration::from_millis(20)),
+                    }
+                }
+            })
+        })
+        .collect();
+    for index in 0..threads.len() {
+        let tid = tid_rx.recv().unwrap();
+        let worker = WorkerId {
+            index,
+            pid: std::process::id(),
+            tid,
+        };
+        sampler.handle().track(0, worker);
+    }
+    std::thread::sleep(length);
+    drop(sampler);
+    stop.store(true, Ordering::Relaxed);
+    for h in handles {
+        h.join().unwrap();
+    }
+    let mut sums = vec![(0.0f32, 0.0f32, 0.0f32, 0u32); threads.len()];
+    for event in rx.try_iter() {
+        if let Event::Sample(s) = event {
+            let sum = &mut sums[s.worker.index];
+            *sum = (
+                sum.0 + s.running,
+                sum.1 + s.runnable,
+                sum.2 + s.blocked,
+                sum.3 + 1,
+            );
+        }
+    }
+    Some(
+        sums.into_iter()
+            .map(|(r, q, b, n)| {
+                assert!(n >= 10, "too few samples: {n}");
+                let n = n as f32;
+                (r / n, q / n, b / n)
+            })
+            .collect(),
+    )
+}
+
+#[test]
+fn the_sampler_tells_running_waiting_and_blocked_apart() {
+    let length = Duration::from_millis(800);
+    let Some(shares) = sample(&[(Kind::Busy, None), (Kind::Sleeping, None)], length) else {
+        return;
+    };
+    let (busy, sleeping) = (shares[0], shares[1]);
+    eprintln!("busy {busy:?}, sleeping {sleeping:?}");
+    assert!(busy.0 > 0.5, "a busy thread is mostly running: {busy:?}");
+    assert!(
+        sleeping.2 > 0.8,
+        "a sleeping thread is mostly blocked: {sleeping:?}"
+    );
+
+    // Two busy threads on one CPU: each waits for it about half the time.
+    let cpu = poolscope::cpus::allowed()[0];
+    let Some(shares) = sample(&[(Kind::Busy, Some(cpu)), (Kind::Busy, Some(cpu))], length) else {
+        return;
+    };
+    eprintln!("two on one CPU: {shares:?}");
+    for share in shares {
+        assert!(share.1 > 0.25, "a large runnable share: {share:?}");
+        assert!(share.0 < 0.75, "they share the CPU: {share:?}");
+    }
+}

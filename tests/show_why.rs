@@ -1,0 +1,276 @@
+//! Showing why: the simulated GIL, CPU confinement, what the sampler and the view report.
+//! (The sampler's own three states are checked in `tests/sampler.rs`, alone, so no other
+//! test competes for the CPUs while it measures.)
+
+mod common;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use common::pty::Pty;
+use common::*;
+use poolscope::event::{Event, GilEventKind, TaskEventKind};
+use poolscope::plan::{ExecutorKind, HttpSettings, Plan, WorkloadKind};
+use poolscope::runner::{self, RunOptions};
+use poolscope::timeline::Timeline;
+use predicates::prelude::*;
+
+fn collect(plan: &Plan, mut each: impl FnMut(&Event)) -> Vec<Event> {
+    let options = RunOptions {
+        worker_exe: PathBuf::from(bin()),
+    };
+    let handle = runner::start(plan, &options).unwrap();
+    let mut events = Vec::new();
+    while let Ok(event) = handle.events.recv_timeout(Duration::from_secs(60)) {
+        each(&event);
+        let last = matches!(event, Event::RunFinished { .. });
+        events.push(event);
+        if last {
+            break;
+        }
+    }
+    handle.join();
+    events
+}
+
+fn plan(
+    workload: WorkloadKind,
+    executors: &[ExecutorKind],
+    inputs: &[u64],
+    workers: usize,
+) -> Plan {
+    Plan::from_parts(
+        &[workload],
+        executors,
+        inputs,
+        inputs,
+        Some(workers),
+        HttpSettings::default(),
+    )
+}
+
+/// Four GIL threads on fib: the hand-offs never show two holders at once, every task runs
+/// while its thread holds the lock, and the makespan is about the sum of the tasks' CPU
+/// times (one thread computes at a time), where real threads on two cores take about half.
+#[test]
+fn the_gil_has_one_holder_and_serialises_fib() {
+    let events = collect(
+        &plan(
+            WorkloadKind::Fib,
+            &[ExecutorKind::Gil],
+            &[32, 33, 34, 35],
+            4,
+        ),
+        |_| {},
+    );
+    let mut holder = None;
+    // Workers with a task under way, and how often one let go of the lock mid-task.
+    let mut running = std::collections::HashSet::new();
+    let mut released_mid_task = 0;
+    for event in &events {
+        match event {
+            Event::Gil(g) => match g.kind {
+                GilEventKind::Acquired => {
+                    assert_eq!(holder, None, "two holders at once: {g:?}");
+                    holder = Some(g.worker.index);
+                }
+                GilEventKind::Released => {
+                    assert_eq!(holder, Some(g.worker.index), "released by a non-holder");
+                    holder = None;
+                    released_mid_task += usize::from(running.contains(&g.worker.index));
+                }
+                GilEventKind::Waiting => {
+                    assert_ne!(holder, Some(g.worker.index), "the holder waits for itself")
+                }
+            },
+            Event::Task(t) if t.kind == TaskEventKind::Started => {
+                assert_eq!(holder, Some(t.worker.index), "a task starts under the lock");
+                running.insert(t.worker.index);
+            }
+            Event::Task(t) => {
+                assert_eq!(holder, Some(t.worker.index), "a task ends under the lock");
+                running.remove(&t.worker.index);
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(holder, None, "released at the end");
+    // A fib in progress was made to hand the lock over (the switch interval at work),
+    // not only finished tasks letting go.
+    assert!(
+        released_mid_task >= 3,
+        "the lock changed hands mid-task {released_mid_task} times"
+    );
+    let timeline = Timeline::from_events(&events);
+    let e = &timeline.experiments()[0];
+    let (makespan, cpu) = (e.makespan().unwrap(), e.cpu_time());
+    assert!(e.gil_wait() > Duration::ZERO);
+    assert!(
+        makespan.as_secs_f64() > 0.75 * cpu.as_secs_f64(),
+        "makespan {makespan:?} vs the tasks' CPU {cpu:?}: threads ran in parallel"
+    );
+}
+
+/// http under the GIL: requests wait with the lock released, so they overlap and the run
+/// takes about the longest delay, like real threads, not the sum of the delays.
+#[test]
+fn http_under_the_gil_waits_in_parallel() {
+    let events = collect(
+        &plan(
+            WorkloadKind::Http,
+            &[ExecutorKind::Gil],
+            &[300, 300, 300, 300],
+            4,
+        ),
+        |_| {},
+    );
+    let timeline = Timeline::from_events(&events);
+    let e = &timeline.experiments()[0];
+    assert_eq!(e.succeeded(), 4);
+    let makespan = e.makespan().unwrap();
+    assert!(
+        makespan < Duration::from_millis(900),
+        "{makespan:?} (sum: 1.2 s)"
+    );
+}
+
+/// `--cpus 0`: every worker of every executor runs confined to CPU 0 (read back from
+/// /proc/PID/task/TID/status while it is alive), and efficiency counts one core.
+#[test]
+fn cpus_0_confines_every_worker() {
+    let mut plan = plan(
+        WorkloadKind::Sleep,
+        &[
+            ExecutorKind::Threads,
+            ExecutorKind::Gil,
+            ExecutorKind::Processes,
+            ExecutorKind::Sequential,
+        ],
+        &[300, 300],
+        2,
+    );
+    plan.sched.cpus = Some(vec![0]);
+    let mut checked = 0;
+    let events = collect(&plan, |event| {
+        if let Event::WorkerStarted { worker, .. } = event {
+            let status =
+                std::fs::read_to_string(format!("/proc/{}/task/{}/status", worker.pid, worker.tid))
+                    .unwrap();
+            let allowed = status
+                .lines()
+                .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))
+                .unwrap()
+                .trim()
+                .to_string();
+            assert_eq!(allowed, "0", "worker {worker:?}");
+            checked += 1;
+        }
+    });
+    assert_eq!(checked, 2 + 2 + 2 + 1, "every worker was checked");
+    assert!(matches!(events[0], Event::RunStarted { cores: 1, .. }));
+}
+
+/// Headless on the default executors: the post's lines, the GIL's speed-up line, the
+/// GIL files, samples beside every CSV, and summary.json's new fields.
+#[test]
+fn headless_runs_the_gil_pool_and_writes_samples() {
+    let dir = tempfile::tempdir().unwrap();
+    poolscope_in(dir.path())
+        .args([
+            "--headless",
+            "--out",
+            "o",
+            "--fib",
+            "33..=36",
+            "--delays",
+            "100..=200:100",
+        ])
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("Run experiment GilThreadPool: running fib over")
+                .and(predicate::str::contains(
+                    "Process vs Threads Fibonacci tasks speed-up = ",
+                ))
+                .and(predicate::str::contains(
+                    "Process vs GIL threads Fibonacci tasks speed-up = ",
+                ))
+                .and(predicate::str::contains(
+                    "Process vs GIL threads HTTP Get tasks speed-up = ",
+                ))
+                .and(predicate::str::contains("gil wait")),
+        );
+    let out = dir.path().join("o");
+    let (_, rows) = read_csv(&out.join("gil-fibo.csv"));
+    assert_eq!(rows.len(), 4);
+    assert!(
+        rows.iter()
+            .all(|r| r["executor"] == "gil" && r["status"] == "ok")
+    );
+    // Experiments long enough for several 10 ms samples.
+    for name in ["gil-fibo", "process-get", "thread-get", "gil-get"] {
+        let path = out.join(format!("{name}-samples.csv"));
+        let samples = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+            let files: Vec<_> = std::fs::read_dir(&out)
+                .unwrap()
+                .map(|e| e.unwrap().file_name())
+                .collect();
+            panic!("{}: {e}; the folder holds {files:?}", path.display())
+        });
+        let mut lines = samples.lines();
+        assert_eq!(
+            lines.next(),
+            Some("worker,pid,tid,t_start,t_end,running,runnable,blocked")
+        );
+        for line in lines {
+            let f: Vec<&str> = line.split(',').collect();
+            let shares: Vec<f64> = f[5..].iter().map(|x| x.parse().unwrap()).collect();
+            let sum: f64 = shares.iter().sum();
+            assert!((sum - 1.0).abs() < 0.01, "{name}: {line}");
+            assert!(f[3].parse::<f64>().unwrap() < f[4].parse::<f64>().unwrap());
+        }
+    }
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    let gil = &summary["experiments"][2];
+    assert_eq!(gil["name"], "gil-fibo");
+    assert!(gil["gil_wait_s"].as_f64().unwrap() > 0.0);
+    assert!(gil["cpu_wait_s"].is_number());
+    let labels: Vec<&str> = summary["speedups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["label"].as_str().unwrap())
+        .collect();
+    assert!(labels.contains(&"Process vs GIL threads Fibonacci tasks speed-up"));
+}
+
+/// The live view of the default plan: the GIL panels beside processes and threads, and
+/// the legend saying what the shades mean.
+#[test]
+fn the_default_view_shows_gil_panels_and_the_legend() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "--fib",
+        "27..=30",
+        "--delays",
+        "50..=100:50",
+        "--workers",
+        "4",
+    ];
+    let mut pty = Pty::spawn(&args, dir.path(), 130, 40);
+    let screen = pty.wait_for("✓ done", Duration::from_secs(60));
+    for text in [
+        "gil-fibo",
+        "gil-get",
+        "on a CPU",
+        "waiting for a CPU",
+        "blocked",
+        "waiting for the GIL",
+        "vs GIL threads",
+    ] {
+        assert!(screen.contains(text), "{text} missing:\n{screen}");
+    }
+    pty.press("q");
+    assert!(pty.wait_exit(Duration::from_secs(10)).success());
+}
