@@ -35,6 +35,21 @@ pub enum Msg {
     RunRestarted,
     /// A rerun could not start (why): keep showing the last run.
     RerunFailed(String),
+    /// A mouse click landed on a panel (the UI worked out where): select the panel, and the
+    /// task under the pointer if there is one.
+    Select {
+        /// The experiment whose panel was clicked.
+        experiment: usize,
+        /// The task clicked, if the click was on a bar.
+        task: Option<usize>,
+    },
+}
+
+/// The inspector's cursor: a task of the selected experiment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Inspect {
+    /// The task under the cursor (an index into the experiment's tasks).
+    pub task: usize,
 }
 
 /// Work the terminal loop must do on the app's behalf.
@@ -186,6 +201,8 @@ pub struct App {
     pub maximized: bool,
     /// Whether the key help is shown.
     pub show_help: bool,
+    /// The inspector's cursor, while a task is being inspected (`i`).
+    pub inspect: Option<Inspect>,
     /// The footer's message.
     pub status: Option<Status>,
     /// Whether colours may be used (`NO_COLOR` unset).
@@ -213,6 +230,7 @@ impl App {
             view: ViewWindow::default(),
             maximized: false,
             show_help: false,
+            inspect: None,
             status: None,
             color,
             restarting: false,
@@ -313,7 +331,15 @@ impl App {
                 });
                 None
             }
+            Msg::Select { experiment, task } => {
+                if experiment < self.plan.experiments.len() {
+                    self.selected = experiment;
+                    self.inspect = task.map(|task| Inspect { task });
+                }
+                None
+            }
             Msg::RunRestarted => {
+                self.inspect = None;
                 self.timeline = Timeline::new();
                 self.last_export = None;
                 self.frozen = None;
@@ -342,6 +368,19 @@ impl App {
             };
         }
         let panels = self.plan.experiments.len().max(1);
+        if self.inspect.is_some() && self.inspect_key(key.code) {
+            return None;
+        }
+        let selected_before = self.selected;
+        let effect = self.view_key(key, panels);
+        if self.selected != selected_before {
+            self.inspect = None; // the cursor belongs to the panel it was put on
+        }
+        effect
+    }
+
+    fn view_key(&mut self, key: KeyEvent, panels: usize) -> Option<Effect> {
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         match key.code {
             KeyCode::Char('c') if ctrl => return Some(Effect::Quit),
             KeyCode::Char('q') | KeyCode::Esc => return Some(Effect::Quit),
@@ -363,6 +402,7 @@ impl App {
                 });
                 return Some(Effect::Rerun);
             }
+            KeyCode::Char('i') => self.start_inspecting(),
             KeyCode::Tab => self.selected = (self.selected + 1) % panels,
             KeyCode::BackTab => self.selected = (self.selected + panels - 1) % panels,
             KeyCode::Char(c @ '1'..='9') => {
@@ -400,6 +440,81 @@ impl App {
             _ => {}
         }
         None
+    }
+
+    /// Puts the inspector's cursor on the selected experiment: its first lane's latest task.
+    fn start_inspecting(&mut self) {
+        let first = self
+            .shown_timeline()
+            .experiment(self.selected)
+            .and_then(|e| e.lanes.first()?.spans().last().map(|s| s.task));
+        match first {
+            Some(task) => self.inspect = Some(Inspect { task }),
+            None => {
+                self.status = Some(Status {
+                    text: "nothing to inspect yet: no task of this experiment has started".into(),
+                    is_error: false,
+                })
+            }
+        }
+    }
+
+    /// A key while inspecting: ↑/↓ move between lanes, ←/→ between a lane's tasks, `i` or
+    /// Esc leave, and Tab leaves along with the panel. Returns whether the key was used.
+    fn inspect_key(&mut self, code: KeyCode) -> bool {
+        let Some(cursor) = self.inspect else {
+            return false;
+        };
+        let timeline = self.shown_timeline();
+        let Some(experiment) = timeline.experiment(self.selected) else {
+            self.inspect = None;
+            return false;
+        };
+        let lanes = &experiment.lanes;
+        let lane_index = experiment
+            .lane_of(cursor.task)
+            .and_then(|lane| lanes.iter().position(|l| l.worker == lane.worker))
+            .unwrap_or(0);
+        let spans = |lane: usize| lanes.get(lane).map_or(&[][..], |l| l.spans());
+        let position = spans(lane_index).iter().position(|s| s.task == cursor.task);
+        // The task of another lane that was running at the same moment (or the nearest).
+        let at = experiment.tasks[cursor.task]
+            .started_at
+            .map_or(0, |t| t.as_micros());
+        let nearest_in = |lane: usize| {
+            let spans = spans(lane);
+            let after = spans.partition_point(|s| s.start <= at);
+            spans
+                .get(after.saturating_sub(1))
+                .or(spans.first())
+                .map(|s| s.task)
+        };
+        let moved = match code {
+            KeyCode::Esc | KeyCode::Char('i') => {
+                self.inspect = None;
+                return true;
+            }
+            KeyCode::Tab | KeyCode::BackTab => {
+                self.inspect = None;
+                return false;
+            }
+            KeyCode::Up | KeyCode::Char('k') => (0..lane_index).rev().find_map(nearest_in),
+            KeyCode::Down | KeyCode::Char('j') => {
+                (lane_index + 1..lanes.len()).find_map(nearest_in)
+            }
+            KeyCode::Left | KeyCode::Char('h') => position
+                .and_then(|p| p.checked_sub(1))
+                .map(|p| spans(lane_index)[p].task),
+            KeyCode::Right | KeyCode::Char('l') => position
+                .map(|p| p + 1)
+                .and_then(|p| spans(lane_index).get(p))
+                .map(|s| s.task),
+            _ => return false,
+        };
+        if let Some(task) = moved {
+            self.inspect = Some(Inspect { task });
+        }
+        true
     }
 
     /// Where the plan's experiment `index` is, as its panel and the summary show it.

@@ -815,6 +815,59 @@ impl Experiment {
     }
 }
 
+/// What one task's worker was doing while the task ran, for the inspector.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TaskDetail {
+    /// Wall time, start to end (or to now).
+    pub elapsed: Duration,
+    /// CPU time: measured at the end, or sampled so far while it runs.
+    pub cpu_time: Option<Duration>,
+    /// Shares of the task's time running / waiting for a CPU / blocked, and the GIL's, if
+    /// anything was recorded.
+    pub states: Option<StateShare>,
+    /// Time holding and waiting for the simulated GIL (gil executor only).
+    pub gil: Option<(Duration, Duration)>,
+}
+
+impl Experiment {
+    /// The lane of the worker that ran task `index`, once it started.
+    pub fn lane_of(&self, index: usize) -> Option<&Lane> {
+        let worker = self.tasks.get(index)?.worker?;
+        self.lanes.iter().find(|l| l.worker == worker.index)
+    }
+
+    /// What the inspector shows about task `index` at `now`.
+    pub fn task_detail(&self, index: usize, now: Timestamp) -> Option<TaskDetail> {
+        let task = self.tasks.get(index)?;
+        let start = task.started_at?;
+        let end = task.ended_at.unwrap_or(now).max(start);
+        let elapsed = end.since(start);
+        let lane = self.lane_of(index);
+        let share = lane
+            .map(|l| {
+                l.state_in(
+                    start.as_micros(),
+                    end.as_micros().max(start.as_micros() + 1),
+                    now.as_micros(),
+                )
+            })
+            .filter(StateShare::is_known);
+        let cpu_time = task.cpu_time().or_else(|| {
+            let open = lane?.open_task_cpu();
+            (task.ended_at.is_none() && !open.is_zero()).then_some(open)
+        });
+        let gil = (self.plan.executor == ExecutorKind::Gil)
+            .then(|| share.map(|s| (elapsed.mul_f32(s.gil_held), elapsed.mul_f32(s.gil_wait))))
+            .flatten();
+        Some(TaskDetail {
+            elapsed,
+            cpu_time,
+            states: share,
+            gil,
+        })
+    }
+}
+
 impl Task {
     /// Wall time from start to end (or to `now` while it runs).
     pub fn elapsed(&self, now: Timestamp) -> Option<Duration> {

@@ -19,7 +19,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use crossbeam_channel::{Receiver, Sender, select};
-use crossterm::event::Event as TermEvent;
+use crossterm::event::{
+    DisableMouseCapture, EnableMouseCapture, Event as TermEvent, MouseButton, MouseEventKind,
+};
 use crossterm::{cursor, execute, terminal};
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
@@ -236,6 +238,14 @@ fn event_loop(
                     Input::Exported(revision, result) => {
                         app.update(Msg::Exported { revision, result });
                     }
+                    Input::Terminal(TermEvent::Mouse(mouse)) => {
+                        if mouse.kind == MouseEventKind::Down(MouseButton::Left)
+                            && let Some((experiment, task)) =
+                                terminal.hit(app, mouse.column, mouse.row)
+                        {
+                            app.update(Msg::Select { experiment, task });
+                        }
+                    }
                     Input::Terminal(_) => {} // resize and the like: just redraw
                 }
             }
@@ -331,7 +341,12 @@ impl TerminalGuard {
         terminal::enable_raw_mode().context("switching the terminal to raw mode")?;
         ENTERED.store(true, Ordering::SeqCst);
         let mut stdout = io::stdout();
-        if let Err(e) = execute!(stdout, terminal::EnterAlternateScreen, cursor::Hide) {
+        if let Err(e) = execute!(
+            stdout,
+            terminal::EnterAlternateScreen,
+            cursor::Hide,
+            EnableMouseCapture
+        ) {
             restore();
             return Err(e).context("entering the alternate screen");
         }
@@ -357,6 +372,19 @@ impl TerminalGuard {
     }
 }
 
+impl TerminalGuard {
+    /// What a click at (`x`, `y`) hits on the current screen.
+    fn hit(&self, app: &App, x: u16, y: u16) -> Option<(usize, Option<usize>)> {
+        let size = self.terminal.size().ok()?;
+        crate::ui::hit(
+            app,
+            ratatui::layout::Rect::new(0, 0, size.width, size.height),
+            x,
+            y,
+        )
+    }
+}
+
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
         restore();
@@ -368,7 +396,12 @@ impl Drop for TerminalGuard {
 fn restore() {
     if ENTERED.swap(false, Ordering::SeqCst) {
         let mut stdout = io::stdout();
-        let _ = execute!(stdout, terminal::LeaveAlternateScreen, cursor::Show);
+        let _ = execute!(
+            stdout,
+            DisableMouseCapture,
+            terminal::LeaveAlternateScreen,
+            cursor::Show
+        );
         let _ = terminal::disable_raw_mode();
         let _ = stdout.flush();
     }

@@ -257,3 +257,108 @@ fn no_color_uses_no_colour_at_all() {
         assert_eq!((cell.fg, cell.bg), (Color::Reset, Color::Reset), "{cell:?}");
     }
 }
+
+/// The row of `buffer` holding `label`, as text.
+fn row_text(buffer: &ratatui::buffer::Buffer, label: &str) -> (u16, String) {
+    (0..buffer.area.height)
+        .map(|y| {
+            let line: String = (0..buffer.area.width)
+                .map(|x| buffer[(x, y)].symbol().to_string())
+                .collect();
+            (y, line)
+        })
+        .find(|(_, line)| line.contains(label))
+        .unwrap_or_else(|| panic!("no row with {label}"))
+}
+
+fn sample(lane: usize, from_ms: u64, to_ms: u64, shares: (f32, f32, f32)) -> Msg {
+    Msg::Event(Event::Sample(poolscope::event::SampleEvent {
+        experiment: 1,
+        worker: worker(lane, false),
+        from: Timestamp(T0 + from_ms * MS),
+        to: Timestamp(T0 + to_ms * MS),
+        running: shares.0,
+        runnable: shares.1,
+        blocked: shares.2,
+        voluntary_switches: 1,
+        involuntary_switches: 2,
+    }))
+}
+
+/// Scheduler samples shade the cells by state: a worker waiting for a CPU draws `┅`, a
+/// blocked one `░`; the legend and the CPU-wait column appear.
+#[test]
+fn samples_shade_the_bars_and_the_legend_explains_them() {
+    let mut app = demo(false);
+    // thread-fibo (from 650 ms): w0 blocked while its task ran, w4 waiting for a CPU.
+    for ms in (652..730).step_by(10) {
+        app.update(sample(0, ms, ms + 10, (0.0, 0.0, 1.0)));
+    }
+    for ms in (652..1000).step_by(10) {
+        app.update(sample(4, ms, ms + 10, (0.1, 0.9, 0.0)));
+    }
+    let terminal = draw(&app, 120, 40);
+    let buffer = terminal.backend().buffer();
+    let (_, w0) = row_text(buffer, "w0 tid 4010");
+    let (_, w4) = row_text(buffer, "w4 tid 4014");
+    let (_, w5) = row_text(buffer, "w5 tid 4015");
+    assert!(w0.contains('░') && !w0.contains('┅'), "blocked: {w0}");
+    assert!(
+        w4.contains('┅') && !w4.contains('░'),
+        "waiting for a CPU: {w4}"
+    );
+    assert!(
+        !w5.contains('┅') && !w5.contains('░'),
+        "not sampled, plain: {w5}"
+    );
+    let (_, legend) = row_text(buffer, "╭ summary");
+    assert!(
+        legend.contains("waiting for a CPU") && legend.contains("blocked"),
+        "{legend}"
+    );
+    let (_, header) = row_text(buffer, "experiment");
+    assert!(
+        header.contains("cpu wait") && header.contains("switches v/i"),
+        "{header}"
+    );
+}
+
+/// `i` puts a cursor on a task, arrows move it, the inspector box tells its story, and a
+/// click on a bar selects that task.
+#[test]
+fn the_inspector_follows_keys_and_clicks() {
+    let mut app = demo(false);
+    press(&mut app, KeyCode::Char('2'));
+    press(&mut app, KeyCode::Char('i'));
+    assert_eq!(app.inspect.map(|c| c.task), Some(0), "lane 0's latest task");
+    press(&mut app, KeyCode::Down);
+    assert_eq!(app.inspect.map(|c| c.task), Some(1), "the next lane");
+    press(&mut app, KeyCode::Right);
+    assert_eq!(
+        app.inspect.map(|c| c.task),
+        Some(1),
+        "no later task in that lane"
+    );
+    let terminal = draw(&app, 120, 40);
+    let buffer = terminal.backend().buffer();
+    row_text(buffer, "task 1 · fib 35 · thread-fibo");
+    row_text(buffer, "w1 · pid 4000 · tid 4011");
+    row_text(buffer, "result   ok");
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.inspect, None);
+
+    // A click on w3's bar in the thread-fibo panel selects task 3 there.
+    let area = ratatui::layout::Rect::new(0, 0, 120, 40);
+    let (y, line) = row_text(buffer, "w3 tid 4013");
+    // Past the 13-column label, inside the bar (box-drawing characters before it are
+    // several bytes each, so count characters, not bytes).
+    let label_at = line.find("w3 tid 4013").unwrap();
+    let column = line[..label_at].chars().count() as u16 + 16;
+    let hit = poolscope::ui::hit(&app, area, column, y);
+    assert_eq!(hit, Some((1, Some(3))), "{line}");
+    app.update(Msg::Select {
+        experiment: 1,
+        task: Some(3),
+    });
+    assert_eq!(app.inspect.map(|c| c.task), Some(3));
+}

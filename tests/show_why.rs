@@ -274,3 +274,46 @@ fn the_default_view_shows_gil_panels_and_the_legend() {
     pty.press("q");
     assert!(pty.wait_exit(Duration::from_secs(10)).success());
 }
+
+/// A mouse click on a bar opens the inspector on that task; the terminal's mouse mode is
+/// off again after quitting.
+#[test]
+fn clicking_a_bar_inspects_its_task() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "--workload",
+        "fib",
+        "--executor",
+        "threads",
+        "--fib",
+        "30..=33",
+        "--workers",
+        "2",
+    ];
+    let mut pty = Pty::spawn(&args, dir.path(), 120, 30);
+    let screen = pty.wait_for("✓ done", Duration::from_secs(60));
+    let (row, line) = screen
+        .lines()
+        .enumerate()
+        .find(|(_, l)| l.contains("w1 tid"))
+        .expect("a lane w1");
+    // Inside the bar: past the 13-column lane label.
+    let column = line[..line.find("w1 tid").unwrap()].chars().count() + 16;
+    // An SGR mouse press and release at (column, row), 1-based.
+    pty.press(&format!(
+        "\x1b[<0;{};{}M\x1b[<0;{};{}m",
+        column + 1,
+        row + 1,
+        column + 1,
+        row + 1
+    ));
+    let screen = pty.wait_for("esc leaves", Duration::from_secs(10));
+    assert!(
+        screen.contains("thread-fibo") && screen.contains("result"),
+        "{screen}"
+    );
+    pty.press("\x1b"); // Esc leaves the inspector
+    pty.press("q");
+    assert!(pty.wait_exit(Duration::from_secs(10)).success());
+    pty.assert_restored();
+}

@@ -49,6 +49,8 @@ pub struct GanttPanel<'a> {
     pub state: ExperimentState,
     /// Styles.
     pub theme: Theme,
+    /// The task under the inspector's cursor, drawn highlighted.
+    pub highlight: Option<usize>,
 }
 
 /// What one cell of a row holds.
@@ -324,6 +326,30 @@ impl GanttPanel<'_> {
         (Line::from(left), right)
     }
 
+    /// The task whose bar is drawn at (`x`, `y`) when the panel fills `area`, if any.
+    pub fn task_at(&self, area: Rect, x: u16, y: u16) -> Option<usize> {
+        let (experiment, span) = (self.experiment?, self.span?);
+        let inner = Rect {
+            x: area.x + 1,
+            y: area.y + 1,
+            width: area.width.saturating_sub(2),
+            height: area.height.saturating_sub(2),
+        };
+        let label_width = self.label_width(inner.width);
+        let bars_x = inner.x + label_width;
+        let columns = inner.width.saturating_sub(label_width);
+        let height = inner.height.saturating_sub(1);
+        if x < bars_x || x >= bars_x + columns || y <= inner.y || y > inner.y + height {
+            return None;
+        }
+        let row = (y - inner.y - 1) as usize;
+        let rows = self.rows(experiment, span, height, label_width, columns);
+        match rows.rows.get(row)?.1.get((x - bars_x) as usize)? {
+            CellContent::Task(index) => Some(*index),
+            _ => None,
+        }
+    }
+
     fn label_width(&self, inner_width: u16) -> u16 {
         match inner_width {
             w if w >= 44 => 13,
@@ -419,6 +445,9 @@ impl Widget for GanttPanel<'_> {
                 self.plan,
                 theme,
             );
+            if let Some(task) = self.highlight {
+                highlight(buf, bars_x, y, cells, task);
+            }
         }
         if hidden > 0 && (shown.len() as u16) < rows {
             let more = more_line(hidden, what, hint, inner.width);
@@ -629,6 +658,19 @@ fn draw_cells(
             put(buf, x + column as u16, y, '✗', theme.failed().label);
         }
         column += run;
+    }
+}
+
+/// Marks the cells of `task` in a drawn row (reversed and bold: visible with or without
+/// colour).
+fn highlight(buf: &mut Buffer, x: u16, y: u16, cells: &[CellContent], task: usize) {
+    for (column, cell) in cells.iter().enumerate() {
+        if *cell == CellContent::Task(task)
+            && let Some(cell) = buf.cell_mut((x + column as u16, y))
+        {
+            cell.modifier
+                .insert(ratatui::style::Modifier::REVERSED | ratatui::style::Modifier::BOLD);
+        }
     }
 }
 

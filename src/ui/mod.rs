@@ -27,9 +27,13 @@ use ratatui::layout::{Alignment, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Widget, Wrap};
 
+use ratatui::style::Style;
+
 use crate::app::{App, LaneOrder};
+use crate::clock::Timestamp;
 use crate::event::RunOutcome;
 use crate::plan::{ExecutorKind, WorkloadKind};
+use crate::timeline::TaskState;
 use axis::human;
 use gantt::GanttPanel;
 use summary::Summary;
@@ -52,6 +56,10 @@ pub const KEYS: &[(&str, &str)] = &[
     ("0", "fit the whole run"),
     ("f", "follow the live edge"),
     ("space", "freeze the display (collection goes on)"),
+    (
+        "i / click",
+        "inspect a task (↑↓ lanes, ←→ tasks, esc leaves)",
+    ),
     ("?", "this help"),
     ("q / esc / ctrl-c", "quit (stops the run, kills workers)"),
 ];
@@ -83,32 +91,21 @@ impl Widget for &App {
         render_header(self, header, buf, theme);
         render_footer(self, footer, buf, theme);
 
-        let grid = Grid::of(self);
-        // Panels come first: they may claim up to three quarters of the body; the summary
-        // takes what is left, and is left out if that is too little to read.
-        let panels_claim = panels_wanted(self, &grid)
-            .iter()
-            .sum::<u16>()
-            .min(body.height * 3 / 4);
-        let summary_height = Summary::height(self).min(body.height - panels_claim);
-        let summary_height = if summary_height < 4 {
-            0
-        } else {
-            summary_height
-        };
-        let panels = Rect {
-            height: body.height - summary_height,
-            ..body
-        };
-        let used = render_panels(self, &grid, panels, buf, theme);
-        if summary_height > 0 {
-            // Right under the panels; spare rows stay at the bottom, above the footer.
-            let area = Rect {
-                y: panels.y + used,
-                height: summary_height,
-                ..body
-            };
+        let layout = Layout::of(self, body);
+        for &(plan_index, area) in &layout.panels {
+            panel(self, plan_index, area, buf, theme);
+        }
+        if let Some(area) = layout.summary {
             Summary { app: self }.render(area, buf);
+        }
+        if let Some(cursor) = self.inspect {
+            // Over the panels when they leave it room, else over the summary too.
+            let room = if layout.panels_area.height >= 12 {
+                layout.panels_area
+            } else {
+                body
+            };
+            render_inspector(self, cursor.task, room, buf, theme);
         }
         if self.show_help {
             render_help(area, buf, theme);
@@ -138,19 +135,73 @@ impl Grid {
     }
 }
 
-/// Draws the panel grid; returns how many rows it used.
-fn render_panels(app: &App, grid: &Grid, area: Rect, buf: &mut Buffer, theme: Theme) -> u16 {
+/// Where everything below the header goes: each panel's area, the summary's.
+struct Layout {
+    /// (plan index, area) of every panel drawn.
+    panels: Vec<(usize, Rect)>,
+    /// The area the panels take.
+    panels_area: Rect,
+    /// The summary's area, if there is room for it.
+    summary: Option<Rect>,
+}
+
+impl Layout {
+    /// Panels come first: they may claim up to three quarters of the body; the summary
+    /// takes what is left, and is left out if that is too little to read.
+    fn of(app: &App, body: Rect) -> Layout {
+        let grid = Grid::of(app);
+        let panels_claim = panels_wanted(app, &grid)
+            .iter()
+            .sum::<u16>()
+            .min(body.height * 3 / 4);
+        let summary_height = Summary::height(app).min(body.height - panels_claim);
+        let summary_height = if summary_height < 4 {
+            0
+        } else {
+            summary_height
+        };
+        let panels_area = Rect {
+            height: body.height - summary_height,
+            ..body
+        };
+        let panels = panel_areas(app, &grid, panels_area);
+        let used = panels
+            .iter()
+            .map(|(_, r)| r.bottom())
+            .max()
+            .map_or(0, |bottom| bottom - panels_area.y);
+        // Right under the panels; spare rows stay at the bottom, above the footer.
+        let summary = (summary_height > 0).then_some(Rect {
+            y: panels_area.y + used,
+            height: summary_height,
+            ..body
+        });
+        Layout {
+            panels,
+            panels_area: Rect {
+                height: used,
+                ..panels_area
+            },
+            summary,
+        }
+    }
+}
+
+/// Where each panel of the grid goes (or the selected one alone, maximized).
+fn panel_areas(app: &App, grid: &Grid, area: Rect) -> Vec<(usize, Rect)> {
     let plans = &app.plan().experiments;
     if plans.is_empty() || area.height == 0 {
-        return 0;
+        return Vec::new();
     }
     if app.maximized {
-        if app.selected < plans.len() {
-            panel(app, app.selected, area, buf, theme);
-        }
-        return area.height;
+        return if app.selected < plans.len() {
+            vec![(app.selected, area)]
+        } else {
+            Vec::new()
+        };
     }
     let heights = share(&panels_wanted(app, grid), area.height);
+    let mut areas = Vec::new();
     let mut y = area.y;
     for (row, &workload) in grid.rows.iter().enumerate() {
         let height = heights[row];
@@ -165,8 +216,7 @@ fn render_panels(app: &App, grid: &Grid, area: Rect, buf: &mut Buffer, theme: Th
             let column = column as u16;
             let x = area.x + area.width * column / columns;
             let width = area.x + area.width * (column + 1) / columns - x;
-            panel(
-                app,
+            areas.push((
                 plan_index,
                 Rect {
                     x,
@@ -174,13 +224,34 @@ fn render_panels(app: &App, grid: &Grid, area: Rect, buf: &mut Buffer, theme: Th
                     width,
                     height,
                 },
-                buf,
-                theme,
-            );
+            ));
         }
         y += height;
     }
-    y - area.y
+    areas
+}
+
+/// What a mouse click at (`x`, `y`) on a screen of `area` hits: the experiment whose panel
+/// is there, and the task under the pointer if the click is on a bar. Uses the very layout
+/// and rows the screen was drawn with.
+pub fn hit(app: &App, area: Rect, x: u16, y: u16) -> Option<(usize, Option<usize>)> {
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT || app.show_help {
+        return None;
+    }
+    let body = Rect {
+        y: area.y + 1,
+        height: area.height - 2,
+        ..area
+    };
+    let layout = Layout::of(app, body);
+    let &(plan_index, panel_area) = layout
+        .panels
+        .iter()
+        .find(|(_, r)| r.contains(ratatui::layout::Position { x, y }))?;
+    Some((
+        plan_index,
+        gantt_panel(app, plan_index).task_at(panel_area, x, y),
+    ))
 }
 
 /// The height each row of panels would like: its tallest panel's lanes (or tasks), plus
@@ -231,10 +302,16 @@ fn share(wanted: &[u16], total: u16) -> Vec<u16> {
     given
 }
 
-fn panel(app: &App, plan_index: usize, area: Rect, buf: &mut Buffer, theme: Theme) {
+fn panel(app: &App, plan_index: usize, area: Rect, buf: &mut Buffer, _theme: Theme) {
+    gantt_panel(app, plan_index).render(area, buf);
+}
+
+/// The panel of experiment `plan_index` as the app is now.
+fn gantt_panel(app: &App, plan_index: usize) -> GanttPanel<'_> {
     let timeline = app.shown_timeline();
     let plan = &app.plan().experiments[plan_index];
     let experiment = timeline.experiment(plan_index);
+    let selected = plan_index == app.selected;
     GanttPanel {
         plan,
         experiment,
@@ -242,11 +319,120 @@ fn panel(app: &App, plan_index: usize, area: Rect, buf: &mut Buffer, theme: Them
         span: experiment.map(|e| app.time_span(e)),
         now: app.now(),
         order: app.lane_order,
-        selected: plan_index == app.selected,
+        selected,
         state: app.experiment_state(plan_index),
-        theme,
+        theme: Theme { color: app.color },
+        highlight: app.inspect.filter(|_| selected).map(|c| c.task),
     }
-    .render(area, buf);
+}
+
+/// The inspector's box: everything known about the task under the cursor, at the bottom
+/// right of the panel area, over the panels.
+fn render_inspector(app: &App, task: usize, area: Rect, buf: &mut Buffer, theme: Theme) {
+    let Some(experiment) = app.shown_timeline().experiment(app.selected) else {
+        return;
+    };
+    let Some(t) = experiment.tasks.get(task) else {
+        return;
+    };
+    let now = app.now();
+    let detail = experiment.task_detail(task, now);
+    let plan = &experiment.plan;
+    let at = |stamp: Option<Timestamp>| {
+        stamp.map_or("-".to_string(), |s| {
+            format!("{:.3} s", s.since(experiment.started_at).as_secs_f64())
+        })
+    };
+    let label = |text: &str| Span::styled(format!("{text:<9}"), theme.dim());
+    let mut lines = vec![Line::from(vec![
+        Span::styled(
+            format!("task {task} · {}", plan.workload.describe_input(t.input)),
+            theme.heading(),
+        ),
+        Span::styled(format!(" · {}", plan.name), theme.dim()),
+    ])];
+    if let Some(w) = t.worker {
+        lines.push(Line::from(vec![
+            label("worker"),
+            Span::raw(format!("w{} · pid {} · tid {}", w.index, w.pid, w.tid)),
+        ]));
+    }
+    lines.push(Line::from(vec![
+        label("start"),
+        Span::raw(format!("{:<11}", at(t.started_at))),
+        Span::styled("end ", theme.dim()),
+        Span::raw(if t.ended_at.is_some() {
+            at(t.ended_at)
+        } else {
+            "running".to_string()
+        }),
+    ]));
+    if let Some(d) = detail {
+        lines.push(Line::from(vec![
+            label("elapsed"),
+            Span::raw(human(d.elapsed)),
+        ]));
+        let cpu = d.cpu_time.map_or("-".to_string(), |cpu| {
+            let share = cpu.as_secs_f64() / d.elapsed.as_secs_f64().max(1e-9) * 100.0;
+            format!("{} ({share:.0} % of its wall time)", human(cpu))
+        });
+        lines.push(Line::from(vec![label("CPU"), Span::raw(cpu)]));
+        match d
+            .states
+            .filter(|s| s.running + s.runnable + s.blocked > 0.0)
+        {
+            Some(s) => lines.push(Line::from(vec![
+                label("state"),
+                Span::raw(format!(
+                    "running {:.0} % · waiting for a CPU {:.0} % · blocked {:.0} %",
+                    s.running * 100.0,
+                    s.runnable * 100.0,
+                    s.blocked * 100.0
+                )),
+            ])),
+            None => lines.push(Line::from(vec![
+                label("state"),
+                Span::styled("not sampled", theme.dim()),
+            ])),
+        }
+        if let Some((held, waited)) = d.gil {
+            lines.push(Line::from(vec![
+                label("GIL"),
+                Span::raw(format!("held {} · waited {}", human(held), human(waited))),
+            ]));
+        }
+    }
+    let (word, text, style) = match &t.state {
+        TaskState::Succeeded { result, .. } => ("result", result.clone(), Style::new()),
+        TaskState::Failed { error, .. } => ("error", error.clone(), theme.bad()),
+        TaskState::Running => ("result", "(running)".to_string(), theme.dim()),
+        TaskState::Pending => ("result", "(pending)".to_string(), theme.dim()),
+    };
+    lines.push(Line::from(vec![label(word), Span::styled(text, style)]));
+    let width = (lines.iter().map(Line::width).max().unwrap_or(0) as u16 + 2)
+        .min(area.width)
+        .max(20.min(area.width));
+    let height = (lines.len() as u16 + 2).min(area.height);
+    let popup = Rect {
+        x: area.right().saturating_sub(width),
+        y: area.bottom().saturating_sub(height),
+        width,
+        height,
+    };
+    Clear.render(popup, buf);
+    Paragraph::new(lines)
+        .wrap(Wrap { trim: false })
+        .block(
+            Block::bordered()
+                .border_type(BorderType::Rounded)
+                .border_style(theme.selected_border())
+                .title_top(Span::styled(" inspect ", theme.heading()))
+                .title_bottom(
+                    Line::styled(" ↑↓ lanes  ←→ tasks  esc leaves ", theme.dim())
+                        .alignment(Alignment::Right),
+                ),
+        )
+        .render(popup, buf);
 }
 
 fn render_header(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
@@ -341,20 +527,39 @@ fn render_footer(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
         spans.push(Span::styled(format!("{} ", status.text), style));
         spans.push(Span::styled("│ ", theme.dim()));
     }
-    for (key, what) in [
-        ("e", "export"),
-        ("r", "rerun"),
-        ("tab", "panel"),
-        ("s", "order"),
-        ("+/-", "zoom"),
-        ("←→", "pan"),
-        ("0", "fit"),
-        ("f", "follow"),
-        ("space", "freeze"),
-        ("z", "maximize"),
-        ("?", "help"),
-        ("q", "quit"),
-    ] {
+    // Keys in the order shown, each with its priority (lower stays longer): where the line
+    // is short, the least needed give way first; help and quit always stay.
+    const FOOTER: [(&str, &str, u8); 13] = [
+        ("e", "export", 2),
+        ("r", "rerun", 3),
+        ("tab", "panel", 4),
+        ("s", "order", 7),
+        ("+/-", "zoom", 6),
+        ("←→", "pan", 8),
+        ("0", "fit", 9),
+        ("f", "follow", 10),
+        ("space", "freeze", 5),
+        ("z", "maximize", 5),
+        ("i", "inspect", 3),
+        ("?", "help", 0),
+        ("q", "quit", 0),
+    ];
+    let width_of = |(key, what, _): &(&str, &str, u8)| key.chars().count() + what.len() + 3;
+    let status_width: usize = spans.iter().map(|s| s.width()).sum();
+    let mut shown: Vec<_> = FOOTER.to_vec();
+    while status_width + shown.iter().map(width_of).sum::<usize>() > area.width as usize {
+        let Some(least) = shown
+            .iter()
+            .enumerate()
+            .filter(|(_, k)| k.2 > 0)
+            .max_by_key(|(_, k)| k.2)
+            .map(|(i, _)| i)
+        else {
+            break;
+        };
+        shown.remove(least);
+    }
+    for (key, what, _) in shown {
         spans.push(Span::styled(key, theme.key()));
         spans.push(Span::styled(format!(" {what}  "), theme.dim()));
     }
@@ -379,6 +584,15 @@ fn render_help(area: Rect, buf: &mut Buffer, theme: Theme) {
         (
             theme.starting(),
             "worker starting (process spawn, pool start)",
+        ),
+        (theme.runnable(), "waiting for a CPU (ready, none free)"),
+        (
+            theme.blocked(theme.done(false)),
+            "blocked (sleep, I/O, a lock)",
+        ),
+        (
+            theme.gil_wait(theme.done(false)),
+            "waiting for the simulated GIL",
         ),
     ];
     lines.push(Line::raw(""));

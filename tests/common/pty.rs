@@ -125,6 +125,11 @@ impl Pty {
             "left the alternate screen"
         );
         assert!(!parser.screen().hide_cursor(), "cursor shown again");
+        assert_eq!(
+            parser.screen().mouse_protocol_mode(),
+            vt100::MouseProtocolMode::None,
+            "mouse capture off again"
+        );
         drop(parser);
         assert_eq!(
             self.line_discipline(),
