@@ -97,7 +97,8 @@ struct RunArgs {
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
 
-    /// Workloads to run, in order: fib, http, sleep (comma-separated).
+    /// Workloads to run, in order: fib, http, sleep, isolation (the post's global-X demo)
+    /// (comma-separated).
     #[arg(long, value_name = "LIST", default_value = "fib,http")]
     workload: String,
 
@@ -270,7 +271,7 @@ impl RunArgs {
             "--workload",
             &self.workload,
             WorkloadKind::parse,
-            "fib, http, sleep",
+            "fib, http, sleep, isolation",
         )?;
         let executors = parse_list(
             "--executor",
@@ -648,7 +649,7 @@ mod tests {
     fn unknown_names_are_listed_with_the_accepted_ones() {
         let e = error(&["--workload", "fib,gpu"]);
         assert!(
-            e.contains("unknown name 'gpu'") && e.contains("fib, http, sleep"),
+            e.contains("unknown name 'gpu'") && e.contains("fib, http, sleep, isolation"),
             "{e}"
         );
         let e = error(&["--executor", "fibers"]);

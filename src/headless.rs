@@ -16,9 +16,9 @@ use crossbeam_channel::{Receiver, select};
 
 use crate::cli::{OutDir, RunConfig};
 use crate::clock::Timestamp;
-use crate::event::{Event, RunOutcome, SamplerNotice};
+use crate::event::{Event, RunOutcome, SamplerNotice, TaskEvent, TaskEventKind};
 use crate::export;
-use crate::plan::ExecutorKind;
+use crate::plan::{ExecutorKind, WorkloadKind};
 use crate::runner::{self, RunOptions};
 use crate::signals;
 use crate::timeline::{Experiment, Timeline};
@@ -49,6 +49,17 @@ pub fn run(config: &RunConfig, options: &RunOptions) -> anyhow::Result<ExitCode>
                             if let Some(e) = timeline.experiment(experiment) {
                                 progress.clear();
                                 let _ = writeln!(stdout, "{}", experiment_line(e));
+                            }
+                        }
+                        Event::Mark { label, .. } => {
+                            // The isolation demo's main side, as the post printed it.
+                            progress.clear();
+                            let _ = writeln!(stdout, "Main-{} sets {label}", std::process::id());
+                        }
+                        Event::Task(task) => {
+                            if let Some(line) = isolation_line(&timeline, &task) {
+                                progress.clear();
+                                let _ = writeln!(stdout, "{line}");
                             }
                         }
                         Event::Sampler(notice) => {
@@ -177,6 +188,24 @@ fn abbreviate(inputs: &[u64]) -> String {
 
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
+}
+
+/// "Thread-4242 thinks X is 2": an isolation demo's read, as the post printed it (Process
+/// for a worker process, Main for the sequential executor, which reads on the main side).
+fn isolation_line(timeline: &Timeline, task: &TaskEvent) -> Option<String> {
+    let plan = &timeline.experiment(task.experiment)?.plan;
+    let TaskEventKind::Finished { result, .. } = &task.kind else {
+        return None;
+    };
+    if plan.workload != WorkloadKind::Isolation {
+        return None;
+    }
+    let tag = match plan.executor {
+        ExecutorKind::Processes => "Process",
+        ExecutorKind::Sequential => "Main",
+        _ => "Thread",
+    };
+    Some(format!("{tag}-{} thinks X is {result}", task.worker.pid))
 }
 
 /// What the scheduler sampler said about itself, in one line for people.

@@ -87,11 +87,19 @@ pub enum WorkloadKind {
     Http,
     /// The worker sleeps for the input in milliseconds (waits without I/O).
     Sleep,
+    /// The post's variable-isolation demo: one worker reads a global X three times while
+    /// poolscope's main side sets it to 1, 2, 3 (see [`crate::executor::isolation`]).
+    Isolation,
 }
 
 impl WorkloadKind {
     /// Every workload, in the order `--workload` lists them.
-    pub const ALL: [WorkloadKind; 3] = [WorkloadKind::Fib, WorkloadKind::Http, WorkloadKind::Sleep];
+    pub const ALL: [WorkloadKind; 4] = [
+        WorkloadKind::Fib,
+        WorkloadKind::Http,
+        WorkloadKind::Sleep,
+        WorkloadKind::Isolation,
+    ];
 
     /// The name used on the command line and in the CSV `workload` column.
     pub fn as_str(self) -> &'static str {
@@ -99,6 +107,7 @@ impl WorkloadKind {
             WorkloadKind::Fib => "fib",
             WorkloadKind::Http => "http",
             WorkloadKind::Sleep => "sleep",
+            WorkloadKind::Isolation => "isolation",
         }
     }
 
@@ -109,6 +118,7 @@ impl WorkloadKind {
             WorkloadKind::Fib => "fibo",
             WorkloadKind::Http => "get",
             WorkloadKind::Sleep => "sleep",
+            WorkloadKind::Isolation => "isolation",
         }
     }
 
@@ -118,6 +128,7 @@ impl WorkloadKind {
             WorkloadKind::Fib => "Fibonacci",
             WorkloadKind::Http => "HTTP Get",
             WorkloadKind::Sleep => "Sleep",
+            WorkloadKind::Isolation => "Isolation",
         }
     }
 
@@ -126,6 +137,7 @@ impl WorkloadKind {
         match self {
             WorkloadKind::Fib => format!("fib {input}"),
             WorkloadKind::Http | WorkloadKind::Sleep => format!("{input} ms"),
+            WorkloadKind::Isolation => format!("read {input}"),
         }
     }
 
@@ -212,6 +224,9 @@ pub const DEFAULT_EXECUTORS: [ExecutorKind; 3] = [
     ExecutorKind::Gil,
 ];
 
+/// The isolation demo's tasks: the worker's first, second and third read of X.
+pub const ISOLATION_READS: [u64; 3] = [1, 2, 3];
+
 /// The seed's Fibonacci inputs: `range(34, 42)`.
 pub const DEFAULT_FIB_INPUTS: std::ops::RangeInclusive<u64> = 34..=41;
 /// The seed's HTTP delays in ms: `range(1000, 1800, 100)`.
@@ -267,9 +282,14 @@ impl Plan {
             let inputs = match workload {
                 WorkloadKind::Fib => fib_inputs,
                 WorkloadKind::Http | WorkloadKind::Sleep => delays,
+                WorkloadKind::Isolation => &ISOLATION_READS,
             };
             for &executor in executors {
-                let n = workers.unwrap_or(inputs.len());
+                // The demo is one worker reading X, as the post's single thread or process.
+                let n = match workload {
+                    WorkloadKind::Isolation => 1,
+                    _ => workers.unwrap_or(inputs.len()),
+                };
                 experiments.push(ExperimentPlan::new(executor, workload, inputs.to_vec(), n));
             }
         }
@@ -297,12 +317,11 @@ impl Plan {
                 (Some(a), Some(b)) => format!("{a}–{b}"),
                 _ => String::new(),
             };
-            let unit = if p.workload == WorkloadKind::Fib {
-                ""
-            } else {
-                " ms"
-            };
-            parts.push(format!("{} {range}{unit}", p.workload));
+            parts.push(match p.workload {
+                WorkloadKind::Fib => format!("fib {range}"),
+                WorkloadKind::Isolation => format!("isolation ({} reads of X)", p.inputs.len()),
+                workload => format!("{workload} {range} ms"),
+            });
         }
         let mut executors: Vec<&str> = Vec::new();
         for p in plans {

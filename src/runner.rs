@@ -16,6 +16,7 @@ use crate::cancel::{CancelToken, Canceller};
 use crate::clock::{self, Timestamp};
 use crate::delay_server::DelayServer;
 use crate::event::{Event, RunOutcome};
+use crate::executor::isolation::ISOLATION_PAUSE;
 use crate::executor::{self, ExperimentOutcome, ExperimentRun};
 use crate::plan::{HttpTarget, Plan, WorkloadKind};
 use crate::sampler::Sampler;
@@ -138,6 +139,9 @@ fn run_plan(
             WorkloadKind::Fib => Workload::Fib,
             WorkloadKind::Http => Workload::Http(http.clone()),
             WorkloadKind::Sleep => Workload::Sleep,
+            WorkloadKind::Isolation => Workload::Isolation {
+                pause_ms: ISOLATION_PAUSE.as_millis() as u64,
+            },
         };
         let _ = events.send(Event::ExperimentStarted {
             experiment: index,

@@ -532,7 +532,10 @@ impl Timeline {
         for baseline in [ExecutorKind::Threads, ExecutorKind::Gil] {
             let mut workloads: Vec<WorkloadKind> = Vec::new();
             for e in &self.experiments {
-                if !workloads.contains(&e.plan.workload) {
+                // The isolation demo measures no speed, only what each side sees.
+                if !workloads.contains(&e.plan.workload)
+                    && e.plan.workload != WorkloadKind::Isolation
+                {
                     workloads.push(e.plan.workload);
                 }
             }

@@ -57,7 +57,17 @@ pub enum Workload {
     Http(HttpWorkload),
     /// Sleep for the input in milliseconds.
     Sleep,
+    /// Wait `pause_ms`, then read this process's [`ISOLATION_X`]: the post's demo.
+    Isolation {
+        /// The pause before each read.
+        pause_ms: u64,
+    },
 }
+
+/// The isolation demo's global X: one per process, as a Python module global is. Threads
+/// of poolscope share it with the main side that sets it; a worker process has its own,
+/// which nobody sets.
+pub static ISOLATION_X: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// How the http workload makes its requests.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,6 +87,7 @@ impl Workload {
             Workload::Fib => WorkloadKind::Fib,
             Workload::Http(_) => WorkloadKind::Http,
             Workload::Sleep => WorkloadKind::Sleep,
+            Workload::Isolation { .. } => WorkloadKind::Isolation,
         }
     }
 }
@@ -107,7 +118,7 @@ impl WorkloadRunner {
                 }
                 Some(config.build().into())
             }
-            Workload::Fib | Workload::Sleep => None,
+            Workload::Fib | Workload::Sleep | Workload::Isolation { .. } => None,
         };
         WorkloadRunner { workload, agent }
     }
@@ -138,6 +149,13 @@ impl WorkloadRunner {
                 } else {
                     Ok(format!("slept {input} ms"))
                 }
+            }
+            Workload::Isolation { pause_ms } => {
+                if cancel.sleep(Duration::from_millis(*pause_ms)) {
+                    return Err(CANCELLED.to_string());
+                }
+                let x = ISOLATION_X.load(std::sync::atomic::Ordering::SeqCst);
+                Ok(x.to_string())
             }
             Workload::Http(http) => {
                 let agent = self.agent.as_ref().expect("http runner has an agent");

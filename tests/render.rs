@@ -362,3 +362,60 @@ fn the_inspector_follows_keys_and_clicks() {
     });
     assert_eq!(app.inspect.map(|c| c.task), Some(3));
 }
+
+/// The isolation demo's panel: the main side's writes marked on the time axis, and each
+/// read's bar saying what it saw.
+#[test]
+fn isolation_marks_the_writes_and_labels_the_reads() {
+    let plan = Plan::from_parts(
+        &[WorkloadKind::Isolation],
+        &[ExecutorKind::Threads],
+        &[],
+        &[],
+        None,
+        HttpSettings::default(),
+    );
+    let mut app = App::new(plan.clone(), false);
+    app.update(Msg::Event(Event::ExperimentStarted {
+        experiment: 0,
+        plan: plan.experiments[0].clone(),
+        at: Timestamp(T0),
+    }));
+    let w = worker(0, false);
+    for (i, x) in [1u64, 2, 3].into_iter().enumerate() {
+        let t = i as u64 * 200 * MS;
+        app.update(Msg::Event(Event::Mark {
+            experiment: 0,
+            at: Timestamp(T0 + t + 100 * MS),
+            label: format!("X to {x}"),
+        }));
+        app.update(task(0, i, x, w, T0 + t, TaskEventKind::Started));
+        app.update(task(
+            0,
+            i,
+            x,
+            w,
+            T0 + t + 200 * MS,
+            TaskEventKind::Finished {
+                result: x.to_string(),
+                cpu_time: Duration::ZERO,
+            },
+        ));
+    }
+    app.update(Msg::Event(Event::ExperimentFinished {
+        experiment: 0,
+        at: Timestamp(T0 + 600 * MS),
+    }));
+    app.set_now(Timestamp(T0 + 600 * MS));
+    let terminal = draw(&app, 120, 20);
+    let buffer = terminal.backend().buffer();
+    let (_, axis) = row_text(buffer, "╵0");
+    assert!(
+        axis.contains("▾X to 1") && axis.contains("▾X to 2"),
+        "{axis}"
+    );
+    let (_, lane) = row_text(buffer, "w0 tid 4010");
+    for x in 1..=3 {
+        assert!(lane.contains(&format!("X is {x}")), "{lane}");
+    }
+}

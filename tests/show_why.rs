@@ -317,3 +317,58 @@ fn clicking_a_bar_inspects_its_task() {
     assert!(pty.wait_exit(Duration::from_secs(10)).success());
     pty.assert_restored();
 }
+
+/// The isolation demo, headless: the post's lines, in order; the thread shares poolscope's
+/// pid and sees every write, the process has its own pid and sees 0; the reads are tasks
+/// with the value seen as their result.
+#[test]
+fn the_isolation_demo_shows_threads_share_and_processes_do_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = std::process::Command::new(bin())
+        .current_dir(dir.path())
+        .args(["--headless", "--out", "o", "--workload", "isolation"])
+        .args(["--executor", "threads,processes"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    let main_pid = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("Main-")?.split(' ').next())
+        .expect("a Main line")
+        .to_string();
+    let expected_thread: Vec<String> = (1..=3)
+        .flat_map(|x| {
+            [
+                format!("Main-{main_pid} sets X to {x}"),
+                format!("Thread-{main_pid} thinks X is {x}"),
+            ]
+        })
+        .collect();
+    assert_eq!(lines[..6], expected_thread[..], "{stdout}");
+    let process_reads: Vec<&str> = lines
+        .iter()
+        .filter(|l| l.starts_with("Process-"))
+        .copied()
+        .collect();
+    assert_eq!(process_reads.len(), 3, "{stdout}");
+    for line in &process_reads {
+        assert!(line.ends_with("thinks X is 0"), "{line}");
+        assert!(
+            !line.starts_with(&format!("Process-{main_pid} ")),
+            "own pid: {line}"
+        );
+    }
+    let out = dir.path().join("o");
+    let results = |name: &str| -> Vec<String> {
+        read_csv(&out.join(name))
+            .1
+            .iter()
+            .map(|r| r["result"].clone())
+            .collect()
+    };
+    assert_eq!(results("thread-isolation.csv"), ["1", "2", "3"]);
+    assert_eq!(results("process-isolation.csv"), ["0", "0", "0"]);
+    assert!(!stdout.contains("speed-up"), "no speed-up from the demo");
+}

@@ -13,6 +13,7 @@
 //! processes.
 
 pub mod gil;
+pub mod isolation;
 pub mod processes;
 pub mod sequential;
 pub mod threads;
@@ -67,12 +68,20 @@ pub enum ExperimentOutcome {
 /// Runs every task of `run.plan` on its executor, streaming events; blocks until done.
 pub fn run_experiment(run: &ExperimentRun<'_>) -> ExperimentOutcome {
     install_quiet_task_panics();
-    match run.plan.executor {
+    // The isolation demo's main side writes X while the workers read it.
+    let writer = matches!(run.workload, Workload::Isolation { .. })
+        .then(|| isolation::start_writer(run))
+        .flatten();
+    let outcome = match run.plan.executor {
         ExecutorKind::Threads => threads::run(run),
         ExecutorKind::Processes => processes::run(run),
         ExecutorKind::Sequential => sequential::run(run),
         ExecutorKind::Gil => gil::run(run),
+    };
+    if let Some(writer) = writer {
+        let _ = writer.join();
     }
+    outcome
 }
 
 /// Sends the events of one experiment, stamping each with the experiment's index.

@@ -25,7 +25,7 @@ use super::axis::{self, human};
 use super::theme::{Look, Theme};
 use crate::app::{ExperimentState, LaneOrder, TimeSpan};
 use crate::clock::Timestamp;
-use crate::plan::{ExecutorKind, ExperimentPlan};
+use crate::plan::{ExecutorKind, ExperimentPlan, WorkloadKind};
 use crate::timeline::{Experiment, Lane, LaneSpan, StateShare, TaskState};
 
 /// A Gantt panel for one experiment of the plan.
@@ -406,6 +406,24 @@ impl Widget for GanttPanel<'_> {
                 buf.set_string(bars_x + tick.column, inner.y, text, theme.dim());
             }
         }
+        // Marked moments (the isolation demo's writes) over the axis: ▾ and what happened.
+        let grid = TimeGrid::new(span, columns);
+        for (at, label) in &experiment.marks {
+            let at = at.as_micros();
+            if at < grid.start || at >= grid.start + grid.length {
+                continue;
+            }
+            let column = ((u128::from(at - grid.start) * u128::from(columns))
+                / u128::from(grid.length)) as u16;
+            let room = (columns - column) as usize;
+            let text = format!("▾{label}");
+            let text: String = if text.chars().count() <= room {
+                text
+            } else {
+                "▾".to_string()
+            };
+            buf.set_stringn(bars_x + column, inner.y, text, room, theme.busy());
+        }
 
         let rows = inner.height.saturating_sub(1);
         let row_y = |row: u16| inner.y + 1 + row;
@@ -642,10 +660,17 @@ fn draw_cells(
         let task = &experiment.tasks[index];
         let failed = matches!(task.state, TaskState::Failed { .. });
         let mark = if failed { "✗ " } else { "" };
-        let candidates = [
+        let mut candidates = vec![
             format!("{mark}{}", plan.workload.describe_input(task.input)),
             format!("{mark}{}", task.input),
         ];
+        // The isolation demo's point is what each read saw: say it on the bar.
+        if let (WorkloadKind::Isolation, TaskState::Succeeded { result, .. }) =
+            (plan.workload, &task.state)
+        {
+            candidates.insert(0, format!("read {}: X is {result}", task.input));
+            candidates.insert(1, format!("X is {result}"));
+        }
         if let Some(text) = candidates.iter().find(|t| t.chars().count() < run) {
             let start = column + usize::from(run > text.chars().count() + 1);
             for (offset, ch) in text.chars().enumerate() {

@@ -71,7 +71,7 @@ impl Summary<'_> {
         };
         let mut lines = vec![Line::styled(
             format!(
-                "{:<2} {:<16} {:<14} {:>9} {}{:>6}{}",
+                "{:<2} {:<17} {:<14} {:>9} {}{:>6}{}",
                 "#",
                 "experiment",
                 "state",
@@ -132,7 +132,7 @@ impl Summary<'_> {
             };
             lines.push(Line::from(vec![
                 Span::styled(format!("{marker}{:<1} ", index + 1), name_style),
-                Span::styled(format!("{:<16} ", plan.name), name_style),
+                Span::styled(format!("{:<17} ", plan.name), name_style),
                 Span::styled(format!("{state_text:<14} "), state_style),
                 Span::raw(format!("{makespan:>9} {}", optional(&cpu, &efficiency))),
                 Span::styled(format!("{failed:>6}"), failed_style),
