@@ -175,7 +175,11 @@ fn lock(shared: &Shared) -> MutexGuard<'_, State> {
 }
 
 /// Whether this system exposes per-thread scheduler statistics; why not, if it does not.
+/// The hidden test switch `POOLSCOPE_TEST_NO_SCHEDSTAT` plays a system without them.
 fn check_available() -> Result<(), String> {
+    if std::env::var_os("POOLSCOPE_TEST_NO_SCHEDSTAT").is_some() {
+        return Err("per-thread schedstat hidden by POOLSCOPE_TEST_NO_SCHEDSTAT".into());
+    }
     let path = format!(
         "/proc/{}/task/{}/schedstat",
         std::process::id(),

@@ -1094,6 +1094,40 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_running_tasks_sampled_cpu_counts_so_far() {
+        let mut t = Timeline::new();
+        t.apply(&started_experiment(0, ExecutorKind::Processes, 0));
+        t.apply(&task(0, 0, 0, 0, TaskEventKind::Started));
+        for ms in 0..10u64 {
+            t.apply(&Event::Sample(SampleEvent {
+                experiment: 0,
+                worker: worker(0),
+                from: Timestamp(ms * 10_000),
+                to: Timestamp((ms + 1) * 10_000),
+                running: 0.5,
+                runnable: 0.5,
+                blocked: 0.0,
+                voluntary_switches: 0,
+                involuntary_switches: 3,
+            }));
+        }
+        let e = &t.experiments()[0];
+        assert_eq!(
+            e.cpu_time(),
+            Duration::from_millis(50),
+            "half of 100 ms, so far"
+        );
+        assert_eq!(e.sched.cpu_wait, Duration::from_millis(50));
+        assert_eq!(e.sched.involuntary_switches, 30);
+        t.apply(&task(0, 0, 0, 100_000, finished(60_000)));
+        assert_eq!(
+            t.experiments()[0].cpu_time(),
+            Duration::from_millis(60),
+            "once ended, the task's own measurement"
+        );
+    }
+
+    #[test]
     fn efficiency_is_cpu_over_cores_times_wall() {
         let mut t = Timeline::new();
         t.apply(&started_experiment(0, ExecutorKind::Threads, 0));

@@ -114,4 +114,55 @@ fn the_sampler_tells_running_waiting_and_blocked_apart() {
         assert!(share.1 > 0.25, "a large runnable share: {share:?}");
         assert!(share.0 < 0.75, "they share the CPU: {share:?}");
     }
+
+    // Too many threads for the interval: the sampler widens it and says so.
+    assert!(
+        widens_when_too_costly(),
+        "300 threads every 1 ms cost more than 1 %"
+    );
+}
+
+/// Samples 300 sleeping threads every millisecond for up to 8 s; whether the sampler
+/// announced a wider interval.
+fn widens_when_too_costly() -> bool {
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let sampler = Sampler::start(Duration::from_millis(1), tx);
+    let stop = Arc::new(AtomicBool::new(false));
+    let (tid_tx, tid_rx) = crossbeam_channel::unbounded();
+    let threads: Vec<_> = (0..300)
+        .map(|_| {
+            let (stop, tid_tx) = (Arc::clone(&stop), tid_tx.clone());
+            std::thread::spawn(move || {
+                tid_tx.send(clock::current_tid()).unwrap();
+                while !stop.load(Ordering::Relaxed) {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+            })
+        })
+        .collect();
+    for index in 0..threads.len() {
+        let tid = tid_rx.recv().unwrap();
+        let worker = WorkerId {
+            index,
+            pid: std::process::id(),
+            tid,
+        };
+        sampler.handle().track(0, worker);
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(8);
+    let mut widened = false;
+    while !widened && std::time::Instant::now() < deadline {
+        widened = rx.recv_timeout(Duration::from_millis(100)).is_ok_and(|e| {
+            matches!(
+                e,
+                Event::Sampler(SamplerNotice::Interval { widened: true, .. })
+            )
+        });
+    }
+    drop(sampler);
+    stop.store(true, Ordering::Relaxed);
+    for t in threads {
+        t.join().unwrap();
+    }
+    widened
 }

@@ -372,3 +372,33 @@ fn the_isolation_demo_shows_threads_share_and_processes_do_not() {
     assert_eq!(results("process-isolation.csv"), ["0", "0", "0"]);
     assert!(!stdout.contains("speed-up"), "no speed-up from the demo");
 }
+
+/// Where the scheduler cannot be sampled, one line says why and nothing else changes:
+/// the run completes and writes its CSVs, without samples files.
+#[test]
+fn without_schedstat_one_line_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    poolscope_in(dir.path())
+        .env("POOLSCOPE_TEST_NO_SCHEDSTAT", "1")
+        .args([
+            "--headless",
+            "--out",
+            "o",
+            "--workload",
+            "sleep",
+            "--delays",
+            "50",
+        ])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("scheduler sampling is off").count(1));
+    let files: Vec<String> = std::fs::read_dir(dir.path().join("o"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert!(files.contains(&"thread-sleep.csv".to_string()), "{files:?}");
+    assert!(
+        !files.iter().any(|f| f.ends_with("-samples.csv")),
+        "{files:?}"
+    );
+}
