@@ -442,12 +442,17 @@ impl App {
         None
     }
 
-    /// Puts the inspector's cursor on the selected experiment: its first lane's latest task.
+    /// Puts the inspector's cursor on the selected experiment: the latest task of its first
+    /// lane that ran one.
     fn start_inspecting(&mut self) {
         let first = self
             .shown_timeline()
             .experiment(self.selected)
-            .and_then(|e| e.lanes.first()?.spans().last().map(|s| s.task));
+            .and_then(|e| {
+                e.lanes
+                    .iter()
+                    .find_map(|l| l.spans().last().map(|s| s.task))
+            });
         match first {
             Some(task) => self.inspect = Some(Inspect { task }),
             None => {

@@ -21,7 +21,7 @@ use crate::export;
 use crate::plan::{ExecutorKind, WorkloadKind};
 use crate::runner::{self, RunOptions};
 use crate::signals;
-use crate::timeline::{Experiment, Timeline};
+use crate::timeline::{Experiment, Timeline, efficiency_formula};
 
 /// How often the progress line on stderr is redrawn.
 const PROGRESS_EVERY: Duration = Duration::from_millis(100);
@@ -280,9 +280,7 @@ pub fn summary_table(timeline: &Timeline) -> String {
         ));
     }
     if let Some(cores) = cores {
-        out.push_str(&format!(
-            "efficiency = cpu time / ({cores} cores × makespan)\n"
-        ));
+        out.push_str(&format!("{}\n", efficiency_formula(cores)));
     }
     out
 }

@@ -301,6 +301,13 @@ impl Lane {
     }
 }
 
+/// "efficiency = cpu time / (2 cores × makespan)" ("1 core" with `--cpus 0`): how
+/// [`Experiment::efficiency`] is computed, in words for a table's foot.
+pub fn efficiency_formula(cores: usize) -> String {
+    let noun = if cores == 1 { "core" } else { "cores" };
+    format!("efficiency = cpu time / ({cores} {noun} × makespan)")
+}
+
 /// The post's comparison for one workload: (threads − processes) / threads × 100.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Speedup {

@@ -229,7 +229,7 @@ impl Widget for Summary<'_> {
             .cores()
             .filter(|_| area.width >= formula_from)
             .map_or(String::new(), |c| {
-                format!(" efficiency = cpu time / ({c} cores × makespan) ")
+                format!(" {} ", crate::timeline::efficiency_formula(c))
             });
         let mut title = vec![Span::styled(" summary ", theme.heading())];
         title.extend(legend);

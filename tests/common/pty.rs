@@ -119,6 +119,12 @@ impl Pty {
 
     /// The terminal is as it was: main screen, cursor shown, cooked mode with echo.
     pub fn assert_restored(&self) {
+        // The last bytes poolscope wrote may still be on their way through the reader
+        // thread when it has exited: give them a moment before judging.
+        wait_until(Duration::from_secs(5), || {
+            let parser = lock(&self.parser);
+            !parser.screen().alternate_screen() && !parser.screen().hide_cursor()
+        });
         let parser = lock(&self.parser);
         assert!(
             !parser.screen().alternate_screen(),
