@@ -15,12 +15,39 @@ use std::time::Duration;
 use anyhow::Context;
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
+use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use std::sync::Arc;
+use tokio::sync::Semaphore;
 use tokio::sync::oneshot;
 
-/// The longest wait the server agrees to (longer asks are cut to this).
-const MAX_SLEEP: Duration = Duration::from_secs(600);
+/// The longest wait the server agrees to, in ms; a longer ask gets 400.
+pub const MAX_SLEEP_MS: u64 = 60_000;
+
+/// What the server tolerates: anyone on the machine can reach it while poolscope runs, so
+/// no client may hold it open for nothing or exhaust it.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// A client must send a whole request head within this long of connecting or of its
+    /// last answer (half-sent heads and idle keep-alive connections are dropped after it).
+    pub header_timeout: Duration,
+    /// The most connections served at once; past it a new one gets 503 and is closed.
+    pub max_connections: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            header_timeout: Duration::from_secs(10),
+            max_connections: 4096,
+        }
+    }
+}
+
+/// How long the accept loop pauses after a failed accept (out of file descriptors, say),
+/// so it waits for connections to close instead of spinning a core.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 /// The listen backlog: enough for a thousand clients connecting in the same instant.
 const LISTEN_BACKLOG: u32 = 4096;
 
@@ -38,8 +65,13 @@ impl DelayServer {
         Self::start_on(SocketAddr::from((Ipv4Addr::LOCALHOST, port)))
     }
 
-    /// Starts a server on `addr` in a thread of its own.
+    /// Starts a server on `addr` in a thread of its own, with the default [`Limits`].
     pub fn start_on(addr: SocketAddr) -> anyhow::Result<DelayServer> {
+        Self::start_with(addr, Limits::default())
+    }
+
+    /// Starts a server on `addr` with `limits`.
+    pub fn start_with(addr: SocketAddr, limits: Limits) -> anyhow::Result<DelayServer> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_io()
             .enable_time()
@@ -52,7 +84,7 @@ impl DelayServer {
         let (shutdown, shutdown_rx) = oneshot::channel();
         let thread = std::thread::Builder::new()
             .name("delay-server".into())
-            .spawn(move || runtime.block_on(accept_loop(listener, shutdown_rx)))
+            .spawn(move || runtime.block_on(accept_loop(listener, limits, shutdown_rx)))
             .context("spawning the delay server thread")?;
         Ok(DelayServer {
             addr,
@@ -100,23 +132,54 @@ fn listen(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
     socket.listen(LISTEN_BACKLOG)
 }
 
-async fn accept_loop(listener: tokio::net::TcpListener, mut shutdown: oneshot::Receiver<()>) {
+async fn accept_loop(
+    listener: tokio::net::TcpListener,
+    limits: Limits,
+    mut shutdown: oneshot::Receiver<()>,
+) {
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
     loop {
         tokio::select! {
             _ = &mut shutdown => break,
             accepted = listener.accept() => {
-                let Ok((stream, _peer)) = accepted else { continue };
+                let stream = match accepted {
+                    Ok((stream, _peer)) => stream,
+                    // Out of descriptors (EMFILE) or the like: wait for some to be freed.
+                    Err(_) => {
+                        tokio::time::sleep(ACCEPT_BACKOFF).await;
+                        continue;
+                    }
+                };
                 let _ = stream.set_nodelay(true);
+                let slot = Arc::clone(&slots).try_acquire_owned().ok();
                 tokio::spawn(async move {
-                    let service = hyper::service::service_fn(answer);
+                    let mut http = hyper::server::conn::http1::Builder::new();
+                    http.timer(TokioTimer::new())
+                        .header_read_timeout(limits.header_timeout);
+                    let io = TokioIo::new(stream);
                     // A client that hangs up mid-request is its own business.
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
+                    let _ = match slot {
+                        Some(_slot) => {
+                            http.serve_connection(io, service_fn(answer)).await
+                        }
+                        None => {
+                            http.keep_alive(false);
+                            http.serve_connection(io, service_fn(busy)).await
+                        }
+                    };
                 });
             }
         }
     }
+}
+
+/// The answer past the connection cap.
+async fn busy(_request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+    let body = "503 Service Unavailable: too many connections at once; try again\n";
+    Ok(text_response(
+        StatusCode::SERVICE_UNAVAILABLE,
+        body.to_string(),
+    ))
 }
 
 /// What a request asks for: a status and a delay.
@@ -126,27 +189,48 @@ struct Ask {
     sleep: Duration,
 }
 
-/// Reads `/CODE?sleep=MS` (sleep optional). `None` for anything else.
-fn parse_ask(path: &str, query: Option<&str>) -> Option<Ask> {
-    let code: u16 = path.strip_prefix('/')?.parse().ok()?;
-    if !(200..=599).contains(&code) {
-        return None;
-    }
-    let status = StatusCode::from_u16(code).ok()?;
+/// Reads `/CODE?sleep=MS` (sleep optional); otherwise the status and one-line reason to
+/// answer with: 404 for another path, 400 for a sleep that is not a whole number of ms
+/// from 0 to [`MAX_SLEEP_MS`].
+fn parse_ask(path: &str, query: Option<&str>) -> Result<Ask, (StatusCode, String)> {
+    let not_found = || {
+        (
+            StatusCode::NOT_FOUND,
+            "404 Not Found: ask for /200?sleep=MS (any status 200-599, sleep in ms)".to_string(),
+        )
+    };
+    let code: u16 = path
+        .strip_prefix('/')
+        .and_then(|c| c.parse().ok())
+        .ok_or_else(not_found)?;
+    let status = StatusCode::from_u16(code)
+        .ok()
+        .filter(|_| (200..=599).contains(&code))
+        .ok_or_else(not_found)?;
     let mut sleep = Duration::ZERO;
     for pair in query.unwrap_or("").split('&') {
         if let Some(ms) = pair.strip_prefix("sleep=") {
-            sleep = Duration::from_millis(ms.parse().ok()?).min(MAX_SLEEP);
+            match ms.parse::<u64>() {
+                Ok(ms) if ms <= MAX_SLEEP_MS => sleep = Duration::from_millis(ms),
+                _ => {
+                    return Err((
+                        StatusCode::BAD_REQUEST,
+                        format!(
+                            "400 Bad Request: sleep={ms:.40} must be a whole number of ms from 0 to {MAX_SLEEP_MS}"
+                        ),
+                    ));
+                }
+            }
         }
     }
-    Some(Ask { status, sleep })
+    Ok(Ask { status, sleep })
 }
 
 async fn answer(request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
     let uri = request.uri();
-    let Some(ask) = parse_ask(uri.path(), uri.query()) else {
-        let body = "404 Not Found: ask for /200?sleep=MS (any status 200-599, sleep in ms)\n";
-        return Ok(text_response(StatusCode::NOT_FOUND, body.to_string()));
+    let ask = match parse_ask(uri.path(), uri.query()) {
+        Ok(ask) => ask,
+        Err((status, reason)) => return Ok(text_response(status, format!("{reason}\n"))),
     };
     tokio::time::sleep(ask.sleep).await;
     let reason = ask.status.canonical_reason().unwrap_or("");
@@ -175,15 +259,19 @@ mod tests {
     fn parses_the_httpstat_form() {
         assert_eq!(
             parse_ask("/200", Some("sleep=1300")),
-            Some(Ask {
+            Ok(Ask {
                 status: StatusCode::OK,
                 sleep: Duration::from_millis(1300)
             })
         );
         assert_eq!(parse_ask("/503", None).unwrap().status.as_u16(), 503);
-        assert_eq!(parse_ask("/200", Some("sleep=x")), None);
-        assert_eq!(parse_ask("/100", None), None);
-        assert_eq!(parse_ask("/foo", None), None);
+        let status = |path, query| parse_ask(path, query).unwrap_err().0.as_u16();
+        assert_eq!(status("/200", Some("sleep=abc")), 400);
+        assert_eq!(status("/200", Some("sleep=1.5")), 400);
+        assert_eq!(status("/200", Some("sleep=70000")), 400);
+        assert_eq!(status("/100", None), 404);
+        assert_eq!(status("/foo", None), 404);
+        assert!(parse_ask("/200", Some("sleep=60000")).is_ok());
     }
 
     fn get(addr: SocketAddr, path: &str) -> String {
@@ -209,30 +297,86 @@ mod tests {
         assert!(get(server.addr(), "/nope").starts_with("HTTP/1.1 404"));
     }
 
-    /// A thousand requests that each wait 1 s must wait together: one after another they
-    /// would take over 16 minutes, so even a very slow machine separates the two.
-    #[test]
-    fn a_thousand_requests_wait_concurrently() {
-        let server = DelayServer::start(0).unwrap();
+    fn small_limits(max_connections: usize) -> DelayServer {
+        let limits = Limits {
+            header_timeout: Duration::from_millis(300),
+            max_connections,
+        };
+        DelayServer::start_with(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), limits).unwrap()
+    }
+
+    /// Reads until the server closes the connection; how long that took.
+    fn wait_for_close(stream: &mut TcpStream) -> Duration {
+        stream
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
         let start = Instant::now();
-        let mut streams: Vec<TcpStream> = (0..1000)
+        let mut sink = Vec::new();
+        let _ = stream.read_to_end(&mut sink);
+        start.elapsed()
+    }
+
+    #[test]
+    fn bad_sleeps_get_400_with_a_reason() {
+        let server = DelayServer::start(0).unwrap();
+        for path in ["/200?sleep=abc", "/200?sleep=70000", "/200?sleep=-5"] {
+            let start = Instant::now();
+            let response = get(server.addr(), path);
+            assert!(response.starts_with("HTTP/1.1 400"), "{path}: {response}");
+            assert!(
+                response.contains("whole number of ms from 0 to 60000"),
+                "{response}"
+            );
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "answered at once"
+            );
+        }
+    }
+
+    /// A client that never finishes its request head, or stays idle after an answer, is
+    /// dropped after the header timeout instead of being held forever.
+    #[test]
+    fn half_sent_heads_and_idle_clients_are_dropped() {
+        let server = small_limits(16);
+        let mut half = TcpStream::connect(server.addr()).unwrap();
+        half.write_all(b"GET /200 HTTP/1.1\r\nHo").unwrap();
+        assert!(wait_for_close(&mut half) < Duration::from_secs(10));
+
+        let mut idle = TcpStream::connect(server.addr()).unwrap();
+        idle.write_all(b"GET /200 HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
+        let mut answer = [0u8; 256];
+        let n = idle.read(&mut answer).unwrap();
+        assert!(String::from_utf8_lossy(&answer[..n]).contains("200 OK"));
+        assert!(wait_for_close(&mut idle) < Duration::from_secs(10));
+    }
+
+    /// Past the connection cap, a new client gets 503 at once; the others are unharmed.
+    #[test]
+    fn past_the_cap_clients_get_503() {
+        let server = small_limits(2);
+        let holders: Vec<TcpStream> = (0..2)
             .map(|_| {
                 let mut s = TcpStream::connect(server.addr()).unwrap();
-                write!(
-                    s,
-                    "GET /200?sleep=1000 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                s.write_all(
+                    b"GET /200?sleep=2000 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
                 )
                 .unwrap();
                 s
             })
             .collect();
-        for s in &mut streams {
+        std::thread::sleep(Duration::from_millis(100));
+        let response = get(server.addr(), "/200");
+        assert!(response.starts_with("HTTP/1.1 503"), "{response}");
+        for mut s in holders {
             let mut response = String::new();
             s.read_to_string(&mut response).unwrap();
             assert!(response.ends_with("200 OK"), "{response}");
         }
-        let elapsed = start.elapsed();
-        assert!(elapsed >= Duration::from_secs(1));
-        assert!(elapsed < Duration::from_secs(60), "took {elapsed:?}");
+        assert!(
+            get(server.addr(), "/200").starts_with("HTTP/1.1 200"),
+            "slots free again"
+        );
     }
 }

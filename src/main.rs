@@ -68,14 +68,22 @@ fn say(line: &str) {
 }
 
 fn serve(port: u16) -> anyhow::Result<ExitCode> {
+    use std::io::Write;
     let server = DelayServer::start(port)?;
-    println!(
+    // Writes that fail (stdout closed: `poolscope serve | head -1`) must not stop the server.
+    let mut out = std::io::stdout();
+    let _ = writeln!(
+        out,
         "poolscope delay server listening on http://{}",
         server.addr()
     );
-    println!("  GET /200?sleep=MS answers 200 \"200 OK\" after MS ms (any status 200-599 works)");
-    println!("  URL template for --url: {}", server.url_template());
-    println!("Press Ctrl-C to stop.");
+    let _ = writeln!(
+        out,
+        "  GET /200?sleep=MS answers 200 \"200 OK\" after MS ms (any status 200-599 works; MS up to 60000)"
+    );
+    let _ = writeln!(out, "  URL template for --url: {}", server.url_template());
+    let _ = writeln!(out, "Press Ctrl-C to stop.");
+    let _ = out.flush();
     server.wait();
     Ok(ExitCode::SUCCESS)
 }
