@@ -79,6 +79,43 @@ pub struct ProtocolError {
     line: String,
 }
 
+/// The longest line a worker may send (a result or error text fits many times over): a
+/// worker writing an endless line is cut off here instead of growing poolscope's memory.
+pub const MAX_LINE: usize = 1024 * 1024;
+
+/// What [`read_line`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineRead {
+    /// A whole line (newline included) is in the buffer.
+    Line,
+    /// The stream ended (nothing, or a line cut short, is in the buffer).
+    Eof,
+    /// More than `cap` bytes came without a newline; the buffer holds the first `cap + 1`.
+    TooLong,
+}
+
+/// Reads one line into `line` (cleared first), reading at most `cap + 1` bytes, so a
+/// stream without newlines costs bounded memory.
+pub fn read_line(
+    reader: &mut impl std::io::BufRead,
+    line: &mut Vec<u8>,
+    cap: usize,
+) -> std::io::Result<LineRead> {
+    use std::io::{BufRead, Read};
+    line.clear();
+    reader
+        .by_ref()
+        .take(cap as u64 + 1)
+        .read_until(b'\n', line)?;
+    Ok(if line.ends_with(b"\n") {
+        LineRead::Line
+    } else if line.len() > cap {
+        LineRead::TooLong
+    } else {
+        LineRead::Eof
+    })
+}
+
 /// One message as a line of JSON, newline included.
 pub fn encode<T: Serialize>(message: &T) -> Vec<u8> {
     let mut line = serde_json::to_vec(message).expect("protocol messages always serialize");
@@ -158,6 +195,23 @@ mod tests {
         fn arbitrary_bytes_never_panic_the_decoder(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
             let _ = decode::<Reply>(&bytes);
             let _ = decode::<Request>(&bytes);
+        }
+
+        #[test]
+        fn any_stream_reads_in_bounded_lines_and_never_panics(
+            bytes in proptest::collection::vec(any::<u8>(), 0..4096),
+            cap in 1usize..300,
+        ) {
+            let mut reader = std::io::BufReader::new(&bytes[..]);
+            let mut line = Vec::new();
+            loop {
+                let read = read_line(&mut reader, &mut line, cap).unwrap();
+                prop_assert!(line.len() <= cap + 1);
+                let _ = decode::<Reply>(&line);
+                if read != LineRead::Line {
+                    break;
+                }
+            }
         }
 
         #[test]

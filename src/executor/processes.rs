@@ -10,7 +10,7 @@
 //! reaped, and a fresh child takes the slot's next task. Cancelling kills every child at
 //! once; the feeders then reap them, so no worker outlives the experiment.
 
-use std::io::{self, BufRead, BufReader, Read, Write};
+use std::io::{self, BufReader, Read, Write};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Child, ChildStderr, ChildStdin, ChildStdout, Command, ExitStatus, Stdio};
 use std::sync::{Condvar, Mutex};
@@ -21,10 +21,10 @@ use crossbeam_channel::select;
 use super::{Emitter, ExperimentOutcome, ExperimentRun, TaskQueue};
 use crate::clock::{ClockAnchor, Timestamp};
 use crate::event::{TaskEventKind, WorkerId};
-use crate::protocol::{self, Reply, Request};
+use crate::protocol::{self, LineRead, Reply, Request};
 
 /// How much of a dead worker's stderr goes into the error text.
-const STDERR_TAIL_BYTES: u64 = 4096;
+const STDERR_TAIL_BYTES: usize = 4096;
 
 /// Runs the experiment on child processes; on cancellation kills and reaps them all.
 pub(super) fn run(run: &ExperimentRun<'_>) -> ExperimentOutcome {
@@ -254,8 +254,31 @@ struct WorkerProcess {
     pid: u32,
     stdin: Option<ChildStdin>,
     stdout: BufReader<ChildStdout>,
-    stderr: ChildStderr,
+    /// Drains the child's stderr while it runs (a full pipe would block the child), keeping
+    /// the last [`STDERR_TAIL_BYTES`] for the error text.
+    stderr: Option<std::thread::JoinHandle<Vec<u8>>>,
     line: Vec<u8>,
+}
+
+/// Reads `stderr` to its end on a thread of its own; returns the last bytes.
+fn drain(stderr: ChildStderr) -> Option<std::thread::JoinHandle<Vec<u8>>> {
+    std::thread::Builder::new()
+        .name("poolscope-stderr".into())
+        .spawn(move || {
+            let mut stderr = stderr;
+            let mut tail = Vec::new();
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = stderr.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                tail.extend_from_slice(&buf[..n]);
+                let excess = tail.len().saturating_sub(STDERR_TAIL_BYTES);
+                tail.drain(..excess);
+            }
+            tail
+        })
+        .ok()
 }
 
 /// Why a worker could not give a proper reply.
@@ -265,6 +288,8 @@ enum ReplyError {
     Closed,
     /// Reading failed.
     Io(io::Error),
+    /// It wrote a line longer than [`protocol::MAX_LINE`].
+    TooLong,
     /// It wrote something that is not a reply.
     Garbage(protocol::ProtocolError),
 }
@@ -313,7 +338,7 @@ impl WorkerProcess {
             pid,
             stdin,
             stdout: BufReader::new(stdout),
-            stderr,
+            stderr: drain(stderr),
             line: Vec::with_capacity(256),
         })
     }
@@ -327,11 +352,13 @@ impl WorkerProcess {
     }
 
     fn read_reply(&mut self) -> Result<Reply, ReplyError> {
-        self.line.clear();
-        match self.stdout.read_until(b'\n', &mut self.line) {
-            Ok(0) => Err(ReplyError::Closed),
-            Ok(_) if !self.line.ends_with(b"\n") => Err(ReplyError::Closed),
-            Ok(_) => protocol::decode(&self.line).map_err(ReplyError::Garbage),
+        match protocol::read_line(&mut self.stdout, &mut self.line, protocol::MAX_LINE) {
+            Ok(LineRead::Line) => protocol::decode(&self.line).map_err(ReplyError::Garbage),
+            Ok(LineRead::Eof) => Err(ReplyError::Closed),
+            Ok(LineRead::TooLong) => {
+                self.line = Vec::new(); // give the megabyte back
+                Err(ReplyError::TooLong)
+            }
             Err(e) => Err(ReplyError::Io(e)),
         }
     }
@@ -406,10 +433,12 @@ impl WorkerProcess {
         };
         *slot = None;
         drop(slot);
-        let mut stderr = String::new();
-        let _ = (&mut self.stderr)
-            .take(STDERR_TAIL_BYTES)
-            .read_to_string(&mut stderr);
+        let tail = self
+            .stderr
+            .take()
+            .and_then(|drainer| drainer.join().ok())
+            .unwrap_or_default();
+        let stderr = String::from_utf8_lossy(&tail);
         let mut description = match status {
             Ok(status) => format!("worker process {} {}", self.pid, describe_exit(status)),
             Err(e) => format!("worker process {}: could not be reaped: {e}", self.pid),
@@ -426,6 +455,10 @@ fn describe_bad_reply(reply: Result<Reply, ReplyError>, when: &str) -> String {
         Err(ReplyError::Closed) => format!("worker process died {when}"),
         Err(ReplyError::Io(e)) => format!("reading from the worker process failed {when}: {e}"),
         Err(ReplyError::Garbage(e)) => format!("worker process broke the protocol {when}: {e}"),
+        Err(ReplyError::TooLong) => format!(
+            "worker process broke the protocol {when}: a line over {} MiB; it was cut off",
+            protocol::MAX_LINE / (1024 * 1024)
+        ),
         Ok(reply) => format!("worker process sent an unexpected reply {when}: {reply:?}"),
     }
 }

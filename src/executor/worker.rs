@@ -70,11 +70,7 @@ pub fn serve(
 ) -> io::Result<()> {
     let tid = clock::current_tid();
     let never = CancelToken::never();
-    let mut send = |reply: &Reply| -> io::Result<()> {
-        output.write_all(&protocol::encode(reply))?;
-        output.flush()
-    };
-    send(&Reply::Ready {
+    send(&mut output, &Reply::Ready {
         pid: std::process::id(),
         tid,
         at: Timestamp::now(),
@@ -86,7 +82,8 @@ pub fn serve(
         }
         let Request::Run { task, input } = protocol::decode::<Request>(&line)
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
-        send(&Reply::Started {
+        misbehave_for_tests(&mut output)?;
+        send(&mut output, &Reply::Started {
             task,
             tid,
             at: Timestamp::now(),
@@ -107,9 +104,39 @@ pub fn serve(
                 error,
             },
         };
-        send(&reply)?;
+        send(&mut output, &reply)?;
     }
     Ok(())
+}
+
+/// Writes one reply line and flushes it.
+fn send(output: &mut impl Write, reply: &Reply) -> io::Result<()> {
+    output.write_all(&protocol::encode(reply))?;
+    output.flush()
+}
+
+/// Hidden test switch: `POOLSCOPE_TEST_WORKER_MISBEHAVE` makes a worker hostile when it
+/// is handed a task, so tests can check the parent copes: `garbage` writes a line that is
+/// not a reply (invalid UTF-8), `endless` writes one endless line, `stderr` floods stderr
+/// with 256 KiB and then works normally.
+fn misbehave_for_tests(output: &mut impl Write) -> io::Result<()> {
+    match std::env::var("POOLSCOPE_TEST_WORKER_MISBEHAVE").as_deref() {
+        Ok("garbage") => {
+            output.write_all(b"\xff\xfe not a reply\n")?;
+            output.flush()
+        }
+        Ok("endless") => loop {
+            output.write_all(&[b'x'; 65536])?;
+        },
+        Ok("stderr") => {
+            let mut err = io::stderr().lock();
+            for _ in 0..256 {
+                err.write_all(&[b'e'; 1024])?;
+            }
+            err.write_all(b"\nflooded stderr\n")
+        }
+        _ => Ok(()),
+    }
 }
 
 #[cfg(test)]
