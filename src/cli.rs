@@ -139,6 +139,11 @@ struct RunArgs {
     #[arg(long, value_name = "MS", allow_hyphen_values = true)]
     sample_ms: Option<String>,
 
+    /// Run every input N times (the inputs in order, N times over), for many small tasks
+    /// and their distributions; workers still default to one per distinct input [default: 1]
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    repeat: Option<String>,
+
     /// Confine every worker to these CPUs: 0, 0-1, 0,2 (efficiency is then measured against
     /// that many cores) [default: every CPU poolscope may use]
     #[arg(long, value_name = "LIST", allow_hyphen_values = true)]
@@ -349,6 +354,41 @@ impl RunArgs {
             }
             None => OutDir::NewUnder(PathBuf::from("poolscope-runs")),
         };
+        let repeat = match self.repeat.as_deref() {
+            None => 1,
+            Some(text) => match text.trim().parse::<usize>() {
+                Ok(n @ 1..=MAX_TASKS) => n,
+                _ => {
+                    return Err(usage(
+                        "--repeat",
+                        text,
+                        format!("expected a whole number from 1 to {MAX_TASKS}"),
+                    ));
+                }
+            },
+        };
+        let uses_delays =
+            workloads.contains(&WorkloadKind::Http) || workloads.contains(&WorkloadKind::Sleep);
+        for (used, flag, text, inputs) in [
+            (
+                workloads.contains(&WorkloadKind::Fib),
+                "--fib",
+                fib_text,
+                &fib,
+            ),
+            (uses_delays, "--delays", delays_text, &delays),
+        ] {
+            if used && inputs.len().saturating_mul(repeat) > MAX_TASKS {
+                return Err(usage(
+                    "--repeat",
+                    &repeat.to_string(),
+                    format!(
+                        "{} inputs ({flag} {text}) × {repeat} is more than {MAX_TASKS} tasks",
+                        inputs.len()
+                    ),
+                ));
+            }
+        }
         let mut plan = Plan::from_parts(
             &workloads,
             &executors,
@@ -370,6 +410,7 @@ impl RunArgs {
                 )),
             }
         };
+        plan.repeat(repeat);
         plan.sched.switch_interval =
             millis("--switch-interval-ms", &self.switch_interval_ms, 5, 10_000)?;
         plan.sched.sample_interval = millis("--sample-ms", &self.sample_ms, 10, 10_000)?;
@@ -683,6 +724,21 @@ mod tests {
                 "thread-fibo",
                 "sequential-fibo"
             ]
+        );
+    }
+
+    #[test]
+    fn repeat_runs_the_inputs_n_times_over() {
+        let p = plan(&["--fib", "30,31", "--repeat", "3", "--workload", "fib"]);
+        assert_eq!(p.experiments[0].inputs, [30, 31, 30, 31, 30, 31]);
+        assert_eq!(p.experiments[0].workers, 2, "one worker per distinct input");
+        assert!(error(&["--repeat", "0"]).starts_with("--repeat '0'"));
+        assert!(error(&["--repeat", "999999"]).contains("more than 1000000 tasks"));
+        let only_sleep = plan(&["--workload", "sleep", "--delays", "0", "--repeat", "500000"]);
+        assert_eq!(
+            only_sleep.experiments[0].inputs.len(),
+            500_000,
+            "--fib is not run"
         );
     }
 

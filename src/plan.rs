@@ -300,6 +300,16 @@ impl Plan {
         }
     }
 
+    /// Runs every experiment's inputs `n` times over, in order (`--repeat`); worker counts
+    /// stay as they are. The isolation demo keeps its three reads.
+    pub fn repeat(&mut self, n: usize) {
+        for e in &mut self.experiments {
+            if e.workload != WorkloadKind::Isolation && n > 1 {
+                e.inputs = e.inputs.repeat(n);
+            }
+        }
+    }
+
     /// One line for the live view's header:
     /// `fib 34–41 · http 1000–1700 ms · processes vs threads · 8 workers`.
     pub fn describe(&self) -> String {

@@ -70,11 +70,14 @@ pub fn serve(
 ) -> io::Result<()> {
     let tid = clock::current_tid();
     let never = CancelToken::never();
-    send(&mut output, &Reply::Ready {
-        pid: std::process::id(),
-        tid,
-        at: Timestamp::now(),
-    })?;
+    send(
+        &mut output,
+        &Reply::Ready {
+            pid: std::process::id(),
+            tid,
+            at: Timestamp::now(),
+        },
+    )?;
     for line in input.split(b'\n') {
         let line = line?;
         if line.iter().all(u8::is_ascii_whitespace) {
@@ -83,11 +86,14 @@ pub fn serve(
         let Request::Run { task, input } = protocol::decode::<Request>(&line)
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
         misbehave_for_tests(&mut output)?;
-        send(&mut output, &Reply::Started {
-            task,
-            tid,
-            at: Timestamp::now(),
-        })?;
+        send(
+            &mut output,
+            &Reply::Started {
+                task,
+                tid,
+                at: Timestamp::now(),
+            },
+        )?;
         let end = timed(|| runner.run(input, &never));
         let cpu_ns = end.cpu_time.as_nanos() as u64;
         let reply = match end.result {

@@ -1,0 +1,73 @@
+//! 100 000 tasks: every start and end arrives, headless writes every row, and the live view
+//! keeps answering keys while the events pour in.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::pty::Pty;
+use common::*;
+
+const HUNDRED_THOUSAND: [&str; 8] = [
+    "--workload",
+    "sleep",
+    "--delays",
+    "0",
+    "--repeat",
+    "100000",
+    "--workers",
+    "64",
+];
+
+/// 64 workers, 100 000 tasks of sleep 0, on threads and on processes: 100 000 rows, each
+/// with its start and end (every event arrived), all ok, spread over the 64 workers.
+#[test]
+fn a_hundred_thousand_tasks_all_arrive() {
+    for executor in ["threads", "processes"] {
+        let dir = tempfile::tempdir().unwrap();
+        poolscope_in(dir.path())
+            .args(["--headless", "--out", "o", "--executor", executor])
+            .args(HUNDRED_THOUSAND)
+            .assert()
+            .success();
+        let prefix = if executor == "threads" {
+            "thread"
+        } else {
+            "process"
+        };
+        let (_, rows) = read_csv(&dir.path().join(format!("o/{prefix}-sleep.csv")));
+        assert_eq!(rows.len(), 100_000, "{executor}");
+        let complete = rows
+            .iter()
+            .filter(|r| {
+                r["status"] == "ok" && !r["start_time"].is_empty() && !r["end_time"].is_empty()
+            })
+            .count();
+        assert_eq!(complete, 100_000, "{executor}: every start and end arrived");
+        let workers: std::collections::HashSet<&String> =
+            rows.iter().map(|r| &r["worker"]).collect();
+        assert!(workers.len() > 1, "{executor}: spread over the pool");
+    }
+}
+
+/// While half a million tasks stream in, a key is answered promptly (the loop applies events in
+/// bounded batches between looks at the keyboard).
+#[test]
+fn the_view_answers_keys_under_a_flood_of_events() {
+    let dir = tempfile::tempdir().unwrap();
+    // Half a million, so the key surely lands while the run goes on.
+    let mut args = HUNDRED_THOUSAND.to_vec();
+    args[5] = "500000";
+    args.extend(["--executor", "processes"]);
+    let mut pty = Pty::spawn(&args, dir.path(), 120, 40);
+    pty.wait_for("w1 pid", Duration::from_secs(60));
+    let start = Instant::now();
+    pty.press("?");
+    pty.wait_for("any key closes", Duration::from_secs(10));
+    let answered = start.elapsed();
+    let still_running = !pty.screen().contains("✓ done");
+    eprintln!("help shown {answered:?} after the key (run still going: {still_running})");
+    assert!(answered < Duration::from_secs(2), "{answered:?}");
+    pty.press("q");
+    assert!(pty.wait_exit(Duration::from_secs(30)).success());
+}
