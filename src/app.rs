@@ -299,6 +299,12 @@ impl App {
     pub fn update(&mut self, msg: Msg) -> Option<Effect> {
         match msg {
             Msg::Event(event) => {
+                if let Event::Notice { text, .. } = &event {
+                    self.status = Some(Status {
+                        text: text.clone(),
+                        is_error: true,
+                    });
+                }
                 self.timeline.apply(&event);
                 None
             }

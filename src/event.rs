@@ -93,6 +93,14 @@ pub enum Event {
         /// What happened, short ("X = 2").
         label: String,
     },
+    /// Something the user should know about how the run went, said once ("process-fibo
+    /// runs with 80 of 400 workers: …").
+    Notice {
+        /// When.
+        at: Timestamp,
+        /// One line.
+        text: String,
+    },
     /// The run ended, completely or because it was cancelled.
     RunFinished {
         /// When it ended.
@@ -226,7 +234,10 @@ impl Event {
             Event::Sample(s) => Some(s.experiment),
             Event::Gil(g) => Some(g.experiment),
             Event::Mark { experiment, .. } => Some(*experiment),
-            Event::RunStarted { .. } | Event::RunFinished { .. } | Event::Sampler(_) => None,
+            Event::RunStarted { .. }
+            | Event::RunFinished { .. }
+            | Event::Sampler(_)
+            | Event::Notice { .. } => None,
         }
     }
 }

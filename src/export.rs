@@ -142,6 +142,8 @@ struct Summary<'a> {
     finished_at: Option<f64>,
     experiments: Vec<ExperimentSummary<'a>>,
     speedups: Vec<SpeedupSummary>,
+    /// What the run said the user should know (a pool that ran with fewer workers, …).
+    notices: &'a [String],
 }
 
 #[derive(Debug, Serialize)]
@@ -226,6 +228,7 @@ pub fn summary_json(timeline: &Timeline) -> Vec<u8> {
         finished_at: timeline.finished_at().map(Timestamp::as_secs_f64),
         experiments,
         speedups,
+        notices: timeline.notices(),
     };
     let mut json = serde_json::to_vec_pretty(&summary).expect("summary serializes");
     json.push(b'\n');

@@ -62,6 +62,10 @@ pub fn run(config: &RunConfig, options: &RunOptions) -> anyhow::Result<ExitCode>
                                 let _ = writeln!(stdout, "{line}");
                             }
                         }
+                        Event::Notice { text, .. } => {
+                            progress.clear();
+                            say(&format!("poolscope: note: {text}"));
+                        }
                         Event::Sampler(notice) => {
                             progress.clear();
                             say(&format!("poolscope: {}", describe_sampler(&notice)));

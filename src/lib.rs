@@ -16,6 +16,7 @@ pub mod event;
 pub mod executor;
 pub mod export;
 pub mod headless;
+pub mod limits;
 pub mod plan;
 pub mod protocol;
 pub mod runner;

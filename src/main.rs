@@ -11,6 +11,8 @@ use poolscope::runner::RunOptions;
 use poolscope::{executor, headless, tui};
 
 fn main() -> ExitCode {
+    // As servers do: big pools and many clients need descriptors; the hard limit is ours.
+    poolscope::limits::raise_open_files();
     let action = match Cli::parse().into_action() {
         Ok(action) => action,
         Err(usage) => {

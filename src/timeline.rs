@@ -26,6 +26,7 @@ pub struct Timeline {
     latest: Option<Timestamp>,
     revision: u64,
     sampler: Option<SamplerNotice>,
+    notices: Vec<String>,
 }
 
 /// One experiment: its plan, its tasks in input order, and a lane per worker.
@@ -421,6 +422,10 @@ impl Timeline {
                     self.sampler = Some(notice.clone());
                 }
             }
+            Event::Notice { at, text } => {
+                self.see(*at);
+                self.notices.push(text.clone());
+            }
             Event::Mark {
                 experiment,
                 at,
@@ -436,6 +441,11 @@ impl Timeline {
                 self.finished = Some((*at, *outcome));
             }
         }
+    }
+
+    /// What the run said the user should know, in order.
+    pub fn notices(&self) -> &[String] {
+        &self.notices
     }
 
     /// What the scheduler sampler said about itself, if anything (unavailable here, or

@@ -71,3 +71,47 @@ fn the_view_answers_keys_under_a_flood_of_events() {
     pty.press("q");
     assert!(pty.wait_exit(Duration::from_secs(30)).success());
 }
+
+/// Runs 2000 sleep-0 tasks on 400 worker processes under `ulimit` `limits`; (exit code,
+/// stderr, rows ok, summary.json notices).
+fn four_hundred_workers_under(limits: &str) -> (Option<i32>, String, usize, usize) {
+    let dir = tempfile::tempdir().unwrap();
+    let output = std::process::Command::new("sh")
+        .current_dir(dir.path())
+        .arg("-c")
+        .arg(format!(
+            "ulimit {limits}; exec \"$0\" --headless --out o --workload sleep --executor processes \
+             --delays 0 --repeat 2000 --workers 400"
+        ))
+        .arg(bin())
+        .output()
+        .unwrap();
+    let (_, rows) = read_csv(&dir.path().join("o/process-sleep.csv"));
+    let ok = rows.iter().filter(|r| r["status"] == "ok").count();
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("o/summary.json")).unwrap()).unwrap();
+    let notices = summary["notices"].as_array().unwrap().len();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+        ok,
+        notices,
+    )
+}
+
+/// 400 worker processes need ~2000 descriptors. Under a soft limit of 256, poolscope raises
+/// it to the hard limit and runs them all; under a hard limit of 256 the pool runs with the
+/// workers that fit, fails no task, and says so once (stderr and summary.json).
+#[test]
+fn big_pools_fit_under_descriptor_limits() {
+    let (code, stderr, ok, notices) = four_hundred_workers_under("-Sn 256");
+    assert_eq!((code, ok, notices), (Some(0), 2000, 0), "{stderr}");
+
+    let (code, stderr, ok, notices) = four_hundred_workers_under("-n 256");
+    assert_eq!((code, ok), (Some(0), 2000), "no task failed: {stderr}");
+    assert!(
+        stderr.contains("process-sleep runs with") && stderr.contains("of 400 worker processes"),
+        "{stderr}"
+    );
+    assert!(notices >= 1);
+}

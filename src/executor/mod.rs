@@ -146,6 +146,14 @@ impl Emitter {
 }
 
 impl Emitter {
+    /// Tells the user something about how the run goes (once: callers see to that).
+    pub(crate) fn notice(&self, text: String) {
+        let _ = self.events.send(Event::Notice {
+            at: Timestamp::now(),
+            text,
+        });
+    }
+
     /// Reports a simulated-GIL hand-off by `worker`.
     pub(crate) fn gil(&self, worker: WorkerId, kind: GilEventKind) {
         let _ = self.events.send(Event::Gil(GilEvent {

@@ -13,6 +13,7 @@
 use std::io::{self, BufReader, Read, Write};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Child, ChildStderr, ChildStdin, ChildStdout, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
@@ -28,18 +29,37 @@ const STDERR_TAIL_BYTES: usize = 4096;
 
 /// Runs the experiment on child processes; on cancellation kills and reaps them all.
 pub(super) fn run(run: &ExperimentRun<'_>) -> ExperimentOutcome {
+    let emitter = Emitter::new(run);
+    // Each worker process holds three descriptors here: start no more than fit.
+    let workers = match crate::limits::worker_process_budget() {
+        Some(budget) if budget < run.plan.workers => {
+            let fit = budget.max(1);
+            let limit = crate::limits::open_files_limit().unwrap_or_default();
+            emitter.notice(format!(
+                "{} runs with {fit} of {} worker processes: each needs {} file descriptors and \
+                 the open-files limit is {limit} (raise it with ulimit -n)",
+                run.plan.name,
+                run.plan.workers,
+                crate::limits::DESCRIPTORS_PER_WORKER
+            ));
+            fit
+        }
+        _ => run.plan.workers,
+    };
     let shared = Shared {
         run,
-        emitter: Emitter::new(run),
+        emitter,
         queue: TaskQueue::new(&run.plan.inputs, run.cancel),
-        children: (0..run.plan.workers).map(|_| Mutex::new(None)).collect(),
+        children: (0..workers).map(|_| Mutex::new(None)).collect(),
         workload_json: serde_json::to_string(run.workload).expect("workloads serialize"),
-        gate: StartGate::new(run.plan.workers),
+        gate: StartGate::new(workers),
+        healthy: AtomicUsize::new(0),
+        backed_off: AtomicBool::new(false),
     };
     std::thread::scope(|scope| {
         let (done_tx, done_rx) = crossbeam_channel::bounded::<()>(0);
         let (mut started, mut spawn_error) = (0usize, None);
-        for index in 0..run.plan.workers {
+        for index in 0..workers {
             let (shared, done_tx) = (&shared, done_tx.clone());
             let spawned = std::thread::Builder::new()
                 .name(format!("poolscope-feeder-{index}"))
@@ -87,6 +107,10 @@ struct Shared<'a> {
     children: Vec<Mutex<Option<Child>>>,
     workload_json: String,
     gate: StartGate,
+    /// Worker processes up and taking tasks right now.
+    healthy: AtomicUsize,
+    /// Whether a slot already gave up for want of resources (said once).
+    backed_off: AtomicBool,
 }
 
 impl Shared<'_> {
@@ -112,6 +136,18 @@ fn feed(shared: &Shared<'_>, index: usize) {
             Ok(child) => child,
             Err(e) => {
                 ticket.arrive_and_wait();
+                // Out of processes or descriptors while other workers run: this slot backs
+                // off and they take its tasks; the user hears of it once.
+                if shared.healthy.load(Ordering::SeqCst) > 0 {
+                    if !shared.backed_off.swap(true, Ordering::SeqCst) {
+                        shared.emitter.notice(format!(
+                            "{}: a worker process could not be started ({e}); running with \
+                             the workers that did",
+                            shared.run.plan.name
+                        ));
+                    }
+                    return;
+                }
                 // Fail one task per attempt, so a binary that cannot start fails the run's
                 // tasks with a clear error instead of looping.
                 if let Some((task, input)) = shared.queue.take() {
@@ -135,6 +171,7 @@ fn feed(shared: &Shared<'_>, index: usize) {
             Ok(Reply::Ready { pid, tid, at }) => {
                 let worker = WorkerId { index, pid, tid };
                 shared.emitter.worker_started(worker, at);
+                shared.healthy.fetch_add(1, Ordering::SeqCst);
                 worker
             }
             other => {
@@ -162,6 +199,7 @@ fn feed(shared: &Shared<'_>, index: usize) {
                 break;
             }
         }
+        shared.healthy.fetch_sub(1, Ordering::SeqCst);
         let death = child.reap(shared, broken.is_some());
         if let Some((task, input, problem)) = broken {
             if shared.cancelled() {
