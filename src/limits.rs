@@ -24,7 +24,7 @@ pub fn raise_open_files() -> Option<u64> {
                 limit.rlim_cur = limit.rlim_max;
             }
         }
-        Some(limit.rlim_cur as u64)
+        Some(limit.rlim_cur)
     }
 }
 
@@ -35,8 +35,7 @@ pub fn open_files_limit() -> Option<u64> {
         rlim_max: 0,
     };
     // SAFETY: getrlimit writes the rlimit struct we own.
-    (unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } == 0)
-        .then_some(limit.rlim_cur as u64)
+    (unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } == 0).then_some(limit.rlim_cur)
 }
 
 /// Descriptors kept free for everything but worker pipes (the terminal, the delay

@@ -37,9 +37,11 @@ use crate::{export, headless};
 
 /// The longest gap between frames while bars grow (~30 fps).
 const FRAME: Duration = Duration::from_millis(33);
-/// The most events applied between two looks at the keyboard (keeps keys responsive
-/// under a flood of tiny tasks).
-const MAX_EVENTS_PER_PASS: usize = 50_000;
+/// The longest the loop spends applying events between two looks at the keyboard: under
+/// a flood of tiny tasks on a busy machine, a count alone could take seconds.
+const MAX_DRAIN: Duration = Duration::from_millis(10);
+/// Events applied between two looks at the clock while draining.
+const DRAIN_CHUNK: usize = 256;
 
 /// What the loop waits for besides the run's events.
 #[derive(Debug)]
@@ -283,9 +285,18 @@ fn event_loop(
     }
 }
 
+/// Applies pending events for at most [`MAX_DRAIN`]; the rest wait for the next pass.
 fn drain(events: &Receiver<Event>, app: &mut App) {
-    for event in events.try_iter().take(MAX_EVENTS_PER_PASS) {
-        app.update(Msg::Event(event));
+    let start = Instant::now();
+    while start.elapsed() < MAX_DRAIN {
+        let mut applied = 0;
+        for event in events.try_iter().take(DRAIN_CHUNK) {
+            app.update(Msg::Event(event));
+            applied += 1;
+        }
+        if applied < DRAIN_CHUNK {
+            break;
+        }
     }
 }
 

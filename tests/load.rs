@@ -8,6 +8,13 @@ use std::time::{Duration, Instant};
 use common::pty::Pty;
 use common::*;
 
+/// The tests take turns: a key's answer is not timed while another test floods the CPUs.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn alone() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 const HUNDRED_THOUSAND: [&str; 8] = [
     "--workload",
     "sleep",
@@ -23,6 +30,7 @@ const HUNDRED_THOUSAND: [&str; 8] = [
 /// with its start and end (every event arrived), all ok, spread over the 64 workers.
 #[test]
 fn a_hundred_thousand_tasks_all_arrive() {
+    let _alone = alone();
     for executor in ["threads", "processes"] {
         let dir = tempfile::tempdir().unwrap();
         poolscope_in(dir.path())
@@ -54,6 +62,7 @@ fn a_hundred_thousand_tasks_all_arrive() {
 /// bounded batches between looks at the keyboard).
 #[test]
 fn the_view_answers_keys_under_a_flood_of_events() {
+    let _alone = alone();
     let dir = tempfile::tempdir().unwrap();
     // Half a million, so the key surely lands while the run goes on.
     let mut args = HUNDRED_THOUSAND.to_vec();
@@ -104,6 +113,7 @@ fn four_hundred_workers_under(limits: &str) -> (Option<i32>, String, usize, usiz
 /// workers that fit, fails no task, and says so once (stderr and summary.json).
 #[test]
 fn big_pools_fit_under_descriptor_limits() {
+    let _alone = alone();
     let (code, stderr, ok, notices) = four_hundred_workers_under("-Sn 256");
     assert_eq!((code, ok, notices), (Some(0), 2000, 0), "{stderr}");
 
