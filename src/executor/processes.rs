@@ -2,7 +2,7 @@
 //! one task at a time over its stdin, each answering with timing events on its stdout.
 //!
 //! One feeder thread per worker slot spawns the child, hands it the next task in input
-//! order whenever it is free, reads its replies and forwards them as events into the run's
+//! order as soon as it is ready and whenever it is free again, reads its replies and forwards them as events into the run's
 //! channel. Because the feeder lives as long as its child, the child's `PR_SET_PDEATHSIG`
 //! (which fires when the *spawning thread* exits) is tied to a thread that outlives it.
 //!
@@ -172,6 +172,8 @@ fn feed(shared: &Shared<'_>, index: usize) {
                 let worker = WorkerId { index, pid, tid };
                 shared.emitter.worker_started(worker, at);
                 shared.healthy.fetch_add(1, Ordering::SeqCst);
+                // Work starts at once, as in Python's pool: no waiting for the others.
+                ticket.arrive();
                 worker
             }
             other => {
@@ -190,7 +192,6 @@ fn feed(shared: &Shared<'_>, index: usize) {
                 continue;
             }
         };
-        ticket.arrive_and_wait();
 
         let mut broken = None;
         while let Some((task, input)) = shared.queue.take() {
@@ -217,12 +218,11 @@ fn feed(shared: &Shared<'_>, index: usize) {
     }
 }
 
-/// Holds task dispatch until every worker of the pool has started (or failed to), the way
-/// `with ProcessPoolExecutor(8) as pool:` creates the pool before `map` hands out work.
-///
-/// Without it, the first children would start computing while later ones are still being
-/// exec'd; on a busy machine that delays the later starts by tens of milliseconds and the
-/// last input (the longest fib) finishes correspondingly late.
+/// Where every feeder reports that its first worker came up or failed to. Workers that come
+/// up take tasks at once (as Python's pool hands a task to each worker as soon as it is
+/// ready: no one idles through the others' start-up); only a feeder whose worker could not
+/// start waits here, to learn whether others are healthy (then it backs off) or none are
+/// (then it fails a task with the reason).
 struct StartGate {
     waiting_for: Mutex<usize>,
     all_arrived: Condvar,
@@ -270,10 +270,16 @@ impl<'a> GateTicket<'a> {
         }
     }
 
+    /// Reports this feeder's first attempt settled, and waits for every other's.
     fn arrive_and_wait(&mut self) {
+        self.arrive();
+        self.gate.wait();
+    }
+
+    /// Reports this feeder's first attempt settled (once), without waiting.
+    fn arrive(&mut self) {
         if !std::mem::replace(&mut self.arrived, true) {
             self.gate.arrive();
-            self.gate.wait();
         }
     }
 }
