@@ -297,8 +297,9 @@ fn clicking_a_bar_inspects_its_task() {
         .enumerate()
         .find(|(_, l)| l.contains("w1 tid"))
         .expect("a lane w1");
-    // Inside the bar: past the 13-column lane label.
-    let column = line[..line.find("w1 tid").unwrap()].chars().count() + 16;
+    // On a task's label, which is drawn over its bar (wherever the bar starts).
+    let at = line.find("fib 3").expect("a labelled bar on w1");
+    let column = line[..at].chars().count() + 1;
     // An SGR mouse press and release at (column, row), 1-based.
     pty.press(&format!(
         "\x1b[<0;{};{}M\x1b[<0;{};{}m",
