@@ -18,17 +18,7 @@ fn options() -> RunOptions {
 }
 
 fn collect(plan: &Plan) -> Vec<Event> {
-    let handle = runner::start(plan, &options()).unwrap();
-    let mut events = Vec::new();
-    while let Ok(event) = handle.events.recv_timeout(Duration::from_secs(60)) {
-        let last = matches!(event, Event::RunFinished { .. });
-        events.push(event);
-        if last {
-            break;
-        }
-    }
-    handle.join();
-    events
+    common::collect_events(plan, |_| {})
 }
 
 /// For every task: exactly one Started, then exactly one end, inside its experiment's

@@ -27,46 +27,10 @@ fn sample(threads: &[(Kind, Option<usize>)], length: Duration) -> Option<Vec<(f3
         eprintln!("skipped: the sampler cannot run here ({why})");
         return None;
     }
-    let stop = Arc::new(AtomicBool::new(false));
-    let (tid_tx, tid_rx) = crossbeam_channel::unbounded();
-    let handles: Vec<_> = threads
-        .iter()
-        .map(|&(kind, cpu)| {
-            let (stop, tid_tx) = (Arc::clone(&stop), tid_tx.clone());
-            std::thread::spawn(move || {
-                if let Some(cpu) = cpu {
-                    poolscope::cpus::confine_this_thread(&[cpu]).unwrap();
-                }
-                tid_tx.send(clock::current_tid()).unwrap();
-                let mut x = 0u64;
-                while !stop.load(Ordering::Relaxed) {
-                    match kind {
-                        Kind::Busy => {
-                            for i in 0..10_000u64 {
-                                x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(i));
-                            }
-                        }
-                        Kind::Sleeping => std::thread::sleep(Duration::from_millis(20)),
-                    }
-                }
-            })
-        })
-        .collect();
-    for index in 0..threads.len() {
-        let tid = tid_rx.recv().unwrap();
-        let worker = WorkerId {
-            index,
-            pid: std::process::id(),
-            tid,
-        };
-        sampler.handle().track(0, worker);
-    }
+    let workers = Workers::spawn_tracked(&sampler, threads);
     std::thread::sleep(length);
     drop(sampler);
-    stop.store(true, Ordering::Relaxed);
-    for h in handles {
-        h.join().unwrap();
-    }
+    workers.stop();
     let mut sums = vec![(0.0f32, 0.0f32, 0.0f32, 0u32); threads.len()];
     for event in rx.try_iter() {
         if let Event::Sample(s) = event {
@@ -127,28 +91,7 @@ fn the_sampler_tells_running_waiting_and_blocked_apart() {
 fn widens_when_too_costly() -> bool {
     let (tx, rx) = crossbeam_channel::unbounded();
     let sampler = Sampler::start(Duration::from_millis(1), tx);
-    let stop = Arc::new(AtomicBool::new(false));
-    let (tid_tx, tid_rx) = crossbeam_channel::unbounded();
-    let threads: Vec<_> = (0..300)
-        .map(|_| {
-            let (stop, tid_tx) = (Arc::clone(&stop), tid_tx.clone());
-            std::thread::spawn(move || {
-                tid_tx.send(clock::current_tid()).unwrap();
-                while !stop.load(Ordering::Relaxed) {
-                    std::thread::sleep(Duration::from_millis(50));
-                }
-            })
-        })
-        .collect();
-    for index in 0..threads.len() {
-        let tid = tid_rx.recv().unwrap();
-        let worker = WorkerId {
-            index,
-            pid: std::process::id(),
-            tid,
-        };
-        sampler.handle().track(0, worker);
-    }
+    let workers = Workers::spawn_tracked(&sampler, &[(Kind::Sleeping, None); 300]);
     let deadline = std::time::Instant::now() + Duration::from_secs(8);
     let mut widened = false;
     while !widened && std::time::Instant::now() < deadline {
@@ -160,9 +103,59 @@ fn widens_when_too_costly() -> bool {
         });
     }
     drop(sampler);
-    stop.store(true, Ordering::Relaxed);
-    for t in threads {
-        t.join().unwrap();
-    }
+    workers.stop();
     widened
+}
+
+/// Threads doing known things, each tracked by a sampler as worker 0, 1, …
+struct Workers {
+    stop: Arc<AtomicBool>,
+    handles: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Workers {
+    /// One thread per `(kind, cpu)`: busy or sleeping, confined to `cpu` if given.
+    fn spawn_tracked(sampler: &Sampler, threads: &[(Kind, Option<usize>)]) -> Workers {
+        let stop = Arc::new(AtomicBool::new(false));
+        let (tid_tx, tid_rx) = crossbeam_channel::unbounded();
+        let handles = threads
+            .iter()
+            .map(|&(kind, cpu)| {
+                let (stop, tid_tx) = (Arc::clone(&stop), tid_tx.clone());
+                std::thread::spawn(move || {
+                    if let Some(cpu) = cpu {
+                        poolscope::cpus::confine_this_thread(&[cpu]).unwrap();
+                    }
+                    tid_tx.send(clock::current_tid()).unwrap();
+                    let mut x = 0u64;
+                    while !stop.load(Ordering::Relaxed) {
+                        match kind {
+                            Kind::Busy => {
+                                for i in 0..10_000u64 {
+                                    x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(i));
+                                }
+                            }
+                            Kind::Sleeping => std::thread::sleep(Duration::from_millis(20)),
+                        }
+                    }
+                })
+            })
+            .collect();
+        for index in 0..threads.len() {
+            let worker = WorkerId {
+                index,
+                pid: std::process::id(),
+                tid: tid_rx.recv().unwrap(),
+            };
+            sampler.handle().track(0, worker);
+        }
+        Workers { stop, handles }
+    }
+
+    fn stop(self) {
+        self.stop.store(true, Ordering::Relaxed);
+        for h in self.handles {
+            h.join().unwrap();
+        }
+    }
 }

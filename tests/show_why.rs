@@ -4,34 +4,14 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use common::pty::Pty;
 use common::*;
 use poolscope::event::{Event, GilEventKind, TaskEventKind};
 use poolscope::plan::{ExecutorKind, HttpSettings, Plan, WorkloadKind};
-use poolscope::runner::{self, RunOptions};
 use poolscope::timeline::Timeline;
 use predicates::prelude::*;
-
-fn collect(plan: &Plan, mut each: impl FnMut(&Event)) -> Vec<Event> {
-    let options = RunOptions {
-        worker_exe: PathBuf::from(bin()),
-    };
-    let handle = runner::start(plan, &options).unwrap();
-    let mut events = Vec::new();
-    while let Ok(event) = handle.events.recv_timeout(Duration::from_secs(60)) {
-        each(&event);
-        let last = matches!(event, Event::RunFinished { .. });
-        events.push(event);
-        if last {
-            break;
-        }
-    }
-    handle.join();
-    events
-}
 
 fn plan(
     workload: WorkloadKind,
@@ -54,7 +34,7 @@ fn plan(
 /// times (one thread computes at a time), where real threads on two cores take about half.
 #[test]
 fn the_gil_has_one_holder_and_serialises_fib() {
-    let events = collect(
+    let events = collect_events(
         &plan(
             WorkloadKind::Fib,
             &[ExecutorKind::Gil],
@@ -115,7 +95,7 @@ fn the_gil_has_one_holder_and_serialises_fib() {
 /// takes about the longest delay, like real threads, not the sum of the delays.
 #[test]
 fn http_under_the_gil_waits_in_parallel() {
-    let events = collect(
+    let events = collect_events(
         &plan(
             WorkloadKind::Http,
             &[ExecutorKind::Gil],
@@ -151,7 +131,7 @@ fn cpus_0_confines_every_worker() {
     );
     plan.sched.cpus = Some(vec![0]);
     let mut checked = 0;
-    let events = collect(&plan, |event| {
+    let events = collect_events(&plan, |event| {
         if let Event::WorkerStarted { worker, .. } = event {
             let status =
                 std::fs::read_to_string(format!("/proc/{}/task/{}/status", worker.pid, worker.tid))

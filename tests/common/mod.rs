@@ -21,6 +21,30 @@ pub fn poolscope_in(dir: &Path) -> assert_cmd::Command {
     cmd
 }
 
+/// Runs `plan` through the library with this build's binary as the worker, calling `each`
+/// on every event as it arrives (while the run goes on); returns them all, through
+/// `RunFinished`, once the run's threads are joined.
+pub fn collect_events(
+    plan: &poolscope::plan::Plan,
+    mut each: impl FnMut(&poolscope::event::Event),
+) -> Vec<poolscope::event::Event> {
+    let options = poolscope::runner::RunOptions {
+        worker_exe: std::path::PathBuf::from(bin()),
+    };
+    let handle = poolscope::runner::start(plan, &options).unwrap();
+    let mut events = Vec::new();
+    while let Ok(event) = handle.events.recv_timeout(Duration::from_secs(60)) {
+        each(&event);
+        let last = matches!(event, poolscope::event::Event::RunFinished { .. });
+        events.push(event);
+        if last {
+            break;
+        }
+    }
+    handle.join();
+    events
+}
+
 /// A CSV file as rows of column → value.
 pub fn read_csv(path: &Path) -> (Vec<String>, Vec<HashMap<String, String>>) {
     let mut reader =
