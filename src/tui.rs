@@ -208,10 +208,13 @@ fn event_loop(
     // Whether every sender of the run's channel is gone: the run and its threads ended.
     let mut run_closed = false;
     let mut needs_draw = true;
+    // A key's answer is drawn at once; only animation waits for the frame rate.
+    let mut answer_now = false;
     let mut last_draw: Option<Instant> = None;
     loop {
         let animating = app.is_running() && !app.is_frozen();
-        let due = last_draw.is_none_or(|t| t.elapsed() >= FRAME);
+        let due = answer_now || last_draw.is_none_or(|t| t.elapsed() >= FRAME);
+        answer_now = false;
         if (needs_draw || animating) && due {
             app.set_now(Timestamp::now());
             terminal.draw(app)?;
@@ -229,6 +232,11 @@ fn event_loop(
             recv(input) -> message => {
                 let Ok(message) = message else { return Ok(Exit::Quit) };
                 needs_draw = true;
+                answer_now = match &message {
+                    Input::Terminal(TermEvent::Key(_)) => true,
+                    Input::Terminal(TermEvent::Mouse(m)) => matches!(m.kind, MouseEventKind::Down(_)),
+                    _ => false,
+                };
                 match message {
                     Input::Signal(signal) => return Ok(Exit::Signal(signal)),
                     Input::Terminal(TermEvent::Key(key)) => match app.update(Msg::Key(key)) {

@@ -76,7 +76,9 @@ fn the_view_answers_keys_under_a_flood_of_events() {
     let answered = start.elapsed();
     let still_running = !pty.screen().contains("✓ done");
     eprintln!("help shown {answered:?} after the key (run still going: {still_running})");
-    assert!(answered < Duration::from_secs(2), "{answered:?}");
+    // Typically 20-40 ms on a quiet 2-core machine (README); the bound only catches a view
+    // that stops answering while the flood lasts (CI machines are busy).
+    assert!(answered < Duration::from_secs(5), "{answered:?}");
     pty.press("q");
     assert!(pty.wait_exit(Duration::from_secs(30)).success());
 }
