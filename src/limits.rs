@@ -1,7 +1,8 @@
 //! Open-file limits: poolscope raises its own soft limit to the hard one at start, as
-//! servers do, and the process executor budgets descriptors (five per worker process: its
-//! stdin, stdout and stderr pipes, and the sampler's two files) so a big pool fits instead
-//! of failing tasks.
+//! servers do, and pools budget descriptors (five per worker process: its three pipes and
+//! the sampler's two files, one more for http; four per in-process http worker: both ends
+//! of its connection to the embedded server and the sampler's files) so a big pool runs with the workers that fit instead of failing
+//! tasks.
 
 /// Raises the soft open-files limit to the hard limit; returns the soft limit now in force
 /// (`None` where it cannot be read).
@@ -44,11 +45,19 @@ pub const RESERVED_DESCRIPTORS: u64 = 64;
 
 /// Descriptors one worker process holds open in poolscope: its three pipes, and the two
 /// files the scheduler sampler reads it through.
-pub const DESCRIPTORS_PER_WORKER: u64 = 5;
+pub const DESCRIPTORS_PER_WORKER_PROCESS: u64 = 5;
 
-/// How many more worker processes fit under the open-files limit now.
-pub fn worker_process_budget() -> Option<usize> {
+/// Descriptors one in-process http worker holds at once: its client socket, the embedded
+/// delay server's end of it, and the sampler's two files.
+pub const DESCRIPTORS_PER_HTTP_THREAD: u64 = 4;
+
+/// What a worker process's http request adds in poolscope: the embedded server's end.
+pub const DESCRIPTORS_PER_HTTP_PROCESS: u64 = 1;
+
+/// How many more workers costing `per_worker` descriptors each fit under the open-files
+/// limit now.
+pub fn worker_budget(per_worker: u64) -> Option<usize> {
     let limit = open_files_limit()?;
     let open = std::fs::read_dir("/proc/self/fd").ok()?.count() as u64;
-    Some((limit.saturating_sub(open + RESERVED_DESCRIPTORS) / DESCRIPTORS_PER_WORKER) as usize)
+    Some((limit.saturating_sub(open + RESERVED_DESCRIPTORS) / per_worker.max(1)) as usize)
 }

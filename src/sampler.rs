@@ -134,8 +134,17 @@ impl Drop for Sampler {
 impl SamplerHandle {
     /// Starts sampling `worker`'s thread for `experiment` (replacing an earlier thread of
     /// the same worker slot: a worker process that was replaced).
+    ///
+    /// The sampler keeps two files open per thread and never takes more than half the
+    /// open-files limit, so it cannot starve the workers' own sockets and pipes: past that,
+    /// further threads go unsampled (their bars stay plain).
     pub fn track(&self, experiment: usize, worker: WorkerId) {
         let Some(shared) = &self.shared else { return };
+        let tracked = lock(shared).tracked.len() as u64;
+        let limit = crate::limits::open_files_limit().unwrap_or(u64::MAX);
+        if (tracked + 1) * 2 > limit / 2 {
+            return;
+        }
         let path = format!("/proc/{}/task/{}/schedstat", worker.pid, worker.tid);
         let Ok(schedstat) = File::open(&path) else {
             return; // the thread is already gone

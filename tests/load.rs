@@ -127,3 +127,33 @@ fn big_pools_fit_under_descriptor_limits() {
     );
     assert!(notices >= 1);
 }
+
+/// 600 http workers under a hard limit of 1024 descriptors: thread pools (client and server
+/// ends of every connection) and process pools run with the workers that fit, say so, and
+/// answer every request.
+#[test]
+fn http_pools_fit_under_descriptor_limits() {
+    let _alone = alone();
+    let dir = tempfile::tempdir().unwrap();
+    let output = std::process::Command::new("sh")
+        .current_dir(dir.path())
+        .arg("-c")
+        .arg(
+            "ulimit -n 1024; exec \"$0\" --headless --out o --workload http \
+             --executor threads,gil,processes --delays 100 --repeat 600 --workers 600",
+        )
+        .arg(bin())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    for name in ["thread-get", "gil-get", "process-get"] {
+        let (_, rows) = read_csv(&dir.path().join(format!("o/{name}.csv")));
+        let ok = rows.iter().filter(|r| r["status"] == "ok").count();
+        assert_eq!(ok, 600, "{name}: {stderr}");
+        assert!(
+            stderr.contains(&format!("note: {name} runs with")),
+            "{stderr}"
+        );
+    }
+}

@@ -120,13 +120,14 @@ impl Workers {
         let (tid_tx, tid_rx) = crossbeam_channel::unbounded();
         let handles = threads
             .iter()
-            .map(|&(kind, cpu)| {
+            .enumerate()
+            .map(|(index, &(kind, cpu))| {
                 let (stop, tid_tx) = (Arc::clone(&stop), tid_tx.clone());
                 std::thread::spawn(move || {
                     if let Some(cpu) = cpu {
                         poolscope::cpus::confine_this_thread(&[cpu]).unwrap();
                     }
-                    tid_tx.send(clock::current_tid()).unwrap();
+                    tid_tx.send((index, clock::current_tid())).unwrap();
                     let mut x = 0u64;
                     while !stop.load(Ordering::Relaxed) {
                         match kind {
@@ -141,11 +142,13 @@ impl Workers {
                 })
             })
             .collect();
-        for index in 0..threads.len() {
+        // Threads report in whatever order they start; each says which one it is.
+        for _ in 0..threads.len() {
+            let (index, tid) = tid_rx.recv().unwrap();
             let worker = WorkerId {
                 index,
                 pid: std::process::id(),
-                tid: tid_rx.recv().unwrap(),
+                tid,
             };
             sampler.handle().track(0, worker);
         }

@@ -17,7 +17,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
-use super::{Emitter, ExperimentOutcome, ExperimentRun, TaskQueue, run_task_here, start_worker};
+use super::{
+    Emitter, ExperimentOutcome, ExperimentRun, TaskQueue, run_task_here, start_worker,
+    workers_that_fit,
+};
 use crate::cancel::CancelToken;
 use crate::event::{GilEventKind, WorkerId};
 use crate::workload::{Workload, WorkloadRunner, fib_until};
@@ -136,8 +139,9 @@ pub(super) fn run(run: &ExperimentRun<'_>) -> ExperimentOutcome {
     let emitter = Emitter::new(run);
     let gil = Gil::new(run.sched.switch_interval);
     let queue = TaskQueue::new(&run.plan.inputs, run.cancel);
+    let workers = workers_that_fit(run, &emitter);
     std::thread::scope(|scope| {
-        for index in 0..run.plan.workers {
+        for index in 0..workers {
             let (emitter, gil, queue) = (&emitter, &gil, &queue);
             let spawned = std::thread::Builder::new()
                 .name(format!("poolscope-gil-{index}"))

@@ -176,6 +176,37 @@ impl Emitter {
     }
 }
 
+/// How many of the plan's workers fit under the open-files limit: all of them, or as many
+/// as fit (at least one), said once in a notice. Worker processes cost their pipes; thread
+/// workers only matter for http, whose connections cost descriptors.
+pub(crate) fn workers_that_fit(run: &ExperimentRun<'_>, emitter: &Emitter) -> usize {
+    use crate::limits;
+    let (per_worker, what) = match (run.plan.executor, run.workload) {
+        (ExecutorKind::Processes, Workload::Http(_)) => (
+            limits::DESCRIPTORS_PER_WORKER_PROCESS + limits::DESCRIPTORS_PER_HTTP_PROCESS,
+            "worker processes",
+        ),
+        (ExecutorKind::Processes, _) => {
+            (limits::DESCRIPTORS_PER_WORKER_PROCESS, "worker processes")
+        }
+        (_, Workload::Http(_)) => (limits::DESCRIPTORS_PER_HTTP_THREAD, "http threads"),
+        _ => return run.plan.workers,
+    };
+    match limits::worker_budget(per_worker) {
+        Some(budget) if budget < run.plan.workers => {
+            let fit = budget.max(1);
+            let limit = limits::open_files_limit().unwrap_or_default();
+            emitter.notice(format!(
+                "{} runs with {fit} of {} {what}: each needs {per_worker} file descriptors and \
+                 the open-files limit is {limit} (raise it with ulimit -n)",
+                run.plan.name, run.plan.workers
+            ));
+            fit
+        }
+        _ => run.plan.workers,
+    }
+}
+
 /// Starts an in-process worker on the calling thread: confines it to the plan's CPUs
 /// (`--cpus`), and reports it ready. Returns its identity.
 pub(crate) fn start_worker(emitter: &Emitter, sched: &SchedSettings, index: usize) -> WorkerId {

@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use crossbeam_channel::select;
 
-use super::{Emitter, ExperimentOutcome, ExperimentRun, TaskQueue};
+use super::{Emitter, ExperimentOutcome, ExperimentRun, TaskQueue, workers_that_fit};
 use crate::clock::{ClockAnchor, Timestamp};
 use crate::event::{TaskEventKind, WorkerId};
 use crate::protocol::{self, LineRead, Reply, Request};
@@ -30,22 +30,7 @@ const STDERR_TAIL_BYTES: usize = 4096;
 /// Runs the experiment on child processes; on cancellation kills and reaps them all.
 pub(super) fn run(run: &ExperimentRun<'_>) -> ExperimentOutcome {
     let emitter = Emitter::new(run);
-    // Each worker process holds three descriptors here: start no more than fit.
-    let workers = match crate::limits::worker_process_budget() {
-        Some(budget) if budget < run.plan.workers => {
-            let fit = budget.max(1);
-            let limit = crate::limits::open_files_limit().unwrap_or_default();
-            emitter.notice(format!(
-                "{} runs with {fit} of {} worker processes: each needs {} file descriptors and \
-                 the open-files limit is {limit} (raise it with ulimit -n)",
-                run.plan.name,
-                run.plan.workers,
-                crate::limits::DESCRIPTORS_PER_WORKER
-            ));
-            fit
-        }
-        _ => run.plan.workers,
-    };
+    let workers = workers_that_fit(run, &emitter);
     let shared = Shared {
         run,
         emitter,

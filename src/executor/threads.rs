@@ -12,7 +12,10 @@ use std::time::Duration;
 use crossbeam_channel::select;
 use rayon::ThreadPoolBuilder;
 
-use super::{Emitter, ExperimentOutcome, ExperimentRun, TaskQueue, run_task_here, start_worker};
+use super::{
+    Emitter, ExperimentOutcome, ExperimentRun, TaskQueue, run_task_here, start_worker,
+    workers_that_fit,
+};
 use crate::event::WorkerId;
 use crate::workload::WorkloadRunner;
 
@@ -27,8 +30,9 @@ const WIND_DOWN: Duration = Duration::from_secs(2);
 pub(super) fn run(run: &ExperimentRun<'_>) -> ExperimentOutcome {
     let emitter = Emitter::new(run);
     let (start_emitter, sched) = (emitter.clone(), run.sched.clone());
+    let workers = workers_that_fit(run, &emitter);
     let pool = ThreadPoolBuilder::new()
-        .num_threads(run.plan.workers)
+        .num_threads(workers)
         .thread_name(|i| format!("poolscope-worker-{i}"))
         .start_handler(move |index| {
             start_worker(&start_emitter, &sched, index);
