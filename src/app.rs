@@ -210,6 +210,8 @@ pub struct App {
     restarting: bool,
     /// The timeline revision and folder of the last successful export of this run.
     last_export: Option<(u64, PathBuf)>,
+    /// The folder of the latest successful export of anything, this run or an earlier one.
+    latest_export: Option<PathBuf>,
 }
 
 /// The shortest full length of a panel, so a run that just began is not drawn at an
@@ -235,7 +237,14 @@ impl App {
             color,
             restarting: false,
             last_export: None,
+            latest_export: None,
         }
+    }
+
+    /// The folder of the latest export, even of an earlier state or an earlier run (so a
+    /// user who quits after a rerun hears where the last export went).
+    pub fn latest_export(&self) -> Option<&PathBuf> {
+        self.latest_export.as_ref()
     }
 
     /// Where the current state of the run was exported, if it was (an export of an earlier
@@ -317,6 +326,7 @@ impl App {
                     text: format!("exported to {}", dir.display()),
                     is_error: false,
                 });
+                self.latest_export = Some(dir.clone());
                 self.last_export = Some((revision, dir));
                 None
             }
@@ -628,6 +638,38 @@ mod tests {
         app.update(Msg::RunRestarted);
         assert!(app.timeline().experiments().is_empty());
         assert!(!app.is_restarting());
+    }
+
+    #[test]
+    fn an_export_counts_for_its_own_state_only() {
+        let mut app = app();
+        let revision = app.timeline().revision();
+        let dir = PathBuf::from("runs/1");
+        app.update(Msg::Exported {
+            revision,
+            result: Ok(dir.clone()),
+        });
+        assert_eq!(app.saved_to(), Some(&dir));
+        app.update(Msg::Event(started_experiment(2, ExecutorKind::Threads, 3)));
+        assert_eq!(app.saved_to(), None, "rows changed since the export");
+        // A rerun replaying the same events reaches a different revision.
+        app.update(Msg::RunRestarted);
+        for event in [
+            started_experiment(0, ExecutorKind::Processes, 0),
+            started_experiment(1, ExecutorKind::Threads, 1_000_000),
+        ] {
+            app.update(Msg::Event(event));
+        }
+        app.update(Msg::Exported {
+            revision,
+            result: Ok(dir.clone()),
+        });
+        assert_eq!(
+            app.saved_to(),
+            None,
+            "an old run's export is not this run's"
+        );
+        assert_eq!(app.latest_export(), Some(&dir));
     }
 
     #[test]

@@ -16,7 +16,7 @@ use crate::event::{
 use crate::plan::{ExecutorKind, ExperimentPlan, WorkloadKind};
 
 /// Everything known about a run so far.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Timeline {
     cores: Option<usize>,
     started_at: Option<Timestamp>,
@@ -340,10 +340,30 @@ impl Speedup {
     }
 }
 
+impl Default for Timeline {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Timeline {
     /// An empty timeline.
     pub fn new() -> Self {
-        Self::default()
+        // Revisions of different timelines never meet: each starts in its own 2^32 block,
+        // so an export of one run cannot pass for the state of the next.
+        static BLOCKS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let block = BLOCKS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Timeline {
+            cores: None,
+            started_at: None,
+            finished: None,
+            planned_experiments: 0,
+            experiments: Vec::new(),
+            latest: None,
+            revision: block << 32,
+            sampler: None,
+            notices: Vec::new(),
+        }
     }
 
     /// Builds a timeline from a sequence of events.
@@ -477,8 +497,8 @@ impl Timeline {
         &self.experiments
     }
 
-    /// How many events have been applied: two equal revisions of one run are the same
-    /// state (so the view knows whether what it exported is still all there is).
+    /// Which state this is: it grows with every event applied, and no two timelines share
+    /// a revision, so equal revisions are the same state of the same run (so the view knows whether what it exported is still all there is).
     pub fn revision(&self) -> u64 {
         self.revision
     }

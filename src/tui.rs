@@ -139,10 +139,18 @@ fn leave_results_behind(app: &App, out: &OutDir) -> bool {
             }
         },
         (None, OutDir::NewUnder(_)) => {
-            let _ = writeln!(
-                stdout,
-                "Nothing was saved: press e in the view to export, or pass --out DIR."
-            );
+            let _ = match app.latest_export() {
+                Some(dir) => writeln!(
+                    stdout,
+                    "The last state was not saved (the latest export, of an earlier state, is in \
+                     {}): press e in the view to export, or pass --out DIR.",
+                    dir.display()
+                ),
+                None => writeln!(
+                    stdout,
+                    "Nothing was saved: press e in the view to export, or pass --out DIR."
+                ),
+            };
             true
         }
     };
