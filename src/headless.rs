@@ -131,18 +131,12 @@ fn say(line: &str) {
     let _ = writeln!(std::io::stderr(), "{line}");
 }
 
-/// Creates the folder files will go to and checks it is writable, before the run starts,
-/// so a bad path fails early instead of losing a finished run.
-pub fn prepare_out_dir(out: &OutDir) -> anyhow::Result<PathBuf> {
+/// The folder files will go to: `--out DIR` (checked writable before the run, in `main`),
+/// or a new folder under the default one, made now so a bad path fails before the run.
+fn prepare_out_dir(out: &OutDir) -> anyhow::Result<PathBuf> {
     match out {
-        OutDir::Fixed(dir) => {
-            export::check_writable(dir)?;
-            Ok(dir.clone())
-        }
-        OutDir::NewUnder(base) => {
-            export::check_writable(base)?;
-            export::new_run_dir(base)
-        }
+        OutDir::Fixed(dir) => Ok(dir.clone()),
+        OutDir::NewUnder(base) => export::new_run_dir(base),
     }
 }
 

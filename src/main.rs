@@ -26,7 +26,9 @@ fn main() -> ExitCode {
         }
         // `--out` is checked before the run, so a finished run is never lost to a folder
         // that cannot be written. (The default folder is made when something is saved.)
-        if let (OutDir::Fixed(_), Err(e)) = (&config.out, config.out.check_writable()) {
+        if let OutDir::Fixed(_) = config.out
+            && let Err(e) = config.out.check_writable()
+        {
             say(&format!(
                 "poolscope: error: --out: {e:#}; give a folder you can write to"
             ));

@@ -128,6 +128,10 @@ fn q_quits_a_sequential_fib_at_once() {
         screen.contains("sequential-fibo"),
         "summary left behind:\n{screen}"
     );
+    assert!(
+        !dir.path().join("poolscope-runs").exists(),
+        "nothing is created unless something is saved"
+    );
 }
 
 /// Headless Ctrl-C stops a sequential fib, writes the rows (cancelled) and exits 130.
