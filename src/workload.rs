@@ -134,12 +134,30 @@ impl WorkloadRunner {
     /// it while it recurses, a sleep wakes, and an HTTP request in flight is abandoned (it
     /// goes on in a detached thread whose answer nobody reads).
     pub fn run(&self, input: u64, cancel: &CancelToken) -> Result<String, String> {
+        self.run_with_checkpoint(input, cancel, &mut || true)
+    }
+
+    /// Whether the work computes (fib), rather than waits (http, sleep, the isolation
+    /// demo's pause): a simulated interpreter holds its lock only around computing.
+    pub fn computes(&self) -> bool {
+        matches!(self.workload, Workload::Fib)
+    }
+
+    /// [`WorkloadRunner::run`], calling `checkpoint` wherever computing work may pause (fib,
+    /// as it recurses): the place a simulated GIL is handed over. The work stops, cancelled,
+    /// if `checkpoint` returns false.
+    pub fn run_with_checkpoint(
+        &self,
+        input: u64,
+        cancel: &CancelToken,
+        checkpoint: &mut dyn FnMut() -> bool,
+    ) -> Result<String, String> {
         match &self.workload {
             Workload::Fib => {
                 if input == 0 || input > FIB_MAX {
                     return Err(format!("fib n must be in 1..={FIB_MAX}, got {input}"));
                 }
-                fib_until(input, &mut || cancel.is_cancelled())
+                fib_until(input, &mut || !checkpoint() || cancel.is_cancelled())
                     .map(|n| n.to_string())
                     .ok_or_else(|| CANCELLED.to_string())
             }

@@ -23,7 +23,7 @@ use super::{
 };
 use crate::cancel::CancelToken;
 use crate::event::{GilEventKind, WorkerId};
-use crate::workload::{Workload, WorkloadRunner, fib_until};
+use crate::workload::WorkloadRunner;
 
 /// A global interpreter lock shared by one experiment's threads.
 #[derive(Debug)]
@@ -185,23 +185,18 @@ fn worker(
             break;
         };
         run_task_here(emitter, cancel, index, (task, input), || {
-            match run.workload {
-                Workload::Fib => {
-                    let result = fib_until(input, &mut || {
-                        holding = gil.yield_if_asked(index, &note, cancel);
-                        !holding || cancel.is_cancelled()
-                    });
-                    result
-                        .map(|n| n.to_string())
-                        .ok_or_else(|| crate::workload::CANCELLED.to_string())
-                }
-                // Blocking waits run with the lock released, as CPython's I/O does.
-                _ => {
-                    gil.release(index, &note);
-                    let result = runner.run(input, cancel);
-                    holding = gil.take(index, &note, cancel);
-                    result
-                }
+            if runner.computes() {
+                // Computing holds the lock, handing it over when asked, as the eval loop does.
+                runner.run_with_checkpoint(input, cancel, &mut || {
+                    holding = gil.yield_if_asked(index, &note, cancel);
+                    holding
+                })
+            } else {
+                // Waits run with the lock released, as CPython's I/O does.
+                gil.release(index, &note);
+                let result = runner.run(input, cancel);
+                holding = gil.take(index, &note, cancel);
+                result
             }
         });
     }
