@@ -93,7 +93,7 @@ impl Widget for &App {
 
         let layout = Layout::of(self, body);
         for &(plan_index, area) in &layout.panels {
-            panel(self, plan_index, area, buf, theme);
+            gantt_panel(self, plan_index).render(area, buf);
         }
         if let Some(area) = layout.summary {
             Summary { app: self }.render(area, buf);
@@ -300,10 +300,6 @@ fn share(wanted: &[u16], total: u16) -> Vec<u16> {
         }
     }
     given
-}
-
-fn panel(app: &App, plan_index: usize, area: Rect, buf: &mut Buffer, _theme: Theme) {
-    gantt_panel(app, plan_index).render(area, buf);
 }
 
 /// The panel of experiment `plan_index` as the app is now.
