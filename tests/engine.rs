@@ -106,12 +106,20 @@ fn every_executor_streams_started_then_ended_per_task() {
             );
         }
         let workers = workers_seen.keys().filter(|(e, _)| *e == index).count();
-        let expected = if experiment.executor == ExecutorKind::Sequential {
-            1
-        } else {
-            3
-        };
-        assert_eq!(workers, expected, "{}: lanes", experiment.name);
+        match experiment.executor {
+            ExecutorKind::Sequential => assert_eq!(workers, 1, "{}", experiment.name),
+            // Thread pools start every thread up front.
+            ExecutorKind::Threads | ExecutorKind::Gil => {
+                assert_eq!(workers, 3, "{}: lanes", experiment.name)
+            }
+            // Worker processes take tasks the moment they are ready: on tiny tasks, the
+            // first may drain the queue before the last slot's process is even started.
+            _ => assert!(
+                (1..=3).contains(&workers),
+                "{}: {workers} lanes",
+                experiment.name
+            ),
+        }
     }
 }
 

@@ -46,10 +46,9 @@ fn live_view_runs_exports_and_quits_cleanly() {
     ] {
         assert!(screen.contains(name), "{name} missing:\n{screen}");
     }
-    assert!(
-        screen.contains("w0 pid ") && screen.contains("w2 pid "),
-        "process lanes:\n{screen}"
-    );
+    // (Worker processes take tasks as soon as they are ready, so on tasks this small the
+    // first ones may finish everything before the last slot's process starts.)
+    assert!(screen.contains("w0 pid "), "process lanes:\n{screen}");
     assert!(
         screen.contains("w0 tid ") && screen.contains("w2 tid "),
         "thread lanes:\n{screen}"
