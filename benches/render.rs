@@ -76,7 +76,7 @@ fn app_with(tasks: usize) -> App {
         } else {
             TaskEventKind::Finished {
                 result: "ok".into(),
-                cpu_time: Duration::from_micros(1),
+                cpu_time: Some(Duration::from_micros(1)),
             }
         };
         apply(task_event(end, kind));

@@ -26,6 +26,8 @@ pub enum Msg {
     /// An export of the timeline at `revision` finished: where the files went, or why it
     /// failed.
     Exported {
+        /// What was exported.
+        kind: ExportKind,
         /// [`Timeline::revision`] of the exported copy.
         revision: u64,
         /// The folder written, or the error.
@@ -33,6 +35,10 @@ pub enum Msg {
     },
     /// A new run of the plan started (after `r`): forget the old one.
     RunRestarted,
+    /// Recorded files are being read: the share read so far, 0..=1.
+    Loading(f64),
+    /// Recorded files were read: show them.
+    Loaded(Box<crate::formats::Recording>),
     /// A rerun could not start (why): keep showing the last run.
     RerunFailed(String),
     /// A mouse click landed on a panel (the UI worked out where): select the panel, and the
@@ -52,11 +58,35 @@ pub struct Inspect {
     pub task: usize,
 }
 
+/// What an export writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportKind {
+    /// The CSVs and summary.json (`e`): the run, saved.
+    Csv,
+    /// A Chrome trace, `trace.json` (`t`).
+    Trace,
+    /// An SVG picture of the chart, `gantt.svg` (`g`).
+    Svg,
+}
+
+/// Where the shown timeline came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// A run of the plan, live (it can be rerun).
+    Live,
+    /// Recorded files (`poolscope view`): nothing to rerun.
+    Files(Vec<String>),
+}
+
 /// Work the terminal loop must do on the app's behalf.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Effect {
     /// Write the current timeline's CSVs and summary.json.
     Export,
+    /// Write the current timeline as a Chrome trace.
+    ExportTrace,
+    /// Write the current chart as an SVG picture.
+    ExportSvg,
     /// Stop the current run and start the plan again.
     Rerun,
     /// Stop the run, restore the terminal, exit.
@@ -188,6 +218,11 @@ struct Frozen {
 pub struct App {
     plan: Plan,
     plan_description: String,
+    source: Source,
+    /// While files are read: the share read so far.
+    pub loading: Option<f64>,
+    /// What reading the files had to say (rows skipped, events left out).
+    pub notes: Vec<String>,
     timeline: Timeline,
     frozen: Option<Frozen>,
     now: Timestamp,
@@ -214,6 +249,22 @@ pub struct App {
     latest_export: Option<PathBuf>,
 }
 
+/// `3 files: process-fibo.csv, thread-fibo.csv, trace.json`.
+fn files_description(files: &[String]) -> String {
+    let names: Vec<String> = files
+        .iter()
+        .map(|f| {
+            std::path::Path::new(f)
+                .file_name()
+                .map_or_else(|| f.clone(), |n| n.to_string_lossy().into_owned())
+        })
+        .collect();
+    match names.len() {
+        1 => format!("viewing {}", names[0]),
+        n => format!("viewing {n} files: {}", names.join(", ")),
+    }
+}
+
 /// The shortest full length of a panel, so a run that just began is not drawn at an
 /// absurd zoom.
 const MIN_FULL_LENGTH: Duration = Duration::from_millis(50);
@@ -223,6 +274,9 @@ impl App {
     pub fn new(plan: Plan, color: bool) -> Self {
         App {
             plan_description: plan.describe(),
+            source: Source::Live,
+            loading: None,
+            notes: Vec::new(),
             plan,
             timeline: Timeline::new(),
             frozen: None,
@@ -239,6 +293,26 @@ impl App {
             last_export: None,
             latest_export: None,
         }
+    }
+
+    /// A view of recorded `files`, empty until [`Msg::Loaded`] brings them.
+    pub fn viewing(files: Vec<String>, color: bool) -> Self {
+        let mut app = App::new(
+            Plan {
+                experiments: Vec::new(),
+                ..Plan::default()
+            },
+            color,
+        );
+        app.plan_description = files_description(&files);
+        app.source = Source::Files(files);
+        app.loading = Some(0.0);
+        app
+    }
+
+    /// Where the timeline came from.
+    pub fn source(&self) -> &Source {
+        &self.source
     }
 
     /// The folder of the latest export, even of an earlier state or an earlier run (so a
@@ -319,6 +393,18 @@ impl App {
             }
             Msg::Key(key) => self.key(key),
             Msg::Exported {
+                kind: ExportKind::Trace | ExportKind::Svg,
+                result: Ok(file),
+                ..
+            } => {
+                self.status = Some(Status {
+                    text: format!("exported to {}", file.display()),
+                    is_error: false,
+                });
+                None
+            }
+            Msg::Exported {
+                kind: ExportKind::Csv,
                 revision,
                 result: Ok(dir),
             } => {
@@ -352,6 +438,26 @@ impl App {
                     self.selected = experiment;
                     self.inspect = task.map(|task| Inspect { task });
                 }
+                None
+            }
+            Msg::Loading(fraction) => {
+                self.loading = Some(fraction);
+                None
+            }
+            Msg::Loaded(recording) => {
+                let recording = *recording;
+                self.loading = None;
+                self.plan = recording.plan;
+                self.timeline = recording.timeline;
+                self.selected = 0;
+                self.status = recording.notes.first().map(|note| Status {
+                    text: match recording.notes.len() {
+                        1 => note.clone(),
+                        n => format!("{note} (and {} more notes, printed on quit)", n - 1),
+                    },
+                    is_error: true,
+                });
+                self.notes = recording.notes;
                 None
             }
             Msg::RunRestarted => {
@@ -406,6 +512,26 @@ impl App {
                     is_error: false,
                 });
                 return Some(Effect::Export);
+            }
+            KeyCode::Char('t') => {
+                self.status = Some(Status {
+                    text: "writing the Chrome trace…".into(),
+                    is_error: false,
+                });
+                return Some(Effect::ExportTrace);
+            }
+            KeyCode::Char('g') => {
+                self.status = Some(Status {
+                    text: "drawing the SVG picture…".into(),
+                    is_error: false,
+                });
+                return Some(Effect::ExportSvg);
+            }
+            KeyCode::Char('r') if self.source != Source::Live => {
+                self.status = Some(Status {
+                    text: "r reruns a live run; these are recorded files (run poolscope itself to run a plan)".into(),
+                    is_error: true,
+                });
             }
             KeyCode::Char('r') => {
                 if self.restarting {
@@ -646,6 +772,7 @@ mod tests {
         let revision = app.timeline().revision();
         let dir = PathBuf::from("runs/1");
         app.update(Msg::Exported {
+            kind: ExportKind::Csv,
             revision,
             result: Ok(dir.clone()),
         });
@@ -661,6 +788,7 @@ mod tests {
             app.update(Msg::Event(event));
         }
         app.update(Msg::Exported {
+            kind: ExportKind::Csv,
             revision,
             result: Ok(dir.clone()),
         });

@@ -55,9 +55,56 @@ pub struct Cli {
 enum Command {
     /// Run the embedded delay server alone: GET /200?sleep=MS answers 200 after MS ms.
     Serve(ServeArgs),
+    /// Open recorded timings in the view: poolscope's CSVs, the post's CSVs, Chrome traces
+    /// (ray timeline, viztracer, Perfetto JSON); several files at once, one panel each.
+    View(ViewArgs),
     /// A process-pool worker (started by poolscope itself).
     #[command(hide = true)]
     Worker(WorkerArgs),
+}
+
+#[derive(Debug, Args)]
+struct ViewArgs {
+    /// The files: poolscope CSVs (with their -samples.csv), the post's CSVs
+    /// (tag,start_time,end_time,elapsed,result) and Chrome Trace Event JSON.
+    #[arg(value_name = "FILE", required = true)]
+    files: Vec<PathBuf>,
+
+    /// Skip bad rows instead of stopping at the first; says how many and where the first was.
+    #[arg(long)]
+    lenient: bool,
+
+    /// Where `e` exports (created if missing; files replaced).
+    /// Default: a new timestamped folder under ./poolscope-runs/.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+
+    #[command(flatten)]
+    outputs: OutputArgs,
+}
+
+/// Charts and traces written besides the CSVs.
+#[derive(Debug, Args)]
+struct OutputArgs {
+    /// Print the Gantt chart as text on stdout (with --headless: after the run; with view:
+    /// instead of opening the screen). Coloured only when stdout is a terminal and NO_COLOR
+    /// is unset.
+    #[arg(long)]
+    print: bool,
+
+    /// Width of the --print chart in columns, 20 to 1000 [default: the terminal's, else 100]
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    width: Option<String>,
+
+    /// Write the run as a Chrome trace to FILE, for Perfetto (ui.perfetto.dev) and
+    /// chrome://tracing (with view: instead of opening the screen).
+    #[arg(long, value_name = "FILE")]
+    trace: Option<PathBuf>,
+
+    /// Write the Gantt chart as an SVG picture to FILE (with view: instead of opening the
+    /// screen).
+    #[arg(long, value_name = "FILE")]
+    svg: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -139,6 +186,9 @@ struct RunArgs {
     #[arg(long, value_name = "MS", allow_hyphen_values = true)]
     sample_ms: Option<String>,
 
+    #[command(flatten)]
+    outputs: OutputArgs,
+
     /// Run every input N times (the inputs in order, N times over), for many small tasks
     /// and their distributions; workers still default to one per distinct input [default: 1]
     #[arg(long, value_name = "N", allow_hyphen_values = true)]
@@ -159,6 +209,8 @@ const DEFAULT_HTTP_TIMEOUT: &str = "30";
 pub enum Action {
     /// Run a plan, with the live view or headless.
     Run(RunConfig),
+    /// Open recorded files.
+    View(ViewConfig),
     /// Run the delay server alone.
     Serve {
         /// The port to listen on (0: any free one).
@@ -189,6 +241,124 @@ pub struct RunConfig {
     /// Flags given that this plan does not use, one line each ("--url is ignored: …"),
     /// for the user to see: a flag is never silently ignored.
     pub warnings: Vec<String>,
+    /// Charts and traces to write when the run ends.
+    pub outputs: Outputs,
+}
+
+/// A validated `poolscope view`.
+#[derive(Debug, Clone)]
+pub struct ViewConfig {
+    /// The files, in the order given.
+    pub files: Vec<PathBuf>,
+    /// Skip bad rows instead of stopping.
+    pub lenient: bool,
+    /// Where `e` exports.
+    pub out: OutDir,
+    /// What to write instead of opening the screen.
+    pub outputs: Outputs,
+}
+
+/// Charts and traces to write: `--print [--width N]`, `--trace FILE`, `--svg FILE`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Outputs {
+    /// `--print`: the chart's width, `None` for the terminal's (else 100).
+    pub print: Option<Option<u16>>,
+    /// `--trace FILE`.
+    pub trace: Option<PathBuf>,
+    /// `--svg FILE`.
+    pub svg: Option<PathBuf>,
+}
+
+impl Outputs {
+    /// Whether anything is asked for.
+    pub fn any(&self) -> bool {
+        self.print.is_some() || self.trace.is_some() || self.svg.is_some()
+    }
+}
+
+impl OutputArgs {
+    fn into_outputs(self) -> Result<Outputs, UsageError> {
+        let width = match &self.width {
+            None => None,
+            Some(text) => match text.trim().parse::<u16>() {
+                Ok(n)
+                    if (crate::formats::text::MIN_WIDTH..=crate::formats::text::MAX_WIDTH)
+                        .contains(&n) =>
+                {
+                    Some(n)
+                }
+                _ => {
+                    return Err(usage(
+                        "--width",
+                        text,
+                        format!(
+                            "expected a number of columns from {} to {}",
+                            crate::formats::text::MIN_WIDTH,
+                            crate::formats::text::MAX_WIDTH
+                        ),
+                    ));
+                }
+            },
+        };
+        if width.is_some() && !self.print {
+            return Err(usage(
+                "--width",
+                self.width.as_deref().unwrap_or_default(),
+                "sets the width of --print's chart: add --print",
+            ));
+        }
+        for (flag, file) in [("--trace", &self.trace), ("--svg", &self.svg)] {
+            if let Some(file) = file {
+                check_output_file(flag, file)?;
+            }
+        }
+        Ok(Outputs {
+            print: self.print.then_some(width),
+            trace: self.trace,
+            svg: self.svg,
+        })
+    }
+}
+
+/// A file to write must not be a folder, and the nearest existing folder above it must be
+/// a folder (missing ones are created when it is written, as `--out`'s is).
+fn check_output_file(flag: &'static str, file: &std::path::Path) -> Result<(), UsageError> {
+    let shown = file.display().to_string();
+    if file.is_dir() {
+        return Err(usage(flag, &shown, "is a directory; give a file name"));
+    }
+    let existing = file
+        .ancestors()
+        .skip(1)
+        .find(|a| a.as_os_str().is_empty() || a.exists())
+        .unwrap_or(std::path::Path::new("."));
+    if !existing.as_os_str().is_empty() && !existing.is_dir() {
+        return Err(usage(
+            flag,
+            &shown,
+            format!(
+                "{} is a file, not a folder; give another path",
+                existing.display()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn out_dir(out: Option<PathBuf>) -> Result<OutDir, UsageError> {
+    match out {
+        Some(dir) => {
+            if dir.exists() && !dir.is_dir() {
+                return Err(usage(
+                    "--out",
+                    &dir.display().to_string(),
+                    "exists and is not a directory; give a directory path",
+                ));
+            }
+            Ok(OutDir::Fixed(dir))
+        }
+        None => Ok(OutDir::NewUnder(PathBuf::from("poolscope-runs"))),
+    }
 }
 
 /// Where a run's files go.
@@ -265,6 +435,12 @@ impl Cli {
                     .as_deref()
                     .and_then(|list| crate::cpus::parse_list(list, &crate::cpus::allowed()).ok()),
             }),
+            Some(Command::View(view)) => Ok(Action::View(ViewConfig {
+                files: view.files,
+                lenient: view.lenient,
+                out: out_dir(view.out)?,
+                outputs: view.outputs.into_outputs()?,
+            })),
             None => self.run.into_config().map(Action::Run),
         }
     }
@@ -341,19 +517,8 @@ impl RunArgs {
             "--http-timeout",
             self.http_timeout.as_deref().unwrap_or(DEFAULT_HTTP_TIMEOUT),
         )?;
-        let out = match self.out {
-            Some(dir) => {
-                if dir.exists() && !dir.is_dir() {
-                    return Err(usage(
-                        "--out",
-                        &dir.display().to_string(),
-                        "exists and is not a directory; give a directory path",
-                    ));
-                }
-                OutDir::Fixed(dir)
-            }
-            None => OutDir::NewUnder(PathBuf::from("poolscope-runs")),
-        };
+        let out = out_dir(self.out)?;
+        let outputs = self.outputs.into_outputs()?;
         let repeat = match self.repeat.as_deref() {
             None => 1,
             Some(text) => match text.trim().parse::<usize>() {
@@ -424,6 +589,7 @@ impl RunArgs {
             out,
             headless: self.headless,
             warnings,
+            outputs,
         })
     }
 }

@@ -211,8 +211,9 @@ pub enum TaskEventKind {
     Finished {
         /// The workload's result (a Fibonacci number, an HTTP status and body, …).
         result: String,
-        /// CPU time the worker thread spent on the task.
-        cpu_time: Duration,
+        /// CPU time the worker thread spent on the task, when it was measured (a recording
+        /// may not say).
+        cpu_time: Option<Duration>,
     },
     /// The task failed: an error, a panic, a timeout, or its worker process died.
     Failed {

@@ -16,7 +16,8 @@ use crate::plan::ExecutorKind;
 use crate::timeline::{Experiment, TaskState, Timeline};
 
 /// One CSV row. Field order is the column order: the seed's five columns
-/// (`tag,start_time,end_time,elapsed,result`), then poolscope's.
+/// (`tag,start_time,end_time,elapsed,result`), then poolscope's; `label` is a recorded
+/// task's own name (from `poolscope view`), empty for tasks poolscope ran.
 #[derive(Debug, Serialize)]
 struct CsvRow<'a> {
     tag: String,
@@ -34,10 +35,11 @@ struct CsvRow<'a> {
     cpu_time: Option<String>,
     status: &'a str,
     error: &'a str,
+    label: &'a str,
 }
 
 /// The CSV header line, as scripts can rely on it.
-pub const CSV_HEADER: &str = "tag,start_time,end_time,elapsed,result,experiment,executor,workload,input,worker,pid,tid,cpu_time,status,error";
+pub const CSV_HEADER: &str = "tag,start_time,end_time,elapsed,result,experiment,executor,workload,input,worker,pid,tid,cpu_time,status,error,label";
 
 fn seconds(d: std::time::Duration) -> String {
     format!("{:.6}", d.as_secs_f64())
@@ -76,6 +78,7 @@ pub fn experiment_csv(timeline: &Timeline, experiment: &Experiment) -> anyhow::R
             cpu_time: task.cpu_time().map(seconds),
             status: timeline.status_of(task).as_str(),
             error,
+            label: plan.recorded_label(i, task.input).as_deref().unwrap_or(""),
         })?;
     }
     if experiment.tasks.is_empty() {
@@ -157,7 +160,7 @@ struct ExperimentSummary<'a> {
     started_at: f64,
     finished_at: Option<f64>,
     makespan_s: Option<f64>,
-    cpu_time_s: f64,
+    cpu_time_s: Option<f64>,
     efficiency: Option<f64>,
     /// Time the workers waited for a CPU (from the scheduler sampler), if sampled.
     cpu_wait_s: Option<f64>,
@@ -200,7 +203,7 @@ pub fn summary_json(timeline: &Timeline) -> Vec<u8> {
                 started_at: e.started_at.as_secs_f64(),
                 finished_at: e.finished_at.map(Timestamp::as_secs_f64),
                 makespan_s: makespan.map(|m| m.as_secs_f64()),
-                cpu_time_s: e.cpu_time().as_secs_f64(),
+                cpu_time_s: e.cpu_measured().then(|| e.cpu_time().as_secs_f64()),
                 efficiency: cores.zip(makespan).and_then(|(c, m)| e.efficiency(c, m)),
                 cpu_wait_s: sampled(e).then_some(e.sched.cpu_wait.as_secs_f64()),
                 voluntary_switches: sampled(e).then_some(e.sched.voluntary_switches),
@@ -306,7 +309,7 @@ fn csv_file_name(experiment: &str) -> String {
 }
 
 /// What ends a samples file's name.
-const SAMPLES_SUFFIX: &str = "-samples.csv";
+pub const SAMPLES_SUFFIX: &str = "-samples.csv";
 
 /// `process-fibo-samples.csv` for experiment `process-fibo`.
 fn samples_file_name(experiment: &str) -> String {
@@ -362,7 +365,10 @@ fn test_delay() {
 fn stage(path: &Path, bytes: &[u8]) -> anyhow::Result<(tempfile::NamedTempFile, PathBuf)> {
     use std::io::Write;
     use std::os::unix::fs::PermissionsExt;
-    let dir = path.parent().unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let mut file = tempfile::Builder::new()
         .prefix(".poolscope-")
         .suffix(".tmp")
@@ -468,10 +474,10 @@ mod tests {
         let csv = String::from_utf8(experiment_csv(&timeline, &timeline.experiments()[0]).unwrap())
             .unwrap();
         insta::assert_snapshot!(csv, @r#"
-        tag,start_time,end_time,elapsed,result,experiment,executor,workload,input,worker,pid,tid,cpu_time,status,error
-        thread-fibo-0,1700000000.000010,1700000001.500010,1.500000,ok,thread-fibo,threads,fib,30,0,100,200,1.400000,ok,
-        thread-fibo-1,1700000000.000020,1700000000.500020,0.500000,,thread-fibo,threads,fib,31,1,100,201,,error,"GET x: HTTP 503, ""busy"""
-        thread-fibo-2,1700000001.500020,,,,thread-fibo,threads,fib,32,0,100,200,,running,
+        tag,start_time,end_time,elapsed,result,experiment,executor,workload,input,worker,pid,tid,cpu_time,status,error,label
+        thread-fibo-0,1700000000.000010,1700000001.500010,1.500000,ok,thread-fibo,threads,fib,30,0,100,200,1.400000,ok,,
+        thread-fibo-1,1700000000.000020,1700000000.500020,0.500000,,thread-fibo,threads,fib,31,1,100,201,,error,"GET x: HTTP 503, ""busy""",
+        thread-fibo-2,1700000001.500020,,,,thread-fibo,threads,fib,32,0,100,200,,running,,
         "#);
         assert!(csv.starts_with(CSV_HEADER));
     }
@@ -486,7 +492,7 @@ mod tests {
         let csv = String::from_utf8(experiment_csv(&timeline, &timeline.experiments()[0]).unwrap())
             .unwrap();
         assert!(
-            csv.lines().last().unwrap().ends_with(",cancelled,"),
+            csv.lines().last().unwrap().ends_with(",cancelled,,"),
             "{csv}"
         );
     }

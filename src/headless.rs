@@ -108,7 +108,22 @@ pub fn run(config: &RunConfig, options: &RunOptions) -> anyhow::Result<ExitCode>
     }
     let _ = write!(stdout, "\n{}", summary_table(&timeline));
     let _ = writeln!(stdout, "\n{}", export::describe_written(&written, &dir));
+    if config.outputs.print.is_some() {
+        let _ = writeln!(stdout);
+    }
     let _ = stdout.flush();
+    // The chart (`--print`) after the summary, and the trace and picture, of what ran.
+    match crate::formats::write_outputs(&timeline, &config.outputs) {
+        Ok(lines) => {
+            for line in lines {
+                let _ = writeln!(stdout, "{line}");
+            }
+        }
+        Err(e) => {
+            say(&format!("poolscope: error: {e:#}"));
+            return Ok(ExitCode::from(1));
+        }
+    }
 
     if cancelled {
         let signal = stopped_by.unwrap_or(signal_hook::consts::SIGINT);
@@ -269,7 +284,11 @@ pub fn summary_table(timeline: &Timeline) -> String {
             e.plan.workers,
             e.tasks.len(),
             makespan,
-            format!("{:.3} s", e.cpu_time().as_secs_f64()),
+            if e.cpu_measured() {
+                format!("{:.3} s", e.cpu_time().as_secs_f64())
+            } else {
+                "-".to_string()
+            },
             efficiency,
             e.failed(),
             cpu_wait,

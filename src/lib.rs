@@ -15,6 +15,7 @@ pub mod delay_server;
 pub mod event;
 pub mod executor;
 pub mod export;
+pub mod formats;
 pub mod headless;
 pub mod limits;
 pub mod plan;

@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
-use poolscope::cli::{Action, Cli, OutDir};
+use poolscope::cli::{Action, Cli, OutDir, ViewConfig};
 use poolscope::delay_server::DelayServer;
 use poolscope::runner::RunOptions;
 use poolscope::{executor, headless, tui};
@@ -48,6 +48,7 @@ fn main() -> ExitCode {
             return executor::worker::main(parent_pid, &workload_json, clock_anchor);
         }
         Action::Serve { port } => serve(port),
+        Action::View(config) => return view(&config),
         Action::Run(config) => RunOptions::current_exe().and_then(|options| {
             if config.headless {
                 headless::run(&config, &options)
@@ -63,6 +64,47 @@ fn main() -> ExitCode {
         say(&format!("poolscope: error: {error:#}"));
         ExitCode::from(1)
     })
+}
+
+/// `poolscope view`: the screen over the files, or with `--print`, `--trace`, `--svg` (or
+/// stdout not a terminal) the chart and files written at once, with no screen.
+fn view(config: &ViewConfig) -> ExitCode {
+    use poolscope::formats;
+    let print_instead = !std::io::stdout().is_terminal() && !config.outputs.any();
+    if !config.outputs.any() && !print_instead {
+        return tui::view(config).unwrap_or_else(|error| {
+            say(&format!("poolscope: error: {error:#}"));
+            ExitCode::from(1)
+        });
+    }
+    let mut outputs = config.outputs.clone();
+    if print_instead {
+        say("poolscope: stdout is not a terminal; printing the chart (--print)");
+        outputs.print = Some(None);
+    }
+    let recording =
+        match formats::load(&config.files, config.lenient, &formats::Progress::default()) {
+            Ok(recording) => recording,
+            Err(error) => {
+                say(&format!("poolscope: error: {error}"));
+                return ExitCode::from(2);
+            }
+        };
+    for note in &recording.notes {
+        say(&format!("poolscope: note: {note}"));
+    }
+    match formats::write_outputs(&recording.timeline, &outputs) {
+        Ok(lines) => {
+            for line in lines {
+                say(&line);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            say(&format!("poolscope: error: {error:#}"));
+            ExitCode::from(1)
+        }
+    }
 }
 
 /// A line on stderr; a closed stderr is not worth a panic.

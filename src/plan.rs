@@ -23,6 +23,9 @@ pub enum ExecutorKind {
     /// N threads that must hold one global lock to run Python-like work: CPython's thread
     /// pool, GIL included (see [`crate::executor::gil`]).
     Gil,
+    /// Read from a file (`poolscope view`): how the tasks were scheduled is not known, and
+    /// nothing can run it again.
+    Recorded,
 }
 
 impl ExecutorKind {
@@ -41,6 +44,7 @@ impl ExecutorKind {
             ExecutorKind::Threads => "threads",
             ExecutorKind::Sequential => "sequential",
             ExecutorKind::Gil => "gil",
+            ExecutorKind::Recorded => "recorded",
         }
     }
 
@@ -51,6 +55,7 @@ impl ExecutorKind {
             ExecutorKind::Threads => "thread",
             ExecutorKind::Sequential => "sequential",
             ExecutorKind::Gil => "gil",
+            ExecutorKind::Recorded => "recorded",
         }
     }
 
@@ -61,6 +66,7 @@ impl ExecutorKind {
             ExecutorKind::Threads => "ThreadPool",
             ExecutorKind::Sequential => "Sequential",
             ExecutorKind::Gil => "GilThreadPool",
+            ExecutorKind::Recorded => "Recorded",
         }
     }
 
@@ -90,6 +96,9 @@ pub enum WorkloadKind {
     /// The post's variable-isolation demo: one worker reads a global X three times while
     /// poolscope's main side sets it to 1, 2, 3 (see [`crate::executor::isolation`]).
     Isolation,
+    /// Read from a file (`poolscope view`): tasks are known by their labels, not by an input
+    /// poolscope could run.
+    Recorded,
 }
 
 impl WorkloadKind {
@@ -108,6 +117,7 @@ impl WorkloadKind {
             WorkloadKind::Http => "http",
             WorkloadKind::Sleep => "sleep",
             WorkloadKind::Isolation => "isolation",
+            WorkloadKind::Recorded => "recorded",
         }
     }
 
@@ -119,6 +129,7 @@ impl WorkloadKind {
             WorkloadKind::Http => "get",
             WorkloadKind::Sleep => "sleep",
             WorkloadKind::Isolation => "isolation",
+            WorkloadKind::Recorded => "recorded",
         }
     }
 
@@ -129,6 +140,7 @@ impl WorkloadKind {
             WorkloadKind::Http => "HTTP Get",
             WorkloadKind::Sleep => "Sleep",
             WorkloadKind::Isolation => "Isolation",
+            WorkloadKind::Recorded => "Recorded",
         }
     }
 
@@ -138,6 +150,7 @@ impl WorkloadKind {
             WorkloadKind::Fib => format!("fib {input}"),
             WorkloadKind::Http | WorkloadKind::Sleep => format!("{input} ms"),
             WorkloadKind::Isolation => format!("read {input}"),
+            WorkloadKind::Recorded => format!("task {input}"),
         }
     }
 
@@ -193,6 +206,14 @@ pub struct ExperimentPlan {
     pub inputs: Vec<u64>,
     /// How many workers run the tasks (always 1 for sequential).
     pub workers: usize,
+    /// What each task is called: its input, for runs; what a recording called it, for
+    /// experiments read from files.
+    #[serde(default, skip_serializing_if = "TaskLabels::is_inputs")]
+    pub task_labels: TaskLabels,
+    /// What each lane is called, by worker index, when a recording named them (a trace's
+    /// `thread_name`). Empty for runs: lanes are named by pid and tid.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lane_names: Vec<String>,
 }
 
 impl ExperimentPlan {
@@ -213,7 +234,47 @@ impl ExperimentPlan {
             workload,
             inputs,
             workers,
+            task_labels: TaskLabels::Inputs,
+            lane_names: Vec::new(),
         }
+    }
+
+    /// How task `index` reads on screen: its recorded label, else its input described by
+    /// the workload (`fib 41`, `1300 ms`).
+    pub fn task_label(&self, index: usize, input: u64) -> String {
+        match &self.task_labels {
+            TaskLabels::Tags => format!("{}-{input}", self.name),
+            TaskLabels::Each(labels) if index < labels.len() => labels[index].clone(),
+            _ => self.workload.describe_input(input),
+        }
+    }
+
+    /// Task `index`'s recorded name, if a recording gave it one (the CSV `label` column).
+    pub fn recorded_label(&self, index: usize, input: u64) -> Option<String> {
+        match &self.task_labels {
+            TaskLabels::Inputs => None,
+            _ => Some(self.task_label(index, input)),
+        }
+    }
+}
+
+/// What a plan's tasks are called.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TaskLabels {
+    /// By their input, described by the workload (`fib 41`, `1300 ms`): tasks poolscope runs.
+    #[default]
+    Inputs,
+    /// By the post's tag, `{experiment}-{input}`, the input being the task's position (the
+    /// post's CSVs: a million labels cost nothing to keep).
+    Tags,
+    /// One label each, by input position (a trace's event names).
+    Each(Vec<String>),
+}
+
+impl TaskLabels {
+    fn is_inputs(&self) -> bool {
+        matches!(self, TaskLabels::Inputs)
     }
 }
 
@@ -283,6 +344,7 @@ impl Plan {
                 WorkloadKind::Fib => fib_inputs,
                 WorkloadKind::Http | WorkloadKind::Sleep => delays,
                 WorkloadKind::Isolation => &ISOLATION_READS,
+                WorkloadKind::Recorded => &[],
             };
             for &executor in executors {
                 // The demo is one worker reading X, as the post's single thread or process.

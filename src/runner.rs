@@ -18,7 +18,7 @@ use crate::delay_server::DelayServer;
 use crate::event::{Event, RunOutcome};
 use crate::executor::isolation::ISOLATION_PAUSE;
 use crate::executor::{self, ExperimentOutcome, ExperimentRun};
-use crate::plan::{HttpTarget, Plan, WorkloadKind};
+use crate::plan::{ExecutorKind, HttpTarget, Plan, WorkloadKind};
 use crate::sampler::Sampler;
 use crate::workload::{HttpWorkload, Workload};
 
@@ -78,6 +78,16 @@ impl RunHandle {
 /// Fails only if the run cannot begin at all (the delay server cannot bind, a thread cannot
 /// be spawned); every fault after that becomes a failed task in the event stream.
 pub fn start(plan: &Plan, options: &RunOptions) -> anyhow::Result<RunHandle> {
+    if let Some(recorded) = plan
+        .experiments
+        .iter()
+        .find(|e| e.executor == ExecutorKind::Recorded || e.workload == WorkloadKind::Recorded)
+    {
+        anyhow::bail!(
+            "{} was read from a file: only what poolscope itself runs can run again",
+            recorded.name
+        );
+    }
     let server = if plan.uses_http() && plan.http.target == HttpTarget::Embedded {
         Some(DelayServer::start(0).context("starting the embedded delay server")?)
     } else {
@@ -142,6 +152,8 @@ fn run_plan(
             WorkloadKind::Isolation => Workload::Isolation {
                 pause_ms: ISOLATION_PAUSE.as_millis() as u64,
             },
+            // `start` refuses plans read from files.
+            WorkloadKind::Recorded => continue,
         };
         let _ = events.send(Event::ExperimentStarted {
             experiment: index,

@@ -50,6 +50,8 @@ pub struct Experiment {
     succeeded: usize,
     failed: usize,
     cpu_time: Duration,
+    /// Ended tasks whose CPU time was measured.
+    cpu_measured: usize,
     /// Moments marked on the time axis (the isolation demo's writes), in arrival order.
     pub marks: Vec<(Timestamp, String)>,
     /// What the scheduler sampler saw, summed over the experiment's workers.
@@ -99,8 +101,8 @@ pub enum TaskState {
     Succeeded {
         /// The result text.
         result: String,
-        /// CPU time spent.
-        cpu_time: Duration,
+        /// CPU time spent, if it was measured.
+        cpu_time: Option<Duration>,
     },
     /// Failed.
     Failed {
@@ -630,6 +632,7 @@ impl Experiment {
             succeeded: 0,
             failed: 0,
             cpu_time: Duration::ZERO,
+            cpu_measured: 0,
             marks: Vec::new(),
             sched: SchedTotals::default(),
             gil_wait: Duration::ZERO,
@@ -785,7 +788,8 @@ impl Experiment {
                     cpu_time: *cpu_time,
                 };
                 self.succeeded += 1;
-                self.cpu_time += *cpu_time;
+                self.cpu_measured += usize::from(cpu_time.is_some());
+                self.cpu_time += cpu_time.unwrap_or_default();
                 self.running -= usize::from(was_running);
             }
             TaskEventKind::Failed { error, cpu_time } => {
@@ -795,6 +799,7 @@ impl Experiment {
                     cpu_time: *cpu_time,
                 };
                 self.failed += 1;
+                self.cpu_measured += usize::from(cpu_time.is_some());
                 self.cpu_time += cpu_time.unwrap_or_default();
                 self.running -= usize::from(was_running);
             }
@@ -826,6 +831,12 @@ impl Experiment {
         self.cpu_time + self.lanes.iter().map(Lane::open_task_cpu).sum::<Duration>()
     }
 
+    /// Whether anything measured the tasks' CPU time (a recording without CPU times has
+    /// none: its CPU and efficiency are unknown, not zero).
+    pub fn cpu_measured(&self) -> bool {
+        self.cpu_measured > 0 || self.sched.samples > 0
+    }
+
     /// Tasks that failed.
     pub fn failed(&self) -> usize {
         self.failed
@@ -851,7 +862,8 @@ impl Experiment {
     /// 100 % means every core was busy with tasks for the whole experiment.
     pub fn efficiency(&self, cores: usize, elapsed: Duration) -> Option<f64> {
         let denominator = cores as f64 * elapsed.as_secs_f64();
-        (denominator > 0.0).then(|| self.cpu_time().as_secs_f64() / denominator)
+        (denominator > 0.0 && self.cpu_measured())
+            .then(|| self.cpu_time().as_secs_f64() / denominator)
     }
 }
 
@@ -917,7 +929,7 @@ impl Task {
     /// CPU time, once ended and measured.
     pub fn cpu_time(&self) -> Option<Duration> {
         match &self.state {
-            TaskState::Succeeded { cpu_time, .. } => Some(*cpu_time),
+            TaskState::Succeeded { cpu_time, .. } => *cpu_time,
             TaskState::Failed { cpu_time, .. } => *cpu_time,
             TaskState::Pending | TaskState::Running => None,
         }
@@ -961,7 +973,7 @@ pub(crate) mod tests {
     pub(crate) fn finished(cpu_us: u64) -> TaskEventKind {
         TaskEventKind::Finished {
             result: "ok".into(),
-            cpu_time: Duration::from_micros(cpu_us),
+            cpu_time: Some(Duration::from_micros(cpu_us)),
         }
     }
 

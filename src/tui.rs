@@ -26,8 +26,8 @@ use crossterm::{cursor, execute, terminal};
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 
-use crate::app::{App, Effect, Msg, Status};
-use crate::cli::{OutDir, RunConfig};
+use crate::app::{App, Effect, ExportKind, Msg, Status};
+use crate::cli::{OutDir, RunConfig, ViewConfig};
 use crate::clock::Timestamp;
 use crate::event::{Event, RunOutcome};
 use crate::executor;
@@ -48,8 +48,12 @@ const DRAIN_CHUNK: usize = 256;
 enum Input {
     Terminal(TermEvent),
     Signal(i32),
-    /// An export thread finished (the timeline revision it wrote, and the outcome).
-    Exported(u64, Result<PathBuf, String>),
+    /// An export thread finished (what it wrote, the timeline revision, and the outcome).
+    Exported(ExportKind, u64, Result<PathBuf, String>),
+    /// Recorded files are being read: the share read so far.
+    Loading(f64),
+    /// Recorded files were read, or one was bad.
+    Loaded(Box<Result<crate::formats::Recording, crate::formats::ImportError>>),
 }
 
 /// Runs the plan in the live view until the user quits. Returns the exit status: 0 after
@@ -67,7 +71,7 @@ pub fn run(config: &RunConfig, options: &RunOptions) -> anyhow::Result<ExitCode>
             is_error: true,
         });
     }
-    let mut run = runner::start(&config.plan, options)?;
+    let mut run = Some(runner::start(&config.plan, options)?);
     let (input_tx, input_rx) = crossbeam_channel::unbounded();
     // SIGTERM, SIGHUP and SIGINT go into the loop, which then quits cleanly.
     let signal_tx = input_tx.clone();
@@ -83,27 +87,136 @@ pub fn run(config: &RunConfig, options: &RunOptions) -> anyhow::Result<ExitCode>
         &mut run,
         (&input_tx, &input_rx),
         &mut exports,
-        config,
-        options,
+        &config.out,
+        Some((config, options)),
     );
     // Stop the run first (kills and reaps the workers), then give the terminal back.
-    run.cancel();
-    let events = run.events.clone();
-    run.join();
-    for event in events.try_iter() {
-        app.update(Msg::Event(event));
+    if let Some(run) = run {
+        run.cancel();
+        let events = run.events.clone();
+        run.join();
+        for event in events.try_iter() {
+            app.update(Msg::Event(event));
+        }
     }
     // An export under way finishes before we leave, so it never leaves half a folder.
-    for (revision, result) in exports.wait_all() {
-        app.update(Msg::Exported { revision, result });
+    for (kind, revision, result) in exports.wait_all() {
+        app.update(Msg::Exported {
+            kind,
+            revision,
+            result,
+        });
     }
     drop(terminal);
     let saved = leave_results_behind(&app, &config.out);
+    // `--print`, `--trace`, `--svg` of a live run: written once the view has closed.
+    match crate::formats::write_outputs(app.timeline(), &config.outputs) {
+        Ok(lines) => {
+            for line in lines {
+                let _ = writeln!(io::stdout(), "{line}");
+            }
+        }
+        Err(e) => {
+            let _ = writeln!(io::stderr(), "poolscope: error: {e:#}");
+            return Ok(ExitCode::from(1));
+        }
+    }
     match outcome? {
+        Exit::BadInput(_) => Ok(ExitCode::from(2)),
         Exit::Quit if !saved => Ok(ExitCode::from(1)),
         Exit::Quit => Ok(ExitCode::SUCCESS),
         Exit::Signal(signal) => Ok(ExitCode::from((128 + signal.clamp(1, 127)) as u8)),
     }
+}
+
+/// Opens recorded files in the view until the user quits: the screen comes up at once and
+/// shows progress while the files are read in the background. Exit status: 0 after a quit
+/// key, 2 if a file is bad (the terminal restored first, then the error), 128 + N after
+/// signal N.
+pub fn view(config: &ViewConfig) -> anyhow::Result<ExitCode> {
+    let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let files: Vec<String> = config
+        .files
+        .iter()
+        .map(|f| f.display().to_string())
+        .collect();
+    let mut app = App::viewing(files, color);
+    let (input_tx, input_rx) = crossbeam_channel::unbounded();
+    let signal_tx = input_tx.clone();
+    signals::on_stop_signals(move |signal| signal_tx.send(Input::Signal(signal)).is_ok())?;
+    let mut terminal = TerminalGuard::enter()?;
+    spawn_input_thread(input_tx.clone())?;
+    spawn_loader(config, input_tx.clone())?;
+    let mut exports = Exports::default();
+    let mut run = None;
+    let outcome = event_loop(
+        &mut terminal,
+        &mut app,
+        &mut run,
+        (&input_tx, &input_rx),
+        &mut exports,
+        &config.out,
+        None,
+    );
+    for (kind, revision, result) in exports.wait_all() {
+        app.update(Msg::Exported {
+            kind,
+            revision,
+            result,
+        });
+    }
+    drop(terminal);
+    let exit = match outcome? {
+        Exit::Quit => ExitCode::SUCCESS,
+        Exit::Signal(signal) => ExitCode::from((128 + signal.clamp(1, 127)) as u8),
+        Exit::BadInput(error) => {
+            let _ = writeln!(io::stderr(), "poolscope: error: {error}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    for note in &app.notes {
+        let _ = writeln!(io::stderr(), "poolscope: note: {note}");
+    }
+    let timeline = app.timeline();
+    if !timeline.experiments().is_empty() {
+        let mut stdout = io::stdout().lock();
+        let _ = write!(stdout, "{}", headless::summary_table(timeline));
+        for line in headless::speedup_lines(timeline) {
+            let _ = writeln!(stdout, "{line}");
+        }
+        if let Some(dir) = app.latest_export() {
+            let _ = writeln!(stdout, "Exported to {}", dir.display());
+        }
+    }
+    Ok(exit)
+}
+
+/// Reads the files on a thread of its own, reporting progress every 50 ms.
+fn spawn_loader(config: &ViewConfig, tx: Sender<Input>) -> anyhow::Result<()> {
+    let (files, lenient) = (config.files.clone(), config.lenient);
+    std::thread::Builder::new()
+        .name("poolscope-loader".into())
+        .spawn(move || {
+            let progress = std::sync::Arc::new(crate::formats::Progress::default());
+            let done = std::sync::Arc::new(AtomicBool::new(false));
+            let reporter = {
+                let (progress, done, tx) = (progress.clone(), done.clone(), tx.clone());
+                std::thread::spawn(move || {
+                    while !done.load(Ordering::Relaxed) {
+                        std::thread::sleep(Duration::from_millis(50));
+                        if tx.send(Input::Loading(progress.fraction())).is_err() {
+                            break;
+                        }
+                    }
+                })
+            };
+            let loaded = crate::formats::load(&files, lenient, &progress);
+            done.store(true, Ordering::Relaxed);
+            let _ = reporter.join();
+            let _ = tx.send(Input::Loaded(Box::new(loaded)));
+        })
+        .context("spawning the loader thread")?;
+    Ok(())
 }
 
 /// Prints the summary table and speed-ups on the restored terminal (as hyperfine leaves its
@@ -161,33 +274,57 @@ fn leave_results_behind(app: &App, out: &OutDir) -> bool {
 enum Exit {
     Quit,
     Signal(i32),
+    /// A recorded file could not be read.
+    BadInput(crate::formats::ImportError),
 }
 
 /// The export threads started by `e`, so the loop can wait for them before it exits.
 #[derive(Default)]
 struct Exports {
-    running: Vec<std::thread::JoinHandle<(u64, Result<PathBuf, String>)>>,
+    running: Vec<std::thread::JoinHandle<ExportDone>>,
 }
+
+/// What an export thread did: what it wrote, the timeline revision, where or why not.
+type ExportDone = (ExportKind, u64, Result<PathBuf, String>);
 
 impl Exports {
     /// Writes a copy of the current timeline on a thread of its own (into `--out`, files
     /// replaced, or a new folder per export), so a slow disk never stalls the view; the
     /// result comes back through the loop's input channel.
-    fn start(&mut self, app: &App, out: &OutDir, done: &Sender<Input>) -> anyhow::Result<()> {
+    fn start(
+        &mut self,
+        kind: ExportKind,
+        app: &App,
+        out: &OutDir,
+        done: &Sender<Input>,
+    ) -> anyhow::Result<()> {
         self.running.retain(|t| !t.is_finished());
         let timeline = app.timeline().clone();
         let (out, done) = (out.clone(), done.clone());
         let thread = std::thread::Builder::new()
             .name("poolscope-export".into())
             .spawn(move || {
-                let result = match &out {
+                let dir = match &out {
                     OutDir::Fixed(dir) => Ok(dir.clone()),
                     OutDir::NewUnder(base) => export::new_run_dir(base),
-                }
-                .and_then(|dir| export::write_run(&dir, &timeline).map(|_| dir))
-                .map_err(|e| format!("{e:#}"));
-                let _ = done.send(Input::Exported(timeline.revision(), result.clone()));
-                (timeline.revision(), result)
+                };
+                let result = dir
+                    .and_then(|dir| match kind {
+                        ExportKind::Csv => export::write_run(&dir, &timeline).map(|_| dir),
+                        ExportKind::Trace => {
+                            let file = dir.join("trace.json");
+                            let bytes = crate::formats::chrome_trace::export(&timeline);
+                            export::write_atomically(&file, &bytes).map(|()| file)
+                        }
+                        ExportKind::Svg => {
+                            let file = dir.join("gantt.svg");
+                            let bytes = crate::formats::svg::export(&timeline);
+                            export::write_atomically(&file, &bytes).map(|()| file)
+                        }
+                    })
+                    .map_err(|e| format!("{e:#}"));
+                let _ = done.send(Input::Exported(kind, timeline.revision(), result.clone()));
+                (kind, timeline.revision(), result)
             })
             .context("spawning the export thread")?;
         self.running.push(thread);
@@ -195,7 +332,7 @@ impl Exports {
     }
 
     /// Waits for every export still under way; returns what each did.
-    fn wait_all(&mut self) -> Vec<(u64, Result<PathBuf, String>)> {
+    fn wait_all(&mut self) -> Vec<ExportDone> {
         self.running
             .drain(..)
             .filter_map(|t| t.join().ok())
@@ -203,16 +340,20 @@ impl Exports {
     }
 }
 
+/// The loop of the view, over a live run (`run` and `rerun`: the plan and options to start
+/// it again) or over recorded files (no run; they arrive as [`Input::Loaded`]).
 fn event_loop(
     terminal: &mut TerminalGuard,
     app: &mut App,
-    run: &mut RunHandle,
+    run: &mut Option<RunHandle>,
     (input_tx, input): (&Sender<Input>, &Receiver<Input>),
     exports: &mut Exports,
-    config: &RunConfig,
-    options: &RunOptions,
+    out: &OutDir,
+    rerun: Option<(&RunConfig, &RunOptions)>,
 ) -> anyhow::Result<Exit> {
-    let mut events = run.events.clone();
+    let mut events = run
+        .as_ref()
+        .map_or_else(crossbeam_channel::never, |run| run.events.clone());
     // Whether every sender of the run's channel is gone: the run and its threads ended.
     let mut run_closed = false;
     let mut needs_draw = true;
@@ -220,7 +361,7 @@ fn event_loop(
     let mut answer_now = false;
     let mut last_draw: Option<Instant> = None;
     loop {
-        let animating = app.is_running() && !app.is_frozen();
+        let animating = (app.is_running() && !app.is_frozen()) || app.loading.is_some();
         let due = answer_now || last_draw.is_none_or(|t| t.elapsed() >= FRAME);
         answer_now = false;
         if (needs_draw || animating) && due {
@@ -249,13 +390,30 @@ fn event_loop(
                     Input::Signal(signal) => return Ok(Exit::Signal(signal)),
                     Input::Terminal(TermEvent::Key(key)) => match app.update(Msg::Key(key)) {
                         Some(Effect::Quit) => return Ok(Exit::Quit),
-                        Some(Effect::Export) => exports.start(app, &config.out, input_tx)?,
-                        Some(Effect::Rerun) => run.cancel(),
+                        Some(Effect::Export) => exports.start(ExportKind::Csv, app, out, input_tx)?,
+                        Some(Effect::ExportTrace) => {
+                            exports.start(ExportKind::Trace, app, out, input_tx)?;
+                        }
+                        Some(Effect::ExportSvg) => exports.start(ExportKind::Svg, app, out, input_tx)?,
+                        Some(Effect::Rerun) => {
+                            if let Some(run) = run {
+                                run.cancel();
+                            }
+                        }
                         None => {}
                     },
-                    Input::Exported(revision, result) => {
-                        app.update(Msg::Exported { revision, result });
+                    Input::Exported(kind, revision, result) => {
+                        app.update(Msg::Exported { kind, revision, result });
                     }
+                    Input::Loading(fraction) => {
+                        app.update(Msg::Loading(fraction));
+                    }
+                    Input::Loaded(loaded) => match *loaded {
+                        Ok(recording) => {
+                            app.update(Msg::Loaded(Box::new(recording)));
+                        }
+                        Err(error) => return Ok(Exit::BadInput(error)),
+                    },
                     Input::Terminal(TermEvent::Mouse(mouse)) => {
                         if mouse.kind == MouseEventKind::Down(MouseButton::Left)
                             && let Some((experiment, task)) =
@@ -283,12 +441,16 @@ fn event_loop(
 
         // A rerun starts once the old run has fully stopped (its abandoned thread tasks
         // included), so it does not share the CPU with the leftovers.
-        if app.is_restarting() && run_closed {
+        if let (true, true, Some((config, options))) = (app.is_restarting(), run_closed, rerun) {
             needs_draw = true;
             match runner::start(&config.plan, options) {
                 Ok(new) => {
-                    std::mem::replace(run, new).join();
-                    events = run.events.clone();
+                    if let Some(old) = run.replace(new) {
+                        old.join();
+                    }
+                    events = run
+                        .as_ref()
+                        .map_or_else(crossbeam_channel::never, |run| run.events.clone());
                     run_closed = false;
                     app.update(Msg::RunRestarted);
                 }

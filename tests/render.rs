@@ -51,7 +51,7 @@ fn task(
 fn done(cpu_ms: u64) -> TaskEventKind {
     TaskEventKind::Finished {
         result: "ok".into(),
-        cpu_time: Duration::from_millis(cpu_ms),
+        cpu_time: Some(Duration::from_millis(cpu_ms)),
     }
 }
 
@@ -398,7 +398,7 @@ fn isolation_marks_the_writes_and_labels_the_reads() {
             T0 + t + 200 * MS,
             TaskEventKind::Finished {
                 result: x.to_string(),
-                cpu_time: Duration::ZERO,
+                cpu_time: Some(Duration::ZERO),
             },
         ));
     }

@@ -77,6 +77,8 @@ pub fn run_experiment(run: &ExperimentRun<'_>) -> ExperimentOutcome {
         ExecutorKind::Processes => processes::run(run),
         ExecutorKind::Sequential => sequential::run(run),
         ExecutorKind::Gil => gil::run(run),
+        // Nothing to run: the runner refuses plans read from files.
+        ExecutorKind::Recorded => ExperimentOutcome::Completed,
     };
     if let Some(writer) = writer {
         let _ = writer.join();
@@ -134,7 +136,7 @@ impl Emitter {
         let kind = match end.result {
             Ok(result) => TaskEventKind::Finished {
                 result,
-                cpu_time: end.cpu_time,
+                cpu_time: Some(end.cpu_time),
             },
             Err(error) => TaskEventKind::Failed {
                 error,

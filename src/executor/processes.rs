@@ -424,7 +424,10 @@ impl WorkerProcess {
                     result,
                 }) if t == task => {
                     let cpu_time = Duration::from_nanos(cpu_ns);
-                    let kind = TaskEventKind::Finished { result, cpu_time };
+                    let kind = TaskEventKind::Finished {
+                        result,
+                        cpu_time: Some(cpu_time),
+                    };
                     emitter.task(task, input, worker, at, kind);
                     return Ok(());
                 }

@@ -509,7 +509,7 @@ impl GanttPanel<'_> {
                 let rows = lanes[..shown]
                     .iter()
                     .map(|lane| {
-                        let label = lane_label(lane, self.plan.executor, label_width);
+                        let label = lane_label(lane, self.plan, label_width);
                         let cells = lane_cells(experiment, lane, span, self.now, columns);
                         let states = lane_states(lane, span, self.now, columns);
                         (label, cells, states)
@@ -540,7 +540,7 @@ impl GanttPanel<'_> {
                         let label = match label_width {
                             0 => String::new(),
                             w if w < 13 => format!("#{index}"),
-                            _ => format!("#{index} {}", self.plan.workload.describe_input(input)),
+                            _ => format!("#{index} {}", self.plan.task_label(index, input)),
                         };
                         let cells = task_cells(experiment, index, span, self.now, columns);
                         // The task's own stretch of its worker's states.
@@ -590,10 +590,17 @@ fn more_line(hidden: usize, what: &str, hint: &str, width: u16) -> String {
     }
 }
 
-/// `w0 pid 48213` for a process, `w0 tid 48219` for a thread (the pid is in the title).
-fn lane_label(lane: &Lane, executor: ExecutorKind, width: u16) -> String {
+/// `w0 pid 48213` for a process, `w0 tid 48219` for a thread (the pid is in the title); a
+/// recording's own name for the lane (a trace's thread name), or `lane 2` where it has none.
+pub fn lane_label(lane: &Lane, plan: &ExperimentPlan, width: u16) -> String {
+    if let Some(name) = plan.lane_names.get(lane.worker).filter(|n| !n.is_empty()) {
+        return name.clone();
+    }
+    if lane.pid == 0 && lane.tid == 0 {
+        return format!("lane {}", lane.worker);
+    }
     if width >= 13 {
-        match executor {
+        match plan.executor {
             ExecutorKind::Processes => format!("w{} pid {}", lane.worker, lane.pid),
             _ => format!("w{} tid {}", lane.worker, lane.tid),
         }
@@ -604,8 +611,9 @@ fn lane_label(lane: &Lane, executor: ExecutorKind, width: u16) -> String {
 
 /// Draws a row of cells, each shaded by what its worker was doing there (on a CPU, waiting
 /// for one, blocked, waiting for the GIL), then writes each task's input over its bar where
-/// it fits, cell by cell in that cell's own style.
-fn draw_cells(
+/// it fits, cell by cell in that cell's own style. (The text and SVG charts draw their
+/// rows with it too.)
+pub fn draw_cells(
     buf: &mut Buffer,
     x: u16,
     y: u16,
@@ -661,7 +669,7 @@ fn draw_cells(
         let failed = matches!(task.state, TaskState::Failed { .. });
         let mark = if failed { "✗ " } else { "" };
         let mut candidates = vec![
-            format!("{mark}{}", plan.workload.describe_input(task.input)),
+            format!("{mark}{}", plan.task_label(index, task.input)),
             format!("{mark}{}", task.input),
         ];
         // The isolation demo's point is what each read saw: say it on the bar.

@@ -342,7 +342,7 @@ fn render_inspector(app: &App, task: usize, area: Rect, buf: &mut Buffer, theme:
     let label = |text: &str| Span::styled(format!("{text:<9}"), theme.dim());
     let mut lines = vec![Line::from(vec![
         Span::styled(
-            format!("task {task} · {}", plan.workload.describe_input(t.input)),
+            format!("task {task} · {}", plan.task_label(task, t.input)),
             theme.heading(),
         ),
         Span::styled(format!(" · {}", plan.name), theme.dim()),

@@ -99,7 +99,11 @@ impl Summary<'_> {
             let (makespan, cpu, efficiency, failed) = match (experiment, state.elapsed()) {
                 (Some(e), Some(elapsed)) => (
                     human(elapsed),
-                    human(e.cpu_time()),
+                    if e.cpu_measured() {
+                        human(e.cpu_time())
+                    } else {
+                        dash()
+                    },
                     cores
                         .and_then(|c| e.efficiency(c, elapsed))
                         .map_or_else(dash, |x| format!("{:.1} %", x * 100.0)),

@@ -1,0 +1,355 @@
+//! Recorded experiments → the events a live run would have streamed → a [`Timeline`].
+//!
+//! Going through [`Event`]s (rather than filling a timeline by hand) keeps the timeline
+//! blind to where events come from: a file replays through the same `apply` as a run.
+//!
+//! Lanes: a lane holds tasks that follow one another. Where a file's thread (or the whole
+//! file, for the post's CSVs) has tasks that overlap, they are packed greedily by start time
+//! into the fewest lanes, each task into the lowest-numbered lane free at its start (the
+//! classic interval partitioning, which is optimal: the lanes used equal the most tasks
+//! running at once).
+
+use std::cmp::Reverse;
+use std::collections::{BTreeSet, BinaryHeap};
+
+use super::{FileContents, RecordedExperiment};
+use crate::clock::Timestamp;
+use crate::event::{Event, RunOutcome, TaskEvent, TaskEventKind, WorkerId};
+use crate::plan::{ExperimentPlan, HttpSettings, Plan, SchedSettings, TaskLabels};
+use crate::timeline::Timeline;
+
+/// Every file's experiments, one panel each, as a plan and a timeline.
+pub fn recording(files: Vec<FileContents>) -> (Plan, Timeline) {
+    let cores = files.iter().find_map(|f| f.cores).unwrap_or(0);
+    let mut experiments: Vec<RecordedExperiment> =
+        files.into_iter().flat_map(|f| f.experiments).collect();
+    unique_names(&mut experiments);
+    let first = experiments
+        .iter()
+        .flat_map(|e| e.tasks.iter().filter_map(|t| t.start))
+        .min()
+        .unwrap_or(0);
+    let mut timeline = Timeline::new();
+    timeline.apply(&Event::RunStarted {
+        at: Timestamp(first),
+        cores,
+        experiments: experiments.len(),
+    });
+    let mut plans = Vec::with_capacity(experiments.len());
+    let mut last = first;
+    let mut complete = true;
+    for (index, experiment) in experiments.into_iter().enumerate() {
+        let replayed = replay(index, experiment, &mut timeline);
+        last = last.max(replayed.end);
+        complete &= replayed.complete;
+        plans.push(replayed.plan);
+    }
+    timeline.apply(&Event::RunFinished {
+        at: Timestamp(last),
+        outcome: if complete {
+            RunOutcome::Completed
+        } else {
+            RunOutcome::Cancelled
+        },
+    });
+    let plan = Plan {
+        experiments: plans,
+        http: HttpSettings::default(),
+        sched: SchedSettings::default(),
+    };
+    (plan, timeline)
+}
+
+/// Two files named alike (`a/process-fibo.csv`, `b/process-fibo.csv`) get `-2`, `-3`, …
+fn unique_names(experiments: &mut [RecordedExperiment]) {
+    let mut seen: Vec<String> = Vec::new();
+    for e in experiments.iter_mut() {
+        let mut name = e.name.clone();
+        let mut n = 2;
+        while seen.contains(&name) {
+            name = format!("{}-{n}", e.name);
+            n += 1;
+        }
+        if name != e.name {
+            e.name = name.clone();
+            e.tags = false; // the tags said the old name
+            if let Some(plan) = &mut e.plan {
+                plan.name = name.clone();
+            }
+        }
+        seen.push(name);
+    }
+}
+
+struct Replayed {
+    plan: ExperimentPlan,
+    end: u64,
+    complete: bool,
+}
+
+/// Applies one experiment's events to `timeline`.
+fn replay(index: usize, mut experiment: RecordedExperiment, timeline: &mut Timeline) -> Replayed {
+    let lanes = assign_lanes(&experiment);
+    let count = experiment
+        .tasks
+        .iter()
+        .map(|t| t.index + 1)
+        .max()
+        .unwrap_or(0)
+        .max(experiment.plan.as_ref().map_or(0, |p| p.inputs.len()));
+    let mut inputs = vec![0u64; count];
+    let mut labels: Vec<String> = Vec::new();
+    let any_label = experiment.tasks.iter().any(|t| t.label.is_some());
+    if any_label {
+        labels = vec![String::new(); count];
+    }
+    for task in &mut experiment.tasks {
+        inputs[task.index] = task.input;
+        if any_label {
+            labels[task.index] = task.label.take().unwrap_or_default();
+        }
+    }
+    let lane_count = lanes.names.len();
+    let plan = match experiment.plan.take() {
+        Some(mut plan) => {
+            if plan.inputs.len() < count {
+                plan.inputs = inputs;
+            }
+            plan.workers = plan.workers.max(lane_count);
+            plan
+        }
+        None => ExperimentPlan {
+            name: experiment.name.clone(),
+            executor: experiment.executor,
+            workload: experiment.workload,
+            inputs,
+            workers: lane_count.max(1),
+            task_labels: if any_label {
+                TaskLabels::Each(labels)
+            } else if experiment.tags {
+                TaskLabels::Tags
+            } else {
+                TaskLabels::Inputs
+            },
+            lane_names: if lanes.names.iter().any(|n| !n.is_empty()) {
+                lanes.names
+            } else {
+                Vec::new()
+            },
+        },
+    };
+    let starts = experiment.tasks.iter().filter_map(|t| t.start);
+    let first_start = starts.clone().min();
+    let begin = match (experiment.bounds, first_start) {
+        (Some((begin, _)), Some(first)) => begin.min(first),
+        (Some((begin, _)), None) => begin,
+        (None, Some(first)) => first,
+        (None, None) => timeline.started_at().map_or(0, Timestamp::as_micros),
+    };
+    let last_end = experiment
+        .tasks
+        .iter()
+        .filter_map(|t| t.end.or(t.start))
+        .max()
+        .unwrap_or(begin);
+    let end = match experiment.bounds {
+        Some((_, Some(finished))) => finished.max(last_end),
+        _ => last_end,
+    };
+    timeline.apply(&Event::ExperimentStarted {
+        experiment: index,
+        plan: plan.clone(),
+        at: Timestamp(begin),
+    });
+    for &(worker, at) in &experiment.ready {
+        timeline.apply(&Event::WorkerStarted {
+            experiment: index,
+            worker,
+            at: Timestamp(at),
+        });
+    }
+    let mut order: Vec<usize> = (0..experiment.tasks.len())
+        .filter(|&i| experiment.tasks[i].start.is_some())
+        .collect();
+    order.sort_by_key(|&i| experiment.tasks[i].start);
+    let mut complete = order.len() == count;
+    for &i in &order {
+        let task = &mut experiment.tasks[i];
+        let Some(start) = task.start else { continue };
+        let worker = lanes.of_task[i];
+        let event = |at: u64, kind| {
+            Event::Task(TaskEvent {
+                experiment: index,
+                task: task.index,
+                input: task.input,
+                worker,
+                at: Timestamp(at),
+                kind,
+            })
+        };
+        timeline.apply(&event(start, TaskEventKind::Started));
+        let Some(end) = task.end else {
+            complete = false;
+            continue;
+        };
+        let outcome = std::mem::replace(&mut task.outcome, Ok(String::new()));
+        let kind = match outcome {
+            Ok(result) => TaskEventKind::Finished {
+                result,
+                cpu_time: task.cpu_time,
+            },
+            Err(error) => TaskEventKind::Failed {
+                error,
+                cpu_time: task.cpu_time,
+            },
+        };
+        timeline.apply(&event(end, kind));
+    }
+    drop(order);
+    experiment.tasks = Vec::new();
+    for mut sample in std::mem::take(&mut experiment.samples) {
+        sample.experiment = index;
+        timeline.apply(&Event::Sample(sample));
+    }
+    for mut gil in std::mem::take(&mut experiment.gil) {
+        gil.experiment = index;
+        timeline.apply(&Event::Gil(gil));
+    }
+    timeline.apply(&Event::ExperimentFinished {
+        experiment: index,
+        at: Timestamp(end),
+    });
+    Replayed {
+        plan,
+        end,
+        complete,
+    }
+}
+
+/// Which lane each task goes to, and each lane's name.
+struct Lanes {
+    /// By task position in `experiment.tasks` (unstarted tasks get a placeholder).
+    of_task: Vec<WorkerId>,
+    /// By worker index: the lane's name, empty where it has none.
+    names: Vec<String>,
+}
+
+fn assign_lanes(experiment: &RecordedExperiment) -> Lanes {
+    let tasks = &experiment.tasks;
+    let groups = experiment.groups.len().max(1);
+    // Each group's started tasks, by start time.
+    let mut by_group: Vec<Vec<usize>> = vec![Vec::new(); groups];
+    for (i, task) in tasks.iter().enumerate() {
+        if task.start.is_some() {
+            by_group[task.group.min(groups - 1)].push(i);
+        }
+    }
+    let mut next_free = experiment
+        .groups
+        .iter()
+        .filter_map(|g| g.worker.map(|w| w + 1))
+        .max()
+        .unwrap_or(0);
+    let mut of_task = vec![
+        WorkerId {
+            index: 0,
+            pid: 0,
+            tid: 0,
+        };
+        tasks.len()
+    ];
+    let mut names: Vec<String> = Vec::new();
+    let name_lane = |names: &mut Vec<String>, index: usize, name: String| {
+        if names.len() <= index {
+            names.resize(index + 1, String::new());
+        }
+        names[index] = name;
+    };
+    for (g, members) in by_group.iter_mut().enumerate() {
+        if members.is_empty() {
+            continue;
+        }
+        members.sort_by_key(|&i| tasks[i].start);
+        let group = experiment.groups.get(g).cloned().unwrap_or_default();
+        let sub_lanes = pack(members.iter().map(|&i| {
+            let start = tasks[i].start.unwrap_or(0);
+            (start, tasks[i].end.unwrap_or(u64::MAX).max(start))
+        }));
+        let lanes_used = sub_lanes.iter().max().map_or(0, |m| m + 1);
+        let mut worker_of_sub = Vec::with_capacity(lanes_used);
+        for sub in 0..lanes_used {
+            let index = match (sub, group.worker) {
+                (0, Some(worker)) => worker,
+                _ => {
+                    next_free += 1;
+                    next_free - 1
+                }
+            };
+            worker_of_sub.push(index);
+            let name = match (&group.name, sub) {
+                (Some(name), 0) => name.clone(),
+                (Some(name), _) => format!("{name} ({})", sub + 1),
+                (None, 0) => String::new(),
+                (None, _) if group.worker.is_some() || group.tid != 0 => {
+                    format!("w{} overlap {}", group.worker.unwrap_or(g), sub + 1)
+                }
+                (None, _) => String::new(),
+            };
+            name_lane(&mut names, index, name);
+        }
+        for (&i, &sub) in members.iter().zip(&sub_lanes) {
+            of_task[i] = WorkerId {
+                index: worker_of_sub[sub],
+                pid: group.pid,
+                tid: group.tid,
+            };
+        }
+    }
+    let lanes = next_free.max(names.len());
+    names.resize(lanes, String::new());
+    Lanes { of_task, names }
+}
+
+/// Greedy interval partitioning: for intervals sorted by start, the lane of each, lowest
+/// free lane first.
+pub fn pack(intervals: impl Iterator<Item = (u64, u64)>) -> Vec<usize> {
+    let mut busy: BinaryHeap<Reverse<(u64, usize)>> = BinaryHeap::new();
+    let mut free: BTreeSet<usize> = BTreeSet::new();
+    let mut lanes = 0;
+    let mut out = Vec::new();
+    for (start, end) in intervals {
+        while let Some(&Reverse((busy_until, lane))) = busy.peek() {
+            if busy_until > start {
+                break;
+            }
+            busy.pop();
+            free.insert(lane);
+        }
+        let lane = match free.pop_first() {
+            Some(lane) => lane,
+            None => {
+                lanes += 1;
+                lanes - 1
+            }
+        };
+        busy.push(Reverse((end, lane)));
+        out.push(lane);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packing_uses_the_fewest_lanes_lowest_first() {
+        // 0-10, 2-5, 5-8, 10-12: two lanes; the third task reuses lane 1, the last lane 0.
+        let lanes = pack([(0, 10), (2, 5), (5, 8), (10, 12)].into_iter());
+        assert_eq!(lanes, [0, 1, 1, 0]);
+        // Nested calls stack up like a flame graph.
+        assert_eq!(pack([(0, 100), (10, 90), (20, 30)].into_iter()), [0, 1, 2]);
+        // An unended task keeps its lane.
+        assert_eq!(pack([(0, u64::MAX), (5, 6), (7, 8)].into_iter()), [0, 1, 1]);
+    }
+}

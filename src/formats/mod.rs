@@ -1,0 +1,474 @@
+//! Recorded timings in and pictures out: the files `poolscope view` opens, and the chart
+//! exports that are not poolscope's own CSVs.
+//!
+//! In: poolscope's CSVs (with their `-samples.csv`), the post's five-column CSVs, and Chrome
+//! Trace Event JSON (`ray timeline`, viztracer, poolscope's own trace). Each importer reads a
+//! file into [`RecordedExperiment`]s, plain rows with no terminal and no timeline in them;
+//! [`build`] turns those into the very [`Event`](crate::event::Event)s a live run streams and
+//! applies them to a [`Timeline`], so the view, the summary and every export cannot tell a
+//! file from a run.
+//!
+//! Out: a Chrome trace ([`chrome_trace::export`]), an SVG picture ([`svg`]) and the chart as
+//! text ([`text`]), each from a `Timeline` alone.
+//!
+//! Bad input is an [`ImportError`] naming the file, the line (and column where known) and
+//! what was expected; with `lenient`, bad rows are skipped and counted instead. Importers
+//! never panic on arbitrary bytes (a proptest in `tests/formats.rs` feeds them some).
+
+pub mod build;
+pub mod chrome_trace;
+pub mod csv_rows;
+pub mod poolscope_csv;
+pub mod post_csv;
+pub mod svg;
+pub mod text;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use crate::event::SampleEvent;
+use crate::plan::{ExecutorKind, Plan, WorkloadKind};
+use crate::timeline::Timeline;
+
+/// What went wrong reading a file: where, and what was expected there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportError {
+    /// The file.
+    pub file: PathBuf,
+    /// 1-based line, where known.
+    pub line: Option<u64>,
+    /// Where on the line: a CSV column's name, or a JSON column number.
+    pub column: Option<String>,
+    /// What was wrong and what was expected.
+    pub message: String,
+}
+
+impl fmt::Display for ImportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+        }
+        if let Some(column) = &self.column {
+            write!(f, ": column {column}")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl std::error::Error for ImportError {}
+
+/// Where in a file a problem is, before the file's name is attached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// 1-based line, where known.
+    pub line: Option<u64>,
+    /// The column, where known.
+    pub column: Option<String>,
+    /// What was wrong and what was expected.
+    pub message: String,
+}
+
+impl Problem {
+    /// A problem at `line`.
+    pub fn at(line: u64, column: Option<&str>, message: impl Into<String>) -> Self {
+        Problem {
+            line: Some(line),
+            column: column.map(str::to_string),
+            message: message.into(),
+        }
+    }
+
+    /// A problem with the whole file.
+    pub fn whole(message: impl Into<String>) -> Self {
+        Problem {
+            line: None,
+            column: None,
+            message: message.into(),
+        }
+    }
+
+    fn in_file(self, file: &Path) -> ImportError {
+        ImportError {
+            file: file.to_path_buf(),
+            line: self.line,
+            column: self.column,
+            message: self.message,
+        }
+    }
+}
+
+/// Bad rows skipped under `--lenient`: how many, and the first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Skipped {
+    /// How many rows (or trace events) were skipped.
+    pub count: usize,
+    /// The first one skipped, and why.
+    pub first: Option<Problem>,
+}
+
+impl Skipped {
+    /// Notes one more bad row.
+    pub fn add(&mut self, problem: Problem) {
+        self.count += 1;
+        if self.first.is_none() {
+            self.first = Some(problem);
+        }
+    }
+
+    /// Either skips the row (lenient) or stops with its problem.
+    pub fn skip_or_fail(&mut self, lenient: bool, problem: Problem) -> Result<(), Problem> {
+        if lenient {
+            self.add(problem);
+            Ok(())
+        } else {
+            Err(problem)
+        }
+    }
+}
+
+/// One task as a file recorded it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordedTask {
+    /// The task's position in its experiment (its input's place in the plan).
+    pub index: usize,
+    /// Its input (fib n, a delay in ms), or its position when the file has none.
+    pub input: u64,
+    /// Its own name, when the file gave one (a trace event's name).
+    pub label: Option<String>,
+    /// Which lane group it ran in (an index into [`RecordedExperiment::groups`]).
+    pub group: usize,
+    /// Start, epoch µs; `None`: it never started.
+    pub start: Option<u64>,
+    /// End, epoch µs; `None`: it had not ended when the file was written.
+    pub end: Option<u64>,
+    /// What it returned, or why it failed.
+    pub outcome: Result<String, String>,
+    /// CPU time it took, when recorded.
+    pub cpu_time: Option<Duration>,
+}
+
+/// A thread (or worker) that ran tasks. Tasks of one group that overlap in time are spread
+/// over several lanes, so every lane's tasks follow one another, as the Gantt draws them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LaneGroup {
+    /// The lane number to give its first lane, when the file says (poolscope's `worker`).
+    pub worker: Option<usize>,
+    /// Process id, 0 if unknown.
+    pub pid: u32,
+    /// Thread id, 0 if unknown.
+    pub tid: u32,
+    /// Its name in the file (a trace's `thread_name`).
+    pub name: Option<String>,
+}
+
+/// One experiment as a file recorded it: one panel of `poolscope view`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordedExperiment {
+    /// Its name (`process-fibo`, a trace's process name).
+    pub name: String,
+    /// The executor, when the file says or its name tells (`process-…`).
+    pub executor: ExecutorKind,
+    /// The workload, likewise (`…-fibo`).
+    pub workload: WorkloadKind,
+    /// How its tasks are called when they have no label of their own.
+    pub tags: bool,
+    /// The threads that ran its tasks.
+    pub groups: Vec<LaneGroup>,
+    /// Its tasks, in any order.
+    pub tasks: Vec<RecordedTask>,
+    /// Scheduler samples of its workers, when recorded (experiment field ignored).
+    pub samples: Vec<SampleEvent>,
+    /// GIL hand-offs, when recorded (experiment field ignored).
+    pub gil: Vec<crate::event::GilEvent>,
+    /// Its plan exactly, when the file carried it (poolscope's own trace).
+    pub plan: Option<crate::plan::ExperimentPlan>,
+    /// When it started and ended (before its first task, after its last), when recorded.
+    pub bounds: Option<(u64, Option<u64>)>,
+    /// When each worker became ready, when recorded (lanes that ran nothing show too).
+    pub ready: Vec<(crate::event::WorkerId, u64)>,
+}
+
+impl RecordedExperiment {
+    /// An experiment with no tasks yet; executor and workload guessed from a name in the
+    /// post's form (`process-fibo`, `thread-get`), else [`ExecutorKind::Recorded`].
+    pub fn named(name: &str) -> Self {
+        let (executor, workload) = kinds_from_name(name);
+        RecordedExperiment {
+            name: name.to_string(),
+            executor,
+            workload,
+            tags: false,
+            groups: Vec::new(),
+            tasks: Vec::new(),
+            samples: Vec::new(),
+            gil: Vec::new(),
+            plan: None,
+            bounds: None,
+            ready: Vec::new(),
+        }
+    }
+}
+
+/// `process-fibo` → processes, fib, as the post named its files; anything else is recorded.
+pub fn kinds_from_name(name: &str) -> (ExecutorKind, WorkloadKind) {
+    let found = name.split_once('-').and_then(|(prefix, suffix)| {
+        let executor = ExecutorKind::ALL
+            .into_iter()
+            .find(|k| k.tag_prefix() == prefix)?;
+        let workload = WorkloadKind::ALL
+            .into_iter()
+            .find(|k| k.tag_suffix() == suffix)?;
+        Some((executor, workload))
+    });
+    found.unwrap_or((ExecutorKind::Recorded, WorkloadKind::Recorded))
+}
+
+/// What one file held.
+#[derive(Debug, Clone, Default)]
+pub struct FileContents {
+    /// Its experiments.
+    pub experiments: Vec<RecordedExperiment>,
+    /// CPUs of the machine it was recorded on, when it says (poolscope's summary.json).
+    pub cores: Option<usize>,
+    /// Rows skipped (`--lenient`).
+    pub skipped: Skipped,
+    /// Things worth telling the user ("ignored 12 instant events").
+    pub notes: Vec<String>,
+}
+
+/// The kinds of file `poolscope view` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    /// A CSV written by poolscope.
+    PoolscopeCsv,
+    /// A CSV written by the post's Python script.
+    PostCsv,
+    /// Chrome Trace Event JSON.
+    ChromeTrace,
+}
+
+/// What the first line of a CSV must be, for the messages.
+const EXPECTED_KINDS: &str = "expected a poolscope CSV (header tag,start_time,end_time,elapsed,result,experiment,…), \
+     the post's CSV (header tag,start_time,end_time,elapsed,result) or a Chrome trace (JSON)";
+
+/// Tells a file's kind from its first bytes.
+pub fn detect(bytes: &[u8]) -> Result<FileKind, Problem> {
+    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let Some(first) = text.iter().position(|b| !b.is_ascii_whitespace()) else {
+        return Err(Problem::whole(format!(
+            "the file is empty: {EXPECTED_KINDS}"
+        )));
+    };
+    if matches!(text[first], b'{' | b'[') {
+        return Ok(FileKind::ChromeTrace);
+    }
+    let line_end = text.iter().position(|&b| b == b'\n').unwrap_or(text.len());
+    let header = String::from_utf8_lossy(&text[..line_end]);
+    let header = header.trim_end_matches('\r');
+    if header == post_csv::HEADER {
+        Ok(FileKind::PostCsv)
+    } else if header.starts_with(poolscope_csv::REQUIRED_HEADER) {
+        Ok(FileKind::PoolscopeCsv)
+    } else if header == crate::export::SAMPLES_HEADER {
+        Err(Problem::at(
+            1,
+            None,
+            "this is a samples file: open its experiment's CSV (the samples are read with it)",
+        ))
+    } else {
+        Err(Problem::at(
+            1,
+            None,
+            format!("unknown header '{}': {EXPECTED_KINDS}", shorten(header, 80)),
+        ))
+    }
+}
+
+/// At most `max` characters of `text`, with `…` where cut.
+pub fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_string()
+    } else {
+        let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
+        cut.push('…');
+        cut
+    }
+}
+
+/// How reading goes, for the view's loading screen.
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Bytes of all files together.
+    pub total: AtomicU64,
+    /// Bytes parsed so far.
+    pub done: AtomicU64,
+}
+
+impl Progress {
+    /// Parsed share, 0..=1.
+    pub fn fraction(&self) -> f64 {
+        let total = self.total.load(Ordering::Relaxed);
+        if total == 0 {
+            0.0
+        } else {
+            (self.done.load(Ordering::Relaxed) as f64 / total as f64).min(1.0)
+        }
+    }
+
+    pub(crate) fn advance(&self, bytes: usize) {
+        self.done.fetch_add(bytes as u64, Ordering::Relaxed);
+    }
+}
+
+/// Files read into one run: its plan (one experiment per panel) and its timeline.
+#[derive(Debug, Clone)]
+pub struct Recording {
+    /// The experiments, as a plan (nothing in it can run again).
+    pub plan: Plan,
+    /// Everything the files recorded.
+    pub timeline: Timeline,
+    /// One line per file with rows skipped (`--lenient`), and other notes.
+    pub notes: Vec<String>,
+}
+
+/// Reads `files` (several at once, in parallel) into one recording. The first bad file
+/// stops it, unless `lenient`, when bad rows are skipped and counted in the notes.
+pub fn load(
+    files: &[PathBuf],
+    lenient: bool,
+    progress: &Progress,
+) -> Result<Recording, ImportError> {
+    use rayon::prelude::*;
+    let mut contents = Vec::with_capacity(files.len());
+    let mut total = 0u64;
+    let mut bytes_of = Vec::with_capacity(files.len());
+    for file in files {
+        let bytes = std::fs::read(file).map_err(|e| {
+            Problem::whole(match e.kind() {
+                std::io::ErrorKind::NotFound => "no such file".to_string(),
+                std::io::ErrorKind::PermissionDenied => {
+                    "permission denied: cannot read it".to_string()
+                }
+                _ if file.is_dir() => "this is a folder: give the files in it".to_string(),
+                _ => format!("cannot read it: {e}"),
+            })
+            .in_file(file)
+        })?;
+        total += bytes.len() as u64;
+        bytes_of.push(bytes);
+    }
+    progress.total.store(total, Ordering::Relaxed);
+    let read: Vec<Result<FileContents, ImportError>> = files
+        .par_iter()
+        .zip(bytes_of.par_iter())
+        .map(|(file, bytes)| read_file(file, bytes, lenient, progress))
+        .collect();
+    drop(bytes_of);
+    for result in read {
+        contents.push(result?);
+    }
+    let mut notes = Vec::new();
+    for (file, content) in files.iter().zip(&mut contents) {
+        if content.skipped.count > 0 {
+            let first = content.skipped.first.clone().map(|p| p.in_file(file));
+            notes.push(format!(
+                "{}: skipped {} bad row{}; the first: {}",
+                file.display(),
+                content.skipped.count,
+                if content.skipped.count == 1 { "" } else { "s" },
+                first.map_or_else(String::new, |f| f.to_string())
+            ));
+        }
+        for note in content.notes.drain(..) {
+            notes.push(format!("{}: {note}", file.display()));
+        }
+    }
+    let (plan, timeline) = build::recording(contents);
+    Ok(Recording {
+        plan,
+        timeline,
+        notes,
+    })
+}
+
+/// Reads one file of any kind.
+pub fn read_file(
+    file: &Path,
+    bytes: &[u8],
+    lenient: bool,
+    progress: &Progress,
+) -> Result<FileContents, ImportError> {
+    let kind = detect(bytes).map_err(|p| p.in_file(file))?;
+    let stem = file.file_stem().map_or_else(
+        || "recording".to_string(),
+        |s| s.to_string_lossy().into_owned(),
+    );
+    let contents = match kind {
+        FileKind::PostCsv => {
+            post_csv::read(&stem, bytes, lenient, progress).map_err(|p| p.in_file(file))?
+        }
+        FileKind::PoolscopeCsv => poolscope_csv::read(file, bytes, lenient, progress)?,
+        FileKind::ChromeTrace => {
+            chrome_trace::read(&stem, bytes, lenient, progress).map_err(|p| p.in_file(file))?
+        }
+    };
+    if contents.experiments.iter().all(|e| e.tasks.is_empty()) {
+        return Err(Problem::whole(match kind {
+            FileKind::ChromeTrace => {
+                "no tasks in it: expected complete (\"ph\": \"X\") or begin/end (\"B\"/\"E\") events"
+            }
+            _ => "no rows under the header: expected a row per task",
+        })
+        .in_file(file));
+    }
+    Ok(contents)
+}
+
+/// Writes what `outputs` asks for from `timeline`: the text chart on stdout, the trace and
+/// the picture to their files (atomically). Returns a line per file written, for stderr.
+pub fn write_outputs(
+    timeline: &Timeline,
+    outputs: &crate::cli::Outputs,
+) -> anyhow::Result<Vec<String>> {
+    use anyhow::Context;
+    use std::io::{IsTerminal, Write};
+    let mut written = Vec::new();
+    if let Some(width) = outputs.print {
+        let stdout = std::io::stdout();
+        let terminal = stdout.is_terminal();
+        let color = terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        let width = width.unwrap_or_else(|| {
+            terminal
+                .then(|| crossterm::terminal::size().ok().map(|(w, _)| w))
+                .flatten()
+                .unwrap_or(100)
+        });
+        let chart = text::chart(timeline, width, color);
+        let mut out = stdout.lock();
+        // A closed stdout (`| head`) is not an error worth more than stopping.
+        let _ = out.write_all(chart.as_bytes()).and_then(|()| out.flush());
+    }
+    for file in [&outputs.trace, &outputs.svg].into_iter().flatten() {
+        if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("creating the folder {}", dir.display()))?;
+        }
+    }
+    if let Some(file) = &outputs.trace {
+        crate::export::write_atomically(file, &chrome_trace::export(timeline))
+            .with_context(|| format!("writing the trace to {}", file.display()))?;
+        written.push(format!(
+            "Wrote the Chrome trace to {} (open it in ui.perfetto.dev or chrome://tracing)",
+            file.display()
+        ));
+    }
+    if let Some(file) = &outputs.svg {
+        crate::export::write_atomically(file, &svg::export(timeline))
+            .with_context(|| format!("writing the picture to {}", file.display()))?;
+        written.push(format!("Wrote the chart to {}", file.display()));
+    }
+    Ok(written)
+}

@@ -1,0 +1,296 @@
+//! poolscope's own CSVs, read back: every column it writes (worker, pid, tid, CPU time,
+//! status, error, label), and the `<experiment>-samples.csv` beside it, when there is one,
+//! so the state shading replays too. The `cores` of a `summary.json` in the same folder
+//! gives the efficiency its denominator back.
+
+use std::path::{Path, PathBuf};
+
+use super::csv_rows::{self, Row};
+use super::{
+    FileContents, ImportError, LaneGroup, Problem, Progress, RecordedExperiment, RecordedTask,
+};
+use crate::event::{SampleEvent, WorkerId};
+use crate::plan::{ExecutorKind, WorkloadKind};
+
+/// The columns every poolscope CSV starts with (later versions may add more after them).
+pub const REQUIRED_HEADER: &str = "tag,start_time,end_time,elapsed,result,experiment,executor,workload,input,worker,pid,tid,cpu_time,status,error";
+
+/// One row of the CSV.
+struct CsvTask {
+    experiment: String,
+    executor: ExecutorKind,
+    workload: WorkloadKind,
+    input: u64,
+    worker: Option<(usize, u32, u32)>,
+    start: Option<u64>,
+    end: Option<u64>,
+    outcome: Result<String, String>,
+    cpu_time: Option<std::time::Duration>,
+    label: Option<String>,
+}
+
+/// Reads a poolscope CSV (its header already recognised), its samples file and its
+/// folder's `summary.json` if present.
+pub fn read(
+    file: &Path,
+    bytes: &[u8],
+    lenient: bool,
+    progress: &Progress,
+) -> Result<FileContents, ImportError> {
+    let in_file = |p: Problem| p.in_file(file);
+    let (rows, skipped) =
+        csv_rows::parse_rows(bytes, 15..=16, lenient, progress, parse_row).map_err(in_file)?;
+    let mut experiments: Vec<RecordedExperiment> = Vec::new();
+    for row in rows {
+        let position = match experiments.iter().position(|e| e.name == row.experiment) {
+            Some(i) => i,
+            None => {
+                let mut e = RecordedExperiment::named(&row.experiment);
+                e.executor = row.executor;
+                e.workload = row.workload;
+                experiments.push(e);
+                experiments.len() - 1
+            }
+        };
+        let experiment = &mut experiments[position];
+        let group = match row.worker {
+            None => usize::MAX,
+            Some((worker, pid, tid)) => {
+                match experiment
+                    .groups
+                    .iter()
+                    .position(|g| g.worker == Some(worker))
+                {
+                    Some(g) => g,
+                    None => {
+                        experiment.groups.push(LaneGroup {
+                            worker: Some(worker),
+                            pid,
+                            tid,
+                            name: None,
+                        });
+                        experiment.groups.len() - 1
+                    }
+                }
+            }
+        };
+        let index = experiment.tasks.len();
+        experiment.tasks.push(RecordedTask {
+            index,
+            input: row.input,
+            label: row.label,
+            group,
+            start: row.start,
+            end: row.end,
+            outcome: row.outcome,
+            cpu_time: row.cpu_time,
+        });
+    }
+    let mut notes = Vec::new();
+    if let [experiment] = experiments.as_mut_slice() {
+        let samples_file = samples_path(file);
+        if let Ok(bytes) = std::fs::read(&samples_file) {
+            let (samples, samples_skipped) =
+                read_samples(&bytes, lenient).map_err(|p| p.in_file(&samples_file))?;
+            experiment.samples = samples;
+            if samples_skipped.count > 0 {
+                notes.push(format!(
+                    "skipped {} bad sample rows in {}",
+                    samples_skipped.count,
+                    samples_file.display()
+                ));
+            }
+        }
+    }
+    let cores = file
+        .parent()
+        .map(|dir| dir.join("summary.json"))
+        .and_then(|summary| std::fs::read(summary).ok())
+        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+        .and_then(|summary| summary.get("cores")?.as_u64())
+        .map(|cores| cores as usize)
+        .filter(|&cores| cores > 0);
+    Ok(FileContents {
+        experiments,
+        cores,
+        skipped,
+        notes,
+    })
+}
+
+/// `dir/process-fibo.csv` → `dir/process-fibo-samples.csv`.
+fn samples_path(file: &Path) -> PathBuf {
+    let stem = file
+        .file_stem()
+        .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+    file.with_file_name(format!("{stem}{}", crate::export::SAMPLES_SUFFIX))
+}
+
+fn parse_row(row: &Row<'_>) -> Result<Option<CsvTask>, Problem> {
+    let line = row.line;
+    let name = |kind: &str, text: &str, known: &str| {
+        Problem::at(
+            line,
+            Some(kind),
+            format!(
+                "unknown {kind} '{}': expected one of {known}",
+                super::shorten(text, 40)
+            ),
+        )
+    };
+    let executor_text = row.text(6, "executor")?;
+    let executor = match executor_text {
+        "recorded" => ExecutorKind::Recorded,
+        text => ExecutorKind::parse(text).ok_or_else(|| {
+            name(
+                "executor",
+                text,
+                "processes, threads, sequential, gil, recorded",
+            )
+        })?,
+    };
+    let workload_text = row.text(7, "workload")?;
+    let workload = match workload_text {
+        "recorded" => WorkloadKind::Recorded,
+        text => WorkloadKind::parse(text)
+            .ok_or_else(|| name("workload", text, "fib, http, sleep, isolation, recorded"))?,
+    };
+    let start = optional_time(row.text(1, "start_time")?, line, "start_time")?;
+    let end = optional_time(row.text(2, "end_time")?, line, "end_time")?;
+    if let (Some(s), Some(e)) = (start, end)
+        && e < s
+    {
+        return Err(Problem::at(
+            line,
+            Some("end_time"),
+            format!(
+                "the end ({}) is before the start ({}): expected end_time ≥ start_time",
+                row.text(2, "end_time")?,
+                row.text(1, "start_time")?
+            ),
+        ));
+    }
+    if end.is_some() && start.is_none() {
+        return Err(Problem::at(
+            line,
+            Some("start_time"),
+            "empty, but the task has an end_time: expected a start_time",
+        ));
+    }
+    let elapsed = row.text(3, "elapsed")?;
+    csv_rows::seconds(elapsed, line, "elapsed")?;
+    let input =
+        csv_rows::whole_number::<u64>(row.text(8, "input")?, line, "input")?.ok_or_else(|| {
+            Problem::at(
+                line,
+                Some("input"),
+                "empty: expected the task's input, like 41",
+            )
+        })?;
+    let worker = csv_rows::whole_number::<usize>(row.text(9, "worker")?, line, "worker")?;
+    let pid = csv_rows::whole_number::<u32>(row.text(10, "pid")?, line, "pid")?;
+    let tid = csv_rows::whole_number::<u32>(row.text(11, "tid")?, line, "tid")?;
+    let cpu_time = csv_rows::seconds(row.text(12, "cpu_time")?, line, "cpu_time")?;
+    let status = row.text(13, "status")?;
+    let outcome = match status {
+        "ok" => Ok(row.text(4, "result")?.to_string()),
+        "error" => Err(row.text(14, "error")?.to_string()),
+        "running" | "pending" | "cancelled" => Ok(String::new()),
+        other => {
+            return Err(name(
+                "status",
+                other,
+                "ok, error, running, pending, cancelled",
+            ));
+        }
+    };
+    if matches!(status, "ok" | "error") && end.is_none() {
+        return Err(Problem::at(
+            line,
+            Some("end_time"),
+            format!("empty, but the status is '{status}': expected the time the task ended"),
+        ));
+    }
+    if start.is_some() && worker.is_none() {
+        return Err(Problem::at(
+            line,
+            Some("worker"),
+            "empty, but the task started: expected the worker that ran it, like 0",
+        ));
+    }
+    let label = match row.record.len() {
+        16 => Some(row.text(15, "label")?).filter(|l| !l.is_empty()),
+        _ => None,
+    };
+    Ok(Some(CsvTask {
+        experiment: row.text(5, "experiment")?.to_string(),
+        executor,
+        workload,
+        input,
+        worker: worker.map(|w| (w, pid.unwrap_or(0), tid.unwrap_or(0))),
+        start,
+        end,
+        outcome,
+        cpu_time,
+        label: label.map(str::to_string),
+    }))
+}
+
+fn optional_time(text: &str, line: u64, column: &str) -> Result<Option<u64>, Problem> {
+    if text.trim().is_empty() {
+        Ok(None)
+    } else {
+        csv_rows::epoch_micros(text, line, column).map(Some)
+    }
+}
+
+/// Reads a samples CSV: `worker,pid,tid,t_start,t_end,running,runnable,blocked`.
+fn read_samples(
+    bytes: &[u8],
+    lenient: bool,
+) -> Result<(Vec<SampleEvent>, super::Skipped), Problem> {
+    let header_ok = bytes.split(|&b| b == b'\n').next().is_some_and(|h| {
+        h.strip_suffix(b"\r").unwrap_or(h) == crate::export::SAMPLES_HEADER.as_bytes()
+    });
+    if !header_ok {
+        return Err(Problem::at(
+            1,
+            None,
+            format!("expected the header {}", crate::export::SAMPLES_HEADER),
+        ));
+    }
+    csv_rows::parse_rows(bytes, 8..=8, lenient, &Progress::default(), |row| {
+        let line = row.line;
+        let number = |i: usize, name: &str| -> Result<u64, Problem> {
+            csv_rows::whole_number::<u64>(row.text(i, name)?, line, name)?
+                .ok_or_else(|| Problem::at(line, Some(name), "empty: expected a number"))
+        };
+        let share = |i: usize, name: &str| -> Result<f32, Problem> {
+            match row.text(i, name)?.trim().parse::<f32>() {
+                Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
+                _ => Err(Problem::at(
+                    line,
+                    Some(name),
+                    "expected a share from 0 to 1, like 0.75",
+                )),
+            }
+        };
+        let from = csv_rows::epoch_micros(row.text(3, "t_start")?, line, "t_start")?;
+        let to = csv_rows::epoch_micros(row.text(4, "t_end")?, line, "t_end")?;
+        Ok(Some(SampleEvent {
+            experiment: 0,
+            worker: WorkerId {
+                index: number(0, "worker")? as usize,
+                pid: number(1, "pid")? as u32,
+                tid: number(2, "tid")? as u32,
+            },
+            from: crate::clock::Timestamp(from),
+            to: crate::clock::Timestamp(to.max(from)),
+            running: share(5, "running")?,
+            runnable: share(6, "runnable")?,
+            blocked: share(7, "blocked")?,
+            voluntary_switches: 0,
+            involuntary_switches: 0,
+        }))
+    })
+}

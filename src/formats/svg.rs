@@ -1,0 +1,275 @@
+//! The Gantt chart as an SVG picture (key `g`, `--svg FILE`), drawn with the `svg` crate:
+//! one section per experiment, a lane per worker, each task a bar coloured by its state,
+//! and where the scheduler was sampled, the stretches a worker waited for a CPU or was
+//! blocked shaded apart, as in the view.
+//!
+//! Bars come from the same cell computation as the screen, at one cell per 2 px, and runs of
+//! cells showing the same thing become one rectangle: the file's size follows the picture,
+//! not the number of tasks (a hundred thousand tasks make no more rectangles than a
+//! hundred cells per lane).
+
+use svg::Document;
+use svg::node::element::{Group, Line, Rectangle, Text, Title};
+
+use crate::app::TimeSpan;
+use crate::clock::Timestamp;
+use crate::timeline::{Experiment, TaskState, Timeline};
+use crate::ui::axis::{self, human};
+use crate::ui::gantt::{self, CellContent, CellState, lane_label};
+
+/// Width of the whole picture, px.
+const WIDTH: u32 = 1200;
+/// Width of the lane labels, px.
+const LABEL_WIDTH: u32 = 150;
+/// Height of one lane, px.
+const LANE: u32 = 18;
+/// Pixels per cell.
+const CELL: u32 = 2;
+const FONT: &str = "ui-monospace, SFMono-Regular, Menlo, Consolas, monospace";
+
+/// What a stretch of a lane shows, for colouring.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Paint {
+    Task {
+        index: usize,
+        state: Option<CellState>,
+    },
+    Dense {
+        failed: bool,
+    },
+    Starting,
+}
+
+/// The picture of every experiment in `timeline`.
+pub fn picture(timeline: &Timeline) -> Document {
+    let now = timeline.latest().unwrap_or(Timestamp(0));
+    let columns = ((WIDTH - LABEL_WIDTH - 10) / CELL) as u16;
+    let mut y = 10u32;
+    let mut body = Group::new().set("font-family", FONT).set("font-size", 11);
+    for experiment in timeline.experiments() {
+        let (group, height) = section(timeline, experiment, now, columns, y);
+        body = body.add(group);
+        y += height + 16;
+    }
+    let legend = legend(y);
+    y += 24;
+    Document::new()
+        .set("viewBox", (0, 0, WIDTH, y))
+        .set("width", WIDTH)
+        .set("height", y)
+        .add(
+            Rectangle::new()
+                .set("width", "100%")
+                .set("height", "100%")
+                .set("fill", "#ffffff"),
+        )
+        .add(body)
+        .add(legend)
+}
+
+/// The picture as SVG text.
+pub fn export(timeline: &Timeline) -> Vec<u8> {
+    picture(timeline).to_string().into_bytes()
+}
+
+fn section(
+    timeline: &Timeline,
+    experiment: &Experiment,
+    now: Timestamp,
+    columns: u16,
+    top: u32,
+) -> (Group, u32) {
+    let plan = &experiment.plan;
+    let length = timeline
+        .experiments()
+        .iter()
+        .filter(|e| e.plan.workload == plan.workload)
+        .map(|e| e.elapsed(now))
+        .max()
+        .unwrap_or_default()
+        .max(std::time::Duration::from_micros(1));
+    let span = TimeSpan {
+        start: experiment.started_at,
+        length,
+        origin: experiment.started_at,
+    };
+    let mut group = Group::new();
+    let mut title = format!(
+        "{} · {} lanes · {} tasks · {}",
+        plan.name,
+        experiment.lanes.len(),
+        experiment.tasks.len(),
+        human(experiment.elapsed(now))
+    );
+    if experiment.failed() > 0 {
+        title.push_str(&format!(" · {} failed", experiment.failed()));
+    }
+    group = group.add(
+        Text::new(title)
+            .set("x", 10)
+            .set("y", top + 12)
+            .set("font-weight", "bold")
+            .set("font-size", 13),
+    );
+    // The axis.
+    let axis_y = top + 30;
+    for tick in axis::ticks(std::time::Duration::ZERO, length, columns) {
+        let x = LABEL_WIDTH + u32::from(tick.column) * CELL;
+        group = group
+            .add(
+                Line::new()
+                    .set("x1", x)
+                    .set("x2", x)
+                    .set("y1", axis_y + 2)
+                    .set("y2", axis_y + 6 + LANE * experiment.lanes.len() as u32)
+                    .set("stroke", "#dddddd"),
+            )
+            .add(
+                Text::new(tick.label)
+                    .set("x", x + 2)
+                    .set("y", axis_y)
+                    .set("fill", "#666666"),
+            );
+    }
+    let mut y = axis_y + 6;
+    for lane in &experiment.lanes {
+        let label = lane_label(lane, plan, u16::MAX);
+        group = group.add(
+            Text::new(crate::formats::shorten(&label, 20))
+                .set("x", 10)
+                .set("y", y + LANE - 5)
+                .set("fill", "#444444"),
+        );
+        let cells = gantt::lane_cells(experiment, lane, span, now, columns);
+        let states = gantt::lane_states(lane, span, now, columns);
+        let paints: Vec<Option<Paint>> = cells
+            .iter()
+            .zip(&states)
+            .map(|(cell, state)| match *cell {
+                CellContent::Empty => None,
+                CellContent::Starting => Some(Paint::Starting),
+                CellContent::Task(index) => Some(Paint::Task {
+                    index,
+                    state: *state,
+                }),
+                CellContent::Dense { failed, .. } => Some(Paint::Dense { failed }),
+            })
+            .collect();
+        let mut column = 0;
+        while column < paints.len() {
+            let Some(paint) = paints[column] else {
+                column += 1;
+                continue;
+            };
+            let run = paints[column..]
+                .iter()
+                .take_while(|p| **p == Some(paint))
+                .count();
+            let x = LABEL_WIDTH + column as u32 * CELL;
+            let width = run as u32 * CELL;
+            let (fill, opacity, tip) = look(experiment, paint);
+            let mut rect = Rectangle::new()
+                .set("x", x)
+                .set("y", y + 2)
+                .set("width", width)
+                .set("height", LANE - 4)
+                .set("fill", fill);
+            if opacity < 1.0 {
+                rect = rect.set("fill-opacity", opacity);
+            }
+            if let Some(tip) = tip {
+                rect = rect.add(Title::new(tip));
+            }
+            group = group.add(rect);
+            column += run;
+        }
+        // Task labels over bars wide enough for them.
+        let mut column = 0;
+        while column < cells.len() {
+            let CellContent::Task(index) = cells[column] else {
+                column += 1;
+                continue;
+            };
+            let run = cells[column..]
+                .iter()
+                .take_while(|c| **c == CellContent::Task(index))
+                .count();
+            let text = plan.task_label(index, experiment.tasks[index].input);
+            if (text.chars().count() as u32) * 7 + 6 < run as u32 * CELL {
+                group = group.add(
+                    Text::new(text)
+                        .set("x", LABEL_WIDTH + column as u32 * CELL + 3)
+                        .set("y", y + LANE - 5)
+                        .set("fill", "#ffffff"),
+                );
+            }
+            column += run;
+        }
+        y += LANE;
+    }
+    (group, y - top)
+}
+
+/// Fill colour, opacity and tooltip of a stretch.
+fn look(experiment: &Experiment, paint: Paint) -> (&'static str, f32, Option<String>) {
+    match paint {
+        Paint::Starting => ("#cccccc", 1.0, Some("starting".into())),
+        Paint::Dense { failed: true } => (
+            "#d04040",
+            0.8,
+            Some("several short tasks, one failed".into()),
+        ),
+        Paint::Dense { failed: false } => ("#555555", 0.8, Some("several short tasks".into())),
+        Paint::Task { index, state } => {
+            let task = &experiment.tasks[index];
+            let tip = Some(format!(
+                "#{index} {}",
+                experiment.plan.task_label(index, task.input)
+            ));
+            let base = match task.state {
+                TaskState::Failed { .. } => "#d04040",
+                TaskState::Running | TaskState::Pending => "#e0a020",
+                TaskState::Succeeded { .. } if index % 2 == 1 => "#2aa1c4",
+                TaskState::Succeeded { .. } => "#2f5fc4",
+            };
+            match state {
+                Some(CellState::Runnable) => ("#c03ccf", 1.0, tip),
+                Some(CellState::Blocked) => (base, 0.4, tip),
+                Some(CellState::GilWait) => ("#999999", 0.7, tip),
+                Some(CellState::OnCpu) | None => (base, 1.0, tip),
+            }
+        }
+    }
+}
+
+fn legend(y: u32) -> Group {
+    let items = [
+        ("#2f5fc4", 1.0, "task (on a CPU, or not sampled)"),
+        ("#c03ccf", 1.0, "waiting for a CPU"),
+        ("#2f5fc4", 0.4, "blocked (sleep, I/O, lock)"),
+        ("#999999", 0.7, "waiting for the GIL"),
+        ("#d04040", 1.0, "failed"),
+    ];
+    let mut group = Group::new().set("font-family", FONT).set("font-size", 11);
+    let mut x = 10;
+    for (fill, opacity, text) in items {
+        group = group
+            .add(
+                Rectangle::new()
+                    .set("x", x)
+                    .set("y", y)
+                    .set("width", 14)
+                    .set("height", 10)
+                    .set("fill", fill)
+                    .set("fill-opacity", opacity),
+            )
+            .add(
+                Text::new(text)
+                    .set("x", x + 18)
+                    .set("y", y + 9)
+                    .set("fill", "#444444"),
+            );
+        x += 24 + 7 * text.len() as u32;
+    }
+    group
+}

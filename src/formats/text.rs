@@ -1,0 +1,231 @@
+//! The Gantt chart as text (`--print`): for CI logs, READMEs and remote shells.
+//!
+//! ```text
+//! process-fibo · ProcessPool · 8 workers · 8 tasks · 0.62 s
+//!               0         0.1s      0.2s      0.3s      0.4s      0.5s
+//! w0 pid 48213  ███fib 34██
+//! w7 pid 48220  ██████████████████████fib 41██████████████████████████████████
+//! ```
+//!
+//! Rows are drawn by the live view's own row painter into a ratatui buffer, then written
+//! out cell by cell: with ANSI colours when asked (stdout a terminal, `NO_COLOR` unset),
+//! else with the glyph-only look, so the text reads the same as the `NO_COLOR` screen.
+
+use std::fmt::Write;
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+
+use crate::app::TimeSpan;
+use crate::clock::Timestamp;
+use crate::timeline::{Experiment, Timeline};
+use crate::ui::axis::{self, human};
+use crate::ui::gantt::{self, lane_label};
+use crate::ui::theme::Theme;
+
+/// The narrowest chart worth printing.
+pub const MIN_WIDTH: u16 = 20;
+/// The widest.
+pub const MAX_WIDTH: u16 = 1000;
+
+/// The chart of every experiment in `timeline`, `width` columns wide.
+pub fn chart(timeline: &Timeline, width: u16, color: bool) -> String {
+    let width = width.clamp(MIN_WIDTH, MAX_WIDTH);
+    let theme = Theme { color };
+    let now = timeline.latest().unwrap_or(Timestamp(0));
+    let mut out = String::new();
+    for experiment in timeline.experiments() {
+        let length = shared_length(timeline, experiment, now);
+        let span = TimeSpan {
+            start: experiment.started_at,
+            length,
+            origin: experiment.started_at,
+        };
+        out.push_str(&paint(
+            &title(timeline, experiment, now),
+            Style::new().add_modifier(Modifier::BOLD),
+            color,
+        ));
+        out.push('\n');
+        let labels: Vec<String> = experiment
+            .lanes
+            .iter()
+            .map(|lane| lane_label(lane, &experiment.plan, u16::MAX))
+            .collect();
+        let longest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+        let label_width = (longest as u16 + 2).min(width / 3).max(4);
+        let columns = width - label_width;
+        // The axis: seconds from the experiment's start.
+        let mut axis_line = " ".repeat(label_width as usize);
+        let mut used = 0usize;
+        for tick in axis::ticks(std::time::Duration::ZERO, length, columns) {
+            let text = format!("╵{}", tick.label);
+            let at = tick.column as usize;
+            if at < used || at + text.chars().count() > columns as usize {
+                continue;
+            }
+            axis_line.push_str(&" ".repeat(at - used));
+            axis_line.push_str(&text);
+            used = at + text.chars().count();
+        }
+        out.push_str(&paint(axis_line.trim_end(), theme.dim(), color));
+        out.push('\n');
+        for (lane, label) in experiment.lanes.iter().zip(&labels) {
+            let area = Rect::new(0, 0, width, 1);
+            let mut buf = Buffer::empty(area);
+            buf.set_stringn(0, 0, label, label_width as usize - 1, theme.dim());
+            if label.chars().count() >= label_width as usize - 1 {
+                // Cut: say so rather than print a wrong number.
+                buf.set_string(label_width - 2, 0, "…", theme.dim());
+            }
+            let cells = gantt::lane_cells(experiment, lane, span, now, columns);
+            let states = gantt::lane_states(lane, span, now, columns);
+            gantt::draw_cells(
+                &mut buf,
+                label_width,
+                0,
+                (&cells, &states),
+                experiment,
+                &experiment.plan,
+                theme,
+            );
+            out.push_str(&buffer_line(&buf, color));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// `process-fibo · ProcessPool · 8 workers · 8 tasks · 0.62 s` (and failures, and a run
+/// that was cut short).
+fn title(timeline: &Timeline, e: &Experiment, now: Timestamp) -> String {
+    let plan = &e.plan;
+    let lanes = e.lanes.len();
+    let mut parts = vec![plan.name.clone()];
+    if plan.executor != crate::plan::ExecutorKind::Recorded {
+        parts.push(plan.executor.pool_name().to_string());
+    }
+    parts.push(format!("{lanes} lane{}", if lanes == 1 { "" } else { "s" }));
+    parts.push(format!(
+        "{} task{}",
+        e.tasks.len(),
+        if e.tasks.len() == 1 { "" } else { "s" }
+    ));
+    parts.push(human(e.elapsed(now)));
+    if e.failed() > 0 {
+        parts.push(format!("✗ {} failed", e.failed()));
+    }
+    let unended = e.tasks.len() - e.ended();
+    if unended > 0 && timeline.outcome().is_some() {
+        parts.push(format!("{unended} did not end"));
+    }
+    parts.join(" · ")
+}
+
+/// The length every experiment of the same workload is drawn over, so they compare.
+fn shared_length(
+    timeline: &Timeline,
+    experiment: &Experiment,
+    now: Timestamp,
+) -> std::time::Duration {
+    timeline
+        .experiments()
+        .iter()
+        .filter(|e| e.plan.workload == experiment.plan.workload)
+        .map(|e| e.elapsed(now))
+        .max()
+        .unwrap_or_default()
+        .max(std::time::Duration::from_micros(1))
+}
+
+/// One buffer row as text, trailing blanks cut, with SGR codes when `color`.
+fn buffer_line(buf: &Buffer, color: bool) -> String {
+    let mut line = String::new();
+    let mut current = Style::new();
+    let width = buf.area.width;
+    let last = (0..width)
+        .rev()
+        .find(|&x| {
+            let cell = &buf[(x, 0)];
+            cell.symbol() != " " || (color && cell.bg != Color::Reset)
+        })
+        .map_or(0, |x| x + 1);
+    for x in 0..last {
+        let cell = &buf[(x, 0)];
+        let style = Style::new()
+            .fg(cell.fg)
+            .bg(cell.bg)
+            .add_modifier(cell.modifier);
+        if color && style != current {
+            line.push_str(&sgr(style));
+            current = style;
+        }
+        line.push_str(cell.symbol());
+    }
+    if color && current != Style::new() {
+        line.push_str("\x1b[0m");
+    }
+    line
+}
+
+fn paint(text: &str, style: Style, color: bool) -> String {
+    if color {
+        format!("{}{text}\x1b[0m", sgr(style))
+    } else {
+        text.to_string()
+    }
+}
+
+/// The escape sequence that sets `style` from scratch.
+fn sgr(style: Style) -> String {
+    let mut codes = vec!["0".to_string()];
+    let modifier = style.add_modifier;
+    for (m, code) in [
+        (Modifier::BOLD, "1"),
+        (Modifier::DIM, "2"),
+        (Modifier::ITALIC, "3"),
+        (Modifier::UNDERLINED, "4"),
+        (Modifier::REVERSED, "7"),
+    ] {
+        if modifier.contains(m) {
+            codes.push(code.to_string());
+        }
+    }
+    if let Some(fg) = style.fg.and_then(|c| color_code(c, false)) {
+        codes.push(fg);
+    }
+    if let Some(bg) = style.bg.and_then(|c| color_code(c, true)) {
+        codes.push(bg);
+    }
+    let mut out = String::from("\x1b[");
+    let _ = write!(out, "{}m", codes.join(";"));
+    out
+}
+
+fn color_code(color: Color, background: bool) -> Option<String> {
+    let base = if background { 40 } else { 30 };
+    let bright = if background { 100 } else { 90 };
+    let named = |n: u8, light: bool| Some(format!("{}", if light { bright } else { base } + n));
+    match color {
+        Color::Reset => None,
+        Color::Black => named(0, false),
+        Color::Red => named(1, false),
+        Color::Green => named(2, false),
+        Color::Yellow => named(3, false),
+        Color::Blue => named(4, false),
+        Color::Magenta => named(5, false),
+        Color::Cyan => named(6, false),
+        Color::Gray => named(7, false),
+        Color::DarkGray => named(0, true),
+        Color::LightRed => named(1, true),
+        Color::LightGreen => named(2, true),
+        Color::LightYellow => named(3, true),
+        Color::LightBlue => named(4, true),
+        Color::LightMagenta => named(5, true),
+        Color::LightCyan => named(6, true),
+        Color::White => named(7, true),
+        Color::Indexed(i) => Some(format!("{};5;{i}", base + 8)),
+        Color::Rgb(r, g, b) => Some(format!("{};2;{r};{g};{b}", base + 8)),
+    }
+}
