@@ -684,7 +684,10 @@ impl App {
         self.shown_timeline()
             .experiments()
             .iter()
-            .filter(|e| e.plan.workload == experiment.plan.workload)
+            .filter(|e| {
+                e.plan.workload == experiment.plan.workload
+                    && e.plan.recorded_from == experiment.plan.recorded_from
+            })
             .map(|e| e.elapsed(self.now()))
             .max()
             .unwrap_or_default()

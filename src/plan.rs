@@ -214,6 +214,10 @@ pub struct ExperimentPlan {
     /// `thread_name`). Empty for runs: lanes are named by pid and tid.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub lane_names: Vec<String>,
+    /// The file it was read from (`poolscope view`); `None` for runs. Experiments compare
+    /// (speed-ups, a shared time scale) only with others from the same source.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recorded_from: Option<String>,
 }
 
 impl ExperimentPlan {
@@ -236,6 +240,7 @@ impl ExperimentPlan {
             workers,
             task_labels: TaskLabels::Inputs,
             lane_names: Vec::new(),
+            recorded_from: None,
         }
     }
 

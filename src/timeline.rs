@@ -307,6 +307,9 @@ impl Lane {
 /// "efficiency = cpu time / (2 cores × makespan)" ("1 core" with `--cpus 0`): how
 /// [`Experiment::efficiency`] is computed, in words for a table's foot.
 pub fn efficiency_formula(cores: usize) -> String {
+    if cores == 0 {
+        return "efficiency needs the cores and CPU times, which the files do not record".into();
+    }
     let noun = if cores == 1 { "core" } else { "cores" };
     format!("efficiency = cpu time / ({cores} {noun} × makespan)")
 }
@@ -569,21 +572,30 @@ impl Timeline {
     pub fn speedups(&self) -> Vec<Speedup> {
         let mut speedups = Vec::new();
         for baseline in [ExecutorKind::Threads, ExecutorKind::Gil] {
-            let mut workloads: Vec<WorkloadKind> = Vec::new();
+            // Recordings compare within one source (a folder of CSVs, a trace file).
+            let mut workloads: Vec<(WorkloadKind, Option<&str>)> = Vec::new();
             for e in &self.experiments {
+                let key = (e.plan.workload, e.plan.recorded_from.as_deref());
                 // The isolation demo measures no speed, only what each side sees.
-                if !workloads.contains(&e.plan.workload)
-                    && e.plan.workload != WorkloadKind::Isolation
+                if !workloads.contains(&key)
+                    && !matches!(
+                        e.plan.workload,
+                        WorkloadKind::Isolation | WorkloadKind::Recorded
+                    )
                 {
-                    workloads.push(e.plan.workload);
+                    workloads.push(key);
                 }
             }
-            for workload in workloads {
+            for (workload, source) in workloads {
                 // An experiment whose every task failed measured nothing worth comparing.
                 let makespan_of = |kind: ExecutorKind| {
                     self.experiments
                         .iter()
-                        .find(|x| x.plan.workload == workload && x.plan.executor == kind)
+                        .find(|x| {
+                            x.plan.workload == workload
+                                && x.plan.executor == kind
+                                && x.plan.recorded_from.as_deref() == source
+                        })
                         .filter(|x| x.succeeded() > 0)
                         .and_then(Experiment::makespan)
                 };

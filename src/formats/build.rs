@@ -26,7 +26,7 @@ pub fn recording(files: Vec<FileContents>) -> (Plan, Timeline) {
     unique_names(&mut experiments);
     let first = experiments
         .iter()
-        .flat_map(|e| e.tasks.iter().filter_map(|t| t.start))
+        .flat_map(|e| e.tasks.iter().filter_map(|t| t.start()))
         .min()
         .unwrap_or(0);
     let mut timeline = Timeline::new();
@@ -88,12 +88,14 @@ struct Replayed {
 }
 
 /// Applies one experiment's events to `timeline`.
+///
+/// Rows are sorted by start, latest first, and popped: the rows' memory is handed back as
+/// the timeline grows, so a million rows never sit in memory twice.
 fn replay(index: usize, mut experiment: RecordedExperiment, timeline: &mut Timeline) -> Replayed {
-    let lanes = assign_lanes(&experiment);
     let count = experiment
         .tasks
         .iter()
-        .map(|t| t.index + 1)
+        .map(|t| t.index as usize + 1)
         .max()
         .unwrap_or(0)
         .max(experiment.plan.as_ref().map_or(0, |p| p.inputs.len()));
@@ -104,11 +106,29 @@ fn replay(index: usize, mut experiment: RecordedExperiment, timeline: &mut Timel
         labels = vec![String::new(); count];
     }
     for task in &mut experiment.tasks {
-        inputs[task.index] = task.input;
+        inputs[task.index as usize] = task.input;
         if any_label {
-            labels[task.index] = task.label.take().unwrap_or_default();
+            labels[task.index as usize] = task.label.take().map(String::from).unwrap_or_default();
         }
     }
+    let started = experiment
+        .tasks
+        .iter()
+        .filter(|t| t.start().is_some())
+        .count();
+    let first_start = experiment.tasks.iter().filter_map(|t| t.start()).min();
+    let last_end = experiment
+        .tasks
+        .iter()
+        .filter_map(|t| t.end().or(t.start()))
+        .max();
+    // Latest first, so the earliest is popped first; rows that never started go first and
+    // are dropped unpopped.
+    experiment
+        .tasks
+        .sort_unstable_by_key(|t| std::cmp::Reverse(t.start().map_or(0, |s| s + 1)));
+    experiment.tasks.truncate(started);
+    let lanes = assign_lanes(&experiment);
     let lane_count = lanes.names.len();
     let plan = match experiment.plan.take() {
         Some(mut plan) => {
@@ -132,26 +152,24 @@ fn replay(index: usize, mut experiment: RecordedExperiment, timeline: &mut Timel
                 TaskLabels::Inputs
             },
             lane_names: if lanes.names.iter().any(|n| !n.is_empty()) {
-                lanes.names
+                lanes.names.clone()
             } else {
                 Vec::new()
             },
+            recorded_from: None,
         },
     };
-    let starts = experiment.tasks.iter().filter_map(|t| t.start);
-    let first_start = starts.clone().min();
+    let plan = ExperimentPlan {
+        recorded_from: Some(experiment.source.clone()),
+        ..plan
+    };
     let begin = match (experiment.bounds, first_start) {
         (Some((begin, _)), Some(first)) => begin.min(first),
         (Some((begin, _)), None) => begin,
         (None, Some(first)) => first,
         (None, None) => timeline.started_at().map_or(0, Timestamp::as_micros),
     };
-    let last_end = experiment
-        .tasks
-        .iter()
-        .filter_map(|t| t.end.or(t.start))
-        .max()
-        .unwrap_or(begin);
+    let last_end = last_end.unwrap_or(begin);
     let end = match experiment.bounds {
         Some((_, Some(finished))) => finished.max(last_end),
         _ => last_end,
@@ -168,45 +186,43 @@ fn replay(index: usize, mut experiment: RecordedExperiment, timeline: &mut Timel
             at: Timestamp(at),
         });
     }
-    let mut order: Vec<usize> = (0..experiment.tasks.len())
-        .filter(|&i| experiment.tasks[i].start.is_some())
-        .collect();
-    order.sort_by_key(|&i| experiment.tasks[i].start);
-    let mut complete = order.len() == count;
-    for &i in &order {
-        let task = &mut experiment.tasks[i];
-        let Some(start) = task.start else { continue };
-        let worker = lanes.of_task[i];
+    let mut complete = started == count;
+    let mut lane_of = lanes.of_task;
+    let mut high_water = experiment.tasks.capacity();
+    while let Some(mut task) = experiment.tasks.pop() {
+        let lane = lane_of.pop().unwrap_or_default();
+        let Some(start) = task.start() else { continue };
+        let worker = lanes.workers[lane as usize];
+        let (position, input) = (task.index as usize, task.input);
         let event = |at: u64, kind| {
             Event::Task(TaskEvent {
                 experiment: index,
-                task: task.index,
-                input: task.input,
+                task: position,
+                input,
                 worker,
                 at: Timestamp(at),
                 kind,
             })
         };
         timeline.apply(&event(start, TaskEventKind::Started));
-        let Some(end) = task.end else {
-            complete = false;
-            continue;
-        };
-        let outcome = std::mem::replace(&mut task.outcome, Ok(String::new()));
-        let kind = match outcome {
-            Ok(result) => TaskEventKind::Finished {
-                result,
-                cpu_time: task.cpu_time,
-            },
-            Err(error) => TaskEventKind::Failed {
-                error,
-                cpu_time: task.cpu_time,
-            },
-        };
-        timeline.apply(&event(end, kind));
+        match task.end() {
+            None => complete = false,
+            Some(end) => {
+                let cpu_time = task.cpu_time();
+                let kind = match task.take_outcome() {
+                    Ok(result) => TaskEventKind::Finished { result, cpu_time },
+                    Err(error) => TaskEventKind::Failed { error, cpu_time },
+                };
+                timeline.apply(&event(end, kind));
+            }
+        }
+        // Give back what the popped rows held (shrinking in place costs no copy).
+        if experiment.tasks.len() < high_water / 2 && high_water > 4096 {
+            experiment.tasks.shrink_to_fit();
+            lane_of.shrink_to_fit();
+            high_water = experiment.tasks.capacity();
+        }
     }
-    drop(order);
-    experiment.tasks = Vec::new();
     for mut sample in std::mem::take(&mut experiment.samples) {
         sample.experiment = index;
         timeline.apply(&Event::Sample(sample));
@@ -228,21 +244,22 @@ fn replay(index: usize, mut experiment: RecordedExperiment, timeline: &mut Timel
 
 /// Which lane each task goes to, and each lane's name.
 struct Lanes {
-    /// By task position in `experiment.tasks` (unstarted tasks get a placeholder).
-    of_task: Vec<WorkerId>,
+    /// By task position in `experiment.tasks`: an index into `workers`.
+    of_task: Vec<u32>,
+    /// The lanes: their worker identity.
+    workers: Vec<WorkerId>,
     /// By worker index: the lane's name, empty where it has none.
     names: Vec<String>,
 }
 
+/// Lanes for tasks sorted latest first (all started).
 fn assign_lanes(experiment: &RecordedExperiment) -> Lanes {
     let tasks = &experiment.tasks;
     let groups = experiment.groups.len().max(1);
-    // Each group's started tasks, by start time.
-    let mut by_group: Vec<Vec<usize>> = vec![Vec::new(); groups];
-    for (i, task) in tasks.iter().enumerate() {
-        if task.start.is_some() {
-            by_group[task.group.min(groups - 1)].push(i);
-        }
+    // Each group's tasks, by start time (the rows are latest first).
+    let mut by_group: Vec<Vec<u32>> = vec![Vec::new(); groups];
+    for i in (0..tasks.len()).rev() {
+        by_group[(tasks[i].group as usize).min(groups - 1)].push(i as u32);
     }
     let mut next_free = experiment
         .groups
@@ -250,33 +267,21 @@ fn assign_lanes(experiment: &RecordedExperiment) -> Lanes {
         .filter_map(|g| g.worker.map(|w| w + 1))
         .max()
         .unwrap_or(0);
-    let mut of_task = vec![
-        WorkerId {
-            index: 0,
-            pid: 0,
-            tid: 0,
-        };
-        tasks.len()
-    ];
+    let mut of_task = vec![0u32; tasks.len()];
+    let mut workers: Vec<WorkerId> = Vec::new();
     let mut names: Vec<String> = Vec::new();
-    let name_lane = |names: &mut Vec<String>, index: usize, name: String| {
-        if names.len() <= index {
-            names.resize(index + 1, String::new());
-        }
-        names[index] = name;
-    };
-    for (g, members) in by_group.iter_mut().enumerate() {
+    for (g, members) in by_group.iter().enumerate() {
         if members.is_empty() {
             continue;
         }
-        members.sort_by_key(|&i| tasks[i].start);
         let group = experiment.groups.get(g).cloned().unwrap_or_default();
         let sub_lanes = pack(members.iter().map(|&i| {
-            let start = tasks[i].start.unwrap_or(0);
-            (start, tasks[i].end.unwrap_or(u64::MAX).max(start))
+            let task = &tasks[i as usize];
+            let start = task.start().unwrap_or(0);
+            (start, task.end().unwrap_or(u64::MAX).max(start))
         }));
         let lanes_used = sub_lanes.iter().max().map_or(0, |m| m + 1);
-        let mut worker_of_sub = Vec::with_capacity(lanes_used);
+        let first_lane = workers.len();
         for sub in 0..lanes_used {
             let index = match (sub, group.worker) {
                 (0, Some(worker)) => worker,
@@ -285,7 +290,11 @@ fn assign_lanes(experiment: &RecordedExperiment) -> Lanes {
                     next_free - 1
                 }
             };
-            worker_of_sub.push(index);
+            workers.push(WorkerId {
+                index,
+                pid: group.pid,
+                tid: group.tid,
+            });
             let name = match (&group.name, sub) {
                 (Some(name), 0) => name.clone(),
                 (Some(name), _) => format!("{name} ({})", sub + 1),
@@ -295,19 +304,22 @@ fn assign_lanes(experiment: &RecordedExperiment) -> Lanes {
                 }
                 (None, _) => String::new(),
             };
-            name_lane(&mut names, index, name);
+            if names.len() <= index {
+                names.resize(index + 1, String::new());
+            }
+            names[index] = name;
         }
         for (&i, &sub) in members.iter().zip(&sub_lanes) {
-            of_task[i] = WorkerId {
-                index: worker_of_sub[sub],
-                pid: group.pid,
-                tid: group.tid,
-            };
+            of_task[i as usize] = (first_lane + sub) as u32;
         }
     }
     let lanes = next_free.max(names.len());
     names.resize(lanes, String::new());
-    Lanes { of_task, names }
+    Lanes {
+        of_task,
+        workers,
+        names,
+    }
 }
 
 /// Greedy interval partitioning: for intervals sorted by start, the lane of each, lowest

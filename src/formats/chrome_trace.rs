@@ -118,18 +118,51 @@ pub fn read(
     lenient: bool,
     progress: &Progress,
 ) -> Result<FileContents, Problem> {
-    let json_error = |e: serde_json::Error, what: &str| Problem {
-        line: Some(e.line() as u64),
-        column: Some(e.column().to_string()),
-        message: format!("{what}: {e}"),
+    let json_error = |e: serde_json::Error, what: &str| {
+        // serde's message ends with its own "at line L column C": ours says it first.
+        let text = e.to_string();
+        let text = text
+            .split(" at line ")
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        Problem {
+            line: Some(e.line() as u64),
+            column: Some(e.column().to_string()),
+            message: format!("{what}: {text}"),
+        }
     };
     let start = bytes
         .iter()
         .position(|b| !b.is_ascii_whitespace())
         .unwrap_or(0);
     let (raw, other_data): (Vec<&RawValue>, Option<Value>) = if bytes[start] == b'[' {
-        let raw = serde_json::from_slice(bytes)
-            .map_err(|e| json_error(e, "not valid JSON (expected an array of trace events)"))?;
+        let raw = match serde_json::from_slice(bytes) {
+            Ok(raw) => raw,
+            // The array form may lack its closing bracket (a trace cut short is still a
+            // trace, the format says): close it and read what is there.
+            Err(e) if e.is_eof() => {
+                let end = bytes
+                    .iter()
+                    .rposition(|b| !b.is_ascii_whitespace() && *b != b',')
+                    .map_or(0, |i| i + 1);
+                let mended = [&bytes[..end], b"]"].concat();
+                let raw: Vec<&RawValue> = serde_json::from_slice(&mended).map_err(|_| {
+                    json_error(e, "not valid JSON (expected an array of trace events)")
+                })?;
+                let note = "the trace has no closing ']' (cut short): read what is there";
+                // Offsets are into the mended copy, which starts as the file does.
+                let mut contents = finish(stem, &mended, raw, None, lenient, progress)?;
+                contents.notes.push(note.to_string());
+                return Ok(contents);
+            }
+            Err(e) => {
+                return Err(json_error(
+                    e,
+                    "not valid JSON (expected an array of trace events)",
+                ));
+            }
+        };
         (raw, None)
     } else {
         let object: TraceObject = serde_json::from_slice(bytes).map_err(|e| {
@@ -147,6 +180,18 @@ pub fn read(
         };
         (events, object.other_data)
     };
+    finish(stem, bytes, raw, other_data, lenient, progress)
+}
+
+/// Reads the events found in `bytes` (the raw slices `raw`) into experiments.
+fn finish(
+    stem: &str,
+    bytes: &[u8],
+    raw: Vec<&RawValue>,
+    other_data: Option<Value>,
+    lenient: bool,
+    progress: &Progress,
+) -> Result<FileContents, Problem> {
     let offset_of = |raw: &RawValue| raw.get().as_ptr() as usize - bytes.as_ptr() as usize;
     let parsed: Vec<(usize, Result<RawEvent, String>)> = raw
         .par_iter()
@@ -386,7 +431,10 @@ pub fn read(
             (Some(plan), _) => plan.name.clone(),
             (None, Some(name)) => name.clone(),
             (None, None) if single => stem.to_string(),
-            (None, None) => format!("pid {}", pid.describe()),
+            (None, None) => match &pid {
+                Id::Number(n) => format!("pid {n}"),
+                Id::Text(text) => text.clone(),
+            },
         };
         let mut experiment = RecordedExperiment::named(&name);
         if own_plan.is_none() && experiment.executor != ExecutorKind::Recorded {
@@ -458,7 +506,10 @@ pub fn read(
                         thread_names
                             .get(&key)
                             .cloned()
-                            .unwrap_or_else(|| format!("tid {}", tid.describe())),
+                            .unwrap_or_else(|| match tid {
+                                Id::Number(n) => format!("tid {n}"),
+                                Id::Text(text) => text.clone(),
+                            }),
                     ),
                 },
             });
@@ -499,16 +550,16 @@ pub fn read(
                 .filter(|c| c.is_finite() && *c >= 0.0 && *c < 1e12)
                 .map(Duration::from_secs_f64);
             let cancelled = matches!(status.as_deref(), Some("cancelled" | "running"));
-            experiment.tasks.push(RecordedTask {
+            experiment.tasks.push(RecordedTask::new(
                 index,
-                input: arg_u64("input").unwrap_or(index as u64),
-                label: own_plan.is_none().then(|| slice.name.clone()),
+                arg_u64("input").unwrap_or(index as u64),
                 group,
-                start: Some(micros(slice.start)),
-                end: slice.end.filter(|_| !cancelled).map(&micros),
+                Some(micros(slice.start)),
+                slice.end.filter(|_| !cancelled).map(&micros),
                 outcome,
                 cpu_time,
-            });
+                own_plan.is_none().then(|| slice.name.clone()),
+            ));
         }
         if let Some(plan) = &own_plan {
             let index = pid.number().map_or(0, |p| (p - 1).max(0) as usize);

@@ -130,24 +130,101 @@ impl Skipped {
 }
 
 /// One task as a file recorded it.
+///
+/// Compact (80 bytes: a million-row file holds a million of these while its timeline is
+/// built), so times and CPU use `u64::MAX` for "not recorded" inside; the accessors give
+/// `Option`s.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RecordedTask {
     /// The task's position in its experiment (its input's place in the plan).
-    pub index: usize,
+    pub index: u32,
+    /// Which lane group it ran in (an index into [`RecordedExperiment::groups`]).
+    pub group: u32,
     /// Its input (fib n, a delay in ms), or its position when the file has none.
     pub input: u64,
+    start: u64,
+    end: u64,
+    cpu_ns: u64,
+    failed: bool,
+    /// The result, or the error if it failed.
+    outcome: Box<str>,
     /// Its own name, when the file gave one (a trace event's name).
-    pub label: Option<String>,
-    /// Which lane group it ran in (an index into [`RecordedExperiment::groups`]).
-    pub group: usize,
-    /// Start, epoch µs; `None`: it never started.
-    pub start: Option<u64>,
-    /// End, epoch µs; `None`: it had not ended when the file was written.
-    pub end: Option<u64>,
-    /// What it returned, or why it failed.
-    pub outcome: Result<String, String>,
-    /// CPU time it took, when recorded.
-    pub cpu_time: Option<Duration>,
+    pub label: Option<Box<str>>,
+}
+
+const NOT_RECORDED: u64 = u64::MAX;
+
+impl RecordedTask {
+    /// A task at position `index`: started at `start` (epoch µs; `None`: never started),
+    /// ended at `end` (`None`: not ended when the file was written), with what it returned
+    /// (`Ok`) or why it failed (`Err`).
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        index: usize,
+        input: u64,
+        group: usize,
+        start: Option<u64>,
+        end: Option<u64>,
+        outcome: Result<String, String>,
+        cpu_time: Option<Duration>,
+        label: Option<String>,
+    ) -> Self {
+        let (failed, outcome) = match outcome {
+            Ok(result) => (false, result),
+            Err(error) => (true, error),
+        };
+        RecordedTask {
+            index: u32::try_from(index).unwrap_or(u32::MAX),
+            group: u32::try_from(group).unwrap_or(u32::MAX),
+            input,
+            start: start.unwrap_or(NOT_RECORDED).min(NOT_RECORDED - 1),
+            end: end.map_or(NOT_RECORDED, |e| e.min(NOT_RECORDED - 1)),
+            cpu_ns: cpu_time.map_or(NOT_RECORDED, |c| {
+                u64::try_from(c.as_nanos()).unwrap_or(NOT_RECORDED - 1)
+            }),
+            failed,
+            outcome: outcome.into_boxed_str(),
+            label: label.map(String::into_boxed_str),
+        }
+        .with_start(start)
+    }
+
+    fn with_start(mut self, start: Option<u64>) -> Self {
+        if start.is_none() {
+            self.start = NOT_RECORDED;
+        }
+        self
+    }
+
+    /// When it started (epoch µs), if it did.
+    pub fn start(&self) -> Option<u64> {
+        (self.start != NOT_RECORDED).then_some(self.start)
+    }
+
+    /// When it ended (epoch µs), if it did.
+    pub fn end(&self) -> Option<u64> {
+        (self.end != NOT_RECORDED).then_some(self.end)
+    }
+
+    /// The CPU time it took, if recorded.
+    pub fn cpu_time(&self) -> Option<Duration> {
+        (self.cpu_ns != NOT_RECORDED).then(|| Duration::from_nanos(self.cpu_ns))
+    }
+
+    /// What it returned (`Ok`) or why it failed (`Err`).
+    pub fn outcome(&self) -> Result<&str, &str> {
+        if self.failed {
+            Err(&self.outcome)
+        } else {
+            Ok(&self.outcome)
+        }
+    }
+
+    /// Takes the outcome out, leaving an empty one.
+    pub fn take_outcome(&mut self) -> Result<String, String> {
+        let text = std::mem::take(&mut self.outcome).into_string();
+        if self.failed { Err(text) } else { Ok(text) }
+    }
 }
 
 /// A thread (or worker) that ran tasks. Tasks of one group that overlap in time are spread
@@ -183,6 +260,8 @@ pub struct RecordedExperiment {
     pub samples: Vec<SampleEvent>,
     /// GIL hand-offs, when recorded (experiment field ignored).
     pub gil: Vec<crate::event::GilEvent>,
+    /// Where it came from, for grouping: the folder of a CSV, the path of a trace.
+    pub source: String,
     /// Its plan exactly, when the file carried it (poolscope's own trace).
     pub plan: Option<crate::plan::ExperimentPlan>,
     /// When it started and ended (before its first task, after its last), when recorded.
@@ -205,6 +284,7 @@ impl RecordedExperiment {
             tasks: Vec::new(),
             samples: Vec::new(),
             gil: Vec::new(),
+            source: String::new(),
             plan: None,
             bounds: None,
             ready: Vec::new(),
@@ -406,7 +486,7 @@ pub fn read_file(
         || "recording".to_string(),
         |s| s.to_string_lossy().into_owned(),
     );
-    let contents = match kind {
+    let mut contents = match kind {
         FileKind::PostCsv => {
             post_csv::read(&stem, bytes, lenient, progress).map_err(|p| p.in_file(file))?
         }
@@ -415,6 +495,17 @@ pub fn read_file(
             chrome_trace::read(&stem, bytes, lenient, progress).map_err(|p| p.in_file(file))?
         }
     };
+    // CSVs of one folder are one run (the post's four files, a poolscope export); each
+    // trace is its own.
+    let source = match kind {
+        FileKind::ChromeTrace => file.display().to_string(),
+        _ => file
+            .parent()
+            .map_or_else(String::new, |p| p.display().to_string()),
+    };
+    for experiment in &mut contents.experiments {
+        experiment.source = source.clone();
+    }
     if contents.experiments.iter().all(|e| e.tasks.is_empty()) {
         return Err(Problem::whole(match kind {
             FileKind::ChromeTrace => {

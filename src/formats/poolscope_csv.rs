@@ -75,16 +75,16 @@ pub fn read(
             }
         };
         let index = experiment.tasks.len();
-        experiment.tasks.push(RecordedTask {
+        experiment.tasks.push(RecordedTask::new(
             index,
-            input: row.input,
-            label: row.label,
+            row.input,
             group,
-            start: row.start,
-            end: row.end,
-            outcome: row.outcome,
-            cpu_time: row.cpu_time,
-        });
+            row.start,
+            row.end,
+            row.outcome,
+            row.cpu_time,
+            row.label,
+        ));
     }
     let mut notes = Vec::new();
     if let [experiment] = experiments.as_mut_slice() {

@@ -13,92 +13,61 @@ use super::{FileContents, LaneGroup, Problem, Progress, RecordedExperiment, Reco
 /// The post's header, exactly.
 pub const HEADER: &str = "tag,start_time,end_time,elapsed,result";
 
-/// One row, before the experiment is put together.
-struct PostRow {
-    tag: Tag,
-    start: u64,
-    end: u64,
-    result: String,
-}
-
-/// A row's tag: `{stem}-{n}` kept as its number (a million of them cost nothing), any other
-/// as text.
-enum Tag {
-    Numbered(u64),
-    Text(String),
-}
-
-impl Tag {
-    /// The prefix and number of a `{prefix}-{n}` tag.
-    fn split(&self) -> Option<(Option<&str>, u64)> {
-        match self {
-            Tag::Numbered(n) => Some((None, *n)),
-            Tag::Text(text) => {
-                let (p, n) = text.rsplit_once('-')?;
-                Some((Some(p), n.parse().ok()?))
-            }
-        }
-    }
-}
-
 /// Reads a post CSV (its header already recognised) as one experiment named `stem`.
+///
+/// Rows are read straight into [`RecordedTask`]s (a million rows are not held twice): a tag
+/// `{stem}-{n}` becomes input `n` with no label of its own (the plan calls such tasks by
+/// the post's tag), any other tag stays as the task's label.
 pub fn read(
     stem: &str,
     bytes: &[u8],
     lenient: bool,
     progress: &Progress,
 ) -> Result<FileContents, Problem> {
-    let (rows, skipped) =
+    let (mut tasks, skipped) =
         csv_rows::parse_rows(bytes, 5..=5, lenient, progress, |row| parse_row(row, stem))?;
     let mut experiment = RecordedExperiment::named(stem);
-    // Tags are `{tag}-{i}`: one common prefix, and a number per row.
-    let prefix = rows
-        .first()
-        .and_then(|r| r.tag.split())
-        .map(|(p, _)| p.map(str::to_string));
-    let numbered = |row: &PostRow| -> Option<u64> {
-        let (p, n) = row.tag.split()?;
-        (p == prefix.as_ref()?.as_deref()).then_some(n)
-    };
-    let all_numbered = rows.iter().all(|r| numbered(r).is_some());
-    if let (Some(prefix), true) = (&prefix, all_numbered) {
-        match prefix {
-            None => experiment.tags = true,
-            Some(prefix) if experiment.executor == crate::plan::ExecutorKind::Recorded => {
-                // A renamed file: the tags still say what ran.
-                let (executor, workload) = super::kinds_from_name(prefix);
-                experiment.executor = executor;
-                experiment.workload = workload;
+    for (index, task) in tasks.iter_mut().enumerate() {
+        task.index = u32::try_from(index).unwrap_or(u32::MAX);
+    }
+    if tasks.iter().all(|t| t.label.is_none()) {
+        experiment.tags = true;
+    } else {
+        // Tags of another name (a renamed file): `{prefix}-{n}` still says what ran.
+        let numbered = |label: &str| -> Option<(String, u64)> {
+            let (prefix, n) = label.rsplit_once('-')?;
+            Some((prefix.to_string(), n.parse().ok()?))
+        };
+        let prefix = tasks
+            .first()
+            .and_then(|t| t.label.as_deref())
+            .and_then(numbered)
+            .map(|(p, _)| p);
+        let same_prefix = prefix.as_ref().is_some_and(|prefix| {
+            tasks.iter().all(|t| {
+                t.label
+                    .as_deref()
+                    .and_then(numbered)
+                    .is_some_and(|(p, _)| &p == prefix)
+            })
+        });
+        if let (true, Some(prefix)) = (same_prefix, &prefix)
+            && experiment.executor == crate::plan::ExecutorKind::Recorded
+        {
+            let (executor, workload) = super::kinds_from_name(prefix);
+            experiment.executor = executor;
+            experiment.workload = workload;
+        }
+        for task in &mut tasks {
+            match task.label.as_deref().map(|l| (l, numbered(l))) {
+                None => task.label = Some(format!("{stem}-{}", task.input).into_boxed_str()),
+                Some((_, Some((_, n)))) if same_prefix => task.input = n,
+                Some(_) => task.input = u64::from(task.index),
             }
-            Some(_) => {}
         }
     }
     experiment.groups.push(LaneGroup::default());
-    experiment.tasks = rows
-        .into_iter()
-        .enumerate()
-        .map(|(index, row)| {
-            let input = if all_numbered {
-                numbered(&row).unwrap_or(index as u64)
-            } else {
-                index as u64
-            };
-            RecordedTask {
-                index,
-                input,
-                label: match row.tag {
-                    _ if experiment.tags => None,
-                    Tag::Text(text) => Some(text),
-                    Tag::Numbered(n) => Some(format!("{stem}-{n}")),
-                },
-                group: 0,
-                start: Some(row.start),
-                end: Some(row.end),
-                outcome: Ok(row.result),
-                cpu_time: None,
-            }
-        })
-        .collect();
+    experiment.tasks = tasks;
     Ok(FileContents {
         experiments: vec![experiment],
         cores: None,
@@ -107,24 +76,15 @@ pub fn read(
     })
 }
 
-fn parse_row(row: &Row<'_>, stem: &str) -> Result<Option<PostRow>, Problem> {
+fn parse_row(row: &Row<'_>, stem: &str) -> Result<Option<RecordedTask>, Problem> {
     let line = row.line;
     let text = row.text(0, "tag")?;
-    let tag = match text
+    let numbered: Option<u64> = text
         .strip_prefix(stem)
         .and_then(|rest| rest.strip_prefix('-'))
-        .and_then(|n| n.parse().ok())
-    {
-        Some(n) => Tag::Numbered(n),
-        None => Tag::Text(text.to_string()),
-    };
+        .and_then(|n| n.parse().ok());
     let start = csv_rows::epoch_micros(row.text(1, "start_time")?, line, "start_time")?;
     let end = csv_rows::epoch_micros(row.text(2, "end_time")?, line, "end_time")?;
-    // `elapsed` is end - start: checked to be a number, not trusted.
-    let elapsed = row.text(3, "elapsed")?;
-    if !elapsed.trim().is_empty() {
-        csv_rows::seconds(elapsed, line, "elapsed")?;
-    }
     if end < start {
         return Err(Problem::at(
             line,
@@ -136,10 +96,19 @@ fn parse_row(row: &Row<'_>, stem: &str) -> Result<Option<PostRow>, Problem> {
             ),
         ));
     }
-    Ok(Some(PostRow {
-        tag,
-        start,
-        end,
-        result: row.text(4, "result")?.to_string(),
-    }))
+    // `elapsed` is end - start: checked to be a number, not trusted.
+    let elapsed = row.text(3, "elapsed")?;
+    if !elapsed.trim().is_empty() {
+        csv_rows::seconds(elapsed, line, "elapsed")?;
+    }
+    Ok(Some(RecordedTask::new(
+        0,
+        numbered.unwrap_or(0),
+        0,
+        Some(start),
+        Some(end),
+        Ok(row.text(4, "result")?.to_string()),
+        None,
+        numbered.is_none().then(|| text.to_string()),
+    )))
 }

@@ -83,7 +83,7 @@ fn section(
     let length = timeline
         .experiments()
         .iter()
-        .filter(|e| e.plan.workload == plan.workload)
+        .filter(|e| e.plan.workload == plan.workload && e.plan.recorded_from == plan.recorded_from)
         .map(|e| e.elapsed(now))
         .max()
         .unwrap_or_default()

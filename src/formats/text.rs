@@ -132,7 +132,10 @@ fn shared_length(
     timeline
         .experiments()
         .iter()
-        .filter(|e| e.plan.workload == experiment.plan.workload)
+        .filter(|e| {
+            e.plan.workload == experiment.plan.workload
+                && e.plan.recorded_from == experiment.plan.recorded_from
+        })
         .map(|e| e.elapsed(now))
         .max()
         .unwrap_or_default()

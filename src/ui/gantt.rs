@@ -299,7 +299,7 @@ impl GanttPanel<'_> {
         let mut extras = Vec::new();
         let lanes = self.experiment.map_or(&[][..], |e| &e.lanes[..]);
         if let (ExecutorKind::Threads | ExecutorKind::Sequential | ExecutorKind::Gil, Some(lane)) =
-            (plan.executor, lanes.first())
+            (plan.executor, lanes.first().filter(|l| l.pid != 0))
         {
             extras.push(format!("· pid {} ", lane.pid));
         }

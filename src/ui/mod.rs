@@ -47,7 +47,9 @@ pub const MIN_HEIGHT: u16 = 10;
 /// The keys, as the help overlay and the footer list them.
 pub const KEYS: &[(&str, &str)] = &[
     ("e", "export CSV + summary.json"),
-    ("r", "rerun the plan"),
+    ("t", "export a Chrome trace (Perfetto, chrome://tracing)"),
+    ("g", "export an SVG picture of the chart"),
+    ("r", "rerun the plan (live runs)"),
     ("tab / 1-9", "select a panel (shift-tab: back)"),
     ("z / enter", "maximize the selected panel"),
     ("s", "rows: by worker / by task start"),
@@ -91,6 +93,12 @@ impl Widget for &App {
         render_header(self, header, buf, theme);
         render_footer(self, footer, buf, theme);
 
+        if let Some(fraction) = self.loading {
+            let text = format!("reading the files… {:.0} %", fraction * 100.0);
+            let y = body.y + body.height / 2;
+            let x = body.x + body.width.saturating_sub(text.chars().count() as u16) / 2;
+            buf.set_stringn(x, y, text, body.width as usize, theme.busy());
+        }
         let layout = Layout::of(self, body);
         for &(plan_index, area) in &layout.panels {
             gantt_panel(self, plan_index).render(area, buf);
@@ -113,25 +121,56 @@ impl Widget for &App {
     }
 }
 
-/// Which panel goes where: rows are workloads, columns executors, in plan order.
+/// Which panel goes where: rows are workloads, columns executors, in plan order. Recorded
+/// files add a row per source (a folder of CSVs, a trace), and an experiment whose executor
+/// is not known (a trace's process) gets a row of its own, full width.
 struct Grid {
-    rows: Vec<WorkloadKind>,
-    columns: Vec<ExecutorKind>,
+    /// Each row's panels: plan index and column (`None`: the whole row).
+    rows: Vec<Vec<(usize, Option<usize>)>>,
+    columns: usize,
 }
 
 impl Grid {
     fn of(app: &App) -> Self {
-        let mut rows = Vec::new();
-        let mut columns = Vec::new();
-        for e in &app.plan().experiments {
-            if !rows.contains(&e.workload) {
-                rows.push(e.workload);
-            }
-            if !columns.contains(&e.executor) {
+        type Key<'a> = (WorkloadKind, Option<&'a str>, Option<usize>);
+        let plans = &app.plan().experiments;
+        let mut columns: Vec<ExecutorKind> = Vec::new();
+        for e in plans {
+            if e.executor != ExecutorKind::Recorded && !columns.contains(&e.executor) {
                 columns.push(e.executor);
             }
         }
-        Grid { rows, columns }
+        let mut keys: Vec<Key> = Vec::new();
+        let mut rows: Vec<Vec<(usize, Option<usize>)>> = Vec::new();
+        for (i, e) in plans.iter().enumerate() {
+            let column = columns.iter().position(|&c| c == e.executor);
+            let mut key: Key = (
+                e.workload,
+                e.recorded_from.as_deref(),
+                column.is_none().then_some(i),
+            );
+            let row = keys.iter().position(|k| *k == key);
+            // Two of one kind from one source (it happens with files): a row of its own.
+            if let Some(row) = row
+                && rows[row].iter().any(|&(_, c)| c == column)
+            {
+                key.2 = Some(i);
+            }
+            let row = match keys.iter().position(|k| *k == key) {
+                Some(row) => row,
+                None => {
+                    keys.push(key);
+                    rows.push(Vec::new());
+                    rows.len() - 1
+                }
+            };
+            let column = if key.2.is_some() { None } else { column };
+            rows[row].push((i, column));
+        }
+        Grid {
+            rows,
+            columns: columns.len().max(1),
+        }
     }
 }
 
@@ -203,17 +242,13 @@ fn panel_areas(app: &App, grid: &Grid, area: Rect) -> Vec<(usize, Rect)> {
     let heights = share(&panels_wanted(app, grid), area.height);
     let mut areas = Vec::new();
     let mut y = area.y;
-    for (row, &workload) in grid.rows.iter().enumerate() {
+    for (row, members) in grid.rows.iter().enumerate() {
         let height = heights[row];
-        let columns = grid.columns.len() as u16;
-        for (column, &executor) in grid.columns.iter().enumerate() {
-            let Some(plan_index) = plans
-                .iter()
-                .position(|p| p.workload == workload && p.executor == executor)
-            else {
-                continue;
+        for &(plan_index, column) in members {
+            let (column, columns) = match column {
+                Some(column) => (column as u16, grid.columns as u16),
+                None => (0, 1),
             };
-            let column = column as u16;
             let x = area.x + area.width * column / columns;
             let width = area.x + area.width * (column + 1) / columns - x;
             areas.push((
@@ -261,11 +296,10 @@ fn panels_wanted(app: &App, grid: &Grid) -> Vec<u16> {
     let timeline = app.shown_timeline();
     grid.rows
         .iter()
-        .map(|&workload| {
-            plans
+        .map(|members| {
+            members
                 .iter()
-                .enumerate()
-                .filter(|(_, p)| p.workload == workload)
+                .map(|&(i, _)| (i, &plans[i]))
                 .map(|(i, p)| {
                     let e = timeline.experiment(i);
                     let rows = match app.lane_order {
@@ -439,8 +473,20 @@ fn render_header(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
         .unwrap_or_default();
     // Badges by priority: the run's state, then frozen, zoom, not following.
     let mut badges: Vec<Span> = Vec::new();
+    let recorded = *app.source() != crate::app::Source::Live;
     badges.push(if app.is_restarting() {
         Span::styled(" ↻ restarting… ", theme.busy())
+    } else if app.loading.is_some() {
+        Span::styled(" reading… ", theme.busy())
+    } else if recorded {
+        let n = timeline.experiments().len();
+        Span::styled(
+            format!(
+                " recorded · {n} experiment{} ",
+                if n == 1 { "" } else { "s" }
+            ),
+            theme.good(),
+        )
     } else {
         match timeline.outcome() {
             Some(RunOutcome::Completed) => {
@@ -525,8 +571,10 @@ fn render_footer(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
     }
     // Keys in the order shown, each with its priority (lower stays longer): where the line
     // is short, the least needed give way first; help and quit always stay.
-    const FOOTER: [(&str, &str, u8); 13] = [
+    const FOOTER: [(&str, &str, u8); 15] = [
         ("e", "export", 2),
+        ("t", "trace", 8),
+        ("g", "svg", 9),
         ("r", "rerun", 3),
         ("tab", "panel", 4),
         ("s", "order", 7),
@@ -542,7 +590,12 @@ fn render_footer(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
     ];
     let width_of = |(key, what, _): &(&str, &str, u8)| key.chars().count() + what.len() + 3;
     let status_width: usize = spans.iter().map(|s| s.width()).sum();
-    let mut shown: Vec<_> = FOOTER.to_vec();
+    let live = *app.source() == crate::app::Source::Live;
+    let mut shown: Vec<_> = FOOTER
+        .iter()
+        .copied()
+        .filter(|(key, _, _)| live || *key != "r")
+        .collect();
     while status_width + shown.iter().map(width_of).sum::<usize>() > area.width as usize {
         let Some(least) = shown
             .iter()
