@@ -28,6 +28,12 @@ Examples:
   poolscope --headless --workload fib --fib 30..=35 --workers 2
   poolscope --headless --workload sleep --executor threads,sequential --delays 100..500:100
   poolscope --headless --url 'https://httpstat.us/200?sleep={ms}'
+  poolscope --headless --print --trace run.json
+                                     the chart as text after the run, and a Perfetto trace
+  poolscope view process-fibo.csv thread-fibo.csv
+                                     open recorded CSVs (the post's or poolscope's) or traces
+  poolscope view trace.json --svg trace.svg
+                                     convert: Chrome trace → SVG picture
   poolscope serve --port 8080        the delay server alone, for your own scripts";
 
 /// poolscope: watch thread pools and process pools schedule the same work, live.

@@ -687,6 +687,17 @@ fn the_view_opens_files_exports_a_trace_and_refuses_to_rerun() {
     assert!(screen.contains("exported to poolscope-runs/"), "{screen}");
     pty.press("g");
     pty.wait_for("gantt.svg", Duration::from_secs(30));
+    // `e` writes the recorded run as poolscope's own CSVs, which open again.
+    pty.press("e");
+    pty.wait_for("exported to poolscope-runs/2", Duration::from_secs(30));
+    assert!(
+        wait_until(Duration::from_secs(10), || std::fs::read_dir(
+            dir.path().join("poolscope-runs")
+        )
+        .unwrap()
+        .any(|d| d.unwrap().path().join("summary.json").exists())),
+        "summary.json of the re-export"
+    );
     pty.press("r");
     pty.wait_for("these are recorded files", Duration::from_secs(10));
     pty.press("q");
@@ -705,6 +716,27 @@ fn the_view_opens_files_exports_a_trace_and_refuses_to_rerun() {
     let replayed = load(std::slice::from_ref(trace));
     assert_eq!(replayed.timeline.experiments().len(), 4);
     assert!(exported.iter().any(|p| p.ends_with("gantt.svg")));
+    let csvs: Vec<PathBuf> = exported
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "csv"))
+        .cloned()
+        .collect();
+    assert_eq!(csvs.len(), 4, "{exported:?}");
+    let again = load(&csvs);
+    let originals = load(&POST_FILES.map(fixture));
+    for a in originals.timeline.experiments() {
+        let b = again
+            .timeline
+            .experiments()
+            .iter()
+            .find(|b| b.plan.name == a.plan.name)
+            .unwrap_or_else(|| panic!("{} re-exported", a.plan.name));
+        let times = |e: &Experiment| -> Vec<_> {
+            e.tasks.iter().map(|t| (t.started_at, t.ended_at)).collect()
+        };
+        assert_eq!(times(a), times(b), "{}: re-exported times", a.plan.name);
+        assert_eq!(a.lanes.len(), b.lanes.len());
+    }
 }
 
 #[test]

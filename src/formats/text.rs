@@ -43,7 +43,7 @@ pub fn chart(timeline: &Timeline, width: u16, color: bool) -> String {
             origin: experiment.started_at,
         };
         out.push_str(&paint(
-            &title(timeline, experiment, now),
+            &super::shorten(&title(timeline, experiment, now), width as usize),
             Style::new().add_modifier(Modifier::BOLD),
             color,
         ));
@@ -230,5 +230,49 @@ fn color_code(color: Color, background: bool) -> Option<String> {
         Color::White => named(7, true),
         Color::Indexed(i) => Some(format!("{};5;{i}", base + 8)),
         Color::Rgb(r, g, b) => Some(format!("{};2;{r};{g};{b}", base + 8)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::TaskEventKind;
+    use crate::plan::ExecutorKind;
+    use crate::timeline::tests::{finished, started_experiment, task};
+
+    fn timeline() -> Timeline {
+        Timeline::from_events(&[
+            started_experiment(0, ExecutorKind::Threads, 0),
+            task(0, 0, 0, 0, TaskEventKind::Started),
+            task(0, 0, 0, 500_000, finished(400_000)),
+        ])
+    }
+
+    #[test]
+    fn colour_only_when_asked() {
+        let plain = chart(&timeline(), 60, false);
+        assert!(!plain.contains('\x1b'), "{plain}");
+        assert!(
+            plain.lines().next().unwrap().starts_with("thread-"),
+            "{plain}"
+        );
+        let coloured = chart(&timeline(), 60, true);
+        assert!(coloured.contains("\x1b["), "{coloured}");
+        assert!(
+            coloured
+                .lines()
+                .all(|l| !l.contains('\x1b') || l.ends_with("\x1b[0m"))
+        );
+    }
+
+    #[test]
+    fn lines_keep_to_the_width() {
+        for width in [20, 45, 200] {
+            let text = chart(&timeline(), width, false);
+            assert!(
+                text.lines().all(|l| l.chars().count() <= width as usize),
+                "{text}"
+            );
+        }
     }
 }
