@@ -41,6 +41,13 @@ pub enum Msg {
     Loaded(Box<crate::formats::Recording>),
     /// A rerun could not start (why): keep showing the last run.
     RerunFailed(String),
+    /// The mouse wheel turned over a panel: scroll its rows.
+    Scroll {
+        /// The experiment whose panel it was over.
+        experiment: usize,
+        /// Rows (negative: up).
+        rows: isize,
+    },
     /// A mouse click landed on a panel (the UI worked out where): select the panel, and the
     /// task under the pointer if there is one.
     Select {
@@ -67,6 +74,8 @@ pub enum ExportKind {
     Trace,
     /// An SVG picture of the chart, `gantt.svg` (`g`).
     Svg,
+    /// Every run kept, a folder each, and their statistics (`E`).
+    AllRuns,
 }
 
 /// Where the shown timeline came from.
@@ -87,6 +96,8 @@ pub enum Effect {
     ExportTrace,
     /// Write the current chart as an SVG picture.
     ExportSvg,
+    /// Write every run kept, one folder each.
+    ExportAll,
     /// Stop the current run and start the plan again.
     Rerun,
     /// Stop the run, restore the terminal, exit.
@@ -213,17 +224,60 @@ struct Frozen {
     now: Timestamp,
 }
 
+/// One run the view keeps: its plan and everything that happened (a run is a value, not
+/// state of the view), and where it was last exported.
+#[derive(Debug, Clone)]
+pub struct Run {
+    /// What ran.
+    pub plan: Plan,
+    /// The plan in one line (computed once).
+    description: String,
+    /// Its events, applied.
+    pub timeline: Timeline,
+    /// The timeline revision and folder of its last successful CSV export.
+    last_export: Option<(u64, PathBuf)>,
+    /// Whether its task-level events were dropped to bound memory (its summary is kept).
+    pub compacted: bool,
+}
+
+impl Run {
+    fn new(plan: Plan) -> Self {
+        Run {
+            description: plan.describe(),
+            plan,
+            timeline: Timeline::new(),
+            last_export: None,
+            compacted: false,
+        }
+    }
+}
+
+/// The most tasks the kept runs may hold together before the oldest runs' events are
+/// dropped (their summaries stay): ~200 MB of timeline.
+pub const MAX_KEPT_TASKS: usize = 1_000_000;
+
 /// Everything the live view shows.
 #[derive(Debug, Clone)]
 pub struct App {
-    plan: Plan,
-    plan_description: String,
+    /// Every run since poolscope started, oldest first; the last one is the live one.
+    runs: Vec<Run>,
+    /// The run being looked at (an index into `runs`).
+    viewing: usize,
+    /// The plan the next run (rerun, `w`/`W`, the editor) will use, when it differs.
+    next_plan: Option<Plan>,
+    /// Runs still to start by themselves, one after another (`--runs N`, the editor's runs).
+    pub runs_left: usize,
+    /// The plan editor, while open (`p`).
+    pub editor: Option<crate::editor::Editor>,
+    /// Per panel (plan index): the first row shown.
+    scroll: Vec<usize>,
+    /// Per panel (plan index): how many rows it shows, as last drawn (set by the loop).
+    page_rows: Vec<u16>,
     source: Source,
     /// While files are read: the share read so far.
     pub loading: Option<f64>,
     /// What reading the files had to say (rows skipped, events left out).
     pub notes: Vec<String>,
-    timeline: Timeline,
     frozen: Option<Frozen>,
     now: Timestamp,
     /// The selected experiment panel (an index into the timeline's experiments).
@@ -243,8 +297,6 @@ pub struct App {
     /// Whether colours may be used (`NO_COLOR` unset).
     pub color: bool,
     restarting: bool,
-    /// The timeline revision and folder of the last successful export of this run.
-    last_export: Option<(u64, PathBuf)>,
     /// The folder of the latest successful export of anything, this run or an earlier one.
     latest_export: Option<PathBuf>,
 }
@@ -273,12 +325,16 @@ impl App {
     /// A fresh view of a run of `plan`.
     pub fn new(plan: Plan, color: bool) -> Self {
         App {
-            plan_description: plan.describe(),
+            runs: vec![Run::new(plan)],
+            viewing: 0,
+            next_plan: None,
+            runs_left: 0,
+            editor: None,
+            scroll: Vec::new(),
+            page_rows: Vec::new(),
             source: Source::Live,
             loading: None,
             notes: Vec::new(),
-            plan,
-            timeline: Timeline::new(),
             frozen: None,
             now: Timestamp(0),
             selected: 0,
@@ -290,7 +346,6 @@ impl App {
             status: None,
             color,
             restarting: false,
-            last_export: None,
             latest_export: None,
         }
     }
@@ -304,7 +359,7 @@ impl App {
             },
             color,
         );
-        app.plan_description = files_description(&files);
+        app.runs[0].description = files_description(&files);
         app.source = Source::Files(files);
         app.loading = Some(0.0);
         app
@@ -324,31 +379,84 @@ impl App {
     /// Where the current state of the run was exported, if it was (an export of an earlier
     /// state, mid-run, does not count: rows have changed since).
     pub fn saved_to(&self) -> Option<&PathBuf> {
-        self.last_export
+        self.saved_run(self.viewing)
+    }
+
+    fn saved_run(&self, index: usize) -> Option<&PathBuf> {
+        let run = &self.runs[index];
+        run.last_export
             .as_ref()
-            .filter(|(revision, _)| *revision == self.timeline.revision())
+            .filter(|(revision, _)| *revision == run.timeline.revision())
             .map(|(_, dir)| dir)
     }
 
-    /// The plan being run.
+    /// Whether the live run's last state was exported (what quitting checks).
+    pub fn live_saved_to(&self) -> Option<&PathBuf> {
+        self.saved_run(self.runs.len() - 1)
+    }
+
+    /// The plan of the run being looked at.
     pub fn plan(&self) -> &Plan {
-        &self.plan
+        &self.runs[self.viewing].plan
     }
 
-    /// The plan in one line (computed once: the plan does not change during a run).
+    /// The plan the next run will use: the one edited, else the live run's.
+    pub fn next_plan(&self) -> &Plan {
+        self.next_plan
+            .as_ref()
+            .unwrap_or(&self.runs[self.runs.len() - 1].plan)
+    }
+
+    /// The viewed run's plan in one line.
     pub fn plan_description(&self) -> &str {
-        &self.plan_description
+        &self.runs[self.viewing].description
     }
 
-    /// The collected timeline (always live, even when the display is frozen): what export
-    /// writes.
+    /// The collected timeline of the run being looked at (always complete, even when the
+    /// display is frozen): what export writes.
     pub fn timeline(&self) -> &Timeline {
-        &self.timeline
+        &self.runs[self.viewing].timeline
     }
 
-    /// The timeline to draw: the frozen one while frozen, else the live one.
+    /// The live run's timeline (the last run: where events go).
+    pub fn live_timeline(&self) -> &Timeline {
+        &self.runs[self.runs.len() - 1].timeline
+    }
+
+    /// Every run kept, oldest first.
+    pub fn runs(&self) -> &[Run] {
+        &self.runs
+    }
+
+    /// The completed runs of the same plan as the one looked at (what statistics are
+    /// computed over), oldest first.
+    pub fn comparable_runs(&self) -> Vec<&Timeline> {
+        let plan = self.plan();
+        self.runs
+            .iter()
+            .filter(|r| {
+                r.plan == *plan && r.timeline.outcome() == Some(crate::event::RunOutcome::Completed)
+            })
+            .map(|r| &r.timeline)
+            .collect()
+    }
+
+    /// The index of the run being looked at.
+    pub fn viewed_run(&self) -> usize {
+        self.viewing
+    }
+
+    /// Whether the run looked at is the live one.
+    pub fn viewing_live(&self) -> bool {
+        self.viewing + 1 == self.runs.len()
+    }
+
+    /// The timeline to draw: the frozen one while frozen (live run), else the viewed one.
     pub fn shown_timeline(&self) -> &Timeline {
-        self.frozen.as_ref().map_or(&self.timeline, |f| &f.timeline)
+        match &self.frozen {
+            Some(frozen) if self.viewing_live() => &frozen.timeline,
+            _ => self.timeline(),
+        }
     }
 
     /// The time the display is at: the clock, or the moment of freezing while frozen, or
@@ -375,7 +483,7 @@ impl App {
 
     /// Whether the run is still going (frames are needed to grow the bars).
     pub fn is_running(&self) -> bool {
-        self.timeline.outcome().is_none()
+        self.live_timeline().outcome().is_none()
     }
 
     /// Takes a message; returns what the loop must do, if anything.
@@ -388,12 +496,16 @@ impl App {
                         is_error: true,
                     });
                 }
-                self.timeline.apply(&event);
+                let live = self.runs.len() - 1;
+                self.runs[live].timeline.apply(&event);
+                if matches!(event, Event::RunFinished { .. }) {
+                    self.bound_memory();
+                }
                 None
             }
             Msg::Key(key) => self.key(key),
             Msg::Exported {
-                kind: ExportKind::Trace | ExportKind::Svg,
+                kind: ExportKind::Trace | ExportKind::Svg | ExportKind::AllRuns,
                 result: Ok(file),
                 ..
             } => {
@@ -413,7 +525,14 @@ impl App {
                     is_error: false,
                 });
                 self.latest_export = Some(dir.clone());
-                self.last_export = Some((revision, dir));
+                // Revisions are unique to a timeline: the export belongs to that run.
+                if let Some(run) = self
+                    .runs
+                    .iter_mut()
+                    .find(|r| r.timeline.revision() >> 32 == revision >> 32)
+                {
+                    run.last_export = Some((revision, dir));
+                }
                 None
             }
             Msg::Exported {
@@ -434,10 +553,14 @@ impl App {
                 None
             }
             Msg::Select { experiment, task } => {
-                if experiment < self.plan.experiments.len() {
+                if experiment < self.plan().experiments.len() {
                     self.selected = experiment;
                     self.inspect = task.map(|task| Inspect { task });
                 }
+                None
+            }
+            Msg::Scroll { experiment, rows } => {
+                self.scroll_by(experiment, rows);
                 None
             }
             Msg::Loading(fraction) => {
@@ -447,8 +570,13 @@ impl App {
             Msg::Loaded(recording) => {
                 let recording = *recording;
                 self.loading = None;
-                self.plan = recording.plan;
-                self.timeline = recording.timeline;
+                let description = std::mem::take(&mut self.runs[0].description);
+                self.runs = vec![Run {
+                    description,
+                    ..Run::new(recording.plan)
+                }];
+                self.runs[0].timeline = recording.timeline;
+                self.viewing = 0;
                 self.selected = 0;
                 self.status = recording.notes.first().map(|note| Status {
                     text: match recording.notes.len() {
@@ -462,12 +590,20 @@ impl App {
             }
             Msg::RunRestarted => {
                 self.inspect = None;
-                self.timeline = Timeline::new();
-                self.last_export = None;
+                self.runs_left = self.runs_left.saturating_sub(1);
+                let plan = self
+                    .next_plan
+                    .take()
+                    .unwrap_or_else(|| self.next_plan().clone());
+                self.runs.push(Run::new(plan));
+                self.viewing = self.runs.len() - 1;
                 self.frozen = None;
                 self.restarting = false;
                 self.status = Some(Status {
-                    text: "restarted the plan".into(),
+                    text: format!(
+                        "restarted the plan: run {} (earlier runs are kept: [ and ] step through them)",
+                        self.runs.len()
+                    ),
                     is_error: false,
                 });
                 None
@@ -480,6 +616,33 @@ impl App {
             return None;
         }
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        if let Some(editor) = &mut self.editor {
+            if ctrl && key.code == KeyCode::Char('c') {
+                return Some(Effect::Quit);
+            }
+            return match editor.key(key.code) {
+                crate::editor::EditorOutcome::Editing => None,
+                crate::editor::EditorOutcome::Cancelled => {
+                    self.editor = None;
+                    self.status = Some(Status {
+                        text: "plan unchanged".into(),
+                        is_error: false,
+                    });
+                    None
+                }
+                crate::editor::EditorOutcome::Run(plan, runs) => {
+                    self.editor = None;
+                    self.next_plan = Some(*plan);
+                    self.runs_left = runs;
+                    self.restarting = true;
+                    self.status = Some(Status {
+                        text: "running the edited plan: stopping the current run…".into(),
+                        is_error: false,
+                    });
+                    Some(Effect::Rerun)
+                }
+            };
+        }
         if self.show_help {
             // Any key closes the help; quitting keys still quit.
             self.show_help = false;
@@ -489,7 +652,7 @@ impl App {
                 _ => None,
             };
         }
-        let panels = self.plan.experiments.len().max(1);
+        let panels = self.plan().experiments.len().max(1);
         if self.inspect.is_some() && self.inspect_key(key.code) {
             return None;
         }
@@ -527,9 +690,31 @@ impl App {
                 });
                 return Some(Effect::ExportSvg);
             }
-            KeyCode::Char('r') if self.source != Source::Live => {
+            KeyCode::Char('E') => {
                 self.status = Some(Status {
-                    text: "r reruns a live run; these are recorded files (run poolscope itself to run a plan)".into(),
+                    text: format!("exporting all {} runs…", self.runs.len()),
+                    is_error: false,
+                });
+                return Some(Effect::ExportAll);
+            }
+            KeyCode::Up | KeyCode::Char('k') => self.scroll_by(self.selected, -1),
+            KeyCode::Down | KeyCode::Char('j') => self.scroll_by(self.selected, 1),
+            KeyCode::PageUp => self.scroll_by(self.selected, -self.page_of(self.selected)),
+            KeyCode::PageDown => self.scroll_by(self.selected, self.page_of(self.selected)),
+            KeyCode::Home => self.scroll_by(self.selected, isize::MIN / 2),
+            KeyCode::End => self.scroll_by(self.selected, isize::MAX / 2),
+            KeyCode::Char('p') if self.source == Source::Live => {
+                let runs = self.runs_left.max(1);
+                self.editor = Some(crate::editor::Editor::of(self.next_plan(), runs));
+            }
+            KeyCode::Char('[') => self.step_run(-1),
+            KeyCode::Char(']') => self.step_run(1),
+            KeyCode::Char(c @ ('w' | 'W')) if self.source == Source::Live => {
+                return self.rerun_with_workers(if c == 'w' { 0.5 } else { 2.0 });
+            }
+            KeyCode::Char('r' | 'w' | 'W' | 'p') if self.source != Source::Live => {
+                self.status = Some(Status {
+                    text: "r, w, W and p run a plan; these are recorded files (run poolscope itself to run one)".into(),
                     is_error: true,
                 });
             }
@@ -549,7 +734,7 @@ impl App {
             KeyCode::BackTab => self.selected = (self.selected + panels - 1) % panels,
             KeyCode::Char(c @ '1'..='9') => {
                 let index = c as usize - '1' as usize;
-                if index < self.plan.experiments.len() {
+                if index < self.plan().experiments.len() {
                     self.selected = index;
                 }
             }
@@ -572,7 +757,7 @@ impl App {
                 self.frozen = match self.frozen.take() {
                     Some(_) => None,
                     None => Some(Frozen {
-                        timeline: self.timeline.clone(),
+                        timeline: self.live_timeline().clone(),
                         now: self.now,
                     }),
                 }
@@ -582,6 +767,180 @@ impl App {
             _ => {}
         }
         None
+    }
+
+    /// The first row panel `experiment` shows.
+    pub fn scroll_of(&self, experiment: usize) -> usize {
+        self.scroll.get(experiment).copied().unwrap_or(0)
+    }
+
+    /// Tells the app how many rows each panel showed when last drawn (plan index, rows).
+    pub fn set_page_rows(&mut self, rows: &[(usize, u16)]) {
+        for &(i, n) in rows {
+            if self.page_rows.len() <= i {
+                self.page_rows.resize(i + 1, 0);
+            }
+            self.page_rows[i] = n;
+        }
+    }
+
+    /// How many rows panel `experiment` has to show (lanes, or tasks by start).
+    fn rows_of(&self, experiment: usize) -> usize {
+        self.shown_timeline()
+            .experiment(experiment)
+            .map_or(0, |e| match self.lane_order {
+                LaneOrder::ByWorker => e.lanes.len(),
+                LaneOrder::ByStart => e.by_start.len(),
+            })
+    }
+
+    /// Scrolls panel `experiment` by `rows` (negative: up), within its rows.
+    pub fn scroll_by(&mut self, experiment: usize, rows: isize) {
+        let page = self.page_rows.get(experiment).copied().unwrap_or(1).max(1) as usize;
+        let last = self.rows_of(experiment).saturating_sub(page);
+        if self.scroll.len() <= experiment {
+            self.scroll.resize(experiment + 1, 0);
+        }
+        let now = self.scroll[experiment].min(last) as isize;
+        self.scroll[experiment] = (now + rows).clamp(0, last as isize) as usize;
+    }
+
+    /// One page of panel `experiment`'s rows.
+    fn page_of(&self, experiment: usize) -> isize {
+        self.page_rows.get(experiment).copied().unwrap_or(1).max(1) as isize
+    }
+
+    /// Keeps lane `lane` (an index into the experiment's lanes) of the selected panel in view.
+    fn reveal_lane(&mut self, lane: usize) {
+        let experiment = self.selected;
+        let page = self.page_of(experiment) as usize;
+        let first = self.scroll_of(experiment);
+        if lane < first {
+            self.scroll_by(experiment, lane as isize - first as isize);
+        } else if lane >= first + page {
+            self.scroll_by(experiment, (lane + 1 - page) as isize - first as isize);
+        }
+    }
+
+    /// Starts the plan's next run by itself (`--runs N`): true if one is due, the live run
+    /// having completed with runs left to start.
+    pub fn due_for_another_run(&mut self) -> bool {
+        let due = !self.restarting
+            && self.runs_left > 0
+            && self.live_timeline().outcome() == Some(crate::event::RunOutcome::Completed);
+        if due {
+            self.restarting = true;
+        }
+        due
+    }
+
+    /// Looks at the run `step` before or after the one looked at.
+    fn step_run(&mut self, step: isize) {
+        let last = self.runs.len() as isize - 1;
+        let to = (self.viewing as isize + step).clamp(0, last) as usize;
+        if to != self.viewing {
+            self.viewing = to;
+            self.inspect = None;
+            self.scroll.clear();
+            self.selected = self
+                .selected
+                .min(self.plan().experiments.len().saturating_sub(1));
+        }
+        let run = &self.runs[self.viewing];
+        let mut text = format!(
+            "run {}/{}: {}",
+            self.viewing + 1,
+            self.runs.len(),
+            run.description
+        );
+        if run.compacted {
+            text.push_str(" (its chart was dropped to bound memory; the summary stays)");
+        }
+        self.status = Some(Status {
+            text,
+            is_error: false,
+        });
+    }
+
+    /// `w` / `W`: the live plan with every pool's workers halved or doubled, run now.
+    fn rerun_with_workers(&mut self, factor: f64) -> Option<Effect> {
+        if self.restarting {
+            return None;
+        }
+        let mut plan = self.next_plan().clone();
+        let mut from = None;
+        let mut to = None;
+        for e in &mut plan.experiments {
+            if e.executor == crate::plan::ExecutorKind::Sequential
+                || e.workload == crate::plan::WorkloadKind::Isolation
+            {
+                continue;
+            }
+            let workers =
+                ((e.workers as f64 * factor).round() as usize).clamp(1, crate::cli::MAX_WORKERS);
+            from.get_or_insert(e.workers);
+            to.get_or_insert(workers);
+            e.workers = workers;
+        }
+        let (Some(from), Some(to)) = (from, to) else {
+            self.status = Some(Status {
+                text: "no pool in this plan has workers to change".into(),
+                is_error: true,
+            });
+            return None;
+        };
+        if from == to {
+            self.status = Some(Status {
+                text: format!(
+                    "workers stay at {to} (the limits are 1 and {})",
+                    crate::cli::MAX_WORKERS
+                ),
+                is_error: true,
+            });
+            return None;
+        }
+        self.next_plan = Some(plan);
+        self.restarting = true;
+        self.status = Some(Status {
+            text: format!("workers {from} → {to}: stopping the current run…"),
+            is_error: false,
+        });
+        Some(Effect::Rerun)
+    }
+
+    /// Drops the task-level events of the oldest runs (keeping their summaries) while the
+    /// kept runs hold more than [`MAX_KEPT_TASKS`] tasks together; says so once.
+    fn bound_memory(&mut self) {
+        let tasks = |run: &Run| -> usize {
+            run.timeline
+                .experiments()
+                .iter()
+                .map(|e| e.tasks.len())
+                .sum()
+        };
+        let mut total: usize = self.runs.iter().map(tasks).sum();
+        let mut dropped = Vec::new();
+        for i in 0..self.runs.len().saturating_sub(1) {
+            if total <= MAX_KEPT_TASKS {
+                break;
+            }
+            if self.runs[i].compacted {
+                continue;
+            }
+            total -= tasks(&self.runs[i]);
+            self.runs[i].timeline.drop_task_events();
+            self.runs[i].compacted = true;
+            dropped.push((i + 1).to_string());
+        }
+        if !dropped.is_empty() {
+            self.status = Some(Status {
+                text: format!(
+                    "to keep memory bounded, the charts of run {} were dropped (their summaries stay)",
+                    dropped.join(", ")
+                ),
+                is_error: false,
+            });
+        }
     }
 
     /// Puts the inspector's cursor on the selected experiment: the latest task of its first
@@ -660,6 +1019,16 @@ impl App {
         };
         if let Some(task) = moved {
             self.inspect = Some(Inspect { task });
+            let lane = self
+                .shown_timeline()
+                .experiment(self.selected)
+                .and_then(|e| {
+                    let worker = e.lane_of(task)?.worker;
+                    e.lanes.iter().position(|l| l.worker == worker)
+                });
+            if let (Some(lane), LaneOrder::ByWorker) = (lane, self.lane_order) {
+                self.reveal_lane(lane);
+            }
         }
         true
     }

@@ -204,7 +204,16 @@ struct RunArgs {
     /// that many cores) [default: every CPU poolscope may use]
     #[arg(long, value_name = "LIST", allow_hyphen_values = true)]
     cpus: Option<String>,
+
+    /// Run the whole plan N times (each run kept: its own folder headless, the history in
+    /// the view) and give every makespan and speed-up as mean ± σ, hyperfine-style
+    /// [default: 1]
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    runs: Option<String>,
 }
+
+/// The most runs `--runs` may ask for.
+pub const MAX_RUNS: usize = 1000;
 
 const DEFAULT_FIB: &str = "34..42";
 const DEFAULT_DELAYS: &str = "1000..1800:100";
@@ -249,6 +258,8 @@ pub struct RunConfig {
     pub warnings: Vec<String>,
     /// Charts and traces to write when the run ends.
     pub outputs: Outputs,
+    /// How many times to run the plan (`--runs`).
+    pub runs: usize,
 }
 
 /// A validated `poolscope view`.
@@ -407,6 +418,13 @@ impl fmt::Display for UsageError {
 
 impl std::error::Error for UsageError {}
 
+impl UsageError {
+    /// The flag whose value was refused (`--workers`).
+    pub fn flag(&self) -> &'static str {
+        self.flag
+    }
+}
+
 fn usage(flag: &'static str, value: &str, problem: impl Into<String>) -> UsageError {
     UsageError {
         flag,
@@ -523,6 +541,19 @@ impl RunArgs {
             "--http-timeout",
             self.http_timeout.as_deref().unwrap_or(DEFAULT_HTTP_TIMEOUT),
         )?;
+        let runs = match self.runs.as_deref() {
+            None => 1,
+            Some(text) => match text.trim().parse::<usize>() {
+                Ok(n @ 1..=MAX_RUNS) => n,
+                _ => {
+                    return Err(usage(
+                        "--runs",
+                        text,
+                        format!("expected a whole number of runs from 1 to {MAX_RUNS}"),
+                    ));
+                }
+            },
+        };
         let out = out_dir(self.out)?;
         let outputs = self.outputs.into_outputs()?;
         let repeat = match self.repeat.as_deref() {
@@ -596,6 +627,7 @@ impl RunArgs {
             headless: self.headless,
             warnings,
             outputs,
+            runs,
         })
     }
 }

@@ -198,7 +198,7 @@ pub fn summary_json(timeline: &Timeline) -> Vec<u8> {
                 executor: e.plan.executor.as_str(),
                 workload: e.plan.workload.as_str(),
                 workers: e.plan.workers,
-                tasks: e.tasks.len(),
+                tasks: e.task_count(),
                 failed: e.failed(),
                 started_at: e.started_at.as_secs_f64(),
                 finished_at: e.finished_at.map(Timestamp::as_secs_f64),

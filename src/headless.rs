@@ -26,12 +26,94 @@ use crate::timeline::{Experiment, Timeline, efficiency_formula};
 /// How often the progress line on stderr is redrawn.
 const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 
-/// Runs `config` headless; returns the exit status (0, 1 if a task failed, 128+signal if
-/// stopped).
+/// Runs `config` headless (`--runs N` times); returns the exit status (0, 1 if a task
+/// failed or a file could not be written, 128+signal if stopped).
+///
+/// With several runs, each run's files go to `run-1/`, `run-2/`, … of the output folder, and
+/// `stats.json` beside them; the statistics are printed after the last run.
 pub fn run(config: &RunConfig, options: &RunOptions) -> anyhow::Result<ExitCode> {
-    let dir = prepare_out_dir(&config.out)?;
-    let handle = runner::start(&config.plan, options)?;
+    let base = prepare_out_dir(&config.out)?;
     let signals = route_signals()?;
+    let mut stdout = std::io::stdout();
+    let mut timelines: Vec<Timeline> = Vec::new();
+    let mut stopped = None;
+    for i in 0..config.runs {
+        let dir = if config.runs > 1 {
+            let _ = writeln!(
+                stdout,
+                "{}Run {}/{}",
+                if i > 0 { "\n" } else { "" },
+                i + 1,
+                config.runs
+            );
+            base.join(format!("run-{}", i + 1))
+        } else {
+            base.clone()
+        };
+        let (timeline, stopped_by) = run_once(config, options, &dir, &signals)?;
+        timelines.push(timeline);
+        if stopped_by.is_some() {
+            stopped = stopped_by;
+            break;
+        }
+    }
+    if timelines.len() > 1 {
+        let refs: Vec<&Timeline> = timelines.iter().collect();
+        let _ = write!(stdout, "{}", crate::stats::report(&refs));
+        let file = base.join("stats.json");
+        export::write_atomically(&file, &crate::stats::stats_json(&refs))?;
+        let _ = writeln!(stdout, "Wrote {}", file.display());
+    } else if let Some(timeline) = timelines.first()
+        && timeline.outcome() == Some(RunOutcome::Completed)
+        && !timeline.speedups().is_empty()
+    {
+        let _ = writeln!(
+            stdout,
+            "(one run: a speed-up measured once is as much noise as difference; --runs {} gives each its spread)",
+            crate::stats::ENOUGH_RUNS.max(5)
+        );
+    }
+    let Some(last) = timelines.last() else {
+        return Ok(ExitCode::SUCCESS);
+    };
+    if config.outputs.print.is_some() {
+        let _ = writeln!(stdout);
+    }
+    let _ = stdout.flush();
+    // The chart (`--print`) after the summary, and the trace and picture, of the last run.
+    match crate::formats::write_outputs(last, &config.outputs) {
+        Ok(lines) => {
+            for line in lines {
+                let _ = writeln!(stdout, "{line}");
+            }
+        }
+        Err(e) => {
+            say(&format!("poolscope: error: {e:#}"));
+            return Ok(ExitCode::from(1));
+        }
+    }
+    if let Some(signal) = stopped {
+        say(&format!(
+            "poolscope: stopped by signal {signal}; unfinished tasks are marked cancelled"
+        ));
+        return Ok(ExitCode::from((128 + signal.clamp(1, 127)) as u8));
+    }
+    Ok(if timelines.iter().any(|t| t.failed_tasks() > 0) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// One run of the plan into `dir`: its lines, summary and files. Returns its timeline and
+/// the signal that stopped it, if one did.
+fn run_once(
+    config: &RunConfig,
+    options: &RunOptions,
+    dir: &std::path::Path,
+    signals: &Receiver<i32>,
+) -> anyhow::Result<(Timeline, Option<i32>)> {
+    let handle = runner::start(&config.plan, options)?;
 
     let mut progress = Progress::new(std::io::stderr().is_terminal());
     let mut stdout = std::io::stdout();
@@ -100,44 +182,23 @@ pub fn run(config: &RunConfig, options: &RunOptions) -> anyhow::Result<ExitCode>
     progress.clear();
 
     let cancelled = timeline.outcome() != Some(RunOutcome::Completed);
-    let written = export::write_run(&dir, &timeline)?;
+    let written = export::write_run(dir, &timeline)?;
     if !cancelled {
         for line in speedup_lines(&timeline) {
             let _ = writeln!(stdout, "{line}");
         }
     }
     let _ = write!(stdout, "\n{}", summary_table(&timeline));
-    let _ = writeln!(stdout, "\n{}", export::describe_written(&written, &dir));
-    if config.outputs.print.is_some() {
-        let _ = writeln!(stdout);
-    }
+    let _ = writeln!(stdout, "\n{}", export::describe_written(&written, dir));
     let _ = stdout.flush();
-    // The chart (`--print`) after the summary, and the trace and picture, of what ran.
-    match crate::formats::write_outputs(&timeline, &config.outputs) {
-        Ok(lines) => {
-            for line in lines {
-                let _ = writeln!(stdout, "{line}");
-            }
-        }
-        Err(e) => {
-            say(&format!("poolscope: error: {e:#}"));
-            return Ok(ExitCode::from(1));
-        }
-    }
-
     if cancelled {
-        let signal = stopped_by.unwrap_or(signal_hook::consts::SIGINT);
-        say(&format!(
-            "poolscope: stopped by signal {signal}; unfinished tasks are marked cancelled"
+        return Ok((
+            timeline,
+            Some(stopped_by.unwrap_or(signal_hook::consts::SIGINT)),
         ));
-        return Ok(ExitCode::from((128 + signal.clamp(1, 127)) as u8));
     }
     handle.join();
-    Ok(if timeline.failed_tasks() > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok((timeline, None))
 }
 
 /// A line on stderr that never panics: a closed stderr (`poolscope --headless |& head`)
@@ -282,7 +343,7 @@ pub fn summary_table(timeline: &Timeline) -> String {
             "{:<18} {:>7} {:>6} {:>10} {:>10} {:>10} {:>6} {:>10} {:>15} {:>10}\n",
             e.plan.name,
             e.plan.workers,
-            e.tasks.len(),
+            e.task_count(),
             makespan,
             if e.cpu_measured() {
                 format!("{:.3} s", e.cpu_time().as_secs_f64())
@@ -335,7 +396,7 @@ impl Progress {
             e.index + 1,
             timeline.planned_experiments(),
             e.ended(),
-            e.tasks.len(),
+            e.task_count(),
             e.running(),
         );
         let _ = err.flush();

@@ -58,6 +58,8 @@ pub struct Experiment {
     pub sched: SchedTotals,
     /// Total time workers spent waiting for the simulated GIL (closed waits).
     gil_wait: Duration,
+    /// Tasks whose events were dropped (see [`Timeline::drop_task_events`]).
+    dropped_tasks: usize,
 }
 
 /// What the scheduler sampler saw of one experiment, summed over its workers.
@@ -468,6 +470,23 @@ impl Timeline {
         }
     }
 
+    /// Forgets every task's own record, every span and sample, keeping each experiment's
+    /// figures (makespan, CPU time, counts, scheduler totals): what a kept run needs for its
+    /// summary when memory must be bounded. Its charts are empty after this.
+    pub fn drop_task_events(&mut self) {
+        self.revision += 1;
+        for e in &mut self.experiments {
+            e.dropped_tasks = e.tasks.len();
+            e.tasks = Vec::new();
+            e.by_start = Vec::new();
+            for lane in &mut e.lanes {
+                lane.spans = Vec::new();
+                lane.samples = Vec::new();
+                lane.gil = Vec::new();
+            }
+        }
+    }
+
     /// What the run said the user should know, in order.
     pub fn notices(&self) -> &[String] {
         &self.notices
@@ -648,6 +667,7 @@ impl Experiment {
             marks: Vec::new(),
             sched: SchedTotals::default(),
             gil_wait: Duration::ZERO,
+            dropped_tasks: 0,
         }
     }
 
@@ -847,6 +867,16 @@ impl Experiment {
     /// none: its CPU and efficiency are unknown, not zero).
     pub fn cpu_measured(&self) -> bool {
         self.cpu_measured > 0 || self.sched.samples > 0
+    }
+
+    /// How many tasks it has (also after their events were dropped).
+    pub fn task_count(&self) -> usize {
+        self.tasks.len().max(self.dropped_tasks)
+    }
+
+    /// Whether its task-level events were dropped to bound memory.
+    pub fn events_dropped(&self) -> bool {
+        self.dropped_tasks > 0
     }
 
     /// Tasks that failed.

@@ -71,6 +71,7 @@ pub fn run(config: &RunConfig, options: &RunOptions) -> anyhow::Result<ExitCode>
             is_error: true,
         });
     }
+    app.runs_left = config.runs.saturating_sub(1);
     let mut run = Some(runner::start(&config.plan, options)?);
     let (input_tx, input_rx) = crossbeam_channel::unbounded();
     // SIGTERM, SIGHUP and SIGINT go into the loop, which then quits cleanly.
@@ -110,7 +111,7 @@ pub fn run(config: &RunConfig, options: &RunOptions) -> anyhow::Result<ExitCode>
     drop(terminal);
     let saved = leave_results_behind(&app, &config.out);
     // `--print`, `--trace`, `--svg` of a live run: written once the view has closed.
-    match crate::formats::write_outputs(app.timeline(), &config.outputs) {
+    match crate::formats::write_outputs(app.live_timeline(), &config.outputs) {
         Ok(lines) => {
             for line in lines {
                 let _ = writeln!(io::stdout(), "{line}");
@@ -225,7 +226,7 @@ fn spawn_loader(config: &ViewConfig, tx: Sender<Input>) -> anyhow::Result<()> {
 /// nothing was saved and how to save. Returns false if writing into `--out` failed. Writes
 /// never panic: after SIGHUP there is no terminal to print to.
 fn leave_results_behind(app: &App, out: &OutDir) -> bool {
-    let timeline = app.timeline();
+    let timeline = app.live_timeline();
     let mut stdout = io::stdout().lock();
     if timeline.experiments().is_empty() {
         return true; // quit before anything ran: nothing to report or save
@@ -236,7 +237,18 @@ fn leave_results_behind(app: &App, out: &OutDir) -> bool {
             let _ = writeln!(stdout, "{line}");
         }
     }
-    let saved = match (app.saved_to(), out) {
+    // Several completed runs of the live plan: their statistics, hyperfine-style.
+    let live_plan = &app.runs()[app.runs().len() - 1].plan;
+    let same: Vec<&crate::timeline::Timeline> = app
+        .runs()
+        .iter()
+        .filter(|r| r.plan == *live_plan && r.timeline.outcome() == Some(RunOutcome::Completed))
+        .map(|r| &r.timeline)
+        .collect();
+    if same.len() > 1 {
+        let _ = write!(stdout, "{}", crate::stats::report(&same));
+    }
+    let saved = match (app.live_saved_to(), out) {
         (Some(dir), _) => {
             let _ = writeln!(stdout, "Exported to {}", dir.display());
             true
@@ -300,6 +312,11 @@ impl Exports {
     ) -> anyhow::Result<()> {
         self.running.retain(|t| !t.is_finished());
         let timeline = app.timeline().clone();
+        // `E`: every run kept, one folder each (run-1, run-2, …).
+        let all: Vec<crate::timeline::Timeline> = match kind {
+            ExportKind::AllRuns => app.runs().iter().map(|r| r.timeline.clone()).collect(),
+            _ => Vec::new(),
+        };
         let (out, done) = (out.clone(), done.clone());
         let thread = std::thread::Builder::new()
             .name("poolscope-export".into())
@@ -320,6 +337,20 @@ impl Exports {
                             let file = dir.join("gantt.svg");
                             let bytes = crate::formats::svg::export(&timeline);
                             export::write_atomically(&file, &bytes).map(|()| file)
+                        }
+                        ExportKind::AllRuns => {
+                            for (i, run) in all.iter().enumerate() {
+                                if run.experiments().is_empty() {
+                                    continue;
+                                }
+                                export::write_run(&dir.join(format!("run-{}", i + 1)), run)?;
+                            }
+                            let refs: Vec<&crate::timeline::Timeline> = all.iter().collect();
+                            export::write_atomically(
+                                &dir.join("stats.json"),
+                                &crate::stats::stats_json(&refs),
+                            )?;
+                            Ok(dir)
                         }
                     })
                     .map_err(|e| format!("{e:#}"));
@@ -367,6 +398,8 @@ fn event_loop(
         if (needs_draw || animating) && due {
             app.set_now(Timestamp::now());
             terminal.draw(app)?;
+            let rows = terminal.rows_per_panel(app);
+            app.set_page_rows(&rows);
             last_draw = Some(Instant::now());
             needs_draw = false;
         }
@@ -395,6 +428,9 @@ fn event_loop(
                             exports.start(ExportKind::Trace, app, out, input_tx)?;
                         }
                         Some(Effect::ExportSvg) => exports.start(ExportKind::Svg, app, out, input_tx)?,
+                        Some(Effect::ExportAll) => {
+                            exports.start(ExportKind::AllRuns, app, out, input_tx)?;
+                        }
                         Some(Effect::Rerun) => {
                             if let Some(run) = run {
                                 run.cancel();
@@ -414,14 +450,23 @@ fn event_loop(
                         }
                         Err(error) => return Ok(Exit::BadInput(error)),
                     },
-                    Input::Terminal(TermEvent::Mouse(mouse)) => {
-                        if mouse.kind == MouseEventKind::Down(MouseButton::Left)
-                            && let Some((experiment, task)) =
+                    Input::Terminal(TermEvent::Mouse(mouse)) => match mouse.kind {
+                        MouseEventKind::Down(MouseButton::Left) => {
+                            if let Some((experiment, task)) =
                                 terminal.hit(app, mouse.column, mouse.row)
-                        {
-                            app.update(Msg::Select { experiment, task });
+                            {
+                                app.update(Msg::Select { experiment, task });
+                            }
                         }
-                    }
+                        MouseEventKind::ScrollUp | MouseEventKind::ScrollDown => {
+                            if let Some((experiment, _)) = terminal.hit(app, mouse.column, mouse.row) {
+                                let rows = if mouse.kind == MouseEventKind::ScrollUp { -3 } else { 3 };
+                                app.update(Msg::Scroll { experiment, rows });
+                                answer_now = true;
+                            }
+                        }
+                        _ => {}
+                    },
                     Input::Terminal(_) => {} // resize and the like: just redraw
                 }
             }
@@ -441,9 +486,14 @@ fn event_loop(
 
         // A rerun starts once the old run has fully stopped (its abandoned thread tasks
         // included), so it does not share the CPU with the leftovers.
+        // `--runs N`: the next run starts once the last one has completed and wound down.
+        if run_closed && rerun.is_some() {
+            app.due_for_another_run();
+        }
         if let (true, true, Some((config, options))) = (app.is_restarting(), run_closed, rerun) {
             needs_draw = true;
-            match runner::start(&config.plan, options) {
+            let _ = config; // the plan comes from the app: edited, or the last one
+            match runner::start(app.next_plan(), options) {
                 Ok(new) => {
                     if let Some(old) = run.replace(new) {
                         old.join();
@@ -571,6 +621,16 @@ impl TerminalGuard {
             x,
             y,
         )
+    }
+
+    /// How many rows each panel shows on the current screen.
+    fn rows_per_panel(&self, app: &App) -> Vec<(usize, u16)> {
+        self.terminal.size().ok().map_or_else(Vec::new, |size| {
+            crate::ui::rows_per_panel(
+                app,
+                ratatui::layout::Rect::new(0, 0, size.width, size.height),
+            )
+        })
     }
 }
 

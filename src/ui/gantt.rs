@@ -51,6 +51,8 @@ pub struct GanttPanel<'a> {
     pub theme: Theme,
     /// The task under the inspector's cursor, drawn highlighted.
     pub highlight: Option<usize>,
+    /// The first row shown (the panel scrolls when its rows do not fit).
+    pub scroll: usize,
 }
 
 /// What one cell of a row holds.
@@ -377,6 +379,31 @@ impl Widget for GanttPanel<'_> {
             theme.dim()
         });
         let inner = block.inner(area);
+        // Where the rows shown sit among all of them, on the bottom border.
+        if let (Some(experiment), Some(span)) = (self.experiment, self.span) {
+            let label_width = self.label_width(inner.width);
+            let rows = self.rows(
+                experiment,
+                span,
+                inner.height.saturating_sub(1),
+                label_width,
+                inner.width.saturating_sub(label_width),
+            );
+            if rows.hidden > 0 {
+                let (first, shown) = (rows.first, rows.rows.len());
+                let total = shown + rows.hidden;
+                let marker = format!(
+                    " {}{} {}–{} of {total} {} ",
+                    if first > 0 { '▲' } else { ' ' },
+                    if first + shown < total { '▼' } else { ' ' },
+                    first + 1,
+                    first + shown,
+                    rows.what
+                );
+                block = block.title_bottom(Line::styled(marker, theme.busy()).right_aligned());
+            }
+        }
+        let inner = block.inner(area);
         block.render(area, buf);
         if inner.height == 0 || inner.width == 0 {
             return;
@@ -439,12 +466,7 @@ impl Widget for GanttPanel<'_> {
             }
             return;
         }
-        let Rows {
-            rows: shown,
-            hidden,
-            what,
-            hint,
-        } = self.rows(experiment, span, rows, label_width, columns);
+        let Rows { rows: shown, .. } = self.rows(experiment, span, rows, label_width, columns);
         for (row, (label, cells, states)) in shown.iter().enumerate() {
             let y = row_y(row as u16);
             buf.set_stringn(
@@ -467,16 +489,6 @@ impl Widget for GanttPanel<'_> {
                 highlight(buf, bars_x, y, cells, task);
             }
         }
-        if hidden > 0 && (shown.len() as u16) < rows {
-            let more = more_line(hidden, what, hint, inner.width);
-            buf.set_stringn(
-                inner.x,
-                row_y(shown.len() as u16),
-                more,
-                inner.width as usize,
-                theme.dim(),
-            );
-        }
     }
 }
 
@@ -486,9 +498,11 @@ type Row = (String, Vec<CellContent>, Vec<Option<CellState>>);
 /// The rows a panel draws: a label and cells each, and how many did not fit.
 struct Rows {
     rows: Vec<Row>,
+    /// The index of the first row shown.
+    first: usize,
+    /// Rows not shown (above and below).
     hidden: usize,
     what: &'static str,
-    hint: &'static str,
 }
 
 impl GanttPanel<'_> {
@@ -505,8 +519,9 @@ impl GanttPanel<'_> {
         match self.order {
             LaneOrder::ByWorker => {
                 let lanes = &experiment.lanes;
-                let shown = fit_rows(lanes.len(), height);
-                let rows = lanes[..shown]
+                let shown = lanes.len().min(height as usize);
+                let first = self.scroll.min(lanes.len() - shown);
+                let rows = lanes[first..first + shown]
                     .iter()
                     .map(|lane| {
                         let label = lane_label(lane, self.plan, label_width);
@@ -517,14 +532,14 @@ impl GanttPanel<'_> {
                     .collect();
                 Rows {
                     rows,
+                    first,
                     hidden: lanes.len() - shown,
-                    what: "workers",
-                    hint: "z: maximize",
+                    what: "lanes",
                 }
             }
             LaneOrder::ByStart => {
                 let order = &experiment.by_start;
-                let shown = fit_rows(order.len(), height);
+                let shown = order.len().min(height as usize);
                 // The first row: the first task started inside the window, shifted back so
                 // the panel stays full at the end of the run.
                 let first_in_window = order.partition_point(|&i| {
@@ -532,7 +547,7 @@ impl GanttPanel<'_> {
                         .started_at
                         .is_some_and(|s| s < span.start)
                 });
-                let first = first_in_window.min(order.len() - shown);
+                let first = (first_in_window + self.scroll).min(order.len() - shown);
                 let rows = order[first..first + shown]
                     .iter()
                     .map(|&index| {
@@ -560,33 +575,12 @@ impl GanttPanel<'_> {
                     .collect();
                 Rows {
                     rows,
+                    first,
                     hidden: order.len() - shown,
                     what: "tasks",
-                    hint: "←/→ pan, z: maximize",
                 }
             }
         }
-    }
-}
-
-/// How many rows to draw when `wanted` do not all fit in `rows`: one goes to "+N more",
-/// unless that would leave almost nothing to see.
-fn fit_rows(wanted: usize, rows: u16) -> usize {
-    let rows = rows as usize;
-    match rows {
-        _ if wanted <= rows => wanted,
-        0..=2 => rows,
-        _ => rows - 1,
-    }
-}
-
-/// "+7 more workers (z: maximize)", shorter where room is short.
-fn more_line(hidden: usize, what: &str, hint: &str, width: u16) -> String {
-    let long = format!("+{hidden} more {what} ({hint})");
-    if long.chars().count() <= width as usize {
-        long
-    } else {
-        format!("+{hidden} more")
     }
 }
 

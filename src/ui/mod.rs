@@ -115,10 +115,93 @@ impl Widget for &App {
             };
             render_inspector(self, cursor.task, room, buf, theme);
         }
+        if let Some(editor) = &self.editor {
+            render_editor(editor, area, buf, theme);
+        }
         if self.show_help {
             render_help(area, buf, theme);
         }
     }
+}
+
+/// The plan editor's box: a line per setting, the refusal if any, the command line.
+fn render_editor(editor: &crate::editor::Editor, area: Rect, buf: &mut Buffer, theme: Theme) {
+    use crate::editor::FieldKind;
+    let mut lines: Vec<Line> = Vec::new();
+    for (i, field) in editor.fields.iter().enumerate() {
+        let here = i == editor.cursor;
+        let mut spans = vec![
+            Span::styled(if here { "▸ " } else { "  " }, theme.key()),
+            Span::styled(format!("{:<21}", field.label), theme.dim()),
+        ];
+        match field.kind {
+            FieldKind::Choices(names) => {
+                for (j, name) in names.iter().enumerate() {
+                    let on = field.value.split(',').any(|v| v.trim() == *name);
+                    let text = format!("[{}] {name}", if on { 'x' } else { ' ' });
+                    let style = if here && j == editor.choice {
+                        theme
+                            .selected_border()
+                            .add_modifier(ratatui::style::Modifier::REVERSED)
+                    } else {
+                        Style::new()
+                    };
+                    spans.push(Span::styled(text, style));
+                    spans.push(Span::raw(" "));
+                }
+            }
+            FieldKind::Text if field.value.is_empty() => {
+                spans.push(Span::styled(format!("({})", field.default), theme.dim()));
+                if here {
+                    spans.push(Span::styled("▏", theme.key()));
+                }
+            }
+            FieldKind::Text => {
+                spans.push(Span::raw(field.value.clone()));
+                if here {
+                    spans.push(Span::styled("▏", theme.key()));
+                }
+            }
+        }
+        lines.push(Line::from(spans));
+        if let Some((_, message)) = editor.error.as_ref().filter(|(f, _)| *f == i) {
+            lines.push(Line::styled(format!("    ✗ {message}"), theme.bad()));
+        }
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(
+        "↑↓ field · type to edit · ←→ space toggle · enter runs · esc leaves",
+        theme.dim(),
+    ));
+    lines.push(Line::styled(editor.command_line(), theme.heading()));
+    let width = area.width.min(110);
+    let height = (lines.len() as u16 + 2).min(area.height);
+    let popup = Rect {
+        x: area.x + (area.width - width) / 2,
+        y: area.y + (area.height - height) / 2,
+        width,
+        height,
+    };
+    Clear.render(popup, buf);
+    // The cursor's line stays in view on short screens.
+    let inner_height = height.saturating_sub(2) as usize;
+    let cursor_line = editor.cursor
+        + usize::from(
+            editor
+                .error
+                .as_ref()
+                .is_some_and(|(f, _)| *f < editor.cursor),
+        );
+    let scroll = cursor_line.saturating_sub(inner_height.saturating_sub(3)) as u16;
+    Paragraph::new(lines)
+        .wrap(Wrap { trim: false })
+        .scroll((scroll, 0))
+        .block(
+            Block::bordered()
+                .border_type(BorderType::Rounded)
+                .title_top(Span::styled(" plan: the next run ", theme.heading())),
+        )
+        .render(popup, buf);
 }
 
 /// Which panel goes where: rows are workloads, columns executors, in plan order. Recorded
@@ -185,15 +268,21 @@ struct Layout {
 }
 
 impl Layout {
-    /// Panels come first: they may claim up to three quarters of the body; the summary
-    /// takes what is left, and is left out if that is too little to read.
+    /// The summary keeps every row when each row of panels can still show a lane (panels
+    /// scroll; a summary cut short hides experiments); panels take the rest, up to what they
+    /// want. Where even that does not fit, panels come first and the summary is left out.
     fn of(app: &App, body: Rect) -> Layout {
         let grid = Grid::of(app);
-        let panels_claim = panels_wanted(app, &grid)
-            .iter()
-            .sum::<u16>()
-            .min(body.height * 3 / 4);
-        let summary_height = Summary::height(app).min(body.height - panels_claim);
+        let wanted: u16 = panels_wanted(app, &grid).iter().sum();
+        // Borders, axis and one lane per row of panels.
+        let least = (grid.rows.len() as u16).saturating_mul(4);
+        let summary_full = Summary::height(app);
+        let panels_claim = if body.height >= least + summary_full {
+            wanted.min(body.height - summary_full).max(least)
+        } else {
+            wanted.min(body.height * 3 / 4)
+        };
+        let summary_height = summary_full.min(body.height - panels_claim.min(body.height));
         let summary_height = if summary_height < 4 {
             0
         } else {
@@ -264,6 +353,25 @@ fn panel_areas(app: &App, grid: &Grid, area: Rect) -> Vec<(usize, Rect)> {
         y += height;
     }
     areas
+}
+
+/// How many rows each drawn panel shows on a screen of `area` (plan index, rows): what a
+/// page is for `PgUp` / `PgDn`, and how far a panel can scroll.
+pub fn rows_per_panel(app: &App, area: Rect) -> Vec<(usize, u16)> {
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        return Vec::new();
+    }
+    let body = Rect {
+        y: area.y + 1,
+        height: area.height - 2,
+        ..area
+    };
+    Layout::of(app, body)
+        .panels
+        .iter()
+        // Borders and the axis line.
+        .map(|&(i, r)| (i, r.height.saturating_sub(3)))
+        .collect()
 }
 
 /// What a mouse click at (`x`, `y`) on a screen of `area` hits: the experiment whose panel
@@ -353,6 +461,7 @@ fn gantt_panel(app: &App, plan_index: usize) -> GanttPanel<'_> {
         state: app.experiment_state(plan_index),
         theme: Theme { color: app.color },
         highlight: app.inspect.filter(|_| selected).map(|c| c.task),
+        scroll: app.scroll_of(plan_index),
     }
 }
 
@@ -510,7 +619,17 @@ fn render_header(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
             }
         }
     });
-    if app.is_frozen() {
+    if !recorded {
+        badges.push(Span::styled(
+            format!(" run {}/{} ", app.viewed_run() + 1, app.runs().len()),
+            if app.viewing_live() {
+                theme.dim()
+            } else {
+                theme.busy()
+            },
+        ));
+    }
+    if app.is_frozen() && app.viewing_live() {
         badges.push(Span::styled(" ‖ FROZEN ", theme.bad()));
     }
     if app.view.zoom > 1.0 {

@@ -86,7 +86,7 @@ impl Summary<'_> {
             let state = app.experiment_state(index);
             let experiment = timeline.experiment(index);
             let progress = experiment.map_or(String::new(), |e| {
-                format!(" {}/{}", e.ended(), e.tasks.len())
+                format!(" {}/{}", e.ended(), e.task_count())
             });
             let (state_text, state_style) = match state {
                 ExperimentState::Waiting => ("waiting".to_string(), theme.dim()),
@@ -148,6 +148,22 @@ impl Summary<'_> {
 
     /// The post's speed-ups, for the bottom border: always visible while the summary is.
     fn speedups(&self, theme: Theme) -> Line<'static> {
+        // Several runs of this plan: every comparison with its spread.
+        let runs = self.app.comparable_runs();
+        if runs.len() > 1 && self.app.shown_timeline().outcome().is_some() {
+            let ratios = crate::stats::ratios(&runs);
+            if !ratios.is_empty() {
+                let mut spans = vec![Span::raw(format!(" {} runs: ", runs.len()))];
+                for (i, r) in ratios.iter().enumerate() {
+                    if i > 0 {
+                        spans.push(Span::raw(" · "));
+                    }
+                    spans.push(Span::styled(r.short(), theme.heading()));
+                }
+                spans.push(Span::raw(" "));
+                return Line::from(spans);
+            }
+        }
         let speedups = self.app.shown_timeline().speedups();
         if speedups.is_empty() {
             return Line::default();
@@ -168,7 +184,11 @@ impl Summary<'_> {
             spans.push(Span::raw(format!("{} ", s.workload.speedup_label())));
             spans.push(Span::styled(format!("{:.2}%", s.percent), theme.heading()));
         }
-        spans.push(Span::raw(" "));
+        // One run has no spread: say so where the number is.
+        spans.push(Span::styled(
+            " (1 run: too few to tell; r reruns, --runs N) ",
+            theme.dim(),
+        ));
         Line::from(spans)
     }
 }
