@@ -162,6 +162,11 @@ impl ViewWindow {
 
     fn zoom_by(&mut self, factor: f64) {
         let center = self.start_fraction() + self.width() / 2.0;
+        self.zoom_about(center, factor);
+    }
+
+    /// Zooms keeping `center` (a fraction of the full length) in the middle of the window.
+    fn zoom_about(&mut self, center: f64, factor: f64) {
         self.zoom = (self.zoom * factor).clamp(1.0, MAX_ZOOM);
         self.pan = (center - self.width() / 2.0).clamp(0.0, self.max_pan());
     }
@@ -269,6 +274,8 @@ pub struct App {
     pub runs_left: usize,
     /// The plan editor, while open (`p`).
     pub editor: Option<crate::editor::Editor>,
+    /// While comparing (`c`): the run compared with the one looked at.
+    pub compare: Option<usize>,
     /// Per panel (plan index): the first row shown.
     scroll: Vec<usize>,
     /// Per panel (plan index): how many rows it shows, as last drawn (set by the loop).
@@ -290,6 +297,8 @@ pub struct App {
     pub maximized: bool,
     /// Whether the key help is shown.
     pub show_help: bool,
+    /// How far the help is scrolled (lines), on screens too short for it.
+    pub help_scroll: u16,
     /// The inspector's cursor, while a task is being inspected (`i`).
     pub inspect: Option<Inspect>,
     /// The footer's message.
@@ -330,6 +339,7 @@ impl App {
             next_plan: None,
             runs_left: 0,
             editor: None,
+            compare: None,
             scroll: Vec::new(),
             page_rows: Vec::new(),
             source: Source::Live,
@@ -342,6 +352,7 @@ impl App {
             view: ViewWindow::default(),
             maximized: false,
             show_help: false,
+            help_scroll: 0,
             inspect: None,
             status: None,
             color,
@@ -644,8 +655,21 @@ impl App {
             };
         }
         if self.show_help {
-            // Any key closes the help; quitting keys still quit.
+            // ↑/↓ scroll a help taller than the screen; any other key closes it; quitting
+            // keys still quit.
+            match key.code {
+                KeyCode::Up | KeyCode::Char('k') => {
+                    self.help_scroll = self.help_scroll.saturating_sub(1);
+                    return None;
+                }
+                KeyCode::Down | KeyCode::Char('j') => {
+                    self.help_scroll = self.help_scroll.saturating_add(1).min(60);
+                    return None;
+                }
+                _ => {}
+            }
             self.show_help = false;
+            self.help_scroll = 0;
             return match key.code {
                 KeyCode::Char('c') if ctrl => Some(Effect::Quit),
                 KeyCode::Char('q') => Some(Effect::Quit),
@@ -653,6 +677,9 @@ impl App {
             };
         }
         let panels = self.plan().experiments.len().max(1);
+        if self.compare.is_some() && self.compare_key(key.code) {
+            return None;
+        }
         if self.inspect.is_some() && self.inspect_key(key.code) {
             return None;
         }
@@ -671,7 +698,12 @@ impl App {
             KeyCode::Char('q') | KeyCode::Esc => return Some(Effect::Quit),
             KeyCode::Char('e') => {
                 self.status = Some(Status {
-                    text: "exporting…".into(),
+                    text: if self.is_frozen() && self.viewing_live() {
+                        "exporting the live data (everything collected, not the frozen picture)…"
+                            .into()
+                    } else {
+                        "exporting…".into()
+                    },
                     is_error: false,
                 });
                 return Some(Effect::Export);
@@ -707,6 +739,7 @@ impl App {
                 let runs = self.runs_left.max(1);
                 self.editor = Some(crate::editor::Editor::of(self.next_plan(), runs));
             }
+            KeyCode::Char('c') => self.start_comparing(),
             KeyCode::Char('[') => self.step_run(-1),
             KeyCode::Char(']') => self.step_run(1),
             KeyCode::Char(c @ ('w' | 'W')) if self.source == Source::Live => {
@@ -744,8 +777,8 @@ impl App {
                     LaneOrder::ByStart => LaneOrder::ByWorker,
                 }
             }
-            KeyCode::Char('+') | KeyCode::Char('=') => self.view.zoom_by(2.0),
-            KeyCode::Char('-') | KeyCode::Char('_') => self.view.zoom_by(0.5),
+            KeyCode::Char('+') | KeyCode::Char('=') => self.zoom(2.0),
+            KeyCode::Char('-') | KeyCode::Char('_') => self.zoom(0.5),
             KeyCode::Left | KeyCode::Char('h') => self.view.pan_by(-0.25),
             KeyCode::Right | KeyCode::Char('l') => self.view.pan_by(0.25),
             KeyCode::Char('0') => {
@@ -832,6 +865,73 @@ impl App {
             self.restarting = true;
         }
         due
+    }
+
+    /// A key while comparing: ↑/↓ choose the other run, `[`/`]` the one looked at, `c` or
+    /// Esc leave. Returns whether the key was used.
+    fn compare_key(&mut self, code: KeyCode) -> bool {
+        let Some(other) = self.compare else {
+            return false;
+        };
+        let last = self.runs.len() - 1;
+        match code {
+            KeyCode::Esc | KeyCode::Char('c') => self.compare = None,
+            KeyCode::Up | KeyCode::Char('k') => self.compare = Some(other.saturating_sub(1)),
+            KeyCode::Down | KeyCode::Char('j') => self.compare = Some((other + 1).min(last)),
+            _ => return false,
+        }
+        true
+    }
+
+    /// `c`: compares the run looked at with the one before it (or after, for the first).
+    fn start_comparing(&mut self) {
+        if self.runs.len() < 2 {
+            self.status = Some(Status {
+                text: "only one run so far: r, w/W or p make another to compare with".into(),
+                is_error: true,
+            });
+            return;
+        }
+        self.inspect = None;
+        self.compare = Some(if self.viewing > 0 {
+            self.viewing - 1
+        } else {
+            1
+        });
+    }
+
+    /// The two runs being compared: (the other, the one looked at).
+    pub fn compared(&self) -> Option<(usize, usize)> {
+        self.compare
+            .filter(|&o| o < self.runs.len())
+            .map(|o| (o, self.viewing))
+    }
+
+    /// `+` / `-`: about the inspected task, else about the window's centre; the live edge
+    /// stays in view only while the run goes on and the view follows it.
+    fn zoom(&mut self, factor: f64) {
+        let inspected = self.inspect.and_then(|cursor| {
+            let e = self.shown_timeline().experiment(self.selected)?;
+            let task = e.tasks.get(cursor.task)?;
+            let start = task.started_at?;
+            let end = task.ended_at.unwrap_or(self.now());
+            let full = self.full_length(e).as_secs_f64();
+            let middle = (start.since(e.started_at) + end.since(start) / 2).as_secs_f64();
+            Some((middle / full).clamp(0.0, 1.0))
+        });
+        let live = self.shown_timeline().outcome().is_none() && self.view.follow;
+        match inspected {
+            Some(center) => {
+                self.view.follow = false;
+                self.view.zoom_about(center, factor);
+            }
+            None if live => self.view.zoom_by(factor),
+            None => {
+                let center = self.view.start_fraction() + self.view.width() / 2.0;
+                self.view.follow = false;
+                self.view.zoom_about(center, factor);
+            }
+        }
     }
 
     /// Looks at the run `step` before or after the one looked at.

@@ -927,7 +927,22 @@ impl Experiment {
     /// The lane of the worker that ran task `index`, once it started.
     pub fn lane_of(&self, index: usize) -> Option<&Lane> {
         let worker = self.tasks.get(index)?.worker?;
-        self.lanes.iter().find(|l| l.worker == worker.index)
+        self.lanes
+            .binary_search_by_key(&worker.index, |l| l.worker)
+            .ok()
+            .map(|i| &self.lanes[i])
+    }
+
+    /// Task `index`'s place among its lane's tasks (0 for the first the worker ran), so
+    /// neighbours in a lane can be told apart.
+    pub fn position_in_lane(&self, index: usize) -> Option<usize> {
+        let lane = self.lane_of(index)?;
+        let start = self.tasks[index].started_at?.as_micros();
+        let spans = lane.spans();
+        let from = spans.partition_point(|s| s.start < start);
+        (from..spans.len())
+            .take_while(|&i| spans[i].start == start)
+            .find(|&i| spans[i].task == index)
     }
 
     /// What the inspector shows about task `index` at `now`.

@@ -736,7 +736,7 @@ pub fn export(timeline: &Timeline) -> Vec<u8> {
         );
         for lane in &e.lanes {
             let tid = lane.worker as i64 + 1;
-            let name = crate::ui::gantt::lane_label(lane, plan, u16::MAX);
+            let name = crate::ui::gantt::lane_label(lane, plan, usize::MAX);
             push(
                 &mut out,
                 &OutEvent {

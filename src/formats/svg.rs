@@ -133,7 +133,7 @@ fn section(
     }
     let mut y = axis_y + 6;
     for lane in &experiment.lanes {
-        let label = lane_label(lane, plan, u16::MAX);
+        let label = lane_label(lane, plan, usize::MAX);
         group = group.add(
             Text::new(crate::formats::shorten(&label, 20))
                 .set("x", 10)
@@ -229,7 +229,11 @@ fn look(experiment: &Experiment, paint: Paint) -> (&'static str, f32, Option<Str
             let base = match task.state {
                 TaskState::Failed { .. } => "#d04040",
                 TaskState::Running | TaskState::Pending => "#e0a020",
-                TaskState::Succeeded { .. } if index % 2 == 1 => "#2aa1c4",
+                TaskState::Succeeded { .. }
+                    if experiment.position_in_lane(index).unwrap_or(index) % 2 == 1 =>
+                {
+                    "#2aa1c4"
+                }
                 TaskState::Succeeded { .. } => "#2f5fc4",
             };
             match state {

@@ -51,7 +51,7 @@ pub fn chart(timeline: &Timeline, width: u16, color: bool) -> String {
         let labels: Vec<String> = experiment
             .lanes
             .iter()
-            .map(|lane| lane_label(lane, &experiment.plan, u16::MAX))
+            .map(|lane| lane_label(lane, &experiment.plan, usize::MAX))
             .collect();
         let longest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
         let label_width = (longest as u16 + 2).min(width / 3).max(4);

@@ -201,6 +201,13 @@ pub fn lane_cells(
                     _ => CellContent::Empty,
                 },
                 1 => CellContent::Task(spans[first].task),
+                // Where one task ends and the next begins, the cell shows the one that
+                // covers more of it (a failure is never hidden that way).
+                2 if lane.failed_in(first..end) == 0 => {
+                    let cover = |s: &LaneSpan| end_of(s).min(t1).saturating_sub(s.start.max(t0));
+                    let (a, b) = (&spans[first], &spans[first + 1]);
+                    CellContent::Task(if cover(a) >= cover(b) { a.task } else { b.task })
+                }
                 _ => CellContent::Dense {
                     failed: lane.failed_in(first..end) > 0,
                     running: spans[end - 1].ended().is_none(),
@@ -277,6 +284,10 @@ impl GanttPanel<'_> {
                 });
                 Span::styled(format!(" ▶ {progress}{} ", human(d)), theme.busy())
             }
+            // No ✓ beside failures: the time alone, after them.
+            ExperimentState::Done(d) if failed > 0 => {
+                Span::styled(format!("· {} ", human(d)), theme.bad())
+            }
             ExperimentState::Done(d) => Span::styled(format!(" ✓ {} ", human(d)), theme.good()),
             ExperimentState::Stopped(d) if narrow => {
                 Span::styled(format!(" ■ {} ", human(d)), theme.bad())
@@ -352,12 +363,25 @@ impl GanttPanel<'_> {
         }
     }
 
+    /// The label column: as wide as the longest lane label needs (plus a gap), at most a
+    /// third of the panel; labels that still do not fit are shortened visibly (see
+    /// [`lane_label`]).
     fn label_width(&self, inner_width: u16) -> u16 {
-        match inner_width {
-            w if w >= 44 => 13,
-            w if w >= 24 => 4,
-            _ => 0,
+        if inner_width < 24 {
+            return 0;
         }
+        let wanted = match (self.order, self.experiment) {
+            (LaneOrder::ByWorker, Some(e)) if !e.lanes.is_empty() => {
+                e.lanes
+                    .iter()
+                    .map(|lane| lane_label(lane, self.plan, usize::MAX).chars().count())
+                    .max()
+                    .unwrap_or(0) as u16
+                    + 1
+            }
+            _ => 13,
+        };
+        wanted.clamp(4, (inner_width / 3).max(4))
     }
 }
 
@@ -524,7 +548,8 @@ impl GanttPanel<'_> {
                 let rows = lanes[first..first + shown]
                     .iter()
                     .map(|lane| {
-                        let label = lane_label(lane, self.plan, label_width);
+                        let label =
+                            lane_label(lane, self.plan, label_width.saturating_sub(1) as usize);
                         let cells = lane_cells(experiment, lane, span, self.now, columns);
                         let states = lane_states(lane, span, self.now, columns);
                         (label, cells, states)
@@ -552,11 +577,14 @@ impl GanttPanel<'_> {
                     .iter()
                     .map(|&index| {
                         let input = experiment.tasks[index].input;
-                        let label = match label_width {
-                            0 => String::new(),
-                            w if w < 13 => format!("#{index}"),
-                            _ => format!("#{index} {}", self.plan.task_label(index, input)),
-                        };
+                        let room = label_width.saturating_sub(1) as usize;
+                        let label = fit(
+                            &[
+                                format!("#{index} {}", self.plan.task_label(index, input)),
+                                format!("#{index}"),
+                            ],
+                            room,
+                        );
                         let cells = task_cells(experiment, index, span, self.now, columns);
                         // The task's own stretch of its worker's states.
                         let states = experiment.tasks[index]
@@ -586,20 +614,43 @@ impl GanttPanel<'_> {
 
 /// `w0 pid 48213` for a process, `w0 tid 48219` for a thread (the pid is in the title); a
 /// recording's own name for the lane (a trace's thread name), or `lane 2` where it has none.
-pub fn lane_label(lane: &Lane, plan: &ExperimentPlan, width: u16) -> String {
-    if let Some(name) = plan.lane_names.get(lane.worker).filter(|n| !n.is_empty()) {
-        return name.clone();
-    }
-    if lane.pid == 0 && lane.tid == 0 {
-        return format!("lane {}", lane.worker);
-    }
-    if width >= 13 {
-        match plan.executor {
-            ExecutorKind::Processes => format!("w{} pid {}", lane.worker, lane.pid),
-            _ => format!("w{} tid {}", lane.worker, lane.tid),
-        }
+///
+/// In `room` characters: words go first (`w0 14599`, then `w0`), and what is still too long
+/// is cut with `…`, so a number is never shown cut short as if whole.
+pub fn lane_label(lane: &Lane, plan: &ExperimentPlan, room: usize) -> String {
+    let w = lane.worker;
+    let forms = if let Some(name) = plan.lane_names.get(w).filter(|n| !n.is_empty()) {
+        vec![name.clone()]
+    } else if lane.pid == 0 && lane.tid == 0 {
+        vec![format!("lane {w}"), format!("{w}")]
     } else {
-        format!("w{}", lane.worker)
+        let (word, id) = match plan.executor {
+            ExecutorKind::Processes => ("pid", lane.pid),
+            _ => ("tid", lane.tid),
+        };
+        vec![
+            format!("w{w} {word} {id}"),
+            format!("w{w} {id}"),
+            format!("w{w}"),
+        ]
+    };
+    fit(&forms, room)
+}
+
+/// The first of `forms` (longest first) that fits in `room` characters, else the last cut
+/// with `…`.
+fn fit(forms: &[String], room: usize) -> String {
+    if let Some(form) = forms.iter().find(|f| f.chars().count() <= room) {
+        return form.clone();
+    }
+    match room {
+        0 => String::new(),
+        _ => {
+            let last = forms.last().map_or("", String::as_str);
+            let mut cut: String = last.chars().take(room - 1).collect();
+            cut.push('…');
+            cut
+        }
     }
 }
 
@@ -620,7 +671,12 @@ pub fn draw_cells(
         match experiment.tasks[index].state {
             TaskState::Failed { .. } => theme.failed(),
             TaskState::Running | TaskState::Pending => theme.running(),
-            TaskState::Succeeded { .. } => theme.done(index % 2 == 1),
+            // Neighbours in a lane alternate, whatever their inputs.
+            TaskState::Succeeded { .. } => theme.done(
+                experiment
+                    .position_in_lane(index)
+                    .map_or(index % 2 == 1, |p| p % 2 == 1),
+            ),
         }
     };
     let looks: Vec<Option<Look>> = cells

@@ -18,6 +18,7 @@
 //! threads runs of a workload sit side by side on the same time scale.
 
 pub mod axis;
+pub mod compare;
 pub mod gantt;
 pub mod summary;
 pub mod theme;
@@ -49,11 +50,20 @@ pub const KEYS: &[(&str, &str)] = &[
     ("e", "export CSV + summary.json"),
     ("t", "export a Chrome trace (Perfetto, chrome://tracing)"),
     ("g", "export an SVG picture of the chart"),
-    ("r", "rerun the plan (live runs)"),
+    ("r", "rerun the plan (live runs; earlier runs are kept)"),
+    ("p", "edit the plan (every setting), then run it"),
+    ("w / W", "halve / double the workers and rerun"),
+    ("[ / ]", "step through the runs kept (run N/M)"),
+    ("c", "compare two runs side by side"),
+    ("E", "export every run kept, a folder each, + stats.json"),
     ("tab / 1-9", "select a panel (shift-tab: back)"),
     ("z / enter", "maximize the selected panel"),
     ("s", "rows: by worker / by task start"),
-    ("+ / -", "zoom the time axis"),
+    (
+        "↑↓ PgUp PgDn Home End",
+        "scroll the lanes (mouse wheel too)",
+    ),
+    ("+ / -", "zoom the time axis (about the inspected task)"),
     ("← / →", "pan (h / l too)"),
     ("0", "fit the whole run"),
     ("f", "follow the live edge"),
@@ -99,6 +109,13 @@ impl Widget for &App {
             let x = body.x + body.width.saturating_sub(text.chars().count() as u16) / 2;
             buf.set_stringn(x, y, text, body.width as usize, theme.busy());
         }
+        if let Some(pair) = self.compared() {
+            compare::render(self, pair, body, buf, theme);
+            if self.show_help {
+                render_help(area, buf, theme, self.help_scroll);
+            }
+            return;
+        }
         let layout = Layout::of(self, body);
         for &(plan_index, area) in &layout.panels {
             gantt_panel(self, plan_index).render(area, buf);
@@ -119,7 +136,7 @@ impl Widget for &App {
             render_editor(editor, area, buf, theme);
         }
         if self.show_help {
-            render_help(area, buf, theme);
+            render_help(area, buf, theme, self.help_scroll);
         }
     }
 }
@@ -598,6 +615,14 @@ fn render_header(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
         )
     } else {
         match timeline.outcome() {
+            Some(RunOutcome::Completed) if timeline.failed_tasks() > 0 => Span::styled(
+                format!(
+                    " ✗ done, {} failed · {} ",
+                    timeline.failed_tasks(),
+                    human(elapsed)
+                ),
+                theme.bad(),
+            ),
             Some(RunOutcome::Completed) => {
                 Span::styled(format!(" ✓ done · {} ", human(elapsed)), theme.good())
             }
@@ -638,7 +663,8 @@ fn render_header(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
             theme.dim(),
         ));
     }
-    if !app.view.follow {
+    // Following matters only while the bars still grow.
+    if !app.view.follow && timeline.outcome().is_none() {
         badges.push(Span::styled(" not following (f) ", theme.dim()));
     }
     let name = "poolscope ";
@@ -734,16 +760,21 @@ fn render_footer(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
     buf.set_line(area.x, area.y, &Line::from(spans), area.width);
 }
 
-fn render_help(area: Rect, buf: &mut Buffer, theme: Theme) {
-    let mut lines: Vec<Line> = KEYS
-        .iter()
-        .map(|(key, what)| {
-            Line::from(vec![
-                Span::styled(format!("{key:>16}  "), theme.key()),
+fn render_help(area: Rect, buf: &mut Buffer, theme: Theme, scroll: u16) {
+    // Narrow screens: keys above what they do, so lines wrap under the text, not the key.
+    let narrow = area.width < 70;
+    let mut lines: Vec<Line> = Vec::new();
+    for (key, what) in KEYS {
+        if narrow {
+            lines.push(Line::styled(format!(" {key}"), theme.key()));
+            lines.push(Line::raw(format!("    {what}")));
+        } else {
+            lines.push(Line::from(vec![
+                Span::styled(format!("{key:>18}  "), theme.key()),
                 Span::raw(*what),
-            ])
-        })
-        .collect();
+            ]));
+        }
+    }
     let legend = [
         (theme.done(false), "finished task"),
         (theme.running(), "running task"),
@@ -772,22 +803,34 @@ fn render_help(area: Rect, buf: &mut Buffer, theme: Theme) {
         ]));
     }
     let width = (lines.iter().map(Line::width).max().unwrap_or(0) as u16 + 4).min(area.width);
-    let height = (lines.len() as u16 + 2).min(area.height);
+    // Wrapped at this width, how tall is it?
+    let inner_width = width.saturating_sub(2).max(1) as usize;
+    let wrapped: usize = lines
+        .iter()
+        .map(|l| l.width().max(1).div_ceil(inner_width))
+        .sum();
+    let height = (wrapped as u16 + 2).min(area.height);
+    let scroll = scroll.min((wrapped as u16).saturating_sub(height.saturating_sub(2)));
     let popup = Rect {
         x: area.x + (area.width - width) / 2,
         y: area.y + (area.height - height) / 2,
         width,
         height,
     };
+    let hint = if (wrapped as u16) > height.saturating_sub(2) {
+        " ↑↓ scroll · any key closes "
+    } else {
+        " any key closes "
+    };
     Clear.render(popup, buf);
     Paragraph::new(lines)
+        .wrap(Wrap { trim: false })
+        .scroll((scroll, 0))
         .block(
             Block::bordered()
                 .border_type(BorderType::Rounded)
                 .title_top(Span::styled(" keys ", theme.heading()))
-                .title_bottom(
-                    Line::styled(" any key closes ", theme.dim()).alignment(Alignment::Right),
-                ),
+                .title_bottom(Line::styled(hint, theme.dim()).alignment(Alignment::Right)),
         )
         .render(popup, buf);
 }

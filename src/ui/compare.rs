@@ -1,0 +1,247 @@
+//! The comparison of two runs (`c`): a table of both runs' figures per experiment with
+//! their differences, both runs' speed-ups, and the selected experiment's charts of both
+//! runs stacked on one time scale.
+//!
+//! ```text
+//! ╭ compare: run 1 (8 workers) with run 2 (2 workers) ─── ↑↓ other run · [ ] this run · c leaves ╮
+//! │experiment        makespan 1  makespan 2        Δ    cpu 1    cpu 2   eff 1   eff 2            │
+//! │process-fibo          0.32 s      0.61 s   +90.6 %   0.55 s   0.56 s  86.8 %  45.9 %           │
+//! ╰─────────────────────────────────────────────────────────────────────────────────────────────────╯
+//! ╭ 1 process-fibo · run 1 ─╮   (the chart of run 1)
+//! ╭ 1 process-fibo · run 2 ─╮   (the chart of run 2, same scale)
+//! ```
+
+use std::time::Duration;
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Paragraph, Widget};
+
+use super::axis::human;
+use super::gantt::GanttPanel;
+use super::theme::Theme;
+use crate::app::{App, ExperimentState, TimeSpan};
+use crate::timeline::{Experiment, Timeline};
+
+/// Draws the comparison of runs `a` and `b` (indices into the app's runs) over `area`.
+pub fn render(app: &App, (a, b): (usize, usize), area: Rect, buf: &mut Buffer, theme: Theme) {
+    let runs = app.runs();
+    let (ra, rb) = (&runs[a], &runs[b]);
+    let (ta, tb) = (&ra.timeline, &rb.timeline);
+    let names: Vec<&str> = {
+        let mut names: Vec<&str> = Vec::new();
+        for e in ta.experiments().iter().chain(tb.experiments()) {
+            if !names.contains(&e.plan.name.as_str()) {
+                names.push(&e.plan.name);
+            }
+        }
+        names
+    };
+    let (na, nb) = (a + 1, b + 1);
+    let mut lines = vec![Line::styled(
+        format!(
+            "{:<18} {:>11} {:>11} {:>9} {:>9} {:>9} {:>7} {:>7}",
+            "experiment",
+            format!("makespan {na}"),
+            format!("makespan {nb}"),
+            "Δ",
+            format!("cpu {na}"),
+            format!("cpu {nb}"),
+            format!("eff {na}"),
+            format!("eff {nb}")
+        ),
+        theme.dim(),
+    )];
+    let find = |t: &'_ Timeline, name: &str| -> Option<Experiment> {
+        t.experiments()
+            .iter()
+            .find(|e| e.plan.name == name)
+            .cloned()
+    };
+    for name in &names {
+        let (ea, eb) = (find(ta, name), find(tb, name));
+        let makespan = |e: &Option<Experiment>| e.as_ref().and_then(Experiment::makespan);
+        let (ma, mb) = (makespan(&ea), makespan(&eb));
+        let text = |d: Option<Duration>| d.map_or("-".to_string(), human);
+        let delta = match (ma, mb) {
+            (Some(x), Some(y)) if !x.is_zero() => {
+                format!(
+                    "{:+.1} %",
+                    (y.as_secs_f64() / x.as_secs_f64() - 1.0) * 100.0
+                )
+            }
+            _ => "-".into(),
+        };
+        let cpu = |e: &Option<Experiment>| {
+            e.as_ref()
+                .filter(|e| e.cpu_measured())
+                .map_or("-".to_string(), |e| human(e.cpu_time()))
+        };
+        let eff = |e: &Option<Experiment>, t: &Timeline| {
+            e.as_ref()
+                .and_then(|e| e.efficiency(t.cores()?, e.makespan()?))
+                .map_or("-".to_string(), |x| format!("{:.1} %", x * 100.0))
+        };
+        lines.push(Line::raw(format!(
+            "{:<18} {:>11} {:>11} {:>9} {:>9} {:>9} {:>7} {:>7}",
+            name,
+            text(ma),
+            text(mb),
+            delta,
+            cpu(&ea),
+            cpu(&eb),
+            eff(&ea, ta),
+            eff(&eb, tb)
+        )));
+    }
+    for (n, t) in [(na, ta), (nb, tb)] {
+        let speedups: Vec<String> = t
+            .speedups()
+            .iter()
+            .map(|s| {
+                format!(
+                    "{} vs {} {:.2}%",
+                    s.workload.tag_suffix(),
+                    s.baseline,
+                    s.percent
+                )
+            })
+            .collect();
+        if !speedups.is_empty() {
+            lines.push(Line::styled(
+                format!("run {n} speed-ups of processes: {}", speedups.join(" · ")),
+                theme.dim(),
+            ));
+        }
+    }
+    // Which runs there are, to choose from.
+    let mut list = vec![Span::styled("runs: ", theme.dim())];
+    for (i, run) in runs.iter().enumerate() {
+        let marker = match i {
+            i if i == a => "◂",
+            i if i == b => "▸",
+            _ => " ",
+        };
+        let style = if i == a || i == b {
+            theme.heading()
+        } else {
+            theme.dim()
+        };
+        list.push(Span::styled(
+            format!("{marker}{} {}  ", i + 1, workers_of(&run.plan)),
+            style,
+        ));
+    }
+    lines.push(Line::from(list));
+
+    let table_height = (lines.len() as u16 + 2).min(area.height / 2).max(3);
+    let table = Rect {
+        height: table_height.min(area.height),
+        ..area
+    };
+    Paragraph::new(lines)
+        .block(
+            Block::bordered()
+                .border_type(BorderType::Rounded)
+                .border_style(theme.selected_border())
+                .title_top(Span::styled(
+                    format!(
+                        " compare: run {na} ({}) with run {nb} ({}) ",
+                        workers_of(&ra.plan),
+                        workers_of(&rb.plan)
+                    ),
+                    theme.heading(),
+                ))
+                .title_top(
+                    Line::styled(
+                        " ↑↓ other run · [ ] this run · tab experiment · c leaves ",
+                        theme.dim(),
+                    )
+                    .right_aligned(),
+                ),
+        )
+        .render(table, buf);
+
+    // The selected experiment of both runs, one above the other, on one time scale.
+    let charts = Rect {
+        y: area.y + table.height,
+        height: area.height - table.height,
+        ..area
+    };
+    if charts.height < 6 {
+        return;
+    }
+    let name = app
+        .plan()
+        .experiments
+        .get(app.selected)
+        .map(|e| e.name.as_str())
+        .or_else(|| names.first().copied());
+    let Some(name) = name else { return };
+    let (ea, eb) = (find(ta, name), find(tb, name));
+    let now = |t: &Timeline| {
+        t.finished_at()
+            .or(t.latest())
+            .unwrap_or(crate::clock::Timestamp(0))
+    };
+    let length = [(&ea, ta), (&eb, tb)]
+        .iter()
+        .filter_map(|(e, t)| e.as_ref().map(|e| e.elapsed(now(t))))
+        .max()
+        .unwrap_or_default()
+        .max(Duration::from_millis(1));
+    let half = charts.height / 2;
+    for (k, (run, e, t)) in [(na, &ea, ta), (nb, &eb, tb)].into_iter().enumerate() {
+        let rect = Rect {
+            y: charts.y + half * k as u16,
+            height: if k == 0 { half } else { charts.height - half },
+            ..charts
+        };
+        let Some(e) = e else {
+            Paragraph::new(format!("run {run} has no {name}"))
+                .block(Block::bordered().border_type(BorderType::Rounded))
+                .render(rect, buf);
+            continue;
+        };
+        let mut plan = e.plan.clone();
+        plan.name = format!("{} · run {run}", e.plan.name);
+        let state = match e.finished_at {
+            Some(_) => ExperimentState::Done(e.elapsed(now(t))),
+            None => ExperimentState::Stopped(e.elapsed(now(t))),
+        };
+        GanttPanel {
+            plan: &plan,
+            experiment: Some(e),
+            number: app.selected + 1,
+            span: Some(TimeSpan {
+                start: e.started_at,
+                length,
+                origin: e.started_at,
+            }),
+            now: now(t),
+            order: app.lane_order,
+            selected: false,
+            state,
+            theme,
+            highlight: None,
+            scroll: app.scroll_of(app.selected),
+        }
+        .render(rect, buf);
+    }
+}
+
+/// `8 workers`, or `2–8 workers` where the experiments differ.
+fn workers_of(plan: &crate::plan::Plan) -> String {
+    let counts: Vec<usize> = plan
+        .experiments
+        .iter()
+        .filter(|e| e.executor != crate::plan::ExecutorKind::Sequential)
+        .map(|e| e.workers)
+        .collect();
+    match (counts.iter().min(), counts.iter().max()) {
+        (Some(a), Some(b)) if a == b => format!("{a} workers"),
+        (Some(a), Some(b)) => format!("{a}–{b} workers"),
+        _ => "1 worker".into(),
+    }
+}
