@@ -35,8 +35,9 @@ use crate::runner::{self, RunHandle, RunOptions};
 use crate::signals;
 use crate::{export, headless};
 
-/// The longest gap between frames while bars grow (~30 fps).
-const FRAME: Duration = Duration::from_millis(33);
+/// The longest gap between frames while bars grow (~20 fps; fewer when nothing visible
+/// changes).
+const FRAME: Duration = Duration::from_millis(50);
 /// The longest the loop spends applying events between two looks at the keyboard: under
 /// a flood of tiny tasks on a busy machine, a count alone could take seconds.
 const MAX_DRAIN: Duration = Duration::from_millis(10);
@@ -391,15 +392,21 @@ fn event_loop(
     // A key's answer is drawn at once; only animation waits for the frame rate.
     let mut answer_now = false;
     let mut last_draw: Option<Instant> = None;
+    let mut last_key: Option<[u64; 4]> = None;
     loop {
         let animating = (app.is_running() && !app.is_frozen()) || app.loading.is_some();
         let due = answer_now || last_draw.is_none_or(|t| t.elapsed() >= FRAME);
         answer_now = false;
         if (needs_draw || animating) && due {
             app.set_now(Timestamp::now());
-            terminal.draw(app)?;
-            let rows = terminal.rows_per_panel(app);
-            app.set_page_rows(&rows);
+            // While bars grow on their own, a frame is drawn only when it would differ.
+            let key = terminal.frame_key(app);
+            if needs_draw || last_key != Some(key) {
+                terminal.draw(app)?;
+                let rows = terminal.rows_per_panel(app);
+                app.set_page_rows(&rows);
+                last_key = Some(key);
+            }
             last_draw = Some(Instant::now());
             needs_draw = false;
         }
@@ -472,9 +479,11 @@ fn event_loop(
             }
             recv(events) -> event => match event {
                 Ok(event) => {
+                    // Drawn at the next frame if it changed what is shown (the frame key).
+                    let notice = matches!(event, Event::Notice { .. } | Event::RunFinished { .. });
                     app.update(Msg::Event(event));
                     drain(&events, app);
-                    needs_draw = true;
+                    needs_draw |= notice || !app.is_running();
                 }
                 Err(_) => {
                     run_closed = true;
@@ -621,6 +630,16 @@ impl TerminalGuard {
             x,
             y,
         )
+    }
+
+    /// What the next frame would show that changes by itself ([`crate::ui::frame_key`]).
+    fn frame_key(&self, app: &App) -> [u64; 4] {
+        self.terminal.size().ok().map_or([0; 4], |size| {
+            crate::ui::frame_key(
+                app,
+                ratatui::layout::Rect::new(0, 0, size.width, size.height),
+            )
+        })
     }
 
     /// How many rows each panel shows on the current screen.

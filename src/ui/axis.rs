@@ -56,6 +56,12 @@ pub fn ticks(offset: Duration, length: Duration, columns: u16) -> Vec<Tick> {
     ticks
 }
 
+/// A clock that is still running: tenths of a second, so its digits move ten times a
+/// second, not every frame (what is drawn changes only when something visible does).
+pub fn ticking(d: Duration) -> String {
+    format!("{:.1} s", d.as_secs_f64())
+}
+
 /// A tick label with as many decimals as the step needs.
 pub fn label(t: f64, step: f64) -> String {
     if t.abs() < step / 2.0 {

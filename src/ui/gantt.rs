@@ -282,7 +282,7 @@ impl GanttPanel<'_> {
                 let progress = e.map_or(String::new(), |e| {
                     format!("{}/{} ", e.ended(), e.tasks.len())
                 });
-                Span::styled(format!(" ▶ {progress}{} ", human(d)), theme.busy())
+                Span::styled(format!(" ▶ {progress}{} ", axis::ticking(d)), theme.busy())
             }
             // No ✓ beside failures: the time alone, after them.
             ExperimentState::Done(d) if failed > 0 => {

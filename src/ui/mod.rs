@@ -372,6 +372,51 @@ fn panel_areas(app: &App, grid: &Grid, area: Rect) -> Vec<(usize, Rect)> {
     areas
 }
 
+/// A summary of what a frame over `area` would show that changes by itself while a run
+/// goes on: the tasks started and ended, the lanes and experiments that appeared, and the
+/// time, counted in the steps at which a running bar grows by a cell or the clock's
+/// tenths move. Equal keys draw equal frames (keys, resizes and messages are drawn
+/// anyway), so the loop redraws only when this changes.
+pub fn frame_key(app: &App, area: Rect) -> [u64; 4] {
+    let timeline = app.shown_timeline();
+    let (mut started, mut ended, mut lanes) = (0u64, 0u64, 0u64);
+    for e in timeline.experiments() {
+        started += (e.ended() + e.running()) as u64;
+        ended += e.ended() as u64;
+        lanes += e.lanes.len() as u64;
+    }
+    // The widest panel's bar area has the shortest cells: a bar there grows one cell every
+    // full length / columns.
+    let columns = if area.width >= MIN_WIDTH && area.height >= MIN_HEIGHT {
+        let body = Rect {
+            y: area.y + 1,
+            height: area.height - 2,
+            ..area
+        };
+        Layout::of(app, body)
+            .panels
+            .iter()
+            .map(|(_, r)| r.width.saturating_sub(2 + 13))
+            .max()
+            .unwrap_or(1)
+    } else {
+        1
+    }
+    .max(1);
+    let cell = timeline
+        .running_experiment()
+        .map(|e| app.full_length(e).as_micros() as u64 / u64::from(columns))
+        .unwrap_or(100_000);
+    let tick = cell.clamp(1_000, 100_000);
+    let now = app.now().as_micros();
+    [
+        started << 20 | ended.min(0xF_FFFF),
+        lanes << 16 | timeline.experiments().len() as u64,
+        now / tick,
+        u64::from(timeline.outcome().is_some()),
+    ]
+}
+
 /// How many rows each drawn panel shows on a screen of `area` (plan index, rows): what a
 /// page is for `PgUp` / `PgDn`, and how far a panel can scroll.
 pub fn rows_per_panel(app: &App, area: Rect) -> Vec<(usize, u16)> {
@@ -640,7 +685,10 @@ fn render_header(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
                             timeline.planned_experiments()
                         )
                     });
-                Span::styled(format!(" ▶ {running} · {} ", human(elapsed)), theme.busy())
+                Span::styled(
+                    format!(" ▶ {running} · {} ", axis::ticking(elapsed)),
+                    theme.busy(),
+                )
             }
         }
     });

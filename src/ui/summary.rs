@@ -98,7 +98,10 @@ impl Summary<'_> {
             let dash = || "-".to_string();
             let (makespan, cpu, efficiency, failed) = match (experiment, state.elapsed()) {
                 (Some(e), Some(elapsed)) => (
-                    human(elapsed),
+                    match state {
+                        ExperimentState::Running(_) => crate::ui::axis::ticking(elapsed),
+                        _ => human(elapsed),
+                    },
                     if e.cpu_measured() {
                         human(e.cpu_time())
                     } else {
