@@ -274,6 +274,8 @@ pub struct App {
     pub runs_left: usize,
     /// The plan editor, while open (`p`).
     pub editor: Option<crate::editor::Editor>,
+    /// How many tasks the kept runs may hold before the oldest lose their charts.
+    pub max_kept_tasks: usize,
     /// While comparing (`c`): the run compared with the one looked at.
     pub compare: Option<usize>,
     /// Per panel (plan index): the first row shown.
@@ -339,6 +341,7 @@ impl App {
             next_plan: None,
             runs_left: 0,
             editor: None,
+            max_kept_tasks: MAX_KEPT_TASKS,
             compare: None,
             scroll: Vec::new(),
             page_rows: Vec::new(),
@@ -1009,7 +1012,8 @@ impl App {
     }
 
     /// Drops the task-level events of the oldest runs (keeping their summaries) while the
-    /// kept runs hold more than [`MAX_KEPT_TASKS`] tasks together; says so once.
+    /// kept runs hold more than `max_kept_tasks` (default [`MAX_KEPT_TASKS`]) tasks together;
+    /// says so once.
     fn bound_memory(&mut self) {
         let tasks = |run: &Run| -> usize {
             run.timeline
@@ -1021,7 +1025,7 @@ impl App {
         let mut total: usize = self.runs.iter().map(tasks).sum();
         let mut dropped = Vec::new();
         for i in 0..self.runs.len().saturating_sub(1) {
-            if total <= MAX_KEPT_TASKS {
+            if total <= self.max_kept_tasks {
                 break;
             }
             if self.runs[i].compacted {

@@ -472,3 +472,60 @@ fn headless_runs_n_times_with_a_folder_each_and_stats() {
             .contains("--runs '0': expected a whole number of runs from 1 to 1000")
     );
 }
+
+/// Every quit key, mid-run and after the run: exit 0, the terminal restored, no worker
+/// process left behind.
+#[test]
+fn every_quit_key_mid_run_and_after_exits_0_and_leaves_no_process() {
+    let long = common::sleep_run("processes", "2", "60000,60000");
+    let short = common::sleep_run("processes", "2", "10,20");
+    for (key, name) in [("q", "q"), ("\x1b", "Esc"), ("\x03", "Ctrl-C")] {
+        for (args, mid_run) in [(&long, true), (&short, false)] {
+            let dir = tempfile::tempdir().unwrap();
+            let mut pty = common::pty::Pty::spawn(args, dir.path(), 100, 30);
+            let workers = if mid_run {
+                pty.wait_for("w1 pid", Duration::from_secs(60));
+                common::wait_for_children(pty.pid(), 2)
+            } else {
+                pty.wait_for("✓ done", Duration::from_secs(60));
+                Vec::new()
+            };
+            pty.press(key);
+            let status = pty.wait_exit(Duration::from_secs(30));
+            assert!(status.success(), "{name} (mid-run: {mid_run}): {status:?}");
+            pty.assert_restored();
+            common::assert_all_gone(&workers);
+        }
+    }
+}
+
+#[test]
+fn past_the_limit_the_oldest_runs_keep_only_their_summaries() {
+    let plan = plan(2, 40);
+    let mut app = App::new(plan.clone(), false);
+    app.max_kept_tasks = 100;
+    run(&mut app, &plan, 10, 1, None);
+    for _ in 0..2 {
+        app.update(Msg::RunRestarted);
+        run(&mut app, &plan, 10, 1, None);
+    }
+    // 3 runs × 80 tasks: the first two are over the limit of 100 together with the last.
+    let runs = app.runs();
+    assert!(runs[0].compacted && runs[1].compacted && !runs[2].compacted);
+    let first = &runs[0].timeline.experiments()[0];
+    assert!(first.tasks.is_empty() && first.events_dropped());
+    assert_eq!(first.task_count(), 40, "the summary keeps the count");
+    assert_eq!(first.ended(), 40);
+    assert!(first.makespan().is_some());
+    assert!(
+        app.status
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("to keep memory bounded")
+    );
+    press(&mut app, KeyCode::Char('['));
+    press(&mut app, KeyCode::Char('['));
+    let text = screen(&app, 120, 40);
+    assert!(text.contains("done 40/40"), "the summary stays:\n{text}");
+}

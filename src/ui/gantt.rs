@@ -416,14 +416,23 @@ impl Widget for GanttPanel<'_> {
             if rows.hidden > 0 {
                 let (first, shown) = (rows.first, rows.rows.len());
                 let total = shown + rows.hidden;
-                let marker = format!(
-                    " {}{} {}–{} of {total} {} ",
-                    if first > 0 { '▲' } else { ' ' },
-                    if first + shown < total { '▼' } else { ' ' },
+                let arrows = format!(
+                    "{}{}",
+                    if first > 0 { "▲" } else { "" },
+                    if first + shown < total { "▼" } else { "" }
+                );
+                let long = format!(
+                    " {arrows} {}–{} of {total} {} ",
                     first + 1,
                     first + shown,
                     rows.what
                 );
+                // Narrow panels: the short form, which still says where and that more is.
+                let marker = if long.chars().count() + 4 <= area.width as usize {
+                    long
+                } else {
+                    format!("{}–{}/{total}{arrows}", first + 1, first + shown)
+                };
                 block = block.title_bottom(Line::styled(marker, theme.busy()).right_aligned());
             }
         }

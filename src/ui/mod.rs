@@ -764,11 +764,14 @@ fn render_footer(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
     }
     // Keys in the order shown, each with its priority (lower stays longer): where the line
     // is short, the least needed give way first; help and quit always stay.
-    const FOOTER: [(&str, &str, u8); 15] = [
+    const FOOTER: [(&str, &str, u8); 18] = [
         ("e", "export", 2),
         ("t", "trace", 8),
         ("g", "svg", 9),
         ("r", "rerun", 3),
+        ("p", "plan", 4),
+        ("[ ]", "runs", 6),
+        ("c", "compare", 7),
         ("tab", "panel", 4),
         ("s", "order", 7),
         ("+/-", "zoom", 6),
@@ -787,7 +790,7 @@ fn render_footer(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
     let mut shown: Vec<_> = FOOTER
         .iter()
         .copied()
-        .filter(|(key, _, _)| live || *key != "r")
+        .filter(|(key, _, _)| live || !matches!(*key, "r" | "p" | "[ ]" | "c"))
         .collect();
     while status_width + shown.iter().map(width_of).sum::<usize>() > area.width as usize {
         let Some(least) = shown
