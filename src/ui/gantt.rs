@@ -403,16 +403,19 @@ impl Widget for GanttPanel<'_> {
             theme.dim()
         });
         let inner = block.inner(area);
-        // Where the rows shown sit among all of them, on the bottom border.
-        if let (Some(experiment), Some(span)) = (self.experiment, self.span) {
-            let label_width = self.label_width(inner.width);
-            let rows = self.rows(
+        // The rows, computed once: drawn below, and placed on the bottom border.
+        let label_width = self.label_width(inner.width);
+        let computed = match (self.experiment, self.span) {
+            (Some(experiment), Some(span)) if inner.width > 0 => Some(self.rows(
                 experiment,
                 span,
                 inner.height.saturating_sub(1),
                 label_width,
                 inner.width.saturating_sub(label_width),
-            );
+            )),
+            _ => None,
+        };
+        if let Some(rows) = &computed {
             if rows.hidden > 0 {
                 let (first, shown) = (rows.first, rows.rows.len());
                 let total = shown + rows.hidden;
@@ -446,7 +449,6 @@ impl Widget for GanttPanel<'_> {
             buf.set_stringn(inner.x, inner.y, text, inner.width as usize, theme.dim());
             return;
         };
-        let label_width = self.label_width(inner.width);
         let bars_x = inner.x + label_width;
         let columns = inner.width - label_width;
 
@@ -499,7 +501,9 @@ impl Widget for GanttPanel<'_> {
             }
             return;
         }
-        let Rows { rows: shown, .. } = self.rows(experiment, span, rows, label_width, columns);
+        let Some(Rows { rows: shown, .. }) = computed else {
+            return;
+        };
         for (row, (label, cells, states)) in shown.iter().enumerate() {
             let y = row_y(row as u16);
             buf.set_stringn(
