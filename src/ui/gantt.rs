@@ -415,29 +415,27 @@ impl Widget for GanttPanel<'_> {
             )),
             _ => None,
         };
-        if let Some(rows) = &computed {
-            if rows.hidden > 0 {
-                let (first, shown) = (rows.first, rows.rows.len());
-                let total = shown + rows.hidden;
-                let arrows = format!(
-                    "{}{}",
-                    if first > 0 { "▲" } else { "" },
-                    if first + shown < total { "▼" } else { "" }
-                );
-                let long = format!(
-                    " {arrows} {}–{} of {total} {} ",
-                    first + 1,
-                    first + shown,
-                    rows.what
-                );
-                // Narrow panels: the short form, which still says where and that more is.
-                let marker = if long.chars().count() + 4 <= area.width as usize {
-                    long
-                } else {
-                    format!("{}–{}/{total}{arrows}", first + 1, first + shown)
-                };
-                block = block.title_bottom(Line::styled(marker, theme.busy()).right_aligned());
-            }
+        if let Some(rows) = computed.as_ref().filter(|r| r.hidden > 0) {
+            let (first, shown) = (rows.first, rows.rows.len());
+            let total = shown + rows.hidden;
+            let arrows = format!(
+                "{}{}",
+                if first > 0 { "▲" } else { "" },
+                if first + shown < total { "▼" } else { "" }
+            );
+            let long = format!(
+                " {arrows} {}–{} of {total} {} ",
+                first + 1,
+                first + shown,
+                rows.what
+            );
+            // Narrow panels: the short form, which still says where and that more is.
+            let marker = if long.chars().count() + 4 <= area.width as usize {
+                long
+            } else {
+                format!("{}–{}/{total}{arrows}", first + 1, first + shown)
+            };
+            block = block.title_bottom(Line::styled(marker, theme.busy()).right_aligned());
         }
         let inner = block.inner(area);
         block.render(area, buf);
