@@ -3,7 +3,7 @@
 //!
 //! One loop owns everything. Keys (from an input thread), signals (SIGTERM, SIGHUP, SIGINT,
 //! from a signal thread) and the run's timing events arrive over channels; each pass drains
-//! every pending event, then draws at most ~30 frames a second while something runs. When
+//! every pending event, then draws at most 10 frames a second while something runs, and only frames that differ. When
 //! nothing runs and nothing is pressed, it blocks on the channels with no timeout: no busy
 //! polling once the run is done.
 //!
@@ -35,9 +35,9 @@ use crate::runner::{self, RunHandle, RunOptions};
 use crate::signals;
 use crate::{export, headless};
 
-/// The longest gap between frames while bars grow (~20 fps; fewer when nothing visible
+/// The longest gap between frames while bars grow (10 fps; fewer when nothing visible
 /// changes).
-const FRAME: Duration = Duration::from_millis(50);
+const FRAME: Duration = Duration::from_millis(100);
 /// The longest the loop spends applying events between two looks at the keyboard: under
 /// a flood of tiny tasks on a busy machine, a count alone could take seconds.
 const MAX_DRAIN: Duration = Duration::from_millis(10);
