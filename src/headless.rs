@@ -67,11 +67,7 @@ pub fn run(config: &RunConfig, options: &RunOptions) -> anyhow::Result<ExitCode>
         && timeline.outcome() == Some(RunOutcome::Completed)
         && !timeline.speedups().is_empty()
     {
-        let _ = writeln!(
-            stdout,
-            "(one run: a speed-up measured once is as much noise as difference; --runs {} gives each its spread)",
-            crate::stats::ENOUGH_RUNS.max(5)
-        );
+        let _ = writeln!(stdout, "{}", one_run_note());
     }
     let Some(last) = timelines.last() else {
         return Ok(ExitCode::SUCCESS);
@@ -199,6 +195,14 @@ fn run_once(
     }
     handle.join();
     Ok((timeline, None))
+}
+
+/// What follows the post's speed-up lines after a single run: one run has no spread.
+pub fn one_run_note() -> String {
+    format!(
+        "(one run: a speed-up measured once is as much noise as difference; --runs {} gives each its spread)",
+        crate::stats::ENOUGH_RUNS.max(5)
+    )
 }
 
 /// A line on stderr that never panics: a closed stderr (`poolscope --headless |& head`)

@@ -183,8 +183,15 @@ pub fn view(config: &ViewConfig) -> anyhow::Result<ExitCode> {
     if !timeline.experiments().is_empty() {
         let mut stdout = io::stdout().lock();
         let _ = write!(stdout, "{}", headless::summary_table(timeline));
-        for line in headless::speedup_lines(timeline) {
+        let lines = headless::speedup_lines(timeline);
+        for line in &lines {
             let _ = writeln!(stdout, "{line}");
+        }
+        if !lines.is_empty() {
+            let _ = writeln!(
+                stdout,
+                "(each recording is one run: its speed-ups have no spread to tell noise from a difference)"
+            );
         }
         if let Some(dir) = app.latest_export() {
             let _ = writeln!(stdout, "Exported to {}", dir.display());
@@ -234,8 +241,17 @@ fn leave_results_behind(app: &App, out: &OutDir) -> bool {
     }
     let _ = write!(stdout, "{}", headless::summary_table(timeline));
     if timeline.outcome() == Some(RunOutcome::Completed) {
-        for line in headless::speedup_lines(timeline) {
+        let lines = headless::speedup_lines(timeline);
+        for line in &lines {
             let _ = writeln!(stdout, "{line}");
+        }
+        let runs_of_plan = app
+            .runs()
+            .iter()
+            .filter(|r| r.plan == app.runs()[app.runs().len() - 1].plan)
+            .count();
+        if !lines.is_empty() && runs_of_plan <= 1 {
+            let _ = writeln!(stdout, "{}", headless::one_run_note());
         }
     }
     // Several completed runs of the live plan: their statistics, hyperfine-style.

@@ -529,3 +529,32 @@ fn past_the_limit_the_oldest_runs_keep_only_their_summaries() {
     let text = screen(&app, 120, 40);
     assert!(text.contains("done 40/40"), "the summary stays:\n{text}");
 }
+
+#[test]
+fn a_single_run_says_its_speed_up_is_too_few_to_tell() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = common::poolscope_in(dir.path())
+        .args([
+            "--headless",
+            "--workload",
+            "sleep",
+            "--executor",
+            "processes,threads",
+            "--delays",
+            "10,20",
+            "--out",
+            "out",
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let text = String::from_utf8(output.stdout).unwrap();
+    let post = text
+        .lines()
+        .position(|l| l.starts_with("Process vs Threads Sleep tasks speed-up = "))
+        .unwrap_or_else(|| panic!("the post's line, unchanged:\n{text}"));
+    assert!(
+        text.lines().skip(post).any(|l| l.starts_with("(one run: ")),
+        "{text}"
+    );
+}

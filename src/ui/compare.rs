@@ -110,7 +110,10 @@ pub fn render(app: &App, (a, b): (usize, usize), area: Rect, buf: &mut Buffer, t
             .collect();
         if !speedups.is_empty() {
             lines.push(Line::styled(
-                format!("run {n} speed-ups of processes: {}", speedups.join(" · ")),
+                format!(
+                    "run {n} speed-ups of processes (one run each: too few to tell): {}",
+                    speedups.join(" · ")
+                ),
                 theme.dim(),
             ));
         }

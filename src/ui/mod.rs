@@ -729,7 +729,11 @@ fn render_header(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
     let right = Line::from(shown);
     let right_width = right.width() as u16;
     let left_width = area.width.saturating_sub(right_width + 1);
-    let mut plan = app.plan_description().to_string();
+    // While the plan is edited, the header gives the equivalent command line to copy.
+    let mut plan = match &app.editor {
+        Some(editor) => editor.command_line(),
+        None => app.plan_description().to_string(),
+    };
     let room = (left_width as usize).saturating_sub(name.len());
     if plan.chars().count() > room {
         plan = plan
