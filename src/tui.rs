@@ -102,13 +102,7 @@ pub fn run(config: &RunConfig, options: &RunOptions) -> anyhow::Result<ExitCode>
         }
     }
     // An export under way finishes before we leave, so it never leaves half a folder.
-    for (kind, revision, result) in exports.wait_all() {
-        app.update(Msg::Exported {
-            kind,
-            revision,
-            result,
-        });
-    }
+    exports.finish(&mut app);
     drop(terminal);
     let saved = leave_results_behind(&app, &config.out);
     // `--print`, `--trace`, `--svg` of a live run: written once the view has closed.
@@ -160,13 +154,7 @@ pub fn view(config: &ViewConfig) -> anyhow::Result<ExitCode> {
         &config.out,
         None,
     );
-    for (kind, revision, result) in exports.wait_all() {
-        app.update(Msg::Exported {
-            kind,
-            revision,
-            result,
-        });
-    }
+    exports.finish(&mut app);
     drop(terminal);
     let exit = match outcome? {
         Exit::Quit => ExitCode::SUCCESS,
@@ -377,6 +365,18 @@ impl Exports {
             .context("spawning the export thread")?;
         self.running.push(thread);
         Ok(())
+    }
+
+    /// Waits for every export still under way and tells the app how each went, so an
+    /// export never leaves half a folder behind when poolscope exits.
+    fn finish(&mut self, app: &mut App) {
+        for (kind, revision, result) in self.wait_all() {
+            app.update(Msg::Exported {
+                kind,
+                revision,
+                result,
+            });
+        }
     }
 
     /// Waits for every export still under way; returns what each did.

@@ -800,39 +800,36 @@ pub fn export(timeline: &Timeline) -> Vec<u8> {
             // Scheduler samples: a counter track per worker; each value holds until the next.
             let counter = format!("w{} state", lane.worker);
             let samples = lane.samples();
-            for (i, s) in samples.iter().enumerate() {
+            let counter_at = |out: &mut Vec<u8>,
+                              push: &mut dyn FnMut(&mut Vec<u8>, &OutEvent<'_>),
+                              ts: u64,
+                              shares: [f32; 3]| {
                 push(
-                    &mut out,
+                    out,
                     &OutEvent {
                         ph: "C",
                         name: &counter,
                         cat: Some("sched"),
                         pid,
                         tid,
-                        ts: Some(s.from),
+                        ts: Some(ts),
                         dur: None,
                         args: Some(serde_json::json!({
-                            "running": s.running, "runnable": s.runnable, "blocked": s.blocked
+                            "running": shares[0], "runnable": shares[1], "blocked": shares[2]
                         })),
                     },
                 );
-                let gap = samples.get(i + 1).is_none_or(|next| next.from > s.to);
-                if gap {
-                    push(
-                        &mut out,
-                        &OutEvent {
-                            ph: "C",
-                            name: &counter,
-                            cat: Some("sched"),
-                            pid,
-                            tid,
-                            ts: Some(s.to),
-                            dur: None,
-                            args: Some(serde_json::json!({
-                                "running": 0.0, "runnable": 0.0, "blocked": 0.0
-                            })),
-                        },
-                    );
+            };
+            for (i, s) in samples.iter().enumerate() {
+                counter_at(
+                    &mut out,
+                    &mut push,
+                    s.from,
+                    [s.running, s.runnable, s.blocked],
+                );
+                // A gap after a sample: the track drops to zero until the next.
+                if samples.get(i + 1).is_none_or(|next| next.from > s.to) {
+                    counter_at(&mut out, &mut push, s.to, [0.0; 3]);
                 }
             }
             // GIL hand-offs: waits and holds as slices on a track of their own.

@@ -95,11 +95,7 @@ impl Widget for &App {
             height: 1,
             ..area
         };
-        let body = Rect {
-            y: area.y + 1,
-            height: area.height - 2,
-            ..area
-        };
+        let body = body_of(area);
         render_header(self, header, buf, theme);
         render_footer(self, footer, buf, theme);
 
@@ -388,11 +384,7 @@ pub fn frame_key(app: &App, area: Rect) -> [u64; 4] {
     // The widest panel's bar area has the shortest cells: a bar there grows one cell every
     // full length / columns.
     let columns = if area.width >= MIN_WIDTH && area.height >= MIN_HEIGHT {
-        let body = Rect {
-            y: area.y + 1,
-            height: area.height - 2,
-            ..area
-        };
+        let body = body_of(area);
         Layout::of(app, body)
             .panels
             .iter()
@@ -423,17 +415,22 @@ pub fn rows_per_panel(app: &App, area: Rect) -> Vec<(usize, u16)> {
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         return Vec::new();
     }
-    let body = Rect {
-        y: area.y + 1,
-        height: area.height - 2,
-        ..area
-    };
+    let body = body_of(area);
     Layout::of(app, body)
         .panels
         .iter()
         // Borders and the axis line.
         .map(|&(i, r)| (i, r.height.saturating_sub(3)))
         .collect()
+}
+
+/// The screen below the header and above the footer: where panels and summary go.
+fn body_of(area: Rect) -> Rect {
+    Rect {
+        y: area.y + 1,
+        height: area.height - 2,
+        ..area
+    }
 }
 
 /// What a mouse click at (`x`, `y`) on a screen of `area` hits: the experiment whose panel
@@ -443,11 +440,7 @@ pub fn hit(app: &App, area: Rect, x: u16, y: u16) -> Option<(usize, Option<usize
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT || app.show_help {
         return None;
     }
-    let body = Rect {
-        y: area.y + 1,
-        height: area.height - 2,
-        ..area
-    };
+    let body = body_of(area);
     let layout = Layout::of(app, body);
     let &(plan_index, panel_area) = layout
         .panels
