@@ -323,12 +323,19 @@ impl Exports {
             _ => Vec::new(),
         };
         let (out, done) = (out.clone(), done.clone());
+        // A trace or picture of a run just exported goes beside its CSVs, not in a folder
+        // of its own.
+        let beside = match kind {
+            ExportKind::Trace | ExportKind::Svg => app.saved_to().cloned(),
+            ExportKind::Csv | ExportKind::AllRuns => None,
+        };
         let thread = std::thread::Builder::new()
             .name("poolscope-export".into())
             .spawn(move || {
-                let dir = match &out {
-                    OutDir::Fixed(dir) => Ok(dir.clone()),
-                    OutDir::NewUnder(base) => export::new_run_dir(base),
+                let dir = match (&out, beside) {
+                    (_, Some(dir)) => Ok(dir),
+                    (OutDir::Fixed(dir), None) => Ok(dir.clone()),
+                    (OutDir::NewUnder(base), None) => export::new_run_dir(base),
                 };
                 let result = dir
                     .and_then(|dir| match kind {

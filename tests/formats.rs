@@ -698,6 +698,19 @@ fn the_view_opens_files_exports_a_trace_and_refuses_to_rerun() {
         .any(|d| d.unwrap().path().join("summary.json").exists())),
         "summary.json of the re-export"
     );
+    // A trace of the run just exported goes beside its CSVs.
+    pty.press("t");
+    assert!(
+        wait_until(Duration::from_secs(10), || std::fs::read_dir(
+            dir.path().join("poolscope-runs")
+        )
+        .unwrap()
+        .map(|d| d.unwrap().path())
+        .any(
+            |d| d.join("summary.json").exists() && d.join("trace.json").exists()
+        )),
+        "trace.json beside the CSVs"
+    );
     pty.press("r");
     pty.wait_for("these are recorded files", Duration::from_secs(10));
     pty.press("q");
@@ -713,6 +726,11 @@ fn the_view_opens_files_exports_a_trace_and_refuses_to_rerun() {
         .iter()
         .find(|p| p.ends_with("trace.json"))
         .expect("trace.json written");
+    let exported: Vec<PathBuf> = exported
+        .iter()
+        .filter(|p| !p.ends_with("trace.json"))
+        .cloned()
+        .collect();
     let replayed = load(std::slice::from_ref(trace));
     assert_eq!(replayed.timeline.experiments().len(), 4);
     assert!(exported.iter().any(|p| p.ends_with("gantt.svg")));
