@@ -558,3 +558,23 @@ fn a_single_run_says_its_speed_up_is_too_few_to_tell() {
         "{text}"
     );
 }
+
+/// `--runs 2` in the view: the second run starts by itself, both are kept, and the summary
+/// gives the speed-up with its spread.
+#[test]
+fn runs_in_the_view_follow_one_another_and_are_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = common::sleep_run("processes,threads", "2", "10,20").to_vec();
+    args.extend(["--runs", "2"]);
+    let mut pty = common::pty::Pty::spawn(&args, dir.path(), 140, 40);
+    pty.wait_for("run 2/2", Duration::from_secs(60));
+    let screen = pty.wait_for("2 runs: sleep ", Duration::from_secs(60));
+    assert!(screen.contains("✓ done"), "{screen}");
+    pty.press("[");
+    pty.wait_for("run 1/2", Duration::from_secs(10));
+    pty.press("q");
+    assert!(pty.wait_exit(Duration::from_secs(20)).success());
+    pty.assert_restored();
+    let screen = pty.wait_for("Over 2 runs:", Duration::from_secs(5));
+    assert!(screen.contains("process-sleep"), "{screen}");
+}
