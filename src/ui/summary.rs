@@ -189,7 +189,7 @@ impl Summary<'_> {
         }
         // One run has no spread: say so where the number is.
         spans.push(Span::styled(
-            " (1 run: too few to tell; r reruns, --runs N) ",
+            " · 1 run: too few to tell ",
             theme.dim(),
         ));
         Line::from(spans)
