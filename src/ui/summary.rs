@@ -187,11 +187,9 @@ impl Summary<'_> {
             spans.push(Span::raw(format!("{} ", s.workload.speedup_label())));
             spans.push(Span::styled(format!("{:.2}%", s.percent), theme.heading()));
         }
-        // One run has no spread: say so where the number is.
-        spans.push(Span::styled(
-            " · 1 run: too few to tell ",
-            theme.dim(),
-        ));
+        // One run has no spread: say so first, where it cannot be cut off.
+        spans.insert(0, Span::styled(" 1 run, too few to tell:", theme.dim()));
+        spans.push(Span::raw(" "));
         Line::from(spans)
     }
 }
