@@ -225,7 +225,7 @@ pub struct Status {
 /// The displayed state, frozen by `space` while collection goes on.
 #[derive(Debug, Clone)]
 struct Frozen {
-    timeline: Timeline,
+    timeline: std::sync::Arc<Timeline>,
     now: Timestamp,
 }
 
@@ -237,8 +237,9 @@ pub struct Run {
     pub plan: Plan,
     /// The plan in one line (computed once).
     description: String,
-    /// Its events, applied.
-    pub timeline: Timeline,
+    /// Its events, applied. Shared, so an export takes it without copying; the live run's
+    /// is copied only if an export still holds it when the next event arrives.
+    pub timeline: std::sync::Arc<Timeline>,
     /// The timeline revision and folder of its last successful CSV export.
     last_export: Option<(u64, PathBuf)>,
     /// Whether its task-level events were dropped to bound memory (its summary is kept).
@@ -250,7 +251,7 @@ impl Run {
         Run {
             description: plan.describe(),
             plan,
-            timeline: Timeline::new(),
+            timeline: std::sync::Arc::new(Timeline::new()),
             last_export: None,
             compacted: false,
         }
@@ -432,6 +433,11 @@ impl App {
         &self.runs[self.viewing].timeline
     }
 
+    /// The same, shared: what an export thread takes, without copying it.
+    pub fn shared_timeline(&self) -> std::sync::Arc<Timeline> {
+        self.runs[self.viewing].timeline.clone()
+    }
+
     /// The live run's timeline (the last run: where events go).
     pub fn live_timeline(&self) -> &Timeline {
         &self.runs[self.runs.len() - 1].timeline
@@ -445,14 +451,23 @@ impl App {
     /// The completed runs of the same plan as the one looked at (what statistics are
     /// computed over), oldest first.
     pub fn comparable_runs(&self) -> Vec<&Timeline> {
-        let plan = self.plan();
+        self.completed_runs_of(self.plan())
+    }
+
+    /// The completed runs of `plan`, oldest first.
+    pub fn completed_runs_of(&self, plan: &Plan) -> Vec<&Timeline> {
         self.runs
             .iter()
             .filter(|r| {
                 r.plan == *plan && r.timeline.outcome() == Some(crate::event::RunOutcome::Completed)
             })
-            .map(|r| &r.timeline)
+            .map(|r| &*r.timeline)
             .collect()
+    }
+
+    /// The live run's plan.
+    pub fn live_plan(&self) -> &Plan {
+        &self.runs[self.runs.len() - 1].plan
     }
 
     /// The index of the run being looked at.
@@ -511,7 +526,7 @@ impl App {
                     });
                 }
                 let live = self.runs.len() - 1;
-                self.runs[live].timeline.apply(&event);
+                std::sync::Arc::make_mut(&mut self.runs[live].timeline).apply(&event);
                 if matches!(event, Event::RunFinished { .. }) {
                     self.bound_memory();
                 }
@@ -589,7 +604,7 @@ impl App {
                     description,
                     ..Run::new(recording.plan)
                 }];
-                self.runs[0].timeline = recording.timeline;
+                self.runs[0].timeline = std::sync::Arc::new(recording.timeline);
                 self.viewing = 0;
                 self.selected = 0;
                 self.status = recording.notes.first().map(|note| Status {
@@ -793,7 +808,7 @@ impl App {
                 self.frozen = match self.frozen.take() {
                     Some(_) => None,
                     None => Some(Frozen {
-                        timeline: self.live_timeline().clone(),
+                        timeline: self.runs[self.runs.len() - 1].timeline.clone(),
                         now: self.now,
                     }),
                 }
@@ -1032,7 +1047,7 @@ impl App {
                 continue;
             }
             total -= tasks(&self.runs[i]);
-            self.runs[i].timeline.drop_task_events();
+            std::sync::Arc::make_mut(&mut self.runs[i].timeline).drop_task_events();
             self.runs[i].compacted = true;
             dropped.push((i + 1).to_string());
         }

@@ -74,13 +74,7 @@ pub fn run(config: &RunConfig, options: &RunOptions) -> anyhow::Result<ExitCode>
     }
     app.runs_left = config.runs.saturating_sub(1);
     let mut run = Some(runner::start(&config.plan, options)?);
-    let (input_tx, input_rx) = crossbeam_channel::unbounded();
-    // SIGTERM, SIGHUP and SIGINT go into the loop, which then quits cleanly.
-    let signal_tx = input_tx.clone();
-    signals::on_stop_signals(move |signal| signal_tx.send(Input::Signal(signal)).is_ok())?;
-
-    let mut terminal = TerminalGuard::enter()?;
-    spawn_input_thread(input_tx.clone())?;
+    let (mut terminal, input_tx, input_rx) = enter_view()?;
     panic_on_request_for_tests();
     let mut exports = Exports::default();
     let outcome = event_loop(
@@ -90,7 +84,7 @@ pub fn run(config: &RunConfig, options: &RunOptions) -> anyhow::Result<ExitCode>
         (&input_tx, &input_rx),
         &mut exports,
         &config.out,
-        Some((config, options)),
+        Some(options),
     );
     // Stop the run first (kills and reaps the workers), then give the terminal back.
     if let Some(run) = run {
@@ -137,11 +131,7 @@ pub fn view(config: &ViewConfig) -> anyhow::Result<ExitCode> {
         .map(|f| f.display().to_string())
         .collect();
     let mut app = App::viewing(files, color);
-    let (input_tx, input_rx) = crossbeam_channel::unbounded();
-    let signal_tx = input_tx.clone();
-    signals::on_stop_signals(move |signal| signal_tx.send(Input::Signal(signal)).is_ok())?;
-    let mut terminal = TerminalGuard::enter()?;
-    spawn_input_thread(input_tx.clone())?;
+    let (mut terminal, input_tx, input_rx) = enter_view()?;
     spawn_loader(config, input_tx.clone())?;
     let mut exports = Exports::default();
     let mut run = None;
@@ -186,6 +176,17 @@ pub fn view(config: &ViewConfig) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(exit)
+}
+
+/// Takes the terminal for the view: stop signals and keys routed into one channel (SIGTERM,
+/// SIGHUP and SIGINT then quit the loop cleanly), the screen entered.
+fn enter_view() -> anyhow::Result<(TerminalGuard, Sender<Input>, Receiver<Input>)> {
+    let (input_tx, input_rx) = crossbeam_channel::unbounded();
+    let signal_tx = input_tx.clone();
+    signals::on_stop_signals(move |signal| signal_tx.send(Input::Signal(signal)).is_ok())?;
+    let terminal = TerminalGuard::enter()?;
+    spawn_input_thread(input_tx.clone())?;
+    Ok((terminal, input_tx, input_rx))
 }
 
 /// Reads the files on a thread of its own, reporting progress every 50 ms.
@@ -233,23 +234,12 @@ fn leave_results_behind(app: &App, out: &OutDir) -> bool {
         for line in &lines {
             let _ = writeln!(stdout, "{line}");
         }
-        let runs_of_plan = app
-            .runs()
-            .iter()
-            .filter(|r| r.plan == app.runs()[app.runs().len() - 1].plan)
-            .count();
-        if !lines.is_empty() && runs_of_plan <= 1 {
+        if !lines.is_empty() && app.completed_runs_of(app.live_plan()).len() <= 1 {
             let _ = writeln!(stdout, "{}", headless::one_run_note());
         }
     }
     // Several completed runs of the live plan: their statistics, hyperfine-style.
-    let live_plan = &app.runs()[app.runs().len() - 1].plan;
-    let same: Vec<&crate::timeline::Timeline> = app
-        .runs()
-        .iter()
-        .filter(|r| r.plan == *live_plan && r.timeline.outcome() == Some(RunOutcome::Completed))
-        .map(|r| &r.timeline)
-        .collect();
+    let same = app.completed_runs_of(app.live_plan());
     if same.len() > 1 {
         let _ = write!(stdout, "{}", crate::stats::report(&same));
     }
@@ -316,9 +306,11 @@ impl Exports {
         done: &Sender<Input>,
     ) -> anyhow::Result<()> {
         self.running.retain(|t| !t.is_finished());
-        let timeline = app.timeline().clone();
+        // Shared, not copied: a past run never changes, and the live one is copied only if
+        // an event arrives while the export still reads it.
+        let timeline = app.shared_timeline();
         // `E`: every run kept, one folder each (run-1, run-2, …).
-        let all: Vec<crate::timeline::Timeline> = match kind {
+        let all: Vec<std::sync::Arc<crate::timeline::Timeline>> = match kind {
             ExportKind::AllRuns => app.runs().iter().map(|r| r.timeline.clone()).collect(),
             _ => Vec::new(),
         };
@@ -357,7 +349,8 @@ impl Exports {
                                 }
                                 export::write_run(&dir.join(format!("run-{}", i + 1)), run)?;
                             }
-                            let refs: Vec<&crate::timeline::Timeline> = all.iter().collect();
+                            let refs: Vec<&crate::timeline::Timeline> =
+                                all.iter().map(|t| &**t).collect();
                             export::write_atomically(
                                 &dir.join("stats.json"),
                                 &crate::stats::stats_json(&refs),
@@ -395,8 +388,8 @@ impl Exports {
     }
 }
 
-/// The loop of the view, over a live run (`run` and `rerun`: the plan and options to start
-/// it again) or over recorded files (no run; they arrive as [`Input::Loaded`]).
+/// The loop of the view, over a live run (`run`; `rerun`: the options to start the app's
+/// next plan with) or over recorded files (no run; they arrive as [`Input::Loaded`]).
 fn event_loop(
     terminal: &mut TerminalGuard,
     app: &mut App,
@@ -404,7 +397,7 @@ fn event_loop(
     (input_tx, input): (&Sender<Input>, &Receiver<Input>),
     exports: &mut Exports,
     out: &OutDir,
-    rerun: Option<(&RunConfig, &RunOptions)>,
+    rerun: Option<&RunOptions>,
 ) -> anyhow::Result<Exit> {
     let mut events = run
         .as_ref()
@@ -522,9 +515,9 @@ fn event_loop(
         if run_closed && rerun.is_some() {
             app.due_for_another_run();
         }
-        if let (true, true, Some((config, options))) = (app.is_restarting(), run_closed, rerun) {
+        // The plan comes from the app: the one edited, or the last one run.
+        if let (true, true, Some(options)) = (app.is_restarting(), run_closed, rerun) {
             needs_draw = true;
-            let _ = config; // the plan comes from the app: edited, or the last one
             match runner::start(app.next_plan(), options) {
                 Ok(new) => {
                     if let Some(old) = run.replace(new) {

@@ -691,80 +691,92 @@ struct OutEvent<'a> {
     args: Option<Value>,
 }
 
+/// The `traceEvents` array as it is written: events separated by commas.
+struct EventWriter {
+    out: Vec<u8>,
+    first: bool,
+}
+
+impl EventWriter {
+    fn event(&mut self, event: &OutEvent<'_>) {
+        if !self.first {
+            self.out.extend_from_slice(b",\n");
+        }
+        self.first = false;
+        // Serializing a plain struct of numbers and strings cannot fail.
+        let _ = serde_json::to_writer(&mut self.out, event);
+    }
+
+    /// A metadata (`M`) event: a process's or thread's name or sort order.
+    fn meta(&mut self, name: &str, pid: usize, tid: i64, args: Value) {
+        self.event(&OutEvent {
+            ph: "M",
+            name,
+            cat: None,
+            pid,
+            tid,
+            ts: None,
+            dur: None,
+            args: Some(args),
+        });
+    }
+
+    /// A value of worker `tid`'s state counter track (running, runnable, blocked).
+    fn counter(&mut self, name: &str, pid: usize, tid: i64, ts: u64, shares: [f32; 3]) {
+        self.event(&OutEvent {
+            ph: "C",
+            name,
+            cat: Some("sched"),
+            pid,
+            tid,
+            ts: Some(ts),
+            dur: None,
+            args: Some(serde_json::json!({
+                "running": shares[0], "runnable": shares[1], "blocked": shares[2]
+            })),
+        });
+    }
+}
+
 /// The timeline as a Chrome trace that Perfetto and `chrome://tracing` load.
 pub fn export(timeline: &Timeline) -> Vec<u8> {
-    let mut out: Vec<u8> = Vec::with_capacity(4096);
-    out.extend_from_slice(b"{\"traceEvents\":[\n");
-    let mut first = true;
-    let mut push = |out: &mut Vec<u8>, event: &OutEvent<'_>| {
-        if !first {
-            out.extend_from_slice(b",\n");
-        }
-        first = false;
-        // Serializing a plain struct of numbers and strings cannot fail.
-        let _ = serde_json::to_writer(&mut *out, event);
+    let mut w = EventWriter {
+        out: b"{\"traceEvents\":[\n".to_vec(),
+        first: true,
     };
     let now = timeline.latest().map_or(0, Timestamp::as_micros);
     for e in timeline.experiments() {
         let pid = e.index + 1;
         let plan = &e.plan;
-        push(
-            &mut out,
-            &OutEvent {
-                ph: "M",
-                name: "process_name",
-                cat: None,
-                pid,
-                tid: 0,
-                ts: None,
-                dur: None,
-                args: Some(serde_json::json!({ "name": plan.name })),
-            },
+        w.meta(
+            "process_name",
+            pid,
+            0,
+            serde_json::json!({ "name": plan.name }),
         );
-        push(
-            &mut out,
-            &OutEvent {
-                ph: "M",
-                name: "process_sort_index",
-                cat: None,
-                pid,
-                tid: 0,
-                ts: None,
-                dur: None,
-                args: Some(serde_json::json!({ "sort_index": e.index })),
-            },
+        w.meta(
+            "process_sort_index",
+            pid,
+            0,
+            serde_json::json!({ "sort_index": e.index }),
         );
         for lane in &e.lanes {
             let tid = lane.worker as i64 + 1;
             let name = crate::ui::gantt::lane_label(lane, plan, usize::MAX);
-            push(
-                &mut out,
-                &OutEvent {
-                    ph: "M",
-                    name: "thread_name",
-                    cat: None,
-                    pid,
-                    tid,
-                    ts: None,
-                    dur: None,
-                    args: Some(serde_json::json!({
-                        "name": name, "worker": lane.worker, "os_pid": lane.pid, "os_tid": lane.tid,
-                        "ready_ts": lane.ready_at.map(Timestamp::as_micros),
-                    })),
-                },
+            w.meta(
+                "thread_name",
+                pid,
+                tid,
+                serde_json::json!({
+                    "name": name, "worker": lane.worker, "os_pid": lane.pid, "os_tid": lane.tid,
+                    "ready_ts": lane.ready_at.map(Timestamp::as_micros),
+                }),
             );
-            push(
-                &mut out,
-                &OutEvent {
-                    ph: "M",
-                    name: "thread_sort_index",
-                    cat: None,
-                    pid,
-                    tid,
-                    ts: None,
-                    dur: None,
-                    args: Some(serde_json::json!({ "sort_index": lane.worker })),
-                },
+            w.meta(
+                "thread_sort_index",
+                pid,
+                tid,
+                serde_json::json!({ "sort_index": lane.worker }),
             );
             for span in lane.spans() {
                 let task = &e.tasks[span.task];
@@ -783,90 +795,60 @@ pub fn export(timeline: &Timeline) -> Vec<u8> {
                     args["cpu_time_s"] = cpu.as_secs_f64().into();
                 }
                 let ended = span.ended();
-                push(
-                    &mut out,
-                    &OutEvent {
-                        ph: if ended.is_some() { "X" } else { "B" },
-                        name: &label,
-                        cat: Some("task"),
-                        pid,
-                        tid,
-                        ts: Some(span.start),
-                        dur: ended.map(|end| end - span.start),
-                        args: Some(args),
-                    },
-                );
+                w.event(&OutEvent {
+                    ph: if ended.is_some() { "X" } else { "B" },
+                    name: &label,
+                    cat: Some("task"),
+                    pid,
+                    tid,
+                    ts: Some(span.start),
+                    dur: ended.map(|end| end - span.start),
+                    args: Some(args),
+                });
             }
-            // Scheduler samples: a counter track per worker; each value holds until the next.
+            // Scheduler samples: a counter track per worker; each value holds until the next,
+            // and the track drops to zero across a gap.
             let counter = format!("w{} state", lane.worker);
             let samples = lane.samples();
-            let counter_at = |out: &mut Vec<u8>,
-                              push: &mut dyn FnMut(&mut Vec<u8>, &OutEvent<'_>),
-                              ts: u64,
-                              shares: [f32; 3]| {
-                push(
-                    out,
-                    &OutEvent {
-                        ph: "C",
-                        name: &counter,
-                        cat: Some("sched"),
-                        pid,
-                        tid,
-                        ts: Some(ts),
-                        dur: None,
-                        args: Some(serde_json::json!({
-                            "running": shares[0], "runnable": shares[1], "blocked": shares[2]
-                        })),
-                    },
-                );
-            };
             for (i, s) in samples.iter().enumerate() {
-                counter_at(
-                    &mut out,
-                    &mut push,
+                w.counter(
+                    &counter,
+                    pid,
+                    tid,
                     s.from,
                     [s.running, s.runnable, s.blocked],
                 );
-                // A gap after a sample: the track drops to zero until the next.
                 if samples.get(i + 1).is_none_or(|next| next.from > s.to) {
-                    counter_at(&mut out, &mut push, s.to, [0.0; 3]);
+                    w.counter(&counter, pid, tid, s.to, [0.0; 3]);
                 }
             }
             // GIL hand-offs: waits and holds as slices on a track of their own.
             let gil_tid = GIL_TID_BASE + lane.worker as i64;
             if !lane.gil_spans().is_empty() {
-                push(
-                    &mut out,
-                    &OutEvent {
-                        ph: "M",
-                        name: "thread_name",
-                        cat: None,
-                        pid,
-                        tid: gil_tid,
-                        ts: None,
-                        dur: None,
-                        args: Some(serde_json::json!({ "name": format!("w{} GIL", lane.worker) })),
-                    },
+                let name = format!("w{} GIL", lane.worker);
+                w.meta(
+                    "thread_name",
+                    pid,
+                    gil_tid,
+                    serde_json::json!({ "name": name }),
                 );
             }
             for g in lane.gil_spans() {
                 let to = if g.to == LaneSpan::OPEN { now } else { g.to };
-                push(
-                    &mut out,
-                    &OutEvent {
-                        ph: "X",
-                        name: if g.holding { GIL_HELD } else { GIL_WAIT },
-                        cat: Some("gil"),
-                        pid,
-                        tid: gil_tid,
-                        ts: Some(g.from),
-                        dur: Some(to.saturating_sub(g.from)),
-                        args: None,
-                    },
-                );
+                w.event(&OutEvent {
+                    ph: "X",
+                    name: if g.holding { GIL_HELD } else { GIL_WAIT },
+                    cat: Some("gil"),
+                    pid,
+                    tid: gil_tid,
+                    ts: Some(g.from),
+                    dur: Some(to.saturating_sub(g.from)),
+                    args: None,
+                });
             }
         }
     }
+    let mut out = w.out;
     out.extend_from_slice(b"\n],\"displayTimeUnit\":\"ms\",\"otherData\":");
     let own = OwnData {
         version: env!("CARGO_PKG_VERSION").to_string(),

@@ -229,13 +229,7 @@ pub fn epoch_micros(text: &str, line: u64, column: &str) -> Result<u64, Problem>
     {
         let seconds: u64 = whole.parse().map_err(|_| bad("is too large"))?;
         let mut micros = 0u64;
-        for (i, digit) in fraction
-            .bytes()
-            .chain(std::iter::repeat(b'0'))
-            .take(6)
-            .enumerate()
-        {
-            let _ = i;
+        for digit in fraction.bytes().chain(std::iter::repeat(b'0')).take(6) {
             micros = micros * 10 + u64::from(digit - b'0');
         }
         let round_up = fraction.as_bytes().get(6).is_some_and(|&d| d >= b'5');

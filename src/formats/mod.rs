@@ -177,7 +177,7 @@ impl RecordedTask {
             index: u32::try_from(index).unwrap_or(u32::MAX),
             group: u32::try_from(group).unwrap_or(u32::MAX),
             input,
-            start: start.unwrap_or(NOT_RECORDED).min(NOT_RECORDED - 1),
+            start: start.map_or(NOT_RECORDED, |s| s.min(NOT_RECORDED - 1)),
             end: end.map_or(NOT_RECORDED, |e| e.min(NOT_RECORDED - 1)),
             cpu_ns: cpu_time.map_or(NOT_RECORDED, |c| {
                 u64::try_from(c.as_nanos()).unwrap_or(NOT_RECORDED - 1)
@@ -186,14 +186,6 @@ impl RecordedTask {
             outcome: outcome.into_boxed_str(),
             label: label.map(String::into_boxed_str),
         }
-        .with_start(start)
-    }
-
-    fn with_start(mut self, start: Option<u64>) -> Self {
-        if start.is_none() {
-            self.start = NOT_RECORDED;
-        }
-        self
     }
 
     /// When it started (epoch µs), if it did.

@@ -184,16 +184,7 @@ fn section(
             column += run;
         }
         // Task labels over bars wide enough for them.
-        let mut column = 0;
-        while column < cells.len() {
-            let CellContent::Task(index) = cells[column] else {
-                column += 1;
-                continue;
-            };
-            let run = cells[column..]
-                .iter()
-                .take_while(|c| **c == CellContent::Task(index))
-                .count();
+        for (column, run, index) in gantt::task_runs(&cells) {
             let text = plan.task_label(index, experiment.tasks[index].input);
             if (text.chars().count() as u32) * 7 + 6 < run as u32 * CELL {
                 group = group.add(
@@ -203,7 +194,6 @@ fn section(
                         .set("fill", "#ffffff"),
                 );
             }
-            column += run;
         }
         y += LANE;
     }

@@ -71,14 +71,12 @@ pub fn chart(timeline: &Timeline, width: u16, color: bool) -> String {
         }
         out.push_str(&paint(axis_line.trim_end(), theme.dim(), color));
         out.push('\n');
-        for (lane, label) in experiment.lanes.iter().zip(&labels) {
+        for lane in &experiment.lanes {
             let area = Rect::new(0, 0, width, 1);
             let mut buf = Buffer::empty(area);
-            buf.set_stringn(0, 0, label, label_width as usize - 1, theme.dim());
-            if label.chars().count() >= label_width as usize - 1 {
-                // Cut: say so rather than print a wrong number.
-                buf.set_string(label_width - 2, 0, "…", theme.dim());
-            }
+            // Shortened as on screen: words first, then a visible cut, never a wrong number.
+            let label = lane_label(lane, &experiment.plan, label_width as usize - 2);
+            buf.set_string(0, 0, label, theme.dim());
             let cells = gantt::lane_cells(experiment, lane, span, now, columns);
             let states = gantt::lane_states(lane, span, now, columns);
             gantt::draw_cells(

@@ -716,16 +716,7 @@ pub fn draw_cells(
         }
     }
     // Labels: over each run of cells that belong to one task, if the text fits.
-    let mut column = 0;
-    while column < cells.len() {
-        let CellContent::Task(index) = cells[column] else {
-            column += 1;
-            continue;
-        };
-        let run = cells[column..]
-            .iter()
-            .take_while(|&&c| c == CellContent::Task(index))
-            .count();
+    for (column, run, index) in task_runs(cells) {
         let task = &experiment.tasks[index];
         let failed = matches!(task.state, TaskState::Failed { .. });
         let mark = if failed { "✗ " } else { "" };
@@ -751,8 +742,28 @@ pub fn draw_cells(
             // Too short for text: the mark alone still says it failed.
             put(buf, x + column as u16, y, '✗', theme.failed().label);
         }
-        column += run;
     }
+}
+
+/// Each stretch of cells that shows one task: its first column, its length, the task.
+pub fn task_runs(cells: &[CellContent]) -> impl Iterator<Item = (usize, usize, usize)> + '_ {
+    let mut column = 0;
+    std::iter::from_fn(move || {
+        while column < cells.len() {
+            let start = column;
+            let CellContent::Task(index) = cells[start] else {
+                column += 1;
+                continue;
+            };
+            let run = cells[start..]
+                .iter()
+                .take_while(|&&c| c == CellContent::Task(index))
+                .count();
+            column += run;
+            return Some((start, run, index));
+        }
+        None
+    })
 }
 
 /// Marks the cells of `task` in a drawn row (reversed and bold: visible with or without
