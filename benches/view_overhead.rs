@@ -3,13 +3,14 @@
 //!
 //! `cargo bench --bench view_overhead` (rounds: `POOLSCOPE_BENCH_ROUNDS`, default 11)
 //!
-//! Each round runs `poolscope --workload fib` (fib 34..=41, 8 workers, processes then
-//! threads) twice, in rotating order: headless, and in the live view inside a 120×40
+//! Each round runs `poolscope --workload fib` (fib 34..=41, 8 workers, processes, threads
+//! then gil) twice, in rotating order: headless, and in the live view inside a 120×40
 //! pseudo-terminal whose output a terminal emulator (vt100) parses, as a user's terminal
 //! would. The view run waits for `done`, presses `e` to export and `q` to quit. Both write
 //! `summary.json`; printed are the median makespans, the median and quartiles of each
 //! round's view/headless ratio, and the CPU poolscope spent outside the tasks (rusage of
-//! the reaped poolscope and its workers minus the tasks' own CPU time): what drawing costs.
+//! the reaped poolscope and its workers minus the tasks' own CPU time): what drawing costs,
+//! also per round as a share of one core over the run (view minus headless, over its span).
 
 use std::path::Path;
 use std::process::Command;
@@ -31,6 +32,8 @@ fn children_cpu() -> f64 {
 struct Measured {
     makespans: [f64; 2],
     outside_tasks: f64,
+    /// From the first experiment's start to the last one's end, in seconds.
+    span: f64,
 }
 
 /// Runs `run`, then reads its summary.json.
@@ -46,9 +49,16 @@ fn measure(dir: &Path, run: impl FnOnce()) -> Measured {
         .iter()
         .map(|e| e["cpu_time_s"].as_f64().unwrap())
         .sum();
+    let experiments = json["experiments"].as_array().unwrap();
+    let first = experiments[0]["started_at"].as_f64().unwrap();
+    let last = experiments
+        .iter()
+        .filter_map(|e| e["finished_at"].as_f64())
+        .fold(first, f64::max);
     Measured {
         makespans: makespans(&json),
         outside_tasks: total - tasks,
+        span: last - first,
     }
 }
 
@@ -123,8 +133,22 @@ fn main() {
     }
     let outside = |runs: &[Measured]| runs.iter().map(|m| m.outside_tasks).collect::<Vec<_>>();
     println!(
-        "  CPU outside tasks per run (median): headless {}, live view {}",
+        "  CPU outside tasks per run (median): headless {}, live view {}: {}",
         support::median_ms(&outside(&plain)),
-        support::median_ms(&outside(&view))
+        support::median_ms(&outside(&view)),
+        support::paired_change(&outside(&view), &outside(&plain))
+    );
+    // What the view costs, as a share of one core over the run: per round, the view's CPU
+    // outside tasks minus headless's, over the view run's span.
+    let share: Vec<f64> = view
+        .iter()
+        .zip(&plain)
+        .map(|(v, h)| (v.outside_tasks - h.outside_tasks) / v.span * 100.0)
+        .collect();
+    let spans: Vec<f64> = view.iter().map(|m| m.span).collect();
+    let (q1, median, q3) = support::quartiles(share);
+    println!(
+        "  the view's cost, per round: {median:.2} % of one core (quartiles {q1:.2} % .. {q3:.2} %) over runs of {} (median)",
+        support::median_ms(&spans)
     );
 }
