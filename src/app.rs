@@ -455,14 +455,15 @@ impl App {
     }
 
     /// The completed runs of `plan`, oldest first.
-    pub fn completed_runs_of(&self, plan: &Plan) -> Vec<&Timeline> {
-        self.runs
-            .iter()
-            .filter(|r| {
-                r.plan == *plan && r.timeline.outcome() == Some(crate::event::RunOutcome::Completed)
-            })
-            .map(|r| &*r.timeline)
-            .collect()
+    pub fn completed_runs_of<'a>(&'a self, plan: &'a Plan) -> Vec<&'a Timeline> {
+        self.completed_of(plan).map(|r| &*r.timeline).collect()
+    }
+
+    /// The kept runs of `plan` that completed: what statistics may be computed over.
+    pub fn completed_of<'a>(&'a self, plan: &'a Plan) -> impl Iterator<Item = &'a Run> + 'a {
+        self.runs.iter().filter(move |r| {
+            r.plan == *plan && r.timeline.outcome() == Some(crate::event::RunOutcome::Completed)
+        })
     }
 
     /// The live run's plan.
@@ -534,7 +535,7 @@ impl App {
             }
             Msg::Key(key) => self.key(key),
             Msg::Exported {
-                kind: ExportKind::Trace | ExportKind::Svg | ExportKind::AllRuns,
+                kind: ExportKind::Trace | ExportKind::Svg,
                 result: Ok(file),
                 ..
             } => {
@@ -542,6 +543,26 @@ impl App {
                     text: format!("exported to {}", file.display()),
                     is_error: false,
                 });
+                None
+            }
+            Msg::Exported {
+                kind: ExportKind::AllRuns,
+                result: Ok(dir),
+                ..
+            } => {
+                // Every run that has ended is saved, each in its own folder (a run still
+                // going was saved as it was then, which its later events outdate).
+                for (i, run) in self.runs.iter_mut().enumerate() {
+                    if run.timeline.outcome().is_some() {
+                        let folder = dir.join(format!("run-{}", i + 1));
+                        run.last_export = Some((run.timeline.revision(), folder));
+                    }
+                }
+                self.status = Some(Status {
+                    text: format!("exported {} runs to {}", self.runs.len(), dir.display()),
+                    is_error: false,
+                });
+                self.latest_export = Some(dir);
                 None
             }
             Msg::Exported {

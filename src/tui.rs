@@ -309,10 +309,16 @@ impl Exports {
         // Shared, not copied: a past run never changes, and the live one is copied only if
         // an event arrives while the export still reads it.
         let timeline = app.shared_timeline();
-        // `E`: every run kept, one folder each (run-1, run-2, …).
-        let all: Vec<std::sync::Arc<crate::timeline::Timeline>> = match kind {
-            ExportKind::AllRuns => app.runs().iter().map(|r| r.timeline.clone()).collect(),
-            _ => Vec::new(),
+        // `E`: every run kept, one folder each (run-1, run-2, …), and the statistics of the
+        // completed runs of the plan looked at (runs of other plans do not compare).
+        let (all, same): (Vec<_>, Vec<_>) = match kind {
+            ExportKind::AllRuns => (
+                app.runs().iter().map(|r| r.timeline.clone()).collect(),
+                app.completed_of(app.plan())
+                    .map(|r| r.timeline.clone())
+                    .collect(),
+            ),
+            _ => (Vec::new(), Vec::new()),
         };
         let (out, done) = (out.clone(), done.clone());
         // A trace or picture of a run just exported goes beside its CSVs, not in a folder
@@ -350,7 +356,7 @@ impl Exports {
                                 export::write_run(&dir.join(format!("run-{}", i + 1)), run)?;
                             }
                             let refs: Vec<&crate::timeline::Timeline> =
-                                all.iter().map(|t| &**t).collect();
+                                same.iter().map(|t| &**t).collect();
                             export::write_atomically(
                                 &dir.join("stats.json"),
                                 &crate::stats::stats_json(&refs),

@@ -152,8 +152,18 @@ fn runs_are_kept_and_stepped_through_with_run_n_of_m() {
     assert_eq!(app.viewed_run(), 0, "no run before the first");
     press(&mut app, KeyCode::Char(']'));
     assert_eq!(app.viewed_run(), 1);
-    // Exports write the run looked at; E every run.
+    // Exports write the run looked at; E every run, and then every run is saved.
     assert_eq!(press(&mut app, KeyCode::Char('E')), Some(Effect::ExportAll));
+    assert!(app.live_saved_to().is_none());
+    app.update(Msg::Exported {
+        kind: poolscope::app::ExportKind::AllRuns,
+        revision: app.timeline().revision(),
+        result: Ok("all".into()),
+    });
+    assert_eq!(
+        app.live_saved_to(),
+        Some(&std::path::PathBuf::from("all/run-2"))
+    );
     // W doubles back.
     assert_eq!(press(&mut app, KeyCode::Char('W')), Some(Effect::Rerun));
     assert!(app.next_plan().experiments.iter().all(|e| e.workers == 8));

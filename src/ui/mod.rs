@@ -724,7 +724,10 @@ fn render_header(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
     let left_width = area.width.saturating_sub(right_width + 1);
     // While the plan is edited, the header gives the equivalent command line to copy.
     let mut plan = match &app.editor {
-        Some(editor) => editor.command_line(),
+        Some(editor) => editor
+            .command_line()
+            .trim_start_matches("poolscope ")
+            .to_string(),
         None => app.plan_description().to_string(),
     };
     let room = (left_width as usize).saturating_sub(name.len());
