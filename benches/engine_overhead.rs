@@ -14,11 +14,11 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use poolscope::event::Event;
-use poolscope::plan::{ExecutorKind, HttpSettings, Plan, WorkloadKind};
-use poolscope::runner::{self, RunOptions};
-use poolscope::timeline::Timeline;
-use poolscope::workload::fib;
+use poolscope::engine::runner::{self, RunOptions};
+use poolscope::engine::workload::fib;
+use poolscope::model::event::Event;
+use poolscope::model::plan::{ExecutorKind, HttpSettings, Plan, WorkloadKind};
+use poolscope::model::timeline::Timeline;
 
 mod support;
 

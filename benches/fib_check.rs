@@ -9,8 +9,8 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use poolscope::cancel::Canceller;
-use poolscope::workload::{fib, fib_until};
+use poolscope::engine::cancel::Canceller;
+use poolscope::engine::workload::{fib, fib_until};
 
 fn bench(c: &mut Criterion) {
     let canceller = Canceller::new();

@@ -16,8 +16,8 @@
 use std::io::Write;
 use std::time::Instant;
 
-use poolscope::app::{App, Msg};
 use poolscope::formats::{self, Progress};
+use poolscope::view::app::{App, Msg};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::widgets::Widget;

@@ -11,10 +11,10 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use poolscope::app::App;
-use poolscope::clock::Timestamp;
-use poolscope::event::{Event, RunOutcome, TaskEvent, TaskEventKind, WorkerId};
-use poolscope::plan::{ExecutorKind, ExperimentPlan, HttpSettings, Plan, WorkloadKind};
+use poolscope::model::clock::Timestamp;
+use poolscope::model::event::{Event, RunOutcome, TaskEvent, TaskEventKind, WorkerId};
+use poolscope::model::plan::{ExecutorKind, ExperimentPlan, HttpSettings, Plan, WorkloadKind};
+use poolscope::view::app::App;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::widgets::Widget;
@@ -33,7 +33,7 @@ fn app_with(tasks: usize) -> App {
     let mut app = App::new(plan, true);
     let t0 = 1_700_000_000_000_000u64;
     let mut apply = |event| {
-        app.update(poolscope::app::Msg::Event(event));
+        app.update(poolscope::view::app::Msg::Event(event));
     };
     apply(Event::RunStarted {
         at: Timestamp(t0),

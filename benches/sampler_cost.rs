@@ -9,9 +9,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use poolscope::clock;
-use poolscope::event::{Event, SamplerNotice, WorkerId};
-use poolscope::sampler::Sampler;
+use poolscope::engine::sampler::Sampler;
+use poolscope::model::clock;
+use poolscope::model::event::{Event, SamplerNotice, WorkerId};
 
 const WORKERS: usize = 8;
 

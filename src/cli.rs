@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::plan::{ExecutorKind, HttpSettings, HttpTarget, Plan, WorkloadKind};
-use crate::workload::FIB_MAX;
+use crate::engine::workload::FIB_MAX;
+use crate::model::plan::{ExecutorKind, HttpSettings, HttpTarget, Plan, WorkloadKind};
 
 /// The most tasks one experiment may have.
 pub const MAX_TASKS: usize = 1_000_000;
@@ -238,7 +238,7 @@ pub enum Action {
         /// The workload, as JSON.
         workload_json: String,
         /// The parent's clock anchor, when it gave one.
-        clock_anchor: Option<crate::clock::ClockAnchor>,
+        clock_anchor: Option<crate::model::clock::ClockAnchor>,
         /// CPUs to confine the worker to.
         cpus: Option<Vec<usize>>,
     },
@@ -398,7 +398,7 @@ impl OutDir {
 
     /// Checks that files can be written there (creating it if missing), with a probe file.
     pub fn check_writable(&self) -> anyhow::Result<()> {
-        crate::export::check_writable(self.base())
+        crate::formats::export::check_writable(self.base())
     }
 }
 
@@ -453,11 +453,10 @@ impl Cli {
                 clock_anchor: worker
                     .clock_anchor
                     .as_deref()
-                    .and_then(crate::clock::ClockAnchor::parse_arg),
-                cpus: worker
-                    .cpus
-                    .as_deref()
-                    .and_then(|list| crate::cpus::parse_list(list, &crate::cpus::allowed()).ok()),
+                    .and_then(crate::model::clock::ClockAnchor::parse_arg),
+                cpus: worker.cpus.as_deref().and_then(|list| {
+                    crate::engine::cpus::parse_list(list, &crate::engine::cpus::allowed()).ok()
+                }),
             }),
             Some(Command::View(view)) => Ok(Action::View(ViewConfig {
                 files: view.files,
@@ -617,7 +616,7 @@ impl RunArgs {
             millis("--switch-interval-ms", &self.switch_interval_ms, 5, 10_000)?;
         plan.sched.sample_interval = millis("--sample-ms", &self.sample_ms, 10, 10_000)?;
         if let Some(list) = &self.cpus {
-            let cpus = crate::cpus::parse_list(list, &crate::cpus::allowed())
+            let cpus = crate::engine::cpus::parse_list(list, &crate::engine::cpus::allowed())
                 .map_err(|problem| usage("--cpus", list, problem))?;
             plan.sched.cpus = Some(cpus);
         }

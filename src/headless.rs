@@ -15,13 +15,13 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, select};
 
 use crate::cli::{OutDir, RunConfig};
-use crate::clock::Timestamp;
-use crate::event::{Event, RunOutcome, SamplerNotice, TaskEvent, TaskEventKind};
-use crate::export;
-use crate::plan::{ExecutorKind, WorkloadKind};
-use crate::runner::{self, RunOptions};
-use crate::signals;
-use crate::timeline::{Experiment, Timeline, efficiency_formula};
+use crate::engine::runner::{self, RunOptions};
+use crate::engine::signals;
+use crate::formats::export;
+use crate::model::clock::Timestamp;
+use crate::model::event::{Event, RunOutcome, SamplerNotice, TaskEvent, TaskEventKind};
+use crate::model::plan::{ExecutorKind, WorkloadKind};
+use crate::model::timeline::{Experiment, Timeline, efficiency_formula};
 
 /// How often the progress line on stderr is redrawn.
 const PROGRESS_EVERY: Duration = Duration::from_millis(100);
@@ -59,9 +59,9 @@ pub fn run(config: &RunConfig, options: &RunOptions) -> anyhow::Result<ExitCode>
     }
     if timelines.len() > 1 {
         let refs: Vec<&Timeline> = timelines.iter().collect();
-        let _ = write!(stdout, "{}", crate::stats::report(&refs));
+        let _ = write!(stdout, "{}", crate::model::stats::report(&refs));
         let file = base.join("stats.json");
-        export::write_atomically(&file, &crate::stats::stats_json(&refs))?;
+        export::write_atomically(&file, &crate::model::stats::stats_json(&refs))?;
         let _ = writeln!(stdout, "Wrote {}", file.display());
     } else if let Some(timeline) = timelines.first()
         && timeline.outcome() == Some(RunOutcome::Completed)
@@ -201,7 +201,7 @@ fn run_once(
 pub fn one_run_note() -> String {
     format!(
         "(one run: a speed-up measured once is as much noise as difference; --runs {} gives each its spread)",
-        crate::stats::ENOUGH_RUNS.max(5)
+        crate::model::stats::ENOUGH_RUNS.max(5)
     )
 }
 
@@ -420,8 +420,8 @@ impl Progress {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::ExecutorKind;
-    use crate::timeline::tests::started_experiment;
+    use crate::model::plan::ExecutorKind;
+    use crate::model::timeline::tests::started_experiment;
 
     #[test]
     fn the_experiment_line_reads_like_the_posts() {

@@ -6,13 +6,14 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use poolscope::cli::{Action, Cli, OutDir, ViewConfig};
-use poolscope::delay_server::DelayServer;
-use poolscope::runner::RunOptions;
-use poolscope::{executor, headless, tui};
+use poolscope::engine::delay_server::DelayServer;
+use poolscope::engine::executor;
+use poolscope::engine::runner::RunOptions;
+use poolscope::{headless, tui};
 
 fn main() -> ExitCode {
     // As servers do: big pools and many clients need descriptors; the hard limit is ours.
-    poolscope::limits::raise_open_files();
+    poolscope::engine::limits::raise_open_files();
     let action = match Cli::parse().into_action() {
         Ok(action) => action,
         Err(usage) => {
@@ -43,7 +44,7 @@ fn main() -> ExitCode {
             cpus,
         } => {
             if let Some(cpus) = cpus {
-                let _ = poolscope::cpus::confine_this_thread(&cpus);
+                let _ = poolscope::engine::cpus::confine_this_thread(&cpus);
             }
             return executor::worker::main(parent_pid, &workload_json, clock_anchor);
         }

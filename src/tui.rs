@@ -26,14 +26,15 @@ use crossterm::{cursor, execute, terminal};
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 
-use crate::app::{App, Effect, ExportKind, Msg, Status};
 use crate::cli::{OutDir, RunConfig, ViewConfig};
-use crate::clock::Timestamp;
-use crate::event::{Event, RunOutcome};
-use crate::executor;
-use crate::runner::{self, RunHandle, RunOptions};
-use crate::signals;
-use crate::{export, headless};
+use crate::engine::executor;
+use crate::engine::runner::{self, RunHandle, RunOptions};
+use crate::engine::signals;
+use crate::formats::export;
+use crate::headless;
+use crate::model::clock::Timestamp;
+use crate::model::event::{Event, RunOutcome};
+use crate::view::app::{App, Effect, ExportKind, Msg, Status};
 
 /// The longest gap between frames while bars grow (10 fps; fewer when nothing visible
 /// changes).
@@ -241,7 +242,7 @@ fn leave_results_behind(app: &App, out: &OutDir) -> bool {
     // Several completed runs of the live plan: their statistics, hyperfine-style.
     let same = app.completed_runs_of(app.live_plan());
     if same.len() > 1 {
-        let _ = write!(stdout, "{}", crate::stats::report(&same));
+        let _ = write!(stdout, "{}", crate::model::stats::report(&same));
     }
     let saved = match (app.live_saved_to(), out) {
         (Some(dir), _) => {
@@ -355,11 +356,11 @@ impl Exports {
                                 }
                                 export::write_run(&dir.join(format!("run-{}", i + 1)), run)?;
                             }
-                            let refs: Vec<&crate::timeline::Timeline> =
+                            let refs: Vec<&crate::model::timeline::Timeline> =
                                 same.iter().map(|t| &**t).collect();
                             export::write_atomically(
                                 &dir.join("stats.json"),
-                                &crate::stats::stats_json(&refs),
+                                &crate::model::stats::stats_json(&refs),
                             )?;
                             Ok(dir)
                         }
@@ -646,7 +647,7 @@ impl TerminalGuard {
     /// What a click at (`x`, `y`) hits on the current screen.
     fn hit(&self, app: &App, x: u16, y: u16) -> Option<(usize, Option<usize>)> {
         let size = self.terminal.size().ok()?;
-        crate::ui::hit(
+        crate::view::ui::hit(
             app,
             ratatui::layout::Rect::new(0, 0, size.width, size.height),
             x,
@@ -654,10 +655,10 @@ impl TerminalGuard {
         )
     }
 
-    /// What the next frame would show that changes by itself ([`crate::ui::frame_key`]).
+    /// What the next frame would show that changes by itself ([`crate::view::ui::frame_key`]).
     fn frame_key(&self, app: &App) -> [u64; 4] {
         self.terminal.size().ok().map_or([0; 4], |size| {
-            crate::ui::frame_key(
+            crate::view::ui::frame_key(
                 app,
                 ratatui::layout::Rect::new(0, 0, size.width, size.height),
             )
@@ -667,7 +668,7 @@ impl TerminalGuard {
     /// How many rows each panel shows on the current screen.
     fn rows_per_panel(&self, app: &App) -> Vec<(usize, u16)> {
         self.terminal.size().ok().map_or_else(Vec::new, |size| {
-            crate::ui::rows_per_panel(
+            crate::view::ui::rows_per_panel(
                 app,
                 ratatui::layout::Rect::new(0, 0, size.width, size.height),
             )

@@ -8,7 +8,7 @@ use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use poolscope::delay_server::DelayServer;
+use poolscope::engine::delay_server::DelayServer;
 
 /// The tests take turns: neither measures while the other loads the machine.
 static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());

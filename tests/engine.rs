@@ -7,9 +7,9 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use poolscope::event::{Event, RunOutcome, TaskEventKind};
-use poolscope::plan::{ExecutorKind, HttpSettings, Plan, WorkloadKind};
-use poolscope::runner::{self, RunOptions};
+use poolscope::engine::runner::{self, RunOptions};
+use poolscope::model::event::{Event, RunOutcome, TaskEventKind};
+use poolscope::model::plan::{ExecutorKind, HttpSettings, Plan, WorkloadKind};
 
 fn options() -> RunOptions {
     RunOptions {

@@ -9,10 +9,10 @@ mod common;
 use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use poolscope::app::{App, Effect, Msg};
-use poolscope::clock::Timestamp;
-use poolscope::event::{Event, RunOutcome, TaskEvent, TaskEventKind, WorkerId};
-use poolscope::plan::{ExecutorKind, HttpSettings, Plan, WorkloadKind};
+use poolscope::model::clock::Timestamp;
+use poolscope::model::event::{Event, RunOutcome, TaskEvent, TaskEventKind, WorkerId};
+use poolscope::model::plan::{ExecutorKind, HttpSettings, Plan, WorkloadKind};
+use poolscope::view::app::{App, Effect, Msg};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
@@ -156,7 +156,7 @@ fn runs_are_kept_and_stepped_through_with_run_n_of_m() {
     assert_eq!(press(&mut app, KeyCode::Char('E')), Some(Effect::ExportAll));
     assert!(app.live_saved_to().is_none());
     app.update(Msg::Exported {
-        kind: poolscope::app::ExportKind::AllRuns,
+        kind: poolscope::view::app::ExportKind::AllRuns,
         revision: app.timeline().revision(),
         result: Ok("all".into()),
     });
@@ -258,7 +258,7 @@ fn every_lane_of_64_is_reachable() {
         let text = screen(&app, 120, 40);
         assert!(!text.contains("w63 "), "not all fit at 120×40");
         assert!(text.contains("of 64 lanes"), "a position marker:\n{text}");
-        app.set_page_rows(&poolscope::ui::rows_per_panel(
+        app.set_page_rows(&poolscope::view::ui::rows_per_panel(
             &app,
             ratatui::layout::Rect::new(0, 0, 120, 40),
         ));

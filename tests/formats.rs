@@ -9,10 +9,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use common::*;
-use poolscope::event::Event;
 use poolscope::formats::{self, Progress};
-use poolscope::plan::{ExecutorKind, ExperimentPlan, HttpSettings, Plan, WorkloadKind};
-use poolscope::timeline::{Experiment, TaskState, Timeline};
+use poolscope::model::event::Event;
+use poolscope::model::plan::{ExecutorKind, ExperimentPlan, HttpSettings, Plan, WorkloadKind};
+use poolscope::model::timeline::{Experiment, TaskState, Timeline};
 use proptest::prelude::*;
 
 fn fixture(name: &str) -> PathBuf {
@@ -173,8 +173,9 @@ fn assert_same_tasks(original: &Timeline, replayed: &Timeline, what: &str) {
             );
             assert_eq!(original.status_of(a), replayed.status_of(b), "{context}");
             // CSVs hold CPU times to the microsecond.
-            let micros =
-                |t: &poolscope::timeline::Task| t.cpu_time().map(|c| (c.as_nanos() + 500) / 1000);
+            let micros = |t: &poolscope::model::timeline::Task| {
+                t.cpu_time().map(|c| (c.as_nanos() + 500) / 1000)
+            };
             assert_eq!(micros(a), micros(b), "{context}");
             match (&a.state, &b.state) {
                 (
@@ -208,7 +209,7 @@ fn a_run_round_trips_through_csv_and_through_a_trace() {
     let original = small_run();
     let dir = tempfile::tempdir().unwrap();
 
-    poolscope::export::write_run(dir.path(), &original).unwrap();
+    poolscope::formats::export::write_run(dir.path(), &original).unwrap();
     let csvs: Vec<PathBuf> = original
         .experiments()
         .iter()
@@ -408,30 +409,33 @@ fn a_picture_costs_the_same_for_many_tasks_as_for_few() {
     let mut events = vec![Event::ExperimentStarted {
         experiment: 0,
         plan: plan.clone(),
-        at: poolscope::clock::Timestamp(1_000_000),
+        at: poolscope::model::clock::Timestamp(1_000_000),
     }];
     for i in 0..20_000u64 {
-        let worker = poolscope::event::WorkerId {
+        let worker = poolscope::model::event::WorkerId {
             index: (i % 2) as usize,
             pid: 1,
             tid: 2 + (i % 2) as u32,
         };
         for (at, kind) in [
-            (1_000_000 + i * 50, poolscope::event::TaskEventKind::Started),
+            (
+                1_000_000 + i * 50,
+                poolscope::model::event::TaskEventKind::Started,
+            ),
             (
                 1_000_000 + i * 50 + 40,
-                poolscope::event::TaskEventKind::Finished {
+                poolscope::model::event::TaskEventKind::Finished {
                     result: "ok".into(),
                     cpu_time: None,
                 },
             ),
         ] {
-            events.push(Event::Task(poolscope::event::TaskEvent {
+            events.push(Event::Task(poolscope::model::event::TaskEvent {
                 experiment: 0,
                 task: i as usize,
                 input: 0,
                 worker,
-                at: poolscope::clock::Timestamp(at),
+                at: poolscope::model::clock::Timestamp(at),
                 kind,
             }));
         }
@@ -508,7 +512,7 @@ fn every_bad_file_is_named_with_its_line_and_exits_2() {
             "own.csv",
             format!(
                 "{}\nt-0,1.0,2.0,1.0,ok,t,threads,fib,30,0,1,2,0.1,maybe,,\n",
-                poolscope::export::CSV_HEADER
+                poolscope::formats::export::CSV_HEADER
             )
             .into_bytes(),
             "own.csv:2: column status: unknown status 'maybe': expected one of ok, error",

@@ -17,11 +17,11 @@ use std::time::{Duration, Instant};
 
 use common::pty::Pty;
 use common::*;
-use poolscope::clock::ClockAnchor;
-use poolscope::event::{Event, RunOutcome, TaskEventKind};
-use poolscope::plan::{ExecutorKind, HttpSettings, Plan, WorkloadKind};
-use poolscope::protocol::{self, Reply};
-use poolscope::runner::{self, RunOptions};
+use poolscope::engine::protocol::{self, Reply};
+use poolscope::engine::runner::{self, RunOptions};
+use poolscope::model::clock::ClockAnchor;
+use poolscope::model::event::{Event, RunOutcome, TaskEventKind};
+use poolscope::model::plan::{ExecutorKind, HttpSettings, Plan, WorkloadKind};
 
 /// A run that never ends by itself: fib(60) takes hours.
 const ENDLESS_FIB: &[&str] = &["--workload", "fib", "--fib", "60,60", "--workers", "2"];
@@ -497,8 +497,9 @@ fn workers_take_the_parents_clock_anchor() {
         epoch_us: 1_000_000,
         monotonic_us: ClockAnchor::current().monotonic_us,
     };
-    let since_ours = poolscope::clock::Timestamp::now()
-        .since(poolscope::clock::Timestamp(ClockAnchor::current().epoch_us));
+    let since_ours = poolscope::model::clock::Timestamp::now().since(
+        poolscope::model::clock::Timestamp(ClockAnchor::current().epoch_us),
+    );
     let mut child = Command::new(bin())
         .args(["worker", "--parent-pid", &std::process::id().to_string()])
         .args([

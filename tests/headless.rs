@@ -7,8 +7,8 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::*;
-use poolscope::delay_server::DelayServer;
-use poolscope::workload::fib;
+use poolscope::engine::delay_server::DelayServer;
+use poolscope::engine::workload::fib;
 use predicates::prelude::*;
 
 const SMALL: &[&str] = &[

@@ -7,10 +7,10 @@
 use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use poolscope::app::{App, Msg};
-use poolscope::clock::Timestamp;
-use poolscope::event::{Event, RunOutcome, TaskEvent, TaskEventKind, WorkerId};
-use poolscope::plan::{ExecutorKind, HttpSettings, Plan, WorkloadKind};
+use poolscope::model::clock::Timestamp;
+use poolscope::model::event::{Event, RunOutcome, TaskEvent, TaskEventKind, WorkerId};
+use poolscope::model::plan::{ExecutorKind, HttpSettings, Plan, WorkloadKind};
+use poolscope::view::app::{App, Msg};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::style::Color;
@@ -208,7 +208,7 @@ fn help_overlay_lists_every_key() {
     press(&mut app, KeyCode::Char('?'));
     let terminal = draw(&app, 100, 30);
     let screen = terminal.backend().to_string();
-    for (key, _) in poolscope::ui::KEYS {
+    for (key, _) in poolscope::view::ui::KEYS {
         assert!(screen.contains(key), "help lacks {key}:\n{screen}");
     }
 }
@@ -272,7 +272,7 @@ fn row_text(buffer: &ratatui::buffer::Buffer, label: &str) -> (u16, String) {
 }
 
 fn sample(lane: usize, from_ms: u64, to_ms: u64, shares: (f32, f32, f32)) -> Msg {
-    Msg::Event(Event::Sample(poolscope::event::SampleEvent {
+    Msg::Event(Event::Sample(poolscope::model::event::SampleEvent {
         experiment: 1,
         worker: worker(lane, false),
         from: Timestamp(T0 + from_ms * MS),
@@ -354,7 +354,7 @@ fn the_inspector_follows_keys_and_clicks() {
     // several bytes each, so count characters, not bytes).
     let label_at = line.find("w3 tid 4013").unwrap();
     let column = line[..label_at].chars().count() as u16 + 16;
-    let hit = poolscope::ui::hit(&app, area, column, y);
+    let hit = poolscope::view::ui::hit(&app, area, column, y);
     assert_eq!(hit, Some((1, Some(3))), "{line}");
     app.update(Msg::Select {
         experiment: 1,

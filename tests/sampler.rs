@@ -9,9 +9,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use poolscope::clock;
-use poolscope::event::{Event, SamplerNotice, WorkerId};
-use poolscope::sampler::Sampler;
+use poolscope::engine::sampler::Sampler;
+use poolscope::model::clock;
+use poolscope::model::event::{Event, SamplerNotice, WorkerId};
 
 #[derive(Clone, Copy)]
 enum Kind {
@@ -69,7 +69,7 @@ fn the_sampler_tells_running_waiting_and_blocked_apart() {
     );
 
     // Two busy threads on one CPU: each waits for it about half the time.
-    let cpu = poolscope::cpus::allowed()[0];
+    let cpu = poolscope::engine::cpus::allowed()[0];
     let Some(shares) = sample(&[(Kind::Busy, Some(cpu)), (Kind::Busy, Some(cpu))], length) else {
         return;
     };
@@ -125,7 +125,7 @@ impl Workers {
                 let (stop, tid_tx) = (Arc::clone(&stop), tid_tx.clone());
                 std::thread::spawn(move || {
                     if let Some(cpu) = cpu {
-                        poolscope::cpus::confine_this_thread(&[cpu]).unwrap();
+                        poolscope::engine::cpus::confine_this_thread(&[cpu]).unwrap();
                     }
                     tid_tx.send((index, clock::current_tid())).unwrap();
                     let mut x = 0u64;

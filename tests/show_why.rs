@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use common::pty::Pty;
 use common::*;
-use poolscope::event::{Event, GilEventKind, TaskEventKind};
-use poolscope::plan::{ExecutorKind, HttpSettings, Plan, WorkloadKind};
-use poolscope::timeline::Timeline;
+use poolscope::model::event::{Event, GilEventKind, TaskEventKind};
+use poolscope::model::plan::{ExecutorKind, HttpSettings, Plan, WorkloadKind};
+use poolscope::model::timeline::Timeline;
 use predicates::prelude::*;
 
 fn plan(

@@ -13,10 +13,10 @@ use std::cmp::Reverse;
 use std::collections::{BTreeSet, BinaryHeap};
 
 use super::{FileContents, RecordedExperiment};
-use crate::clock::Timestamp;
-use crate::event::{Event, RunOutcome, TaskEvent, TaskEventKind, WorkerId};
-use crate::plan::{ExperimentPlan, HttpSettings, Plan, SchedSettings, TaskLabels};
-use crate::timeline::Timeline;
+use crate::model::clock::Timestamp;
+use crate::model::event::{Event, RunOutcome, TaskEvent, TaskEventKind, WorkerId};
+use crate::model::plan::{ExperimentPlan, HttpSettings, Plan, SchedSettings, TaskLabels};
+use crate::model::timeline::Timeline;
 
 /// Every file's experiments, one panel each, as a plan and a timeline.
 pub fn recording(files: Vec<FileContents>) -> (Plan, Timeline) {

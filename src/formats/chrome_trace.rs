@@ -25,10 +25,10 @@ use serde_json::value::RawValue;
 use super::{
     FileContents, LaneGroup, Problem, Progress, RecordedExperiment, RecordedTask, Skipped,
 };
-use crate::clock::Timestamp;
-use crate::event::{GilEvent, GilEventKind, SampleEvent, WorkerId};
-use crate::plan::{ExecutorKind, ExperimentPlan, WorkloadKind};
-use crate::timeline::{LaneSpan, TaskState, Timeline};
+use crate::model::clock::Timestamp;
+use crate::model::event::{GilEvent, GilEventKind, SampleEvent, WorkerId};
+use crate::model::plan::{ExecutorKind, ExperimentPlan, WorkloadKind};
+use crate::model::timeline::{LaneSpan, TaskState, Timeline};
 
 /// GIL tracks of worker `w` are on tid `GIL_TID_BASE + w`.
 const GIL_TID_BASE: i64 = 100_000;
@@ -762,7 +762,7 @@ pub fn export(timeline: &Timeline) -> Vec<u8> {
         );
         for lane in &e.lanes {
             let tid = lane.worker as i64 + 1;
-            let name = crate::ui::gantt::lane_label(lane, plan, usize::MAX);
+            let name = crate::view::ui::gantt::lane_label(lane, plan, usize::MAX);
             w.meta(
                 "thread_name",
                 pid,

@@ -4,7 +4,7 @@
 //! In: poolscope's CSVs (with their `-samples.csv`), the post's five-column CSVs, and Chrome
 //! Trace Event JSON (`ray timeline`, viztracer, poolscope's own trace). Each importer reads a
 //! file into [`RecordedExperiment`]s, plain rows with no terminal and no timeline in them;
-//! [`build`] turns those into the very [`Event`](crate::event::Event)s a live run streams and
+//! [`build`] turns those into the very [`Event`](crate::model::event::Event)s a live run streams and
 //! applies them to a [`Timeline`], so the view, the summary and every export cannot tell a
 //! file from a run.
 //!
@@ -18,6 +18,7 @@
 pub mod build;
 pub mod chrome_trace;
 pub mod csv_rows;
+pub mod export;
 pub mod poolscope_csv;
 pub mod post_csv;
 pub mod svg;
@@ -28,9 +29,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use crate::event::SampleEvent;
-use crate::plan::{ExecutorKind, Plan, WorkloadKind};
-use crate::timeline::Timeline;
+use crate::model::event::SampleEvent;
+use crate::model::plan::{ExecutorKind, Plan, WorkloadKind};
+use crate::model::timeline::Timeline;
 
 /// What went wrong reading a file: where, and what was expected there.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -251,15 +252,15 @@ pub struct RecordedExperiment {
     /// Scheduler samples of its workers, when recorded (experiment field ignored).
     pub samples: Vec<SampleEvent>,
     /// GIL hand-offs, when recorded (experiment field ignored).
-    pub gil: Vec<crate::event::GilEvent>,
+    pub gil: Vec<crate::model::event::GilEvent>,
     /// Where it came from, for grouping: the folder of a CSV, the path of a trace.
     pub source: String,
     /// Its plan exactly, when the file carried it (poolscope's own trace).
-    pub plan: Option<crate::plan::ExperimentPlan>,
+    pub plan: Option<crate::model::plan::ExperimentPlan>,
     /// When it started and ended (before its first task, after its last), when recorded.
     pub bounds: Option<(u64, Option<u64>)>,
     /// When each worker became ready, when recorded (lanes that ran nothing show too).
-    pub ready: Vec<(crate::event::WorkerId, u64)>,
+    pub ready: Vec<(crate::model::event::WorkerId, u64)>,
 }
 
 impl RecordedExperiment {
@@ -344,7 +345,7 @@ pub fn detect(bytes: &[u8]) -> Result<FileKind, Problem> {
         Ok(FileKind::PostCsv)
     } else if header.starts_with(poolscope_csv::REQUIRED_HEADER) {
         Ok(FileKind::PoolscopeCsv)
-    } else if header == crate::export::SAMPLES_HEADER {
+    } else if header == crate::formats::export::SAMPLES_HEADER {
         Err(Problem::at(
             1,
             None,
@@ -541,7 +542,7 @@ pub fn write_outputs(
         }
     }
     if let Some(file) = &outputs.trace {
-        crate::export::write_atomically(file, &chrome_trace::export(timeline))
+        crate::formats::export::write_atomically(file, &chrome_trace::export(timeline))
             .with_context(|| format!("writing the trace to {}", file.display()))?;
         written.push(format!(
             "Wrote the Chrome trace to {} (open it in ui.perfetto.dev or chrome://tracing)",
@@ -549,7 +550,7 @@ pub fn write_outputs(
         ));
     }
     if let Some(file) = &outputs.svg {
-        crate::export::write_atomically(file, &svg::export(timeline))
+        crate::formats::export::write_atomically(file, &svg::export(timeline))
             .with_context(|| format!("writing the picture to {}", file.display()))?;
         written.push(format!("Wrote the chart to {}", file.display()));
     }

@@ -9,8 +9,8 @@ use super::csv_rows::{self, Row};
 use super::{
     FileContents, ImportError, LaneGroup, Problem, Progress, RecordedExperiment, RecordedTask,
 };
-use crate::event::{SampleEvent, WorkerId};
-use crate::plan::{ExecutorKind, WorkloadKind};
+use crate::model::event::{SampleEvent, WorkerId};
+use crate::model::plan::{ExecutorKind, WorkloadKind};
 
 /// The columns every poolscope CSV starts with (later versions may add more after them).
 pub const REQUIRED_HEADER: &str = "tag,start_time,end_time,elapsed,result,experiment,executor,workload,input,worker,pid,tid,cpu_time,status,error";
@@ -123,7 +123,7 @@ fn samples_path(file: &Path) -> PathBuf {
     let stem = file
         .file_stem()
         .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
-    file.with_file_name(format!("{stem}{}", crate::export::SAMPLES_SUFFIX))
+    file.with_file_name(format!("{stem}{}", crate::formats::export::SAMPLES_SUFFIX))
 }
 
 fn parse_row(row: &Row<'_>) -> Result<Option<CsvTask>, Problem> {
@@ -250,13 +250,16 @@ fn read_samples(
     lenient: bool,
 ) -> Result<(Vec<SampleEvent>, super::Skipped), Problem> {
     let header_ok = bytes.split(|&b| b == b'\n').next().is_some_and(|h| {
-        h.strip_suffix(b"\r").unwrap_or(h) == crate::export::SAMPLES_HEADER.as_bytes()
+        h.strip_suffix(b"\r").unwrap_or(h) == crate::formats::export::SAMPLES_HEADER.as_bytes()
     });
     if !header_ok {
         return Err(Problem::at(
             1,
             None,
-            format!("expected the header {}", crate::export::SAMPLES_HEADER),
+            format!(
+                "expected the header {}",
+                crate::formats::export::SAMPLES_HEADER
+            ),
         ));
     }
     csv_rows::parse_rows(bytes, 8..=8, lenient, &Progress::default(), |row| {
@@ -284,8 +287,8 @@ fn read_samples(
                 pid: number(1, "pid")? as u32,
                 tid: number(2, "tid")? as u32,
             },
-            from: crate::clock::Timestamp(from),
-            to: crate::clock::Timestamp(to.max(from)),
+            from: crate::model::clock::Timestamp(from),
+            to: crate::model::clock::Timestamp(to.max(from)),
             running: share(5, "running")?,
             runnable: share(6, "runnable")?,
             blocked: share(7, "blocked")?,

@@ -52,7 +52,7 @@ pub fn read(
             })
         });
         if let (true, Some(prefix)) = (same_prefix, &prefix)
-            && experiment.executor == crate::plan::ExecutorKind::Recorded
+            && experiment.executor == crate::model::plan::ExecutorKind::Recorded
         {
             let (executor, workload) = super::kinds_from_name(prefix);
             experiment.executor = executor;

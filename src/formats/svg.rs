@@ -11,11 +11,11 @@
 use svg::Document;
 use svg::node::element::{Group, Line, Rectangle, Text, Title};
 
-use crate::app::TimeSpan;
-use crate::clock::Timestamp;
-use crate::timeline::{Experiment, TaskState, Timeline};
-use crate::ui::axis::{self, human};
-use crate::ui::gantt::{self, CellContent, CellState, lane_label};
+use crate::chart::axis::{self, human};
+use crate::model::clock::Timestamp;
+use crate::model::timeline::{Experiment, TaskState, Timeline};
+use crate::view::app::TimeSpan;
+use crate::view::ui::gantt::{self, CellContent, CellState, lane_label};
 
 /// Width of the whole picture, px.
 const WIDTH: u32 = 1200;

@@ -17,12 +17,12 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 
-use crate::app::TimeSpan;
-use crate::clock::Timestamp;
-use crate::timeline::{Experiment, Timeline};
-use crate::ui::axis::{self, human};
-use crate::ui::gantt::{self, lane_label};
-use crate::ui::theme::Theme;
+use crate::chart::axis::{self, human};
+use crate::chart::theme::Theme;
+use crate::model::clock::Timestamp;
+use crate::model::timeline::{Experiment, Timeline};
+use crate::view::app::TimeSpan;
+use crate::view::ui::gantt::{self, lane_label};
 
 /// The narrowest chart worth printing.
 pub const MIN_WIDTH: u16 = 20;
@@ -101,7 +101,7 @@ fn title(timeline: &Timeline, e: &Experiment, now: Timestamp) -> String {
     let plan = &e.plan;
     let lanes = e.lanes.len();
     let mut parts = vec![plan.name.clone()];
-    if plan.executor != crate::plan::ExecutorKind::Recorded {
+    if plan.executor != crate::model::plan::ExecutorKind::Recorded {
         parts.push(plan.executor.pool_name().to_string());
     }
     parts.push(format!("{lanes} lane{}", if lanes == 1 { "" } else { "s" }));
@@ -234,9 +234,9 @@ fn color_code(color: Color, background: bool) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::TaskEventKind;
-    use crate::plan::ExecutorKind;
-    use crate::timeline::tests::{finished, started_experiment, task};
+    use crate::model::event::TaskEventKind;
+    use crate::model::plan::ExecutorKind;
+    use crate::model::timeline::tests::{finished, started_experiment, task};
 
     fn timeline() -> Timeline {
         Timeline::from_events(&[

@@ -25,17 +25,17 @@ pub fn poolscope_in(dir: &Path) -> assert_cmd::Command {
 /// on every event as it arrives (while the run goes on); returns them all, through
 /// `RunFinished`, once the run's threads are joined.
 pub fn collect_events(
-    plan: &poolscope::plan::Plan,
-    mut each: impl FnMut(&poolscope::event::Event),
-) -> Vec<poolscope::event::Event> {
-    let options = poolscope::runner::RunOptions {
+    plan: &poolscope::model::plan::Plan,
+    mut each: impl FnMut(&poolscope::model::event::Event),
+) -> Vec<poolscope::model::event::Event> {
+    let options = poolscope::engine::runner::RunOptions {
         worker_exe: std::path::PathBuf::from(bin()),
     };
-    let handle = poolscope::runner::start(plan, &options).unwrap();
+    let handle = poolscope::engine::runner::start(plan, &options).unwrap();
     let mut events = Vec::new();
     while let Ok(event) = handle.events.recv_timeout(Duration::from_secs(60)) {
         each(&event);
-        let last = matches!(event, poolscope::event::Event::RunFinished { .. });
+        let last = matches!(event, poolscope::model::event::Event::RunFinished { .. });
         events.push(event);
         if last {
             break;

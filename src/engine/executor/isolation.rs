@@ -13,10 +13,10 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use super::ExperimentRun;
-use crate::clock::Timestamp;
-use crate::event::Event;
-use crate::plan::ISOLATION_READS;
-use crate::workload::ISOLATION_X;
+use crate::engine::workload::ISOLATION_X;
+use crate::model::clock::Timestamp;
+use crate::model::event::Event;
+use crate::model::plan::ISOLATION_READS;
 
 /// How long the worker waits before each read. The writes fall half-way between reads,
 /// so a worker process that starts tens of milliseconds late still reads in between.

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::cancel::CancelToken;
-use crate::plan::WorkloadKind;
+use crate::engine::cancel::CancelToken;
+use crate::model::plan::WorkloadKind;
 
 /// The largest n whose Fibonacci number (1-based, fib(1) = 0) fits in a `u64`.
 pub const FIB_MAX: u64 = 93;
@@ -281,7 +281,7 @@ mod tests {
 
     #[test]
     fn a_cancelled_fib_returns_at_once() {
-        let canceller = crate::cancel::Canceller::new();
+        let canceller = crate::engine::cancel::Canceller::new();
         canceller.cancel();
         let runner = WorkloadRunner::new(Workload::Fib);
         assert_eq!(runner.run(90, &canceller.token()), Err(CANCELLED.into()));

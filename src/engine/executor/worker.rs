@@ -10,10 +10,10 @@ use std::io::{self, BufRead, Write};
 use std::process::ExitCode;
 
 use super::{install_quiet_task_panics, timed};
-use crate::cancel::CancelToken;
-use crate::clock::{self, Timestamp};
-use crate::protocol::{self, Reply, Request};
-use crate::workload::{Workload, WorkloadRunner};
+use crate::engine::cancel::CancelToken;
+use crate::engine::protocol::{self, Reply, Request};
+use crate::engine::workload::{Workload, WorkloadRunner};
+use crate::model::clock::{self, Timestamp};
 
 /// Runs the worker loop on this process's stdin and stdout until the parent is done.
 pub fn main(parent_pid: u32, workload_json: &str, anchor: Option<clock::ClockAnchor>) -> ExitCode {

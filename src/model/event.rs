@@ -10,8 +10,8 @@
 
 use std::time::Duration;
 
-use crate::clock::Timestamp;
-use crate::plan::ExperimentPlan;
+use crate::model::clock::Timestamp;
+use crate::model::plan::ExperimentPlan;
 
 /// Who ran a task: the worker's index in its pool and the OS identity of the thread.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -30,7 +30,7 @@ impl WorkerId {
         WorkerId {
             index,
             pid: std::process::id(),
-            tid: crate::clock::current_tid(),
+            tid: crate::model::clock::current_tid(),
         }
     }
 }
@@ -76,7 +76,7 @@ pub enum Event {
         at: Timestamp,
     },
     /// What a worker's thread was doing over a short interval, from the scheduler's own
-    /// accounting (see [`crate::sampler`]).
+    /// accounting (see [`crate::engine::sampler`]).
     Sample(SampleEvent),
     /// A simulated-GIL worker began waiting for, took, or released the lock.
     Gil(GilEvent),

@@ -2,7 +2,7 @@
 //! event and finished export, with no terminal I/O.
 //!
 //! The terminal loop ([`crate::tui`]) feeds messages in and carries out the [`Effect`]s that
-//! come back (export files, start a new run, quit); the widgets ([`crate::ui`]) only read the
+//! come back (export files, start a new run, quit); the widgets ([`crate::view::ui`]) only read the
 //! state. Because the clock is passed in too ([`App::set_now`]), a test can build an `App`
 //! from synthetic events and get the same screen every time.
 
@@ -11,10 +11,10 @@ use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
-use crate::clock::Timestamp;
-use crate::event::Event;
-use crate::plan::Plan;
-use crate::timeline::{Experiment, Timeline};
+use crate::model::clock::Timestamp;
+use crate::model::event::Event;
+use crate::model::plan::Plan;
+use crate::model::timeline::{Experiment, Timeline};
 
 /// Something that happened, for [`App::update`].
 #[derive(Debug, Clone)]
@@ -274,7 +274,7 @@ pub struct App {
     /// Runs still to start by themselves, one after another (`--runs N`, the editor's runs).
     pub runs_left: usize,
     /// The plan editor, while open (`p`).
-    pub editor: Option<crate::editor::Editor>,
+    pub editor: Option<crate::view::editor::Editor>,
     /// How many tasks the kept runs may hold before the oldest lose their charts.
     pub max_kept_tasks: usize,
     /// While comparing (`c`): the run compared with the one looked at.
@@ -462,7 +462,8 @@ impl App {
     /// The kept runs of `plan` that completed: what statistics may be computed over.
     pub fn completed_of<'a>(&'a self, plan: &'a Plan) -> impl Iterator<Item = &'a Run> + 'a {
         self.runs.iter().filter(move |r| {
-            r.plan == *plan && r.timeline.outcome() == Some(crate::event::RunOutcome::Completed)
+            r.plan == *plan
+                && r.timeline.outcome() == Some(crate::model::event::RunOutcome::Completed)
         })
     }
 
@@ -671,8 +672,8 @@ impl App {
                 return Some(Effect::Quit);
             }
             return match editor.key(key.code) {
-                crate::editor::EditorOutcome::Editing => None,
-                crate::editor::EditorOutcome::Cancelled => {
+                crate::view::editor::EditorOutcome::Editing => None,
+                crate::view::editor::EditorOutcome::Cancelled => {
                     self.editor = None;
                     self.status = Some(Status {
                         text: "plan unchanged".into(),
@@ -680,7 +681,7 @@ impl App {
                     });
                     None
                 }
-                crate::editor::EditorOutcome::Run(plan, runs) => {
+                crate::view::editor::EditorOutcome::Run(plan, runs) => {
                     self.editor = None;
                     self.next_plan = Some(*plan);
                     self.runs_left = runs;
@@ -776,7 +777,7 @@ impl App {
             KeyCode::End => self.scroll_by(self.selected, isize::MAX / 2),
             KeyCode::Char('p') if self.source == Source::Live => {
                 let runs = self.runs_left.max(1);
-                self.editor = Some(crate::editor::Editor::of(self.next_plan(), runs));
+                self.editor = Some(crate::view::editor::Editor::of(self.next_plan(), runs));
             }
             KeyCode::Char('c') => self.start_comparing(),
             KeyCode::Char('[') => self.step_run(-1),
@@ -899,7 +900,7 @@ impl App {
     pub fn due_for_another_run(&mut self) -> bool {
         let due = !self.restarting
             && self.runs_left > 0
-            && self.live_timeline().outcome() == Some(crate::event::RunOutcome::Completed);
+            && self.live_timeline().outcome() == Some(crate::model::event::RunOutcome::Completed);
         if due {
             self.restarting = true;
         }
@@ -1010,8 +1011,8 @@ impl App {
         let mut from = None;
         let mut to = None;
         for e in &mut plan.experiments {
-            if e.executor == crate::plan::ExecutorKind::Sequential
-                || e.workload == crate::plan::WorkloadKind::Isolation
+            if e.executor == crate::model::plan::ExecutorKind::Sequential
+                || e.workload == crate::model::plan::WorkloadKind::Isolation
             {
                 continue;
             }
@@ -1219,8 +1220,8 @@ impl App {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::ExecutorKind;
-    use crate::timeline::tests::started_experiment;
+    use crate::model::plan::ExecutorKind;
+    use crate::model::timeline::tests::started_experiment;
 
     fn press(app: &mut App, code: KeyCode) -> Option<Effect> {
         app.update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
@@ -1388,7 +1389,7 @@ mod tests {
         assert_eq!(app.experiment_state(2), ExperimentState::Waiting);
         app.update(Msg::Event(Event::RunFinished {
             at: Timestamp(3_000_000),
-            outcome: crate::event::RunOutcome::Cancelled,
+            outcome: crate::model::event::RunOutcome::Cancelled,
         }));
         app.set_now(Timestamp(60_000_000));
         assert_eq!(

@@ -22,7 +22,7 @@ pub fn allowed() -> Vec<usize> {
                 .collect();
         }
     }
-    (0..crate::clock::available_cores()).collect()
+    (0..crate::model::clock::available_cores()).collect()
 }
 
 /// Parses a CPU list: numbers and ranges, comma-separated (`0`, `0-1`, `0,2`, `0-2,5`),

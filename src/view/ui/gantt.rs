@@ -21,12 +21,12 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Widget};
 
-use super::axis::{self, human};
-use super::theme::{Look, Theme};
-use crate::app::{ExperimentState, LaneOrder, TimeSpan};
-use crate::clock::Timestamp;
-use crate::plan::{ExecutorKind, ExperimentPlan, WorkloadKind};
-use crate::timeline::{Experiment, Lane, LaneSpan, StateShare, TaskState};
+use crate::chart::axis::{self, human};
+use crate::chart::theme::{Look, Theme};
+use crate::model::clock::Timestamp;
+use crate::model::plan::{ExecutorKind, ExperimentPlan, WorkloadKind};
+use crate::model::timeline::{Experiment, Lane, LaneSpan, StateShare, TaskState};
+use crate::view::app::{ExperimentState, LaneOrder, TimeSpan};
 
 /// A Gantt panel for one experiment of the plan.
 #[derive(Debug, Clone)]
@@ -788,10 +788,10 @@ fn put(buf: &mut Buffer, x: u16, y: u16, glyph: char, style: Style) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{Event, TaskEventKind};
-    use crate::plan::ExecutorKind;
-    use crate::timeline::Timeline;
-    use crate::timeline::tests::{finished, started_experiment, task};
+    use crate::model::event::{Event, TaskEventKind};
+    use crate::model::plan::ExecutorKind;
+    use crate::model::timeline::Timeline;
+    use crate::model::timeline::tests::{finished, started_experiment, task};
     use std::time::Duration;
 
     fn span(start: u64, length_us: u64) -> TimeSpan {
@@ -867,7 +867,7 @@ mod tests {
         let mut t = Timeline::from_events(&[started_experiment(0, ExecutorKind::Processes, 0)]);
         t.apply(&Event::WorkerStarted {
             experiment: 0,
-            worker: crate::timeline::tests::worker(0),
+            worker: crate::model::timeline::tests::worker(0),
             at: Timestamp(30),
         });
         t.apply(&task(0, 0, 0, 30, TaskEventKind::Started));
@@ -904,7 +904,7 @@ mod tests {
             experiment: 0,
             plan: ExperimentPlan::new(
                 ExecutorKind::Threads,
-                crate::plan::WorkloadKind::Sleep,
+                crate::model::plan::WorkloadKind::Sleep,
                 vec![1; 100_000],
                 1,
             ),

@@ -21,9 +21,9 @@ use super::{
     Emitter, ExperimentOutcome, ExperimentRun, TaskQueue, run_task_here, start_worker,
     workers_that_fit,
 };
-use crate::cancel::CancelToken;
-use crate::event::{GilEventKind, WorkerId};
-use crate::workload::WorkloadRunner;
+use crate::engine::cancel::CancelToken;
+use crate::engine::workload::WorkloadRunner;
+use crate::model::event::{GilEventKind, WorkerId};
 
 /// A global interpreter lock shared by one experiment's threads.
 #[derive(Debug)]

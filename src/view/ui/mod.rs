@@ -17,11 +17,9 @@
 //! Panels form a grid: one row per workload, one column per executor, so the processes and
 //! threads runs of a workload sit side by side on the same time scale.
 
-pub mod axis;
 pub mod compare;
 pub mod gantt;
 pub mod summary;
-pub mod theme;
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Alignment, Rect};
@@ -30,15 +28,15 @@ use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Widget, Wrap};
 
 use ratatui::style::Style;
 
-use crate::app::{App, LaneOrder};
-use crate::clock::Timestamp;
-use crate::event::RunOutcome;
-use crate::plan::{ExecutorKind, WorkloadKind};
-use crate::timeline::TaskState;
-use axis::human;
+use crate::chart::axis::{self, human};
+use crate::chart::theme::Theme;
+use crate::model::clock::Timestamp;
+use crate::model::event::RunOutcome;
+use crate::model::plan::{ExecutorKind, WorkloadKind};
+use crate::model::timeline::TaskState;
+use crate::view::app::{App, LaneOrder};
 use gantt::GanttPanel;
 use summary::Summary;
-use theme::Theme;
 
 /// The smallest screen the full layout needs; below it a notice is shown instead.
 pub const MIN_WIDTH: u16 = 40;
@@ -138,8 +136,8 @@ impl Widget for &App {
 }
 
 /// The plan editor's box: a line per setting, the refusal if any, the command line.
-fn render_editor(editor: &crate::editor::Editor, area: Rect, buf: &mut Buffer, theme: Theme) {
-    use crate::editor::FieldKind;
+fn render_editor(editor: &crate::view::editor::Editor, area: Rect, buf: &mut Buffer, theme: Theme) {
+    use crate::view::editor::FieldKind;
     let mut lines: Vec<Line> = Vec::new();
     for (i, field) in editor.fields.iter().enumerate() {
         let here = i == editor.cursor;
@@ -637,7 +635,7 @@ fn render_header(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
         .unwrap_or_default();
     // Badges by priority: the run's state, then frozen, zoom, not following.
     let mut badges: Vec<Span> = Vec::new();
-    let recorded = *app.source() != crate::app::Source::Live;
+    let recorded = *app.source() != crate::view::app::Source::Live;
     badges.push(if app.is_restarting() {
         Span::styled(" ↻ restarting… ", theme.busy())
     } else if app.loading.is_some() {
@@ -786,7 +784,7 @@ fn render_footer(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
     ];
     let width_of = |(key, what, _): &(&str, &str, u8)| key.chars().count() + what.len() + 3;
     let status_width: usize = spans.iter().map(|s| s.width()).sum();
-    let live = *app.source() == crate::app::Source::Live;
+    let live = *app.source() == crate::view::app::Source::Live;
     let mut shown: Vec<_> = FOOTER
         .iter()
         .copied()

@@ -11,9 +11,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use anyhow::Context;
 use serde::Serialize;
 
-use crate::clock::Timestamp;
-use crate::plan::ExecutorKind;
-use crate::timeline::{Experiment, TaskState, Timeline};
+use crate::model::clock::Timestamp;
+use crate::model::plan::ExecutorKind;
+use crate::model::timeline::{Experiment, TaskState, Timeline};
 
 /// One CSV row. Field order is the column order: the seed's five columns
 /// (`tag,start_time,end_time,elapsed,result`), then poolscope's; `label` is a recorded
@@ -184,8 +184,8 @@ pub fn summary_json(timeline: &Timeline) -> Vec<u8> {
     let cores = timeline.cores();
     let sampled = |e: &Experiment| e.sched.samples > 0;
     let status = match timeline.outcome() {
-        Some(crate::event::RunOutcome::Completed) => "completed",
-        Some(crate::event::RunOutcome::Cancelled) => "cancelled",
+        Some(crate::model::event::RunOutcome::Completed) => "completed",
+        Some(crate::model::event::RunOutcome::Cancelled) => "cancelled",
         None => "running",
     };
     let experiments = timeline
@@ -438,9 +438,9 @@ pub fn new_run_dir(base: &Path) -> anyhow::Result<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{Event, RunOutcome, TaskEventKind};
-    use crate::plan::ExecutorKind;
-    use crate::timeline::tests::{finished, started_experiment, task};
+    use crate::model::event::{Event, RunOutcome, TaskEventKind};
+    use crate::model::plan::ExecutorKind;
+    use crate::model::timeline::tests::{finished, started_experiment, task};
 
     fn sample() -> Timeline {
         let base = 1_700_000_000_000_000;

@@ -10,7 +10,7 @@
 
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
-use crate::clock::Timestamp;
+use crate::model::clock::Timestamp;
 
 /// A message from poolscope to a worker process.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

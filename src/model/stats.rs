@@ -10,8 +10,8 @@
 
 use serde::Serialize;
 
-use crate::plan::{ExecutorKind, WorkloadKind};
-use crate::timeline::{Experiment, Timeline};
+use crate::model::plan::{ExecutorKind, WorkloadKind};
+use crate::model::timeline::{Experiment, Timeline};
 
 /// Fewer runs than this cannot tell noise from a difference.
 pub const ENOUGH_RUNS: usize = 3;
@@ -284,9 +284,9 @@ pub fn stats_json(runs: &[&Timeline]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clock::Timestamp;
-    use crate::event::Event;
-    use crate::plan::ExperimentPlan;
+    use crate::model::clock::Timestamp;
+    use crate::model::event::Event;
+    use crate::model::plan::ExperimentPlan;
 
     /// A run where processes take `p` ms and threads `t` ms on fib.
     fn run(p: u64, t: u64) -> Timeline {
@@ -301,22 +301,22 @@ mod tests {
                 plan,
                 at: Timestamp(0),
             });
-            let worker = crate::event::WorkerId {
+            let worker = crate::model::event::WorkerId {
                 index: 0,
                 pid: 1,
                 tid: 1,
             };
             for (at, kind) in [
-                (0, crate::event::TaskEventKind::Started),
+                (0, crate::model::event::TaskEventKind::Started),
                 (
                     ms * 1000,
-                    crate::event::TaskEventKind::Finished {
+                    crate::model::event::TaskEventKind::Finished {
                         result: "1".into(),
                         cpu_time: None,
                     },
                 ),
             ] {
-                events.push(Event::Task(crate::event::TaskEvent {
+                events.push(Event::Task(crate::model::event::TaskEvent {
                     experiment: i,
                     task: 0,
                     input: 30,

@@ -18,11 +18,11 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Paragraph, Widget};
 
-use super::axis::human;
 use super::gantt::GanttPanel;
-use super::theme::Theme;
-use crate::app::{App, ExperimentState, TimeSpan};
-use crate::timeline::{Experiment, Timeline};
+use crate::chart::axis::human;
+use crate::chart::theme::Theme;
+use crate::model::timeline::{Experiment, Timeline};
+use crate::view::app::{App, ExperimentState, TimeSpan};
 
 /// Draws the comparison of runs `a` and `b` (indices into the app's runs) over `area`.
 pub fn render(app: &App, (a, b): (usize, usize), area: Rect, buf: &mut Buffer, theme: Theme) {
@@ -186,7 +186,7 @@ pub fn render(app: &App, (a, b): (usize, usize), area: Rect, buf: &mut Buffer, t
     let now = |t: &Timeline| {
         t.finished_at()
             .or(t.latest())
-            .unwrap_or(crate::clock::Timestamp(0))
+            .unwrap_or(crate::model::clock::Timestamp(0))
     };
     let length = [(&ea, ta), (&eb, tb)]
         .iter()
@@ -235,11 +235,11 @@ pub fn render(app: &App, (a, b): (usize, usize), area: Rect, buf: &mut Buffer, t
 }
 
 /// `8 workers`, or `2–8 workers` where the experiments differ.
-fn workers_of(plan: &crate::plan::Plan) -> String {
+fn workers_of(plan: &crate::model::plan::Plan) -> String {
     let counts: Vec<usize> = plan
         .experiments
         .iter()
-        .filter(|e| e.executor != crate::plan::ExecutorKind::Sequential)
+        .filter(|e| e.executor != crate::model::plan::ExecutorKind::Sequential)
         .map(|e| e.workers)
         .collect();
     match (counts.iter().min(), counts.iter().max()) {

@@ -4,7 +4,7 @@
 //! threads it starts for later experiments, to the same CPUs).
 
 use super::{Emitter, ExperimentOutcome, ExperimentRun, TaskQueue, run_task_here, start_worker};
-use crate::workload::WorkloadRunner;
+use crate::engine::workload::WorkloadRunner;
 
 /// Runs every task in order on the calling thread; stops between tasks when cancelled.
 pub(super) fn run(run: &ExperimentRun<'_>) -> ExperimentOutcome {

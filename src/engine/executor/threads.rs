@@ -16,8 +16,8 @@ use super::{
     Emitter, ExperimentOutcome, ExperimentRun, TaskQueue, run_task_here, start_worker,
     workers_that_fit,
 };
-use crate::event::WorkerId;
-use crate::workload::WorkloadRunner;
+use crate::engine::workload::WorkloadRunner;
+use crate::model::event::WorkerId;
 
 /// How long a cancelled experiment waits for its pool threads to leave their tasks. Every
 /// workload stops within microseconds of a cancel (fib checks it, sleep wakes, a request

@@ -22,8 +22,8 @@ use std::time::Duration;
 
 use crossbeam_channel::Sender;
 
-use crate::clock::{self, Timestamp};
-use crate::event::{Event, SampleEvent, SamplerNotice, WorkerId};
+use crate::model::clock::{self, Timestamp};
+use crate::model::event::{Event, SampleEvent, SamplerNotice, WorkerId};
 
 /// The most of one core the sampler may spend on itself.
 pub const MAX_COST: f64 = 0.01;
@@ -141,7 +141,7 @@ impl SamplerHandle {
     pub fn track(&self, experiment: usize, worker: WorkerId) {
         let Some(shared) = &self.shared else { return };
         let tracked = lock(shared).tracked.len() as u64;
-        let limit = crate::limits::open_files_limit().unwrap_or(u64::MAX);
+        let limit = crate::engine::limits::open_files_limit().unwrap_or(u64::MAX);
         if (tracked + 1) * 2 > limit / 2 {
             return;
         }

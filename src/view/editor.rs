@@ -4,13 +4,13 @@
 //! by handing the equivalent command line to the CLI's own parser, so a value is refused
 //! with the very message `poolscope` would print for it, and the plan that runs is the one
 //! that command line would run. The form also gives that command line, for copying.
-//! No terminal here: the view's widgets draw it ([`crate::ui`]), keys arrive as [`KeyCode`]s.
+//! No terminal here: the view's widgets draw it ([`crate::view::ui`]), keys arrive as [`KeyCode`]s.
 
 use clap::Parser;
 use crossterm::event::KeyCode;
 
 use crate::cli::{Action, Cli};
-use crate::plan::{ExecutorKind, HttpTarget, Plan, WorkloadKind};
+use crate::model::plan::{ExecutorKind, HttpTarget, Plan, WorkloadKind};
 
 /// How a field is edited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,12 +8,12 @@
 
 use std::time::Duration;
 
-use crate::clock::Timestamp;
-use crate::event::{
+use crate::model::clock::Timestamp;
+use crate::model::event::{
     Event, GilEvent, GilEventKind, RunOutcome, SampleEvent, SamplerNotice, TaskEvent,
     TaskEventKind, WorkerId,
 };
-use crate::plan::{ExecutorKind, ExperimentPlan, WorkloadKind};
+use crate::model::plan::{ExecutorKind, ExperimentPlan, WorkloadKind};
 
 /// Everything known about a run so far.
 #[derive(Debug, Clone)]
@@ -996,7 +996,7 @@ impl Task {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::plan::ExperimentPlan;
+    use crate::model::plan::ExperimentPlan;
 
     fn tasks_of(lane: &Lane) -> Vec<usize> {
         lane.spans().iter().map(|s| s.task).collect()

@@ -7,12 +7,12 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Paragraph, Widget};
 
-use super::axis::human;
-use super::theme::{Look, Theme};
-use crate::app::{App, ExperimentState};
-use crate::event::SamplerNotice;
-use crate::plan::ExecutorKind;
-use crate::timeline::Speedup;
+use crate::chart::axis::human;
+use crate::chart::theme::{Look, Theme};
+use crate::model::event::SamplerNotice;
+use crate::model::plan::ExecutorKind;
+use crate::model::timeline::Speedup;
+use crate::view::app::{App, ExperimentState};
 
 /// The summary panel, borrowing the app.
 #[derive(Debug, Clone, Copy)]
@@ -99,7 +99,7 @@ impl Summary<'_> {
             let (makespan, cpu, efficiency, failed) = match (experiment, state.elapsed()) {
                 (Some(e), Some(elapsed)) => (
                     match state {
-                        ExperimentState::Running(_) => crate::ui::axis::ticking(elapsed),
+                        ExperimentState::Running(_) => crate::chart::axis::ticking(elapsed),
                         _ => human(elapsed),
                     },
                     if e.cpu_measured() {
@@ -154,7 +154,7 @@ impl Summary<'_> {
         // Several runs of this plan: every comparison with its spread.
         let runs = self.app.comparable_runs();
         if runs.len() > 1 && self.app.shown_timeline().outcome().is_some() {
-            let ratios = crate::stats::ratios(&runs);
+            let ratios = crate::model::stats::ratios(&runs);
             if !ratios.is_empty() {
                 let mut spans = vec![Span::raw(format!(" {} runs: ", runs.len()))];
                 for (i, r) in ratios.iter().enumerate() {
@@ -254,7 +254,7 @@ impl Widget for Summary<'_> {
             .cores()
             .filter(|_| area.width >= formula_from)
             .map_or(String::new(), |c| {
-                format!(" {} ", crate::timeline::efficiency_formula(c))
+                format!(" {} ", crate::model::timeline::efficiency_formula(c))
             });
         let mut title = vec![Span::styled(" summary ", theme.heading())];
         title.extend(legend);

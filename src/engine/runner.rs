@@ -12,15 +12,15 @@ use std::thread::JoinHandle;
 use anyhow::Context;
 use crossbeam_channel::{Receiver, Sender};
 
-use crate::cancel::{CancelToken, Canceller};
-use crate::clock::{self, Timestamp};
-use crate::delay_server::DelayServer;
-use crate::event::{Event, RunOutcome};
-use crate::executor::isolation::ISOLATION_PAUSE;
-use crate::executor::{self, ExperimentOutcome, ExperimentRun};
-use crate::plan::{ExecutorKind, HttpTarget, Plan, WorkloadKind};
-use crate::sampler::Sampler;
-use crate::workload::{HttpWorkload, Workload};
+use crate::engine::cancel::{CancelToken, Canceller};
+use crate::engine::delay_server::DelayServer;
+use crate::engine::executor::isolation::ISOLATION_PAUSE;
+use crate::engine::executor::{self, ExperimentOutcome, ExperimentRun};
+use crate::engine::sampler::Sampler;
+use crate::engine::workload::{HttpWorkload, Workload};
+use crate::model::clock::{self, Timestamp};
+use crate::model::event::{Event, RunOutcome};
+use crate::model::plan::{ExecutorKind, HttpTarget, Plan, WorkloadKind};
 
 /// How to run, beyond what to run.
 #[derive(Debug, Clone)]

@@ -20,9 +20,9 @@ use std::time::Duration;
 use crossbeam_channel::select;
 
 use super::{Emitter, ExperimentOutcome, ExperimentRun, TaskQueue, workers_that_fit};
-use crate::clock::{ClockAnchor, Timestamp};
-use crate::event::{TaskEventKind, WorkerId};
-use crate::protocol::{self, LineRead, Reply, Request};
+use crate::engine::protocol::{self, LineRead, Reply, Request};
+use crate::model::clock::{ClockAnchor, Timestamp};
+use crate::model::event::{TaskEventKind, WorkerId};
 
 /// How much of a dead worker's stderr goes into the error text.
 const STDERR_TAIL_BYTES: usize = 4096;
@@ -325,30 +325,26 @@ enum ReplyError {
 
 impl WorkerProcess {
     fn spawn(shared: &Shared<'_>, index: usize) -> io::Result<WorkerProcess> {
-        let mut child = Command::new(shared.run.worker_exe)
-            .arg0("poolscope")
-            .arg("worker")
-            .arg("--parent-pid")
-            .arg(std::process::id().to_string())
-            .arg("--workload")
-            .arg(&shared.workload_json)
-            .arg("--clock-anchor")
-            .arg(ClockAnchor::current().to_arg())
-            .args(
-                shared
-                    .run
-                    .sched
-                    .cpus
-                    .iter()
-                    .flat_map(|cpus| ["--cpus".to_string(), crate::cpus::format_list(cpus)]),
-            )
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            // Out of the terminal's process group: Ctrl-C reaches poolscope, which stops
-            // the run and kills its workers itself.
-            .process_group(0)
-            .spawn()?;
+        let mut child =
+            Command::new(shared.run.worker_exe)
+                .arg0("poolscope")
+                .arg("worker")
+                .arg("--parent-pid")
+                .arg(std::process::id().to_string())
+                .arg("--workload")
+                .arg(&shared.workload_json)
+                .arg("--clock-anchor")
+                .arg(ClockAnchor::current().to_arg())
+                .args(shared.run.sched.cpus.iter().flat_map(|cpus| {
+                    ["--cpus".to_string(), crate::engine::cpus::format_list(cpus)]
+                }))
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                // Out of the terminal's process group: Ctrl-C reaches poolscope, which stops
+                // the run and kills its workers itself.
+                .process_group(0)
+                .spawn()?;
         let pid = child.id();
         let stdin = child.stdin.take();
         let stdout = child.stdout.take().expect("stdout is piped");

@@ -28,12 +28,12 @@ use std::time::Duration;
 
 use crossbeam_channel::Sender;
 
-use crate::cancel::CancelToken;
-use crate::clock::{self, Timestamp};
-use crate::event::{Event, GilEvent, GilEventKind, TaskEvent, TaskEventKind, WorkerId};
-use crate::plan::{ExecutorKind, ExperimentPlan, SchedSettings};
-use crate::sampler::SamplerHandle;
-use crate::workload::Workload;
+use crate::engine::cancel::CancelToken;
+use crate::engine::sampler::SamplerHandle;
+use crate::engine::workload::Workload;
+use crate::model::clock::{self, Timestamp};
+use crate::model::event::{Event, GilEvent, GilEventKind, TaskEvent, TaskEventKind, WorkerId};
+use crate::model::plan::{ExecutorKind, ExperimentPlan, SchedSettings};
 
 /// Everything an executor needs to run one experiment.
 #[derive(Debug, Clone)]
@@ -182,7 +182,7 @@ impl Emitter {
 /// as fit (at least one), said once in a notice. Worker processes cost their pipes; thread
 /// workers only matter for http, whose connections cost descriptors.
 pub(crate) fn workers_that_fit(run: &ExperimentRun<'_>, emitter: &Emitter) -> usize {
-    use crate::limits;
+    use crate::engine::limits;
     let (per_worker, what) = match (run.plan.executor, run.workload) {
         (ExecutorKind::Processes, Workload::Http(_)) => (
             limits::DESCRIPTORS_PER_WORKER_PROCESS + limits::DESCRIPTORS_PER_HTTP_PROCESS,
@@ -215,7 +215,7 @@ pub(crate) fn start_worker(emitter: &Emitter, sched: &SchedSettings, index: usiz
     if let Some(cpus) = &sched.cpus {
         // The CPUs were checked against the allowed set when the plan was made; should the
         // kernel still refuse, the worker runs unconfined rather than not at all.
-        let _ = crate::cpus::confine_this_thread(cpus);
+        let _ = crate::engine::cpus::confine_this_thread(cpus);
     }
     let worker = WorkerId::this_thread(index);
     emitter.worker_started(worker, Timestamp::now());
@@ -367,7 +367,7 @@ mod tests {
 
     #[test]
     fn the_queue_hands_out_tasks_in_input_order_until_cancelled() {
-        let canceller = crate::cancel::Canceller::new();
+        let canceller = crate::engine::cancel::Canceller::new();
         let token = canceller.token();
         let queue = TaskQueue::new(&[7, 8, 9], &token);
         assert_eq!(queue.take(), Some((0, 7)));
@@ -379,7 +379,7 @@ mod tests {
 
     #[test]
     fn timed_measures_cpu_time() {
-        let end = timed(|| Ok(crate::workload::fib(27).to_string()));
+        let end = timed(|| Ok(crate::engine::workload::fib(27).to_string()));
         assert_eq!(end.result, Ok("121393".to_string()));
         assert!(end.cpu_time > Duration::ZERO);
     }
