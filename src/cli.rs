@@ -298,10 +298,7 @@ impl OutputArgs {
         let width = match &self.width {
             None => None,
             Some(text) => match text.trim().parse::<u16>() {
-                Ok(n)
-                    if (crate::formats::text::MIN_WIDTH..=crate::formats::text::MAX_WIDTH)
-                        .contains(&n) =>
-                {
+                Ok(n) if (crate::chart::MIN_WIDTH..=crate::chart::MAX_WIDTH).contains(&n) => {
                     Some(n)
                 }
                 _ => {
@@ -310,8 +307,8 @@ impl OutputArgs {
                         text,
                         format!(
                             "expected a number of columns from {} to {}",
-                            crate::formats::text::MIN_WIDTH,
-                            crate::formats::text::MAX_WIDTH
+                            crate::chart::MIN_WIDTH,
+                            crate::chart::MAX_WIDTH
                         ),
                     ));
                 }

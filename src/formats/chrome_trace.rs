@@ -762,7 +762,7 @@ pub fn export(timeline: &Timeline) -> Vec<u8> {
         );
         for lane in &e.lanes {
             let tid = lane.worker as i64 + 1;
-            let name = crate::view::ui::gantt::lane_label(lane, plan, usize::MAX);
+            let name = crate::chart::labels::lane_label(lane, plan, usize::MAX);
             w.meta(
                 "thread_name",
                 pid,

@@ -213,7 +213,7 @@ pub fn epoch_micros(text: &str, line: u64, column: &str) -> Result<u64, Problem>
             Some(column),
             format!(
                 "'{}' {why}: expected seconds since the epoch, like 1700000000.123456",
-                super::shorten(text, 40)
+                crate::model::display::shorten(text, 40)
             ),
         )
     };
@@ -269,7 +269,7 @@ pub fn seconds(
             Some(column),
             format!(
                 "'{}' is not a number of seconds ≥ 0: expected one like 0.25",
-                super::shorten(text, 40)
+                crate::model::display::shorten(text, 40)
             ),
         )),
     }
@@ -291,7 +291,7 @@ pub fn whole_number<T: std::str::FromStr>(
             Some(column),
             format!(
                 "'{}' is not a whole number ≥ 0: expected one like 41",
-                super::shorten(text, 40)
+                crate::model::display::shorten(text, 40)
             ),
         )
     })

@@ -355,19 +355,11 @@ pub fn detect(bytes: &[u8]) -> Result<FileKind, Problem> {
         Err(Problem::at(
             1,
             None,
-            format!("unknown header '{}': {EXPECTED_KINDS}", shorten(header, 80)),
+            format!(
+                "unknown header '{}': {EXPECTED_KINDS}",
+                crate::model::display::shorten(header, 80)
+            ),
         ))
-    }
-}
-
-/// At most `max` characters of `text`, with `…` where cut.
-pub fn shorten(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        text.to_string()
-    } else {
-        let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
-        cut.push('…');
-        cut
     }
 }
 

@@ -134,7 +134,7 @@ fn parse_row(row: &Row<'_>) -> Result<Option<CsvTask>, Problem> {
             Some(kind),
             format!(
                 "unknown {kind} '{}': expected one of {known}",
-                super::shorten(text, 40)
+                crate::model::display::shorten(text, 40)
             ),
         )
     };

@@ -12,10 +12,12 @@ use svg::Document;
 use svg::node::element::{Group, Line, Rectangle, Text, Title};
 
 use crate::chart::axis::{self, human};
+use crate::chart::cells::{CellContent, CellState, lane_cells, lane_states, task_runs};
+use crate::chart::labels::lane_label;
+use crate::chart::span::{TimeSpan, row_length};
 use crate::model::clock::Timestamp;
+use crate::model::display::shorten;
 use crate::model::timeline::{Experiment, TaskState, Timeline};
-use crate::view::app::TimeSpan;
-use crate::view::ui::gantt::{self, CellContent, CellState, lane_label};
 
 /// Width of the whole picture, px.
 const WIDTH: u32 = 1200;
@@ -80,19 +82,8 @@ fn section(
     top: u32,
 ) -> (Group, u32) {
     let plan = &experiment.plan;
-    let length = timeline
-        .experiments()
-        .iter()
-        .filter(|e| e.plan.workload == plan.workload && e.plan.recorded_from == plan.recorded_from)
-        .map(|e| e.elapsed(now))
-        .max()
-        .unwrap_or_default()
-        .max(std::time::Duration::from_micros(1));
-    let span = TimeSpan {
-        start: experiment.started_at,
-        length,
-        origin: experiment.started_at,
-    };
+    let length = row_length(timeline, experiment, now).max(std::time::Duration::from_micros(1));
+    let span = TimeSpan::from_start(experiment, length);
     let mut group = Group::new();
     let mut title = format!(
         "{} · {} lanes · {} tasks · {}",
@@ -135,13 +126,13 @@ fn section(
     for lane in &experiment.lanes {
         let label = lane_label(lane, plan, usize::MAX);
         group = group.add(
-            Text::new(crate::formats::shorten(&label, 20))
+            Text::new(shorten(&label, 20))
                 .set("x", 10)
                 .set("y", y + LANE - 5)
                 .set("fill", "#444444"),
         );
-        let cells = gantt::lane_cells(experiment, lane, span, now, columns);
-        let states = gantt::lane_states(lane, span, now, columns);
+        let cells = lane_cells(experiment, lane, span, now, columns);
+        let states = lane_states(lane, span, now, columns);
         let paints: Vec<Option<Paint>> = cells
             .iter()
             .zip(&states)
@@ -184,7 +175,7 @@ fn section(
             column += run;
         }
         // Task labels over bars wide enough for them.
-        for (column, run, index) in gantt::task_runs(&cells) {
+        for (column, run, index) in task_runs(&cells) {
             let text = plan.task_label(index, experiment.tasks[index].input);
             if (text.chars().count() as u32) * 7 + 6 < run as u32 * CELL {
                 group = group.add(

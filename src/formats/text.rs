@@ -18,16 +18,15 @@ use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 
 use crate::chart::axis::{self, human};
+use crate::chart::cells::{lane_cells, lane_states};
+use crate::chart::labels::lane_label;
+use crate::chart::paint::draw_cells;
+use crate::chart::span::{TimeSpan, row_length};
 use crate::chart::theme::Theme;
+use crate::chart::{MAX_WIDTH, MIN_WIDTH};
 use crate::model::clock::Timestamp;
+use crate::model::display::shorten;
 use crate::model::timeline::{Experiment, Timeline};
-use crate::view::app::TimeSpan;
-use crate::view::ui::gantt::{self, lane_label};
-
-/// The narrowest chart worth printing.
-pub const MIN_WIDTH: u16 = 20;
-/// The widest.
-pub const MAX_WIDTH: u16 = 1000;
 
 /// The chart of every experiment in `timeline`, `width` columns wide.
 pub fn chart(timeline: &Timeline, width: u16, color: bool) -> String {
@@ -36,14 +35,10 @@ pub fn chart(timeline: &Timeline, width: u16, color: bool) -> String {
     let now = timeline.latest().unwrap_or(Timestamp(0));
     let mut out = String::new();
     for experiment in timeline.experiments() {
-        let length = shared_length(timeline, experiment, now);
-        let span = TimeSpan {
-            start: experiment.started_at,
-            length,
-            origin: experiment.started_at,
-        };
+        let length = row_length(timeline, experiment, now).max(std::time::Duration::from_micros(1));
+        let span = TimeSpan::from_start(experiment, length);
         out.push_str(&paint(
-            &super::shorten(&title(timeline, experiment, now), width as usize),
+            &shorten(&title(timeline, experiment, now), width as usize),
             Style::new().add_modifier(Modifier::BOLD),
             color,
         ));
@@ -77,9 +72,9 @@ pub fn chart(timeline: &Timeline, width: u16, color: bool) -> String {
             // Shortened as on screen: words first, then a visible cut, never a wrong number.
             let label = lane_label(lane, &experiment.plan, label_width as usize - 2);
             buf.set_string(0, 0, label, theme.dim());
-            let cells = gantt::lane_cells(experiment, lane, span, now, columns);
-            let states = gantt::lane_states(lane, span, now, columns);
-            gantt::draw_cells(
+            let cells = lane_cells(experiment, lane, span, now, columns);
+            let states = lane_states(lane, span, now, columns);
+            draw_cells(
                 &mut buf,
                 label_width,
                 0,
@@ -119,25 +114,6 @@ fn title(timeline: &Timeline, e: &Experiment, now: Timestamp) -> String {
         parts.push(format!("{unended} did not end"));
     }
     parts.join(" · ")
-}
-
-/// The length every experiment of the same workload is drawn over, so they compare.
-fn shared_length(
-    timeline: &Timeline,
-    experiment: &Experiment,
-    now: Timestamp,
-) -> std::time::Duration {
-    timeline
-        .experiments()
-        .iter()
-        .filter(|e| {
-            e.plan.workload == experiment.plan.workload
-                && e.plan.recorded_from == experiment.plan.recorded_from
-        })
-        .map(|e| e.elapsed(now))
-        .max()
-        .unwrap_or_default()
-        .max(std::time::Duration::from_micros(1))
 }
 
 /// One buffer row as text, trailing blanks cut, with SGR codes when `color`.

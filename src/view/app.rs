@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
+use crate::chart::span::{TimeSpan, row_length};
 use crate::model::clock::Timestamp;
 use crate::model::event::Event;
 use crate::model::plan::Plan;
@@ -175,17 +176,6 @@ impl ViewWindow {
         self.pan = (self.start_fraction() + windows * self.width()).clamp(0.0, self.max_pan());
         self.follow = false;
     }
-}
-
-/// A stretch of one experiment's time, from its start: what a panel shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TimeSpan {
-    /// Absolute start of the window.
-    pub start: Timestamp,
-    /// Its length (never zero).
-    pub length: Duration,
-    /// The experiment's own start, where the axis reads 0.
-    pub origin: Timestamp,
 }
 
 /// Where one experiment of the plan is.
@@ -1191,17 +1181,7 @@ impl App {
     /// The full length of the panel row `experiment` belongs to: the longest elapsed time
     /// among the experiments of the same workload.
     pub fn full_length(&self, experiment: &Experiment) -> Duration {
-        self.shown_timeline()
-            .experiments()
-            .iter()
-            .filter(|e| {
-                e.plan.workload == experiment.plan.workload
-                    && e.plan.recorded_from == experiment.plan.recorded_from
-            })
-            .map(|e| e.elapsed(self.now()))
-            .max()
-            .unwrap_or_default()
-            .max(MIN_FULL_LENGTH)
+        row_length(self.shown_timeline(), experiment, self.now()).max(MIN_FULL_LENGTH)
     }
 
     /// The stretch of time `experiment`'s panel shows.

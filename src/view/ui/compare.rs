@@ -20,9 +20,10 @@ use ratatui::widgets::{Block, BorderType, Paragraph, Widget};
 
 use super::gantt::GanttPanel;
 use crate::chart::axis::human;
+use crate::chart::span::TimeSpan;
 use crate::chart::theme::Theme;
 use crate::model::timeline::{Experiment, Timeline};
-use crate::view::app::{App, ExperimentState, TimeSpan};
+use crate::view::app::{App, ExperimentState};
 
 /// Draws the comparison of runs `a` and `b` (indices into the app's runs) over `area`.
 pub fn render(app: &App, (a, b): (usize, usize), area: Rect, buf: &mut Buffer, theme: Theme) {
@@ -217,11 +218,7 @@ pub fn render(app: &App, (a, b): (usize, usize), area: Rect, buf: &mut Buffer, t
             plan: &plan,
             experiment: Some(e),
             number: app.selected + 1,
-            span: Some(TimeSpan {
-                start: e.started_at,
-                length,
-                origin: e.started_at,
-            }),
+            span: Some(TimeSpan::from_start(e, length)),
             now: now(t),
             order: app.lane_order,
             selected: false,

@@ -1,0 +1,358 @@
+//! What each cell of a chart row holds, and what its worker was doing there: the
+//! arithmetic every chart shares (the live view, `--print`, the SVG picture).
+//!
+//! Costs follow the row, not the number of tasks: a lane's tasks never overlap and are
+//! sorted by start (one worker runs one task at a time), so the tasks under a cell are found
+//! by two binary searches, and failures among them by a prefix count the timeline keeps. A
+//! hundred thousand tasks draw as fast as a hundred.
+
+use super::span::{TimeGrid, TimeSpan};
+use crate::model::clock::Timestamp;
+use crate::model::timeline::{Experiment, Lane, LaneSpan, StateShare};
+
+/// What one cell of a row holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CellContent {
+    /// Nothing (the worker was idle, or the time is outside the experiment).
+    Empty,
+    /// The worker was starting (before it could take tasks).
+    Starting,
+    /// One task, by index into the experiment's tasks.
+    Task(usize),
+    /// Several tasks too short to draw apart.
+    Dense {
+        /// Whether one of them failed.
+        failed: bool,
+        /// Whether one of them is running.
+        running: bool,
+    },
+}
+
+/// What a worker was mostly doing during one cell, from the scheduler samples and the
+/// simulated GIL's records (`None` where neither covers the cell).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CellState {
+    /// On a CPU (or holding the GIL, where nothing was sampled).
+    OnCpu,
+    /// Ready to run, waiting for a CPU.
+    Runnable,
+    /// Neither: sleeping, waiting on I/O or a lock.
+    Blocked,
+    /// Waiting for the simulated GIL.
+    GilWait,
+}
+
+/// The dominant state of `share`, if anything was recorded.
+pub fn dominant_state(share: StateShare) -> Option<CellState> {
+    if !share.is_known() {
+        return None;
+    }
+    let sampled = share.running + share.runnable + share.blocked > 0.0;
+    let on_cpu = if sampled {
+        share.running
+    } else {
+        share.gil_held
+    };
+    let blocked = if sampled {
+        (share.blocked - share.gil_wait).max(0.0)
+    } else {
+        0.0
+    };
+    [
+        (CellState::OnCpu, on_cpu),
+        (CellState::Runnable, share.runnable),
+        (CellState::GilWait, share.gil_wait),
+        (CellState::Blocked, blocked),
+    ]
+    .into_iter()
+    .fold(
+        None,
+        |best: Option<(CellState, f32)>, (state, value)| match best {
+            Some((_, top)) if top >= value => best,
+            _ if value > 0.0 => Some((state, value)),
+            _ => best,
+        },
+    )
+    .map(|(state, _)| state)
+}
+
+/// The state of `lane`'s worker in each of `columns` cells of `span`.
+pub fn lane_states(
+    lane: &Lane,
+    span: TimeSpan,
+    now: Timestamp,
+    columns: u16,
+) -> Vec<Option<CellState>> {
+    if lane.samples().is_empty() && lane.gil_spans().is_empty() {
+        return vec![None; columns as usize];
+    }
+    let grid = TimeGrid::new(span, columns);
+    let now = now.as_micros();
+    (0..columns)
+        .map(|column| {
+            let (t0, t1) = (grid.time_at(column), grid.time_at(column + 1));
+            dominant_state(lane.state_in(t0, t1, now))
+        })
+        .collect()
+}
+
+/// Where a bar ends: at its task's end, or at `now` while the task runs; at least 1 µs
+/// after its start, so even an instant failure shows.
+fn bar_end(start: u64, ended: Option<u64>, now: u64) -> u64 {
+    ended.unwrap_or(now).max(start + 1)
+}
+
+/// The cells of one worker lane over `columns` columns of `span`.
+///
+/// Each cell's tasks are found by binary search in the lane's compact span array, starting
+/// where the previous cell's search ended (columns only move forward in time).
+pub fn lane_cells(
+    experiment: &Experiment,
+    lane: &Lane,
+    span: TimeSpan,
+    now: Timestamp,
+    columns: u16,
+) -> Vec<CellContent> {
+    let grid = TimeGrid::new(span, columns);
+    let now = now.as_micros();
+    let spans = lane.spans();
+    let end_of = |s: &LaneSpan| bar_end(s.start, s.ended(), now);
+    let origin = experiment.started_at.as_micros();
+    let ready = lane.ready_at.map(Timestamp::as_micros);
+    let mut from = 0;
+    (0..columns)
+        .map(|column| {
+            let (t0, t1) = (grid.time_at(column), grid.time_at(column + 1));
+            let first = from + gallop(&spans[from..], |s| end_of(s) <= t0);
+            let end = first + gallop(&spans[first..], |s| s.start < t1);
+            from = first;
+            match end - first {
+                0 => match ready {
+                    Some(ready) if t0 < ready && t1 > origin => CellContent::Starting,
+                    _ => CellContent::Empty,
+                },
+                1 => CellContent::Task(spans[first].task),
+                // Where one task ends and the next begins, the cell shows the one that
+                // covers more of it (a failure is never hidden that way).
+                2 if lane.failed_in(first..end) == 0 => {
+                    let cover = |s: &LaneSpan| end_of(s).min(t1).saturating_sub(s.start.max(t0));
+                    let (a, b) = (&spans[first], &spans[first + 1]);
+                    CellContent::Task(if cover(a) >= cover(b) { a.task } else { b.task })
+                }
+                _ => CellContent::Dense {
+                    failed: lane.failed_in(first..end) > 0,
+                    running: spans[end - 1].ended().is_none(),
+                },
+            }
+        })
+        .collect()
+}
+
+/// `partition_point` that looks near the front first (1, 2, 4, … ahead), then binary
+/// searches the last stretch: O(log k) for an answer k places in, however long the slice.
+fn gallop<T>(slice: &[T], is_before: impl Fn(&T) -> bool) -> usize {
+    let mut bound = 1;
+    while bound <= slice.len() && is_before(&slice[bound - 1]) {
+        bound *= 2;
+    }
+    let low = bound / 2;
+    let high = bound.min(slice.len());
+    low + slice[low..high].partition_point(is_before)
+}
+
+/// The cells of a row holding the single task `index`.
+pub fn task_cells(
+    experiment: &Experiment,
+    index: usize,
+    span: TimeSpan,
+    now: Timestamp,
+    columns: u16,
+) -> Vec<CellContent> {
+    let grid = TimeGrid::new(span, columns);
+    let task = experiment.tasks.get(index);
+    let Some(start) = task.and_then(|t| t.started_at).map(Timestamp::as_micros) else {
+        return vec![CellContent::Empty; columns as usize];
+    };
+    let ended = task.and_then(|t| t.ended_at).map(Timestamp::as_micros);
+    let end = bar_end(start, ended, now.as_micros());
+    (0..columns)
+        .map(|column| {
+            let (t0, t1) = (grid.time_at(column), grid.time_at(column + 1));
+            if start < t1 && end > t0 {
+                CellContent::Task(index)
+            } else {
+                CellContent::Empty
+            }
+        })
+        .collect()
+}
+
+/// Each stretch of cells that shows one task: its first column, its length, the task.
+pub fn task_runs(cells: &[CellContent]) -> impl Iterator<Item = (usize, usize, usize)> + '_ {
+    let mut column = 0;
+    std::iter::from_fn(move || {
+        while column < cells.len() {
+            let start = column;
+            let CellContent::Task(index) = cells[start] else {
+                column += 1;
+                continue;
+            };
+            let run = cells[start..]
+                .iter()
+                .take_while(|&&c| c == CellContent::Task(index))
+                .count();
+            column += run;
+            return Some((start, run, index));
+        }
+        None
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::event::{Event, TaskEventKind};
+    use crate::model::plan::ExecutorKind;
+    use crate::model::plan::ExperimentPlan;
+    use crate::model::timeline::Timeline;
+    use crate::model::timeline::tests::{finished, started_experiment, task};
+    use std::time::Duration;
+
+    fn span(start: u64, length_us: u64) -> TimeSpan {
+        TimeSpan {
+            start: Timestamp(start),
+            length: Duration::from_micros(length_us),
+            origin: Timestamp(0),
+        }
+    }
+
+    #[test]
+    fn cells_show_tasks_dense_stretches_and_failures() {
+        let mut events = vec![started_experiment(0, ExecutorKind::Threads, 0)];
+        // Worker 0: task 0 over 0..50, then tasks 1 and 2 squeezed into 60..70 (2 failed).
+        events.push(task(0, 0, 0, 0, TaskEventKind::Started));
+        events.push(task(0, 0, 0, 50, finished(1)));
+        events.push(task(0, 1, 0, 60, TaskEventKind::Started));
+        events.push(task(0, 1, 0, 63, finished(1)));
+        events.push(task(0, 2, 0, 64, TaskEventKind::Started));
+        events.push(task(
+            0,
+            2,
+            0,
+            66,
+            TaskEventKind::Failed {
+                error: "x".into(),
+                cpu_time: None,
+            },
+        ));
+        let t = Timeline::from_events(&events);
+        let e = &t.experiments()[0];
+        let cells = lane_cells(e, &e.lanes[0], span(0, 100), Timestamp(100), 10);
+        use CellContent::*;
+        assert_eq!(
+            cells,
+            [
+                Task(0),
+                Task(0),
+                Task(0),
+                Task(0),
+                Task(0),
+                Empty,
+                Dense {
+                    failed: true,
+                    running: false
+                },
+                Empty,
+                Empty,
+                Empty
+            ]
+        );
+    }
+
+    #[test]
+    fn running_bars_grow_to_now() {
+        let t = Timeline::from_events(&[
+            started_experiment(0, ExecutorKind::Processes, 0),
+            task(0, 0, 0, 20, TaskEventKind::Started),
+        ]);
+        let e = &t.experiments()[0];
+        let count = |now| {
+            lane_cells(e, &e.lanes[0], span(0, 100), Timestamp(now), 10)
+                .iter()
+                .filter(|c| **c == CellContent::Task(0))
+                .count()
+        };
+        assert_eq!(count(40), 2);
+        assert_eq!(count(80), 6);
+    }
+
+    #[test]
+    fn the_worker_start_shows_before_its_first_task() {
+        let mut t = Timeline::from_events(&[started_experiment(0, ExecutorKind::Processes, 0)]);
+        t.apply(&Event::WorkerStarted {
+            experiment: 0,
+            worker: crate::model::timeline::tests::worker(0),
+            at: Timestamp(30),
+        });
+        t.apply(&task(0, 0, 0, 30, TaskEventKind::Started));
+        let e = &t.experiments()[0];
+        let cells = lane_cells(e, &e.lanes[0], span(0, 100), Timestamp(50), 10);
+        assert_eq!(
+            &cells[..4],
+            [
+                CellContent::Starting,
+                CellContent::Starting,
+                CellContent::Starting,
+                CellContent::Task(0)
+            ]
+        );
+    }
+
+    #[test]
+    fn gallop_agrees_with_partition_point() {
+        for len in 0..70usize {
+            let v: Vec<usize> = (0..len).collect();
+            for cut in 0..=len {
+                assert_eq!(
+                    gallop(&v, |&x| x < cut),
+                    v.partition_point(|&x| x < cut),
+                    "len {len} cut {cut}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_hundred_thousand_tasks_cost_a_search_per_cell() {
+        let mut events = vec![Event::ExperimentStarted {
+            experiment: 0,
+            plan: ExperimentPlan::new(
+                ExecutorKind::Threads,
+                crate::model::plan::WorkloadKind::Sleep,
+                vec![1; 100_000],
+                1,
+            ),
+            at: Timestamp(0),
+        }];
+        for i in 0..100_000u64 {
+            events.push(task(0, i as usize, 0, i * 10, TaskEventKind::Started));
+            events.push(task(0, i as usize, 0, i * 10 + 5, finished(1)));
+        }
+        let t = Timeline::from_events(&events);
+        let e = &t.experiments()[0];
+        let cells = lane_cells(
+            e,
+            &e.lanes[0],
+            span(0, 1_000_000),
+            Timestamp(1_000_000),
+            100,
+        );
+        assert!(cells.iter().all(|c| matches!(
+            c,
+            CellContent::Dense {
+                failed: false,
+                running: false
+            }
+        )));
+    }
+}

@@ -1,0 +1,110 @@
+//! Painting chart rows into a ratatui [`Buffer`] (an in-memory grid of styled cells, no
+//! terminal): the live view's panels and `--print` share it, so both read the same.
+
+use ratatui::buffer::Buffer;
+use ratatui::style::Style;
+
+use super::cells::{CellContent, CellState, task_runs};
+use super::theme::{Look, Theme};
+use crate::model::plan::{ExperimentPlan, WorkloadKind};
+use crate::model::timeline::{Experiment, TaskState};
+
+/// Draws a row of cells, each shaded by what its worker was doing there (on a CPU, waiting
+/// for one, blocked, waiting for the GIL), then writes each task's input over its bar where
+/// it fits, cell by cell in that cell's own style. (The text and SVG charts draw their
+/// rows with it too.)
+pub fn draw_cells(
+    buf: &mut Buffer,
+    x: u16,
+    y: u16,
+    (cells, states): (&[CellContent], &[Option<CellState>]),
+    experiment: &Experiment,
+    plan: &ExperimentPlan,
+    theme: Theme,
+) {
+    let look_of = |index: usize| -> Look {
+        match experiment.tasks[index].state {
+            TaskState::Failed { .. } => theme.failed(),
+            TaskState::Running | TaskState::Pending => theme.running(),
+            // Neighbours in a lane alternate, whatever their inputs.
+            TaskState::Succeeded { .. } => theme.done(
+                experiment
+                    .position_in_lane(index)
+                    .map_or(index % 2 == 1, |p| p % 2 == 1),
+            ),
+        }
+    };
+    let looks: Vec<Option<Look>> = cells
+        .iter()
+        .zip(states.iter().chain(std::iter::repeat(&None)))
+        .map(|(cell, state)| match (*cell, *state) {
+            (CellContent::Empty, Some(CellState::Runnable)) => Some(theme.runnable()),
+            (CellContent::Empty, Some(CellState::GilWait)) => Some(theme.gil_wait(theme.running())),
+            (CellContent::Empty, _) => None,
+            (CellContent::Starting, _) => Some(theme.starting()),
+            (CellContent::Task(index), state) => {
+                let task = look_of(index);
+                Some(match state {
+                    Some(CellState::Runnable) => theme.runnable(),
+                    Some(CellState::Blocked) => theme.blocked(task),
+                    Some(CellState::GilWait) => theme.gil_wait(task),
+                    Some(CellState::OnCpu) | None => task,
+                })
+            }
+            (CellContent::Dense { failed, running }, _) => Some(theme.dense(failed, running)),
+        })
+        .collect();
+    for (column, look) in looks.iter().enumerate() {
+        if let Some(look) = look {
+            put(buf, x + column as u16, y, look.glyph, look.style);
+        }
+    }
+    // Labels: over each run of cells that belong to one task, if the text fits.
+    for (column, run, index) in task_runs(cells) {
+        let task = &experiment.tasks[index];
+        let failed = matches!(task.state, TaskState::Failed { .. });
+        let mark = if failed { "✗ " } else { "" };
+        let mut candidates = vec![
+            format!("{mark}{}", plan.task_label(index, task.input)),
+            format!("{mark}{}", task.input),
+        ];
+        // The isolation demo's point is what each read saw: say it on the bar.
+        if let (WorkloadKind::Isolation, TaskState::Succeeded { result, .. }) =
+            (plan.workload, &task.state)
+        {
+            candidates.insert(0, format!("read {}: X is {result}", task.input));
+            candidates.insert(1, format!("X is {result}"));
+        }
+        if let Some(text) = candidates.iter().find(|t| t.chars().count() < run) {
+            let start = column + usize::from(run > text.chars().count() + 1);
+            for (offset, ch) in text.chars().enumerate() {
+                let at = start + offset;
+                let style = looks[at].map_or(look_of(index).label, |l| l.label);
+                put(buf, x + at as u16, y, ch, style);
+            }
+        } else if failed {
+            // Too short for text: the mark alone still says it failed.
+            put(buf, x + column as u16, y, '✗', theme.failed().label);
+        }
+    }
+}
+
+/// Marks the cells of `task` in a drawn row (reversed and bold: visible with or without
+/// colour).
+pub fn highlight(buf: &mut Buffer, x: u16, y: u16, cells: &[CellContent], task: usize) {
+    for (column, cell) in cells.iter().enumerate() {
+        if *cell == CellContent::Task(task)
+            && let Some(cell) = buf.cell_mut((x + column as u16, y))
+        {
+            cell.modifier
+                .insert(ratatui::style::Modifier::REVERSED | ratatui::style::Modifier::BOLD);
+        }
+    }
+}
+
+/// Sets one cell's glyph and style (outside the buffer: nothing).
+pub fn put(buf: &mut Buffer, x: u16, y: u16, glyph: char, style: Style) {
+    if let Some(cell) = buf.cell_mut((x, y)) {
+        cell.set_char(glyph).set_style(style);
+    }
+}
