@@ -392,11 +392,6 @@ impl OutDir {
             OutDir::Fixed(dir) | OutDir::NewUnder(dir) => dir,
         }
     }
-
-    /// Checks that files can be written there (creating it if missing), with a probe file.
-    pub fn check_writable(&self) -> anyhow::Result<()> {
-        crate::formats::export::check_writable(self.base())
-    }
 }
 
 /// A bad flag value: which flag, what was given, what is wrong and what is accepted.

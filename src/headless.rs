@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, select};
 
-use crate::cli::{OutDir, RunConfig};
+use crate::cli::{OutDir, Outputs, RunConfig};
 use crate::engine::runner::{self, RunOptions};
 use crate::engine::signals;
 use crate::formats::export;
@@ -60,7 +60,7 @@ pub fn run(config: &RunConfig, options: &RunOptions) -> anyhow::Result<ExitCode>
     if timelines.len() > 1 {
         let refs: Vec<&Timeline> = timelines.iter().collect();
         let _ = write!(stdout, "{}", crate::model::stats::report(&refs));
-        let file = base.join("stats.json");
+        let file = base.join(export::STATS_FILE);
         export::write_atomically(&file, &crate::model::stats::stats_json(&refs))?;
         let _ = writeln!(stdout, "Wrote {}", file.display());
     } else if let Some(timeline) = timelines.first()
@@ -77,7 +77,7 @@ pub fn run(config: &RunConfig, options: &RunOptions) -> anyhow::Result<ExitCode>
     }
     let _ = stdout.flush();
     // The chart (`--print`) after the summary, and the trace and picture, of the last run.
-    match crate::formats::write_outputs(last, &config.outputs) {
+    match write_outputs(last, &config.outputs) {
         Ok(lines) => {
             for line in lines {
                 let _ = writeln!(stdout, "{line}");
@@ -99,6 +99,40 @@ pub fn run(config: &RunConfig, options: &RunOptions) -> anyhow::Result<ExitCode>
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Writes what `outputs` asks for from `timeline`: the text chart on stdout (as wide as the
+/// terminal, else 100 columns; coloured on a terminal unless `NO_COLOR`), the trace and the
+/// picture to their files (atomically). Returns a line per file written, for the user.
+pub fn write_outputs(timeline: &Timeline, outputs: &Outputs) -> anyhow::Result<Vec<String>> {
+    let mut written = Vec::new();
+    if let Some(width) = outputs.print {
+        let stdout = std::io::stdout();
+        let terminal = stdout.is_terminal();
+        let color = terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        let width = width.unwrap_or_else(|| {
+            terminal
+                .then(|| crossterm::terminal::size().ok().map(|(w, _)| w))
+                .flatten()
+                .unwrap_or(100)
+        });
+        let chart = crate::formats::text::chart(timeline, width, color);
+        let mut out = stdout.lock();
+        // A closed stdout (`| head`) is not an error worth more than stopping.
+        let _ = out.write_all(chart.as_bytes()).and_then(|()| out.flush());
+    }
+    if let Some(file) = &outputs.trace {
+        export::write_trace(timeline, file)?;
+        written.push(format!(
+            "Wrote the Chrome trace to {} (open it in ui.perfetto.dev or chrome://tracing)",
+            file.display()
+        ));
+    }
+    if let Some(file) = &outputs.svg {
+        export::write_svg(timeline, file)?;
+        written.push(format!("Wrote the chart to {}", file.display()));
+    }
+    Ok(written)
 }
 
 /// One run of the plan into `dir`: its lines, summary and files. Returns its timeline and

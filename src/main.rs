@@ -28,7 +28,7 @@ fn main() -> ExitCode {
         // `--out` is checked before the run, so a finished run is never lost to a folder
         // that cannot be written. (The default folder is made when something is saved.)
         if let OutDir::Fixed(_) = config.out
-            && let Err(e) = config.out.check_writable()
+            && let Err(e) = poolscope::formats::export::check_writable(config.out.base())
         {
             say(&format!(
                 "poolscope: error: --out: {e:#}; give a folder you can write to"
@@ -94,7 +94,7 @@ fn view(config: &ViewConfig) -> ExitCode {
     for note in &recording.notes {
         say(&format!("poolscope: note: {note}"));
     }
-    match formats::write_outputs(&recording.timeline, &outputs) {
+    match headless::write_outputs(&recording.timeline, &outputs) {
         Ok(lines) => {
             for line in lines {
                 say(&line);

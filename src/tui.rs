@@ -34,6 +34,7 @@ use crate::formats::export;
 use crate::headless;
 use crate::model::clock::Timestamp;
 use crate::model::event::{Event, RunOutcome};
+use crate::model::timeline::Timeline;
 use crate::view::app::{App, Effect, ExportKind, Msg, Status};
 
 /// The longest gap between frames while bars grow (10 fps; fewer when nothing visible
@@ -101,7 +102,7 @@ pub fn run(config: &RunConfig, options: &RunOptions) -> anyhow::Result<ExitCode>
     drop(terminal);
     let saved = leave_results_behind(&app, &config.out);
     // `--print`, `--trace`, `--svg` of a live run: written once the view has closed.
-    match crate::formats::write_outputs(app.live_timeline(), &config.outputs) {
+    match headless::write_outputs(app.live_timeline(), &config.outputs) {
         Ok(lines) => {
             for line in lines {
                 let _ = writeln!(io::stdout(), "{line}");
@@ -340,29 +341,17 @@ impl Exports {
                     .and_then(|dir| match kind {
                         ExportKind::Csv => export::write_run(&dir, &timeline).map(|_| dir),
                         ExportKind::Trace => {
-                            let file = dir.join("trace.json");
-                            let bytes = crate::formats::chrome_trace::export(&timeline);
-                            export::write_atomically(&file, &bytes).map(|()| file)
+                            let file = dir.join(export::TRACE_FILE);
+                            export::write_trace(&timeline, &file).map(|()| file)
                         }
                         ExportKind::Svg => {
-                            let file = dir.join("gantt.svg");
-                            let bytes = crate::formats::svg::export(&timeline);
-                            export::write_atomically(&file, &bytes).map(|()| file)
+                            let file = dir.join(export::SVG_FILE);
+                            export::write_svg(&timeline, &file).map(|()| file)
                         }
                         ExportKind::AllRuns => {
-                            for (i, run) in all.iter().enumerate() {
-                                if run.experiments().is_empty() {
-                                    continue;
-                                }
-                                export::write_run(&dir.join(format!("run-{}", i + 1)), run)?;
-                            }
-                            let refs: Vec<&crate::model::timeline::Timeline> =
-                                same.iter().map(|t| &**t).collect();
-                            export::write_atomically(
-                                &dir.join("stats.json"),
-                                &crate::model::stats::stats_json(&refs),
-                            )?;
-                            Ok(dir)
+                            let runs: Vec<&Timeline> = all.iter().map(|t| &**t).collect();
+                            let same: Vec<&Timeline> = same.iter().map(|t| &**t).collect();
+                            export::write_runs(&dir, &runs, &same).map(|()| dir)
                         }
                     })
                     .map_err(|e| format!("{e:#}"));

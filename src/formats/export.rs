@@ -435,6 +435,49 @@ pub fn new_run_dir(base: &Path) -> anyhow::Result<PathBuf> {
     anyhow::bail!("could not find a free folder name under {}", base.display())
 }
 
+/// The Chrome trace's file name in a run's folder (key `t`).
+pub const TRACE_FILE: &str = "trace.json";
+/// The SVG picture's file name in a run's folder (key `g`).
+pub const SVG_FILE: &str = "gantt.svg";
+
+/// Writes `timeline` as a Chrome trace to `file`, atomically, making its folder if missing.
+pub fn write_trace(timeline: &Timeline, file: &Path) -> anyhow::Result<()> {
+    write_file(file, &super::chrome_trace::export(timeline))
+        .with_context(|| format!("writing the trace to {}", file.display()))
+}
+
+/// Writes the chart of `timeline` as an SVG picture to `file`, likewise.
+pub fn write_svg(timeline: &Timeline, file: &Path) -> anyhow::Result<()> {
+    write_file(file, &super::svg::export(timeline))
+        .with_context(|| format!("writing the picture to {}", file.display()))
+}
+
+/// Writes every run of `runs` that started into `dir/run-N/` (N from 1, in order), and
+/// `stats.json` over `comparable` (the completed runs of one plan) beside them.
+pub fn write_runs(dir: &Path, runs: &[&Timeline], comparable: &[&Timeline]) -> anyhow::Result<()> {
+    for (i, run) in runs.iter().enumerate() {
+        if run.experiments().is_empty() {
+            continue;
+        }
+        write_run(&dir.join(format!("run-{}", i + 1)), run)?;
+    }
+    write_atomically(
+        &dir.join(STATS_FILE),
+        &crate::model::stats::stats_json(comparable),
+    )
+}
+
+/// The statistics file of several runs.
+pub const STATS_FILE: &str = "stats.json";
+
+fn write_file(file: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("creating the folder {}", dir.display()))?;
+    }
+    write_atomically(file, bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

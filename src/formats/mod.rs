@@ -8,8 +8,9 @@
 //! applies them to a [`Timeline`], so the view, the summary and every export cannot tell a
 //! file from a run.
 //!
-//! Out: a Chrome trace ([`chrome_trace::export`]), an SVG picture ([`svg`]) and the chart as
-//! text ([`text`]), each from a `Timeline` alone.
+//! Out: poolscope's CSVs, samples and `summary.json` ([`export`]), a Chrome trace
+//! ([`chrome_trace::export`]), an SVG picture ([`svg`]) and the chart as text ([`text`]),
+//! each from a `Timeline` alone, written atomically to the paths they are given.
 //!
 //! Bad input is an [`ImportError`] naming the file, the line (and column where known) and
 //! what was expected; with `lenient`, bad rows are skipped and counted instead. Importers
@@ -501,50 +502,4 @@ pub fn read_file(
         .in_file(file));
     }
     Ok(contents)
-}
-
-/// Writes what `outputs` asks for from `timeline`: the text chart on stdout, the trace and
-/// the picture to their files (atomically). Returns a line per file written, for stderr.
-pub fn write_outputs(
-    timeline: &Timeline,
-    outputs: &crate::cli::Outputs,
-) -> anyhow::Result<Vec<String>> {
-    use anyhow::Context;
-    use std::io::{IsTerminal, Write};
-    let mut written = Vec::new();
-    if let Some(width) = outputs.print {
-        let stdout = std::io::stdout();
-        let terminal = stdout.is_terminal();
-        let color = terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-        let width = width.unwrap_or_else(|| {
-            terminal
-                .then(|| crossterm::terminal::size().ok().map(|(w, _)| w))
-                .flatten()
-                .unwrap_or(100)
-        });
-        let chart = text::chart(timeline, width, color);
-        let mut out = stdout.lock();
-        // A closed stdout (`| head`) is not an error worth more than stopping.
-        let _ = out.write_all(chart.as_bytes()).and_then(|()| out.flush());
-    }
-    for file in [&outputs.trace, &outputs.svg].into_iter().flatten() {
-        if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("creating the folder {}", dir.display()))?;
-        }
-    }
-    if let Some(file) = &outputs.trace {
-        crate::formats::export::write_atomically(file, &chrome_trace::export(timeline))
-            .with_context(|| format!("writing the trace to {}", file.display()))?;
-        written.push(format!(
-            "Wrote the Chrome trace to {} (open it in ui.perfetto.dev or chrome://tracing)",
-            file.display()
-        ));
-    }
-    if let Some(file) = &outputs.svg {
-        crate::formats::export::write_atomically(file, &svg::export(timeline))
-            .with_context(|| format!("writing the picture to {}", file.display()))?;
-        written.push(format!("Wrote the chart to {}", file.display()));
-    }
-    Ok(written)
 }

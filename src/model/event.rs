@@ -76,7 +76,7 @@ pub enum Event {
         at: Timestamp,
     },
     /// What a worker's thread was doing over a short interval, from the scheduler's own
-    /// accounting (see [`crate::engine::sampler`]).
+    /// accounting (the engine's `sampler`).
     Sample(SampleEvent),
     /// A simulated-GIL worker began waiting for, took, or released the lock.
     Gil(GilEvent),

@@ -21,7 +21,7 @@ pub enum ExecutorKind {
     /// One worker running the tasks one after another (the post's plain loop).
     Sequential,
     /// N threads that must hold one global lock to run Python-like work: CPython's thread
-    /// pool, GIL included (see [`crate::engine::executor::gil`]).
+    /// pool, GIL included (the engine's `executor::gil`).
     Gil,
     /// Read from a file (`poolscope view`): how the tasks were scheduled is not known, and
     /// nothing can run it again.
@@ -94,7 +94,8 @@ pub enum WorkloadKind {
     /// The worker sleeps for the input in milliseconds (waits without I/O).
     Sleep,
     /// The post's variable-isolation demo: one worker reads a global X three times while
-    /// poolscope's main side sets it to 1, 2, 3 (see [`crate::engine::executor::isolation`]).
+    /// poolscope's main side sets it to 1, 2, 3 (the engine's
+    /// `executor::isolation`).
     Isolation,
     /// Read from a file (`poolscope view`): tasks are known by their labels, not by an input
     /// poolscope could run.
