@@ -74,7 +74,7 @@ pub fn run(config: &RunConfig, options: &RunOptions) -> anyhow::Result<ExitCode>
             is_error: true,
         });
     }
-    app.runs_left = config.runs.saturating_sub(1);
+    app.set_runs_left(config.runs.saturating_sub(1));
     let mut run = Some(runner::start(&config.plan, options)?);
     let (mut terminal, input_tx, input_rx) = enter_view()?;
     panic_on_request_for_tests();

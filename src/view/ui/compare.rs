@@ -220,7 +220,7 @@ pub fn render(app: &App, (a, b): (usize, usize), area: Rect, buf: &mut Buffer, t
             number: app.selected + 1,
             span: Some(TimeSpan::from_start(e, length)),
             now: now(t),
-            order: app.lane_order,
+            order: app.view.lane_order,
             selected: false,
             state,
             theme,

@@ -332,7 +332,7 @@ fn panel_areas(app: &App, grid: &Grid, area: Rect) -> Vec<(usize, Rect)> {
     if plans.is_empty() || area.height == 0 {
         return Vec::new();
     }
-    if app.maximized {
+    if app.view.maximized {
         return if app.selected < plans.len() {
             vec![(app.selected, area)]
         } else {
@@ -463,7 +463,7 @@ fn panels_wanted(app: &App, grid: &Grid) -> Vec<u16> {
                 .map(|&(i, _)| (i, &plans[i]))
                 .map(|(i, p)| {
                     let e = timeline.experiment(i);
-                    let rows = match app.lane_order {
+                    let rows = match app.view.lane_order {
                         LaneOrder::ByWorker => e.map_or(0, |e| e.lanes.len()).max(p.workers),
                         LaneOrder::ByStart => p.inputs.len(),
                     };
@@ -509,7 +509,7 @@ fn gantt_panel(app: &App, plan_index: usize) -> GanttPanel<'_> {
         number: plan_index + 1,
         span: experiment.map(|e| app.time_span(e)),
         now: app.now(),
-        order: app.lane_order,
+        order: app.view.lane_order,
         selected,
         state: app.experiment_state(plan_index),
         theme: Theme { color: app.color },

@@ -1,0 +1,88 @@
+//! Exports asked for from the view (`e`, `t`, `g`, `E`): what each key asks the loop to
+//! write, and what the view notes once it is written (where the latest went, which run's
+//! state is saved).
+//!
+//! The writing itself happens on the loop's threads ([`crate::tui`]); this part only says
+//! what to write and takes the outcome back, so it stays free of I/O.
+
+use std::path::PathBuf;
+
+use super::messages::{ExportKind, Status};
+use super::runs::Runs;
+
+/// The view's record of its exports.
+#[derive(Debug, Clone, Default)]
+pub struct Exports {
+    /// The folder of the latest successful export of anything, this run or an earlier one.
+    latest: Option<PathBuf>,
+}
+
+impl Exports {
+    /// The folder of the latest export, even of an earlier state or an earlier run.
+    pub fn latest(&self) -> Option<&PathBuf> {
+        self.latest.as_ref()
+    }
+
+    /// What the footer says while `kind` is written (`frozen_live`: the live run is shown
+    /// frozen, so `e` writes more than the picture; `runs`: how many runs are kept).
+    pub fn started(kind: ExportKind, frozen_live: bool, runs: usize) -> Status {
+        let text = match kind {
+            ExportKind::Csv if frozen_live => {
+                "exporting the live data (everything collected, not the frozen picture)…".into()
+            }
+            ExportKind::Csv => "exporting…".into(),
+            ExportKind::Trace => "writing the Chrome trace…".into(),
+            ExportKind::Svg => "drawing the SVG picture…".into(),
+            ExportKind::AllRuns => format!("exporting all {runs} runs…"),
+        };
+        Status {
+            text,
+            is_error: false,
+        }
+    }
+
+    /// An export of the timeline at `revision` finished with `result` (the folder or file
+    /// written, or why not): notes it in `runs` and returns what the footer says.
+    pub fn finished(
+        &mut self,
+        kind: ExportKind,
+        revision: u64,
+        result: Result<PathBuf, String>,
+        runs: &mut Runs,
+    ) -> Status {
+        let written = match result {
+            Ok(written) => written,
+            Err(error) => {
+                return Status {
+                    text: format!("export failed: {error}"),
+                    is_error: true,
+                };
+            }
+        };
+        let text = match kind {
+            ExportKind::Trace | ExportKind::Svg => {
+                return Status {
+                    text: format!("exported to {}", written.display()),
+                    is_error: false,
+                };
+            }
+            ExportKind::AllRuns => {
+                runs.all_exported(&written);
+                format!(
+                    "exported {} runs to {}",
+                    runs.all().len(),
+                    written.display()
+                )
+            }
+            ExportKind::Csv => {
+                runs.exported(revision, written.clone());
+                format!("exported to {}", written.display())
+            }
+        };
+        self.latest = Some(written);
+        Status {
+            text,
+            is_error: false,
+        }
+    }
+}

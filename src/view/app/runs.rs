@@ -1,0 +1,291 @@
+//! The runs the view keeps: every run since poolscope started, as values (a plan and all
+//! its events), the one looked at, the plan the next run will use, and where each was last
+//! exported.
+//!
+//! A new run (a rerun, `w`/`W`, the editor, `--runs N`) is appended; earlier ones stay, so
+//! they can be stepped through (`[` `]`), compared (`c`) and exported together (`E`). Past
+//! a bound on the tasks kept in all, the oldest runs lose their task-level events and keep
+//! their summaries.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::model::event::{Event, RunOutcome};
+use crate::model::plan::{ExecutorKind, Plan, WorkloadKind};
+use crate::model::timeline::Timeline;
+
+/// The most tasks the kept runs may hold together before the oldest runs' events are
+/// dropped (their summaries stay): ~200 MB of timeline.
+pub const MAX_KEPT_TASKS: usize = 1_000_000;
+
+/// One run the view keeps: its plan and everything that happened (a run is a value, not
+/// state of the view), and where it was last exported.
+#[derive(Debug, Clone)]
+pub struct Run {
+    /// What ran.
+    pub plan: Plan,
+    /// The plan in one line (computed once).
+    description: String,
+    /// Its events, applied. Shared, so an export takes it without copying; the live run's
+    /// is copied only if an export still holds it when the next event arrives.
+    pub timeline: Arc<Timeline>,
+    /// The timeline revision and folder of its last successful CSV export.
+    last_export: Option<(u64, PathBuf)>,
+    /// Whether its task-level events were dropped to bound memory (its summary is kept).
+    pub compacted: bool,
+}
+
+impl Run {
+    fn new(plan: Plan) -> Self {
+        Run {
+            description: plan.describe(),
+            plan,
+            timeline: Arc::new(Timeline::new()),
+            last_export: None,
+            compacted: false,
+        }
+    }
+
+    /// The plan in one line.
+    pub fn description(&self) -> &str {
+        &self.description
+    }
+
+    /// Where this state of the run was exported, if it was (an export of an earlier state,
+    /// mid-run, does not count: rows have changed since).
+    fn saved_to(&self) -> Option<&PathBuf> {
+        self.last_export
+            .as_ref()
+            .filter(|(revision, _)| *revision == self.timeline.revision())
+            .map(|(_, dir)| dir)
+    }
+
+    fn task_count(&self) -> usize {
+        self.timeline
+            .experiments()
+            .iter()
+            .map(|e| e.tasks.len())
+            .sum()
+    }
+}
+
+/// Every run kept, oldest first; the last one is the live one (where events go).
+#[derive(Debug, Clone)]
+pub struct Runs {
+    runs: Vec<Run>,
+    /// The run being looked at (an index into `runs`).
+    viewing: usize,
+    /// The plan the next run (rerun, `w`/`W`, the editor) will use, when it differs.
+    next_plan: Option<Plan>,
+    /// Runs still to start by themselves, one after another (`--runs N`, the editor's runs).
+    pub left: usize,
+    /// Whether a new run waits for the current one to stop.
+    restarting: bool,
+}
+
+impl Runs {
+    /// One run of `plan`, not started yet.
+    pub fn new(plan: Plan) -> Self {
+        Runs {
+            runs: vec![Run::new(plan)],
+            viewing: 0,
+            next_plan: None,
+            left: 0,
+            restarting: false,
+        }
+    }
+
+    /// Sets the one-line description of the run looked at (recorded files say which).
+    pub fn describe_as(&mut self, description: String) {
+        self.runs[self.viewing].description = description;
+    }
+
+    /// Replaces everything with one recorded run of `plan` whose events are `timeline`.
+    pub fn replace_with_recording(&mut self, plan: Plan, timeline: Timeline) {
+        let description = std::mem::take(&mut self.runs[self.viewing].description);
+        self.runs = vec![Run {
+            description,
+            timeline: Arc::new(timeline),
+            ..Run::new(plan)
+        }];
+        self.viewing = 0;
+    }
+
+    /// Every run kept, oldest first.
+    pub fn all(&self) -> &[Run] {
+        &self.runs
+    }
+
+    /// The run looked at.
+    pub fn viewed(&self) -> &Run {
+        &self.runs[self.viewing]
+    }
+
+    /// The index of the run looked at.
+    pub fn viewed_index(&self) -> usize {
+        self.viewing
+    }
+
+    /// The live run (the last: where events go).
+    pub fn live(&self) -> &Run {
+        &self.runs[self.runs.len() - 1]
+    }
+
+    /// Whether the run looked at is the live one.
+    pub fn viewing_live(&self) -> bool {
+        self.viewing + 1 == self.runs.len()
+    }
+
+    /// The plan the next run will use: the one edited, else the live run's.
+    pub fn next_plan(&self) -> &Plan {
+        self.next_plan.as_ref().unwrap_or(&self.live().plan)
+    }
+
+    /// Whether a new run waits for the current one to stop.
+    pub fn is_restarting(&self) -> bool {
+        self.restarting
+    }
+
+    /// Asks for a new run of `plan` (or of the next plan, if `None`) once the current one
+    /// stops: false if one was asked for already (a `plan` given replaces its plan).
+    pub fn request_rerun(&mut self, plan: Option<Plan>) -> bool {
+        if plan.is_some() {
+            self.next_plan = plan;
+        }
+        !std::mem::replace(&mut self.restarting, true)
+    }
+
+    /// The rerun could not start: the last run stays live.
+    pub fn rerun_failed(&mut self) {
+        self.restarting = false;
+    }
+
+    /// A new run of the next plan started: it becomes the live run and the one looked at.
+    /// Returns its number (1-based).
+    pub fn start_next(&mut self) -> usize {
+        self.left = self.left.saturating_sub(1);
+        let plan = self
+            .next_plan
+            .take()
+            .unwrap_or_else(|| self.live().plan.clone());
+        self.runs.push(Run::new(plan));
+        self.viewing = self.runs.len() - 1;
+        self.restarting = false;
+        self.runs.len()
+    }
+
+    /// Whether the plan's next run is due by itself (`--runs N`): the live run completed
+    /// with runs left to start. If so, it is asked for.
+    pub fn due_for_another(&mut self) -> bool {
+        let due = !self.restarting
+            && self.left > 0
+            && self.live().timeline.outcome() == Some(RunOutcome::Completed);
+        if due {
+            self.restarting = true;
+        }
+        due
+    }
+
+    /// Applies a timing event to the live run; once a run finishes, bounds the memory of
+    /// the runs kept to `max_tasks` tasks. Returns the runs whose charts were dropped for
+    /// it (1-based), if any.
+    pub fn apply(&mut self, event: &Event, max_tasks: usize) -> Vec<usize> {
+        let live = self.runs.len() - 1;
+        Arc::make_mut(&mut self.runs[live].timeline).apply(event);
+        if matches!(event, Event::RunFinished { .. }) {
+            self.bound_memory(max_tasks)
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// Drops the task-level events of the oldest runs (keeping their summaries) while the
+    /// kept runs hold more than `max_tasks` tasks together; returns which (1-based).
+    fn bound_memory(&mut self, max_tasks: usize) -> Vec<usize> {
+        let mut total: usize = self.runs.iter().map(Run::task_count).sum();
+        let mut dropped = Vec::new();
+        for i in 0..self.runs.len().saturating_sub(1) {
+            if total <= max_tasks {
+                break;
+            }
+            if self.runs[i].compacted {
+                continue;
+            }
+            total -= self.runs[i].task_count();
+            Arc::make_mut(&mut self.runs[i].timeline).drop_task_events();
+            self.runs[i].compacted = true;
+            dropped.push(i + 1);
+        }
+        dropped
+    }
+
+    /// Looks at the run `step` before or after the one looked at (within the runs kept);
+    /// returns whether that changed which.
+    pub fn step(&mut self, step: isize) -> bool {
+        let last = self.runs.len() as isize - 1;
+        let to = (self.viewing as isize + step).clamp(0, last) as usize;
+        let changed = to != self.viewing;
+        self.viewing = to;
+        changed
+    }
+
+    /// Where the current state of run `index` was exported, if it was.
+    pub fn saved_to(&self, index: usize) -> Option<&PathBuf> {
+        self.runs.get(index).and_then(Run::saved_to)
+    }
+
+    /// Notes a CSV export of the timeline at `revision` into `dir`: revisions are unique to
+    /// a timeline, so the export belongs to that run.
+    pub fn exported(&mut self, revision: u64, dir: PathBuf) {
+        if let Some(run) = self
+            .runs
+            .iter_mut()
+            .find(|r| r.timeline.revision() >> 32 == revision >> 32)
+        {
+            run.last_export = Some((revision, dir));
+        }
+    }
+
+    /// Notes an export of every run into `dir` (`run-1/`, `run-2/`, …): every run that has
+    /// ended is saved (a run still going was saved as it was then, which its later events
+    /// outdate).
+    pub fn all_exported(&mut self, dir: &std::path::Path) {
+        for (i, run) in self.runs.iter_mut().enumerate() {
+            if run.timeline.outcome().is_some() {
+                let folder = dir.join(format!("run-{}", i + 1));
+                run.last_export = Some((run.timeline.revision(), folder));
+            }
+        }
+    }
+
+    /// The kept runs of `plan` that completed: what statistics may be computed over.
+    pub fn completed_of<'a>(&'a self, plan: &'a Plan) -> impl Iterator<Item = &'a Run> + 'a {
+        self.runs
+            .iter()
+            .filter(move |r| r.plan == *plan && r.timeline.outcome() == Some(RunOutcome::Completed))
+    }
+
+    /// The next plan with every pool's workers scaled by `factor` (within 1..=`max`), and
+    /// the counts before and after: what `w` / `W` run. An error says why nothing changes.
+    pub fn scaled_workers(&self, factor: f64, max: usize) -> Result<(Plan, usize, usize), String> {
+        let mut plan = self.next_plan().clone();
+        let mut from = None;
+        let mut to = None;
+        for e in &mut plan.experiments {
+            if e.executor == ExecutorKind::Sequential || e.workload == WorkloadKind::Isolation {
+                continue;
+            }
+            let workers = ((e.workers as f64 * factor).round() as usize).clamp(1, max);
+            from.get_or_insert(e.workers);
+            to.get_or_insert(workers);
+            e.workers = workers;
+        }
+        let (Some(from), Some(to)) = (from, to) else {
+            return Err("no pool in this plan has workers to change".into());
+        };
+        if from == to {
+            return Err(format!("workers stay at {to} (the limits are 1 and {max})"));
+        }
+        Ok((plan, from, to))
+    }
+}
