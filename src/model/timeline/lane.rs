@@ -1,0 +1,169 @@
+//! A worker's lane: the tasks it ran in start order, its scheduler samples and GIL
+//! records, and what it was doing over any stretch of time.
+
+use std::time::Duration;
+
+use crate::model::clock::Timestamp;
+
+/// A worker's lane: its identity and the tasks it ran, in start order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lane {
+    /// The worker's index in its pool.
+    pub worker: usize,
+    /// Its latest process id (a replaced worker process gets a new one).
+    pub pid: u32,
+    /// Its latest thread id.
+    pub tid: u32,
+    /// When the worker became ready, if it said so.
+    pub ready_at: Option<Timestamp>,
+    /// The worker's tasks in the order they started, one compact entry each, so finding
+    /// the tasks under a screen cell touches a few cache lines, not scattered task records.
+    /// A worker runs one task at a time, so entries are sorted by start and by end.
+    pub(super) spans: Vec<LaneSpan>,
+    /// How many of the lane's tasks failed.
+    pub(super) failed: u32,
+    /// Scheduler samples of the worker's thread, in time order.
+    pub(super) samples: Vec<LaneSample>,
+    /// CPU time sampled on this lane so far, and its value when the open task started (so
+    /// a running task's CPU so far is their difference).
+    pub(super) sampled_cpu: Duration,
+    pub(super) sampled_cpu_at_task_start: Duration,
+    /// Simulated-GIL waits and holds, in time order; the last may be open.
+    pub(super) gil: Vec<GilSpan>,
+}
+
+/// One sampling interval of a lane, in microseconds since the epoch.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LaneSample {
+    /// Start of the interval.
+    pub from: u64,
+    /// End of the interval.
+    pub to: u64,
+    /// Share on a CPU.
+    pub running: f32,
+    /// Share waiting for a CPU.
+    pub runnable: f32,
+    /// Share blocked (the rest).
+    pub blocked: f32,
+}
+
+/// A stretch in which a lane waited for, or held, the simulated GIL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GilSpan {
+    /// When it began (µs since the epoch).
+    pub from: u64,
+    /// When it ended, or [`LaneSpan::OPEN`].
+    pub to: u64,
+    /// Holding (true) or waiting (false).
+    pub holding: bool,
+}
+
+/// What a worker was doing over a stretch of time: the shares of it spent in each state
+/// (each 0..=1; the scheduler's three add up to the sampled share of the stretch).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct StateShare {
+    /// On a CPU.
+    pub running: f32,
+    /// Ready, waiting for a CPU.
+    pub runnable: f32,
+    /// Neither (sleeping, I/O, a lock).
+    pub blocked: f32,
+    /// Waiting for the simulated GIL (part of `blocked`, when the GIL was recorded).
+    pub gil_wait: f32,
+    /// Holding the simulated GIL.
+    pub gil_held: f32,
+}
+
+impl StateShare {
+    /// Whether any sample or GIL record covers the stretch.
+    pub fn is_known(&self) -> bool {
+        self.running + self.runnable + self.blocked + self.gil_wait + self.gil_held > 0.0
+    }
+}
+
+/// One task in a worker's lane: which task, and when it ran, in microseconds since the epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LaneSpan {
+    /// Index into [`Experiment::tasks`].
+    pub task: usize,
+    /// When the task started.
+    pub start: u64,
+    /// When it ended, or [`LaneSpan::OPEN`] while it runs.
+    pub end: u64,
+    /// How many of the lane's earlier tasks had failed when this one started.
+    pub(super) failed_before: u32,
+}
+
+impl LaneSpan {
+    /// The `end` of a task still running.
+    pub const OPEN: u64 = u64::MAX;
+
+    /// When it ended, if it has.
+    pub fn ended(&self) -> Option<u64> {
+        (self.end != Self::OPEN).then_some(self.end)
+    }
+}
+
+impl Lane {
+    /// The lane's tasks, in start order.
+    pub fn spans(&self) -> &[LaneSpan] {
+        &self.spans
+    }
+
+    /// How many of `spans()[range]` failed, in constant time: the difference of two
+    /// running counts (a task still running has not failed).
+    pub fn failed_in(&self, range: std::ops::Range<usize>) -> u32 {
+        let failed_before = |i: usize| self.spans.get(i).map_or(self.failed, |s| s.failed_before);
+        failed_before(range.end).saturating_sub(failed_before(range.start))
+    }
+
+    /// The scheduler samples of this lane, in time order.
+    pub fn samples(&self) -> &[LaneSample] {
+        &self.samples
+    }
+
+    /// The lane's GIL waits and holds, in time order.
+    pub fn gil_spans(&self) -> &[GilSpan] {
+        &self.gil
+    }
+
+    /// The shares of `[t0, t1)` (µs) the worker spent in each state, from the samples and
+    /// GIL records that overlap it; an open GIL span lasts until `now`. All zero where
+    /// nothing was recorded. Costs two binary searches and the records inside the stretch.
+    pub fn state_in(&self, t0: u64, t1: u64, now: u64) -> StateShare {
+        let length = t1.saturating_sub(t0).max(1) as f32;
+        let overlap = |from: u64, to: u64| to.min(t1).saturating_sub(from.max(t0)) as f32 / length;
+        let mut share = StateShare::default();
+        let first = self.samples.partition_point(|s| s.to <= t0);
+        for s in self.samples[first..].iter().take_while(|s| s.from < t1) {
+            let part = overlap(s.from, s.to);
+            share.running += part * s.running;
+            share.runnable += part * s.runnable;
+            share.blocked += part * s.blocked;
+        }
+        let first = self
+            .gil
+            .partition_point(|g| g.to != LaneSpan::OPEN && g.to <= t0);
+        for g in self.gil[first..].iter().take_while(|g| g.from < t1) {
+            let to = if g.to == LaneSpan::OPEN { now } else { g.to };
+            let part = overlap(g.from, to);
+            if g.holding {
+                share.gil_held += part;
+            } else {
+                share.gil_wait += part;
+            }
+        }
+        share
+    }
+
+    /// CPU time of the task running on this lane so far, as sampled (zero when no task
+    /// runs or nothing was sampled).
+    pub fn open_task_cpu(&self) -> Duration {
+        match self.spans.last() {
+            Some(span) if span.ended().is_none() => self
+                .sampled_cpu
+                .saturating_sub(self.sampled_cpu_at_task_start),
+            _ => Duration::ZERO,
+        }
+    }
+}

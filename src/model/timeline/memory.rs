@@ -1,0 +1,23 @@
+//! Bounding the memory of runs kept: a run's task-level events can be dropped while its
+//! figures stay, so a long session keeps every summary.
+
+use super::Timeline;
+
+impl Timeline {
+    /// Forgets every task's own record, every span and sample, keeping each experiment's
+    /// figures (makespan, CPU time, counts, scheduler totals): what a kept run needs for its
+    /// summary when memory must be bounded. Its charts are empty after this.
+    pub fn drop_task_events(&mut self) {
+        self.revision += 1;
+        for e in &mut self.experiments {
+            e.dropped_tasks = e.tasks.len();
+            e.tasks = Vec::new();
+            e.by_start = Vec::new();
+            for lane in &mut e.lanes {
+                lane.spans = Vec::new();
+                lane.samples = Vec::new();
+                lane.gil = Vec::new();
+            }
+        }
+    }
+}

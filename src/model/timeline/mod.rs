@@ -1,0 +1,261 @@
+//! The terminal-free model of a run: experiments, worker lanes, task spans and their
+//! statistics, built by applying events one at a time.
+//!
+//! The timeline does not know where events come from (a live run, a file, a test), never
+//! touches a terminal, and never panics on odd input: events for unknown experiments or
+//! tasks are ignored, repeated events are harmless. Counters are kept up to date as events
+//! arrive, so statistics cost the same for ten tasks or a hundred thousand.
+//!
+//! In parts: [`experiment`] (experiments and their tasks), [`lane`] (a worker's tasks,
+//! samples and GIL records, and what it was doing over any stretch), [`figures`] (what is
+//! computed from them: speed-ups, efficiency, a task's detail) and [`memory`] (dropping a
+//! kept run's task-level events, keeping its figures).
+
+mod experiment;
+mod figures;
+mod lane;
+mod memory;
+
+pub use experiment::{Experiment, SchedTotals, Task, TaskState, TaskStatus};
+pub use figures::{Speedup, TaskDetail, efficiency_formula};
+pub use lane::{GilSpan, Lane, LaneSample, LaneSpan, StateShare};
+
+use crate::model::clock::Timestamp;
+use crate::model::event::{Event, RunOutcome, SamplerNotice};
+
+/// Everything known about a run so far.
+#[derive(Debug, Clone)]
+pub struct Timeline {
+    cores: Option<usize>,
+    started_at: Option<Timestamp>,
+    finished: Option<(Timestamp, RunOutcome)>,
+    planned_experiments: usize,
+    experiments: Vec<Experiment>,
+    latest: Option<Timestamp>,
+    revision: u64,
+    sampler: Option<SamplerNotice>,
+    notices: Vec<String>,
+}
+
+impl Default for Timeline {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Timeline {
+    /// An empty timeline.
+    pub fn new() -> Self {
+        // Revisions of different timelines never meet: each starts in its own 2^32 block,
+        // so an export of one run cannot pass for the state of the next.
+        static BLOCKS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let block = BLOCKS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Timeline {
+            cores: None,
+            started_at: None,
+            finished: None,
+            planned_experiments: 0,
+            experiments: Vec::new(),
+            latest: None,
+            revision: block << 32,
+            sampler: None,
+            notices: Vec::new(),
+        }
+    }
+
+    /// Builds a timeline from a sequence of events.
+    pub fn from_events<'a>(events: impl IntoIterator<Item = &'a Event>) -> Self {
+        let mut timeline = Timeline::new();
+        for event in events {
+            timeline.apply(event);
+        }
+        timeline
+    }
+
+    /// Takes one event into account.
+    pub fn apply(&mut self, event: &Event) {
+        self.revision += 1;
+        match event {
+            Event::RunStarted {
+                at,
+                cores,
+                experiments,
+            } => {
+                self.started_at = Some(*at);
+                self.cores = Some(*cores);
+                self.planned_experiments = *experiments;
+                self.see(*at);
+            }
+            Event::ExperimentStarted {
+                experiment,
+                plan,
+                at,
+            } => {
+                self.see(*at);
+                let fresh = Experiment::new(*experiment, plan.clone(), *at);
+                match self.position(*experiment) {
+                    Some(i) => self.experiments[i] = fresh,
+                    None => self.experiments.push(fresh),
+                }
+            }
+            Event::WorkerStarted {
+                experiment,
+                worker,
+                at,
+            } => {
+                self.see(*at);
+                if let Some(e) = self.experiment_mut(*experiment) {
+                    let lane = e.lane_mut(*worker);
+                    lane.ready_at.get_or_insert(*at);
+                }
+            }
+            Event::Task(task) => {
+                self.see(task.at);
+                if let Some(e) = self.experiment_mut(task.experiment) {
+                    e.apply(task);
+                }
+            }
+            Event::ExperimentFinished { experiment, at } => {
+                self.see(*at);
+                if let Some(e) = self.experiment_mut(*experiment) {
+                    e.finished_at = Some(*at);
+                }
+            }
+            Event::Sample(sample) => {
+                self.see(sample.to);
+                if let Some(e) = self.experiment_mut(sample.experiment) {
+                    e.apply_sample(sample);
+                }
+            }
+            Event::Gil(gil) => {
+                self.see(gil.at);
+                if let Some(e) = self.experiment_mut(gil.experiment) {
+                    e.apply_gil(gil);
+                }
+            }
+            Event::Sampler(notice) => {
+                // "Unavailable" stays: nothing later makes sampling possible in this run.
+                if !matches!(self.sampler, Some(SamplerNotice::Unavailable(_))) {
+                    self.sampler = Some(notice.clone());
+                }
+            }
+            Event::Notice { at, text } => {
+                self.see(*at);
+                self.notices.push(text.clone());
+            }
+            Event::Mark {
+                experiment,
+                at,
+                label,
+            } => {
+                self.see(*at);
+                if let Some(e) = self.experiment_mut(*experiment) {
+                    e.marks.push((*at, label.clone()));
+                }
+            }
+            Event::RunFinished { at, outcome } => {
+                self.see(*at);
+                self.finished = Some((*at, *outcome));
+            }
+        }
+    }
+    /// What the run said the user should know, in order.
+    pub fn notices(&self) -> &[String] {
+        &self.notices
+    }
+
+    /// What the scheduler sampler said about itself, if anything (unavailable here, or
+    /// sampling at a widened interval).
+    pub fn sampler_notice(&self) -> Option<&SamplerNotice> {
+        self.sampler.as_ref()
+    }
+
+    fn see(&mut self, at: Timestamp) {
+        self.latest = Some(self.latest.map_or(at, |l| l.max(at)));
+    }
+
+    fn position(&self, experiment: usize) -> Option<usize> {
+        self.experiments.iter().position(|e| e.index == experiment)
+    }
+
+    /// The experiment with this index in the run, once it has started.
+    pub fn experiment(&self, experiment: usize) -> Option<&Experiment> {
+        Some(&self.experiments[self.position(experiment)?])
+    }
+
+    fn experiment_mut(&mut self, experiment: usize) -> Option<&mut Experiment> {
+        let i = self.position(experiment)?;
+        Some(&mut self.experiments[i])
+    }
+
+    /// The experiments seen so far, in the order they started.
+    pub fn experiments(&self) -> &[Experiment] {
+        &self.experiments
+    }
+
+    /// Which state this is: it grows with every event applied, and no two timelines share
+    /// a revision, so equal revisions are the same state of the same run (so the view knows whether what it exported is still all there is).
+    pub fn revision(&self) -> u64 {
+        self.revision
+    }
+
+    /// CPUs the run had, if it said.
+    pub fn cores(&self) -> Option<usize> {
+        self.cores
+    }
+
+    /// When the run started.
+    pub fn started_at(&self) -> Option<Timestamp> {
+        self.started_at
+    }
+
+    /// How many experiments the run announced.
+    pub fn planned_experiments(&self) -> usize {
+        self.planned_experiments.max(self.experiments.len())
+    }
+
+    /// How the run ended, once it has.
+    pub fn outcome(&self) -> Option<RunOutcome> {
+        self.finished.map(|(_, o)| o)
+    }
+
+    /// When the run ended, once it has.
+    pub fn finished_at(&self) -> Option<Timestamp> {
+        self.finished.map(|(at, _)| at)
+    }
+
+    /// The latest timestamp any event carried (the "now" of a recording).
+    pub fn latest(&self) -> Option<Timestamp> {
+        self.latest
+    }
+
+    /// The experiment currently running (started, not finished), if any.
+    pub fn running_experiment(&self) -> Option<&Experiment> {
+        if self.finished.is_some() {
+            return None;
+        }
+        self.experiments
+            .iter()
+            .rev()
+            .find(|e| e.finished_at.is_none())
+    }
+
+    /// A task's status as exported, given how far the run got.
+    pub fn status_of(&self, task: &Task) -> TaskStatus {
+        match (&task.state, self.finished.is_some()) {
+            (TaskState::Succeeded { .. }, _) => TaskStatus::Ok,
+            (TaskState::Failed { .. }, _) => TaskStatus::Error,
+            (TaskState::Running | TaskState::Pending, true) => TaskStatus::Cancelled,
+            (TaskState::Running, false) => TaskStatus::Running,
+            (TaskState::Pending, false) => TaskStatus::Pending,
+        }
+    }
+
+    /// Total failed tasks over all experiments.
+    pub fn failed_tasks(&self) -> usize {
+        self.experiments.iter().map(|e| e.failed).sum()
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests;
