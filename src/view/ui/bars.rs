@@ -1,0 +1,195 @@
+//! The header (the plan, the run's state, badges for frozen, zoom, following) and the
+//! footer (the latest message and the keys that fit).
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+
+use crate::chart::axis::{self, human};
+use crate::chart::theme::Theme;
+use crate::model::event::RunOutcome;
+use crate::view::app::{App, Source};
+
+/// The top line.
+pub fn render_header(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
+    let timeline = app.shown_timeline();
+    let elapsed = timeline
+        .started_at()
+        .map(|s| app.now().since(s))
+        .unwrap_or_default();
+    // Badges by priority: the run's state, then frozen, zoom, not following.
+    let mut badges: Vec<Span> = Vec::new();
+    let recorded = *app.source() != Source::Live;
+    badges.push(if app.is_restarting() {
+        Span::styled(" ↻ restarting… ", theme.busy())
+    } else if app.loading.is_some() {
+        Span::styled(" reading… ", theme.busy())
+    } else if recorded {
+        let n = timeline.experiments().len();
+        Span::styled(
+            format!(
+                " recorded · {n} experiment{} ",
+                if n == 1 { "" } else { "s" }
+            ),
+            theme.good(),
+        )
+    } else {
+        match timeline.outcome() {
+            Some(RunOutcome::Completed) if timeline.failed_tasks() > 0 => Span::styled(
+                format!(
+                    " ✗ done, {} failed · {} ",
+                    timeline.failed_tasks(),
+                    human(elapsed)
+                ),
+                theme.bad(),
+            ),
+            Some(RunOutcome::Completed) => {
+                Span::styled(format!(" ✓ done · {} ", human(elapsed)), theme.good())
+            }
+            Some(RunOutcome::Cancelled) => {
+                Span::styled(format!(" ■ cancelled · {} ", human(elapsed)), theme.bad())
+            }
+            None => {
+                let running = timeline
+                    .running_experiment()
+                    .map_or("starting".to_string(), |e| {
+                        format!(
+                            "{} {}/{}",
+                            e.plan.name,
+                            e.index + 1,
+                            timeline.planned_experiments()
+                        )
+                    });
+                Span::styled(
+                    format!(" ▶ {running} · {} ", axis::ticking(elapsed)),
+                    theme.busy(),
+                )
+            }
+        }
+    });
+    if !recorded {
+        badges.push(Span::styled(
+            format!(" run {}/{} ", app.viewed_run() + 1, app.runs().len()),
+            if app.viewing_live() {
+                theme.dim()
+            } else {
+                theme.busy()
+            },
+        ));
+    }
+    if app.is_frozen() && app.viewing_live() {
+        badges.push(Span::styled(" ‖ FROZEN ", theme.bad()));
+    }
+    if app.view.zoom > 1.0 {
+        badges.push(Span::styled(
+            format!(" zoom ×{} ", app.view.zoom),
+            theme.dim(),
+        ));
+    }
+    // Following matters only while the bars still grow.
+    if !app.view.follow && timeline.outcome().is_none() {
+        badges.push(Span::styled(" not following (f) ", theme.dim()));
+    }
+    let name = "poolscope ";
+    let mut room = (area.width as usize).saturating_sub(name.len());
+    let mut shown = Vec::new();
+    for badge in badges {
+        if badge.width() > room {
+            break;
+        }
+        room -= badge.width();
+        shown.push(badge);
+    }
+    shown.reverse(); // the state goes rightmost
+    let right = Line::from(shown);
+    let right_width = right.width() as u16;
+    let left_width = area.width.saturating_sub(right_width + 1);
+    // While the plan is edited, the header gives the equivalent command line to copy.
+    let mut plan = match &app.editor {
+        Some(editor) => editor
+            .command_line()
+            .trim_start_matches("poolscope ")
+            .to_string(),
+        None => app.plan_description().to_string(),
+    };
+    let room = (left_width as usize).saturating_sub(name.len());
+    if plan.chars().count() > room {
+        plan = plan
+            .chars()
+            .take(room.saturating_sub(1))
+            .chain(['…'])
+            .collect();
+    }
+    let left = Line::from(vec![
+        Span::styled(name, theme.heading()),
+        Span::styled(plan, theme.dim()),
+    ]);
+    buf.set_line(area.x, area.y, &left, left_width);
+    buf.set_line(
+        area.right().saturating_sub(right_width),
+        area.y,
+        &right,
+        right_width.min(area.width),
+    );
+}
+
+/// The bottom line.
+pub fn render_footer(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
+    let mut spans = Vec::new();
+    if let Some(status) = &app.status {
+        let style = if status.is_error {
+            theme.bad()
+        } else {
+            theme.good()
+        };
+        spans.push(Span::styled(format!("{} ", status.text), style));
+        spans.push(Span::styled("│ ", theme.dim()));
+    }
+    // Keys in the order shown, each with its priority (lower stays longer): where the line
+    // is short, the least needed give way first; help and quit always stay.
+    const FOOTER: [(&str, &str, u8); 18] = [
+        ("e", "export", 2),
+        ("t", "trace", 8),
+        ("g", "svg", 9),
+        ("r", "rerun", 3),
+        ("p", "plan", 4),
+        ("[ ]", "runs", 6),
+        ("c", "compare", 7),
+        ("tab", "panel", 4),
+        ("s", "order", 7),
+        ("+/-", "zoom", 6),
+        ("←→", "pan", 8),
+        ("0", "fit", 9),
+        ("f", "follow", 10),
+        ("space", "freeze", 5),
+        ("z", "maximize", 5),
+        ("i", "inspect", 3),
+        ("?", "help", 0),
+        ("q", "quit", 0),
+    ];
+    let width_of = |(key, what, _): &(&str, &str, u8)| key.chars().count() + what.len() + 3;
+    let status_width: usize = spans.iter().map(|s| s.width()).sum();
+    let live = *app.source() == Source::Live;
+    let mut shown: Vec<_> = FOOTER
+        .iter()
+        .copied()
+        .filter(|(key, _, _)| live || !matches!(*key, "r" | "p" | "[ ]" | "c"))
+        .collect();
+    while status_width + shown.iter().map(width_of).sum::<usize>() > area.width as usize {
+        let Some(least) = shown
+            .iter()
+            .enumerate()
+            .filter(|(_, k)| k.2 > 0)
+            .max_by_key(|(_, k)| k.2)
+            .map(|(i, _)| i)
+        else {
+            break;
+        };
+        shown.remove(least);
+    }
+    for (key, what, _) in shown {
+        spans.push(Span::styled(key, theme.key()));
+        spans.push(Span::styled(format!(" {what}  "), theme.dim()));
+    }
+    buf.set_line(area.x, area.y, &Line::from(spans), area.width);
+}
