@@ -15,7 +15,7 @@ pub struct Tick {
 const MIN_TICK_SPACING: u16 = 9;
 
 /// The nice step for a window of `length` seconds over `columns` cells: the smallest
-/// 1-2-5 step that leaves at least [`MIN_TICK_SPACING`] columns between ticks.
+/// 1-2-5 step that leaves at least `MIN_TICK_SPACING` (9) columns between ticks.
 pub fn nice_step(length: f64, columns: u16) -> f64 {
     let max_ticks = (columns / MIN_TICK_SPACING).max(1) as f64;
     let raw = length / max_ticks;

@@ -84,7 +84,7 @@ impl StateShare {
 /// One task in a worker's lane: which task, and when it ran, in microseconds since the epoch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LaneSpan {
-    /// Index into [`Experiment::tasks`].
+    /// Index into [`super::Experiment::tasks`].
     pub task: usize,
     /// When the task started.
     pub start: u64,

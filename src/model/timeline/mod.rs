@@ -6,9 +6,9 @@
 //! tasks are ignored, repeated events are harmless. Counters are kept up to date as events
 //! arrive, so statistics cost the same for ten tasks or a hundred thousand.
 //!
-//! In parts: [`experiment`] (experiments and their tasks), [`lane`] (a worker's tasks,
-//! samples and GIL records, and what it was doing over any stretch), [`figures`] (what is
-//! computed from them: speed-ups, efficiency, a task's detail) and [`memory`] (dropping a
+//! In parts: `experiment` (experiments and their tasks), `lane` (a worker's tasks,
+//! samples and GIL records, and what it was doing over any stretch), `figures` (what is
+//! computed from them: speed-ups, efficiency, a task's detail) and `memory` (dropping a
 //! kept run's task-level events, keeping its figures).
 
 mod experiment;

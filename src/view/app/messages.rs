@@ -7,7 +7,7 @@ use crossterm::event::KeyEvent;
 
 use crate::model::event::Event;
 
-/// Something that happened, for [`App::update`].
+/// Something that happened, for [`super::App::update`].
 #[derive(Debug, Clone)]
 pub enum Msg {
     /// A timing event of the current run.
