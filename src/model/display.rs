@@ -1,12 +1,137 @@
-//! Text as it is shown to the user: cut to a width with a visible mark.
+//! Text from outside poolscope as it is shown: shown, never obeyed, and measured in the
+//! columns a terminal gives it.
+//!
+//! Names and fields of files (task, process and thread names, labels, results, errors),
+//! file names and paths, URLs and HTTP bodies, a worker's stderr: any of them may hold bytes
+//! a terminal acts on — `ESC ] 0 ;` sets the window title, `ESC [ 2 J` clears the screen,
+//! OSC 52 writes the clipboard — or Unicode bidi controls that make text read in another
+//! order than it is stored ("Trojan Source"). [`safe`] is the one place where such text
+//! becomes display text: C0 and C1 controls and DEL become visible forms (`␛` for ESC,
+//! `␊` for a line feed, `\u{9b}` for a C1 CSI), and the bidi overrides and isolates
+//! (U+202A–U+202E, U+2066–U+2069) become `\u{202e}` and the like. What poolscope writes
+//! to files keeps the data as it was; only what is shown goes through here.
+//!
+//! Widths are terminal columns, not characters: a CJK character or most emoji take two, a
+//! combining accent none. [`width`] measures as the screen's painter does (grapheme by
+//! grapheme), and [`shorten`] cuts between graphemes, never inside one.
 
-/// At most `max` characters of `text`, with `…` where cut.
+use std::borrow::Cow;
+use std::fmt::Write;
+
+use unicode_segmentation::UnicodeSegmentation;
+use unicode_width::UnicodeWidthStr;
+
+/// Whether `c` must not reach a terminal as it is: a C0 or C1 control, DEL, or a bidi
+/// override or isolate.
+pub fn is_unsafe(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `text` made safe to show: every character [`is_unsafe`] replaced by a visible form, the
+/// rest as it was. Borrows when there is nothing to replace (the common case).
+pub fn safe(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(is_unsafe) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            // C0 controls have pictures of their own: ␀ … ␟ (one column each).
+            '\0'..='\u{1f}' => out.push(char::from_u32(0x2400 + c as u32).unwrap_or('�')),
+            '\u{7f}' => out.push('␡'),
+            c if is_unsafe(c) => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// The columns `text` takes once made [`safe`], as the screen's painter counts them.
+pub fn width(text: &str) -> usize {
+    safe(text).graphemes(true).map(UnicodeWidthStr::width).sum()
+}
+
+/// `text` made [`safe`] and cut to at most `max` columns, with `…` where cut (between two
+/// graphemes, so never inside a character or before its accents).
 pub fn shorten(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        text.to_string()
-    } else {
-        let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
-        cut.push('…');
-        cut
+    let text = safe(text);
+    if width(&text) <= max {
+        return text.into_owned();
+    }
+    if max == 0 {
+        return String::new();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for grapheme in text.graphemes(true) {
+        let w = grapheme.width();
+        if used + w > max - 1 {
+            break;
+        }
+        out.push_str(grapheme);
+        used += w;
+    }
+    out.push('…');
+    out
+}
+
+/// `text` made [`safe`] and padded with spaces to at least `columns` columns (a table cell).
+pub fn pad(text: &str, columns: usize) -> String {
+    let text = safe(text);
+    let w = width(&text);
+    let mut out = text.into_owned();
+    out.extend(std::iter::repeat_n(' ', columns.saturating_sub(w)));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn controls_and_bidi_become_visible() {
+        assert_eq!(safe("\x1b]0;PWNED\x07"), "␛]0;PWNED␇");
+        assert_eq!(safe("a\x1b[2Jb"), "a␛[2Jb");
+        assert_eq!(safe("line\nnext\ttab\r"), "line␊next␉tab␍");
+        assert_eq!(safe("del\x7f"), "del␡");
+        assert_eq!(safe("csi\u{9b}31m"), "csi\\u{9b}31m");
+        assert_eq!(safe("abc\u{202e}cba\u{2066}x"), "abc\\u{202e}cba\\u{2066}x");
+        assert!(matches!(safe("plain fib 38 · 名前"), Cow::Borrowed(_)));
+        assert!(!safe("\u{1b}\u{85}\u{202a}\u{2069}").chars().any(is_unsafe));
+    }
+
+    #[test]
+    fn widths_are_columns() {
+        assert_eq!(width("abc"), 3);
+        assert_eq!(width("名前"), 4);
+        assert_eq!(width("e\u{301}"), 1, "a combining accent takes no column");
+        assert_eq!(width("\x1b"), 1, "shown as ␛");
+    }
+
+    #[test]
+    fn shortening_cuts_between_graphemes() {
+        assert_eq!(shorten("abcdef", 4), "abc…");
+        assert_eq!(shorten("abc", 3), "abc");
+        assert_eq!(shorten("名前名前", 5), "名前…");
+        assert_eq!(
+            shorten("名前名前", 4),
+            "名…",
+            "a wide character is never split"
+        );
+        assert_eq!(shorten("ée\u{301}é", 3), "ée\u{301}é");
+        assert_eq!(shorten("ée\u{301}éz", 3), "ée\u{301}…");
+        assert_eq!(shorten("\x1b]0;x", 3), "␛]…");
+        assert_eq!(shorten("abc", 0), "");
+        for max in 0..12 {
+            assert!(width(&shorten("名a\u{301}前b名c前", max)) <= max);
+        }
+    }
+
+    #[test]
+    fn padding_counts_columns() {
+        assert_eq!(pad("名", 4), "名  ");
+        assert_eq!(pad("abcdef", 4), "abcdef");
     }
 }
