@@ -19,6 +19,7 @@ use crate::engine::runner::{self, RunOptions};
 use crate::engine::signals;
 use crate::formats::export;
 use crate::model::clock::Timestamp;
+use crate::model::display;
 use crate::model::event::{Event, RunOutcome, SamplerNotice, TaskEvent, TaskEventKind};
 use crate::model::plan::{ExecutorKind, WorkloadKind};
 use crate::model::timeline::{Experiment, Timeline, efficiency_formula};
@@ -62,7 +63,11 @@ pub fn run(config: &RunConfig, options: &RunOptions) -> anyhow::Result<ExitCode>
         let _ = write!(stdout, "{}", crate::model::stats::report(&refs));
         let file = base.join(export::STATS_FILE);
         export::write_atomically(&file, &crate::model::stats::stats_json(&refs))?;
-        let _ = writeln!(stdout, "Wrote {}", file.display());
+        let _ = writeln!(
+            stdout,
+            "Wrote {}",
+            display::safe(&file.display().to_string())
+        );
     } else if let Some(timeline) = timelines.first()
         && timeline.outcome() == Some(RunOutcome::Completed)
         && !timeline.speedups().is_empty()
@@ -80,7 +85,7 @@ pub fn run(config: &RunConfig, options: &RunOptions) -> anyhow::Result<ExitCode>
     match write_outputs(last, &config.outputs) {
         Ok(lines) => {
             for line in lines {
-                let _ = writeln!(stdout, "{line}");
+                let _ = writeln!(stdout, "{}", display::safe(&line));
             }
         }
         Err(e) => {
@@ -194,7 +199,8 @@ fn run_once(
                 if stopped_by.is_none() {
                     stopped_by = Some(signal);
                     handle.cancel();
-                    say("\npoolscope: stopping (press Ctrl-C again to stop waiting)…");
+                    say("");
+                    say("poolscope: stopping (press Ctrl-C again to stop waiting)…");
                 } else {
                     // Stop waiting for the run to wind down; what finished is written below.
                     say("poolscope: not waiting any longer; writing what finished…");
@@ -219,7 +225,11 @@ fn run_once(
         }
     }
     let _ = write!(stdout, "\n{}", summary_table(&timeline));
-    let _ = writeln!(stdout, "\n{}", export::describe_written(&written, dir));
+    let _ = writeln!(
+        stdout,
+        "\n{}",
+        display::safe(&export::describe_written(&written, dir))
+    );
     let _ = stdout.flush();
     if cancelled {
         return Ok((
@@ -242,7 +252,7 @@ pub fn one_run_note() -> String {
 /// A line on stderr that never panics: a closed stderr (`poolscope --headless |& head`)
 /// must not kill whoever is saying it.
 fn say(line: &str) {
-    let _ = writeln!(std::io::stderr(), "{line}");
+    let _ = writeln!(std::io::stderr(), "{}", display::safe(line));
 }
 
 /// The folder files will go to: `--out DIR` (checked writable before the run, in `main`),
@@ -317,7 +327,11 @@ fn isolation_line(timeline: &Timeline, task: &TaskEvent) -> Option<String> {
         ExecutorKind::Sequential => "Main",
         _ => "Thread",
     };
-    Some(format!("{tag}-{} thinks X is {result}", task.worker.pid))
+    Some(format!(
+        "{tag}-{} thinks X is {}",
+        task.worker.pid,
+        display::safe(result)
+    ))
 }
 
 /// What the scheduler sampler said about itself, in one line for people.
@@ -337,9 +351,17 @@ pub fn describe_sampler(notice: &SamplerNotice) -> String {
 /// involuntary) and time waiting for a simulated GIL.
 pub fn summary_table(timeline: &Timeline) -> String {
     let cores = timeline.cores();
+    // As wide as the longest name (names from files can be long), within reason.
+    let name_width = timeline
+        .experiments()
+        .iter()
+        .map(|e| display::width(&e.plan.name))
+        .max()
+        .unwrap_or(0)
+        .clamp(18, 48);
     let mut out = format!(
-        "{:<18} {:>7} {:>6} {:>10} {:>10} {:>10} {:>6} {:>10} {:>15} {:>10}\n",
-        "experiment",
+        "{} {:>7} {:>6} {:>10} {:>10} {:>10} {:>6} {:>10} {:>15} {:>10}\n",
+        display::pad("experiment", name_width),
         "workers",
         "tasks",
         "makespan",
@@ -378,8 +400,8 @@ pub fn summary_table(timeline: &Timeline) -> String {
             "-".to_string()
         };
         out.push_str(&format!(
-            "{:<18} {:>7} {:>6} {:>10} {:>10} {:>10} {:>6} {:>10} {:>15} {:>10}\n",
-            e.plan.name,
+            "{} {:>7} {:>6} {:>10} {:>10} {:>10} {:>6} {:>10} {:>15} {:>10}\n",
+            display::pad(&display::shorten(&e.plan.name, name_width), name_width),
             e.plan.workers,
             e.task_count(),
             makespan,
@@ -430,7 +452,7 @@ impl Progress {
         let _ = write!(
             err,
             "\r\x1b[2K  {} ({}/{}): {}/{} tasks done, {} running, {elapsed:.1} s",
-            e.plan.name,
+            display::safe(&e.plan.name),
             e.index + 1,
             timeline.planned_experiments(),
             e.ended(),

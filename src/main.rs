@@ -111,7 +111,12 @@ fn view(config: &ViewConfig) -> ExitCode {
 /// A line on stderr; a closed stderr is not worth a panic.
 fn say(line: &str) {
     use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "{line}");
+    // Errors quote file names, paths and fields from outside: shown, never obeyed.
+    let _ = writeln!(
+        std::io::stderr(),
+        "{}",
+        poolscope::model::display::safe(line)
+    );
 }
 
 fn serve(port: u16) -> anyhow::Result<ExitCode> {

@@ -33,6 +33,7 @@ use crate::engine::signals;
 use crate::formats::export;
 use crate::headless;
 use crate::model::clock::Timestamp;
+use crate::model::display;
 use crate::model::event::{Event, RunOutcome};
 use crate::model::timeline::Timeline;
 use crate::view::app::{App, Effect, ExportKind, Msg, Status};
@@ -105,11 +106,15 @@ pub fn run(config: &RunConfig, options: &RunOptions) -> anyhow::Result<ExitCode>
     match headless::write_outputs(app.live_timeline(), &config.outputs) {
         Ok(lines) => {
             for line in lines {
-                let _ = writeln!(io::stdout(), "{line}");
+                let _ = writeln!(io::stdout(), "{}", display::safe(&line));
             }
         }
         Err(e) => {
-            let _ = writeln!(io::stderr(), "poolscope: error: {e:#}");
+            let _ = writeln!(
+                io::stderr(),
+                "{}",
+                shown(&format!("poolscope: error: {e:#}"))
+            );
             return Ok(ExitCode::from(1));
         }
     }
@@ -152,12 +157,20 @@ pub fn view(config: &ViewConfig) -> anyhow::Result<ExitCode> {
         Exit::Quit => ExitCode::SUCCESS,
         Exit::Signal(signal) => ExitCode::from((128 + signal.clamp(1, 127)) as u8),
         Exit::BadInput(error) => {
-            let _ = writeln!(io::stderr(), "poolscope: error: {error}");
+            let _ = writeln!(
+                io::stderr(),
+                "{}",
+                shown(&format!("poolscope: error: {error}"))
+            );
             return Ok(ExitCode::from(2));
         }
     };
     for note in &app.notes {
-        let _ = writeln!(io::stderr(), "poolscope: note: {note}");
+        let _ = writeln!(
+            io::stderr(),
+            "{}",
+            shown(&format!("poolscope: note: {note}"))
+        );
     }
     let timeline = app.timeline();
     if !timeline.experiments().is_empty() {
@@ -174,7 +187,11 @@ pub fn view(config: &ViewConfig) -> anyhow::Result<ExitCode> {
             );
         }
         if let Some(dir) = app.latest_export() {
-            let _ = writeln!(stdout, "Exported to {}", dir.display());
+            let _ = writeln!(
+                stdout,
+                "{}",
+                shown(&format!("Exported to {}", dir.display()))
+            );
         }
     }
     Ok(exit)
@@ -247,16 +264,25 @@ fn leave_results_behind(app: &App, out: &OutDir) -> bool {
     }
     let saved = match (app.live_saved_to(), out) {
         (Some(dir), _) => {
-            let _ = writeln!(stdout, "Exported to {}", dir.display());
+            let _ = writeln!(
+                stdout,
+                "{}",
+                shown(&format!("Exported to {}", dir.display()))
+            );
             true
         }
         (None, OutDir::Fixed(dir)) => match export::write_run(dir, timeline) {
             Ok(written) => {
-                let _ = writeln!(stdout, "{}", export::describe_written(&written, dir));
+                let _ = writeln!(
+                    stdout,
+                    "{}",
+                    shown(&export::describe_written(&written, dir))
+                );
                 true
             }
             Err(e) => {
-                let _ = writeln!(io::stderr(), "poolscope: error: saving the run: {e:#}");
+                let line = format!("poolscope: error: saving the run: {e:#}");
+                let _ = writeln!(io::stderr(), "{}", shown(&line));
                 false
             }
         },
@@ -266,7 +292,7 @@ fn leave_results_behind(app: &App, out: &OutDir) -> bool {
                     stdout,
                     "The last state was not saved (the latest export, of an earlier state, is in \
                      {}): press e in the view to export, or pass --out DIR.",
-                    dir.display()
+                    shown(&dir.display().to_string())
                 ),
                 None => writeln!(
                     stdout,
@@ -278,6 +304,12 @@ fn leave_results_behind(app: &App, out: &OutDir) -> bool {
     };
     let _ = stdout.flush();
     saved
+}
+
+/// A line left on the terminal after the view: paths and errors can hold text from
+/// outside, shown safe (see [`display::safe`]).
+fn shown(line: &str) -> std::borrow::Cow<'_, str> {
+    display::safe(line)
 }
 
 enum Exit {

@@ -1,11 +1,16 @@
 //! Painting chart rows into a ratatui [`Buffer`] (an in-memory grid of styled cells, no
-//! terminal): the live view's panels and `--print` share it, so both read the same.
+//! terminal): the live view's panels and `--print` share it, so both read the same. Task
+//! labels from files are written as [`display::safe`] text, in columns, never obeyed.
 
 use ratatui::buffer::Buffer;
 use ratatui::style::Style;
 
+use unicode_segmentation::UnicodeSegmentation;
+use unicode_width::UnicodeWidthStr;
+
 use super::cells::{CellContent, CellState, task_runs};
 use super::theme::{Look, Theme};
+use crate::model::display;
 use crate::model::plan::{ExperimentPlan, WorkloadKind};
 use crate::model::timeline::{Experiment, TaskState};
 
@@ -75,13 +80,14 @@ pub fn draw_cells(
             candidates.insert(0, format!("read {}: X is {result}", task.input));
             candidates.insert(1, format!("X is {result}"));
         }
-        if let Some(text) = candidates.iter().find(|t| t.chars().count() < run) {
-            let start = column + usize::from(run > text.chars().count() + 1);
-            for (offset, ch) in text.chars().enumerate() {
-                let at = start + offset;
-                let style = looks[at].map_or(look_of(index).label, |l| l.label);
-                put(buf, x + at as u16, y, ch, style);
-            }
+        let candidates: Vec<String> = candidates
+            .iter()
+            .map(|t| display::safe(t).into_owned())
+            .collect();
+        if let Some(text) = candidates.iter().find(|t| display::width(t) < run) {
+            let start = column + usize::from(run > display::width(text) + 1);
+            let style_at = |at: usize| looks[at].map_or(look_of(index).label, |l| l.label);
+            put_text(buf, (x, y), start, text, style_at);
         } else if failed {
             // Too short for text: the mark alone still says it failed.
             put(buf, x + column as u16, y, '✗', theme.failed().label);
@@ -98,6 +104,67 @@ pub fn highlight(buf: &mut Buffer, x: u16, y: u16, cells: &[CellContent], task: 
         {
             cell.modifier
                 .insert(ratatui::style::Modifier::REVERSED | ratatui::style::Modifier::BOLD);
+        }
+    }
+}
+
+/// Writes `text` (already [`display::safe`]) from column `start` of the row at (`x`, `y`),
+/// grapheme by grapheme, each in the style of the column it lands on: a wide character
+/// takes two columns (the second left blank, as a terminal shows it), an accent stays
+/// with its letter.
+fn put_text(
+    buf: &mut Buffer,
+    (x, y): (u16, u16),
+    start: usize,
+    text: &str,
+    style_at: impl Fn(usize) -> Style,
+) {
+    let mut at = start;
+    for grapheme in text.graphemes(true) {
+        let width = grapheme.width();
+        if width == 0 {
+            continue;
+        }
+        if let Some(cell) = buf.cell_mut((x + at as u16, y)) {
+            cell.set_symbol(grapheme).set_style(style_at(at));
+        }
+        for covered in at + 1..at + width {
+            if let Some(cell) = buf.cell_mut((x + covered as u16, y)) {
+                cell.set_symbol(" ").set_style(style_at(covered));
+            }
+        }
+        at += width;
+    }
+}
+
+/// The last check before a painted buffer reaches a terminal or a file: every cell of
+/// `area` whose symbol holds a control or bidi character gets a visible one-column form
+/// instead (see [`display::safe_symbol`]), and a wide character whose second column holds
+/// something else (a border, a box drawn over it, the buffer's edge) becomes `…`, since a
+/// terminal would hide what it covers. Text from outside is made safe and measured before
+/// it is painted; this makes sure nothing slipped through any widget.
+pub fn sweep(buf: &mut Buffer, area: ratatui::layout::Rect) {
+    let area = area.intersection(buf.area);
+    for y in area.top()..area.bottom() {
+        for x in area.left()..area.right() {
+            let cell = &mut buf[(x, y)];
+            if cell.symbol().chars().any(display::is_unsafe) {
+                let shown = display::safe_symbol(cell.symbol()).into_owned();
+                cell.set_symbol(&shown);
+            }
+        }
+        let mut x = area.left();
+        while x < area.right() {
+            let width = buf[(x, y)].symbol().width().max(1) as u16;
+            let covers_something = (x + 1..x + width).any(|covered| {
+                covered >= area.right() || !matches!(buf[(covered, y)].symbol(), " " | "")
+            });
+            if width > 1 && covers_something {
+                buf[(x, y)].set_symbol("…");
+                x += 1;
+            } else {
+                x += width;
+            }
         }
     }
 }

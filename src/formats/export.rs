@@ -152,6 +152,8 @@ struct Summary<'a> {
 #[derive(Debug, Serialize)]
 struct ExperimentSummary<'a> {
     name: &'a str,
+    /// The experiment's CSV in this folder (its name made a plain file name).
+    file: String,
     executor: &'a str,
     workload: &'a str,
     workers: usize,
@@ -191,10 +193,12 @@ pub fn summary_json(timeline: &Timeline) -> Vec<u8> {
     let experiments = timeline
         .experiments()
         .iter()
-        .map(|e| {
+        .zip(file_stems(timeline))
+        .map(|(e, stem)| {
             let makespan = e.makespan();
             ExperimentSummary {
                 name: &e.plan.name,
+                file: csv_file_name(&stem),
                 executor: e.plan.executor.as_str(),
                 workload: e.plan.workload.as_str(),
                 workers: e.plan.workers,
@@ -251,10 +255,11 @@ pub fn write_run(dir: &Path, timeline: &Timeline) -> anyhow::Result<Vec<PathBuf>
     let failure_switch = test_failure_switch();
     let mut staged = Vec::new();
     let mut unsampled = Vec::new();
-    for experiment in timeline.experiments() {
-        let path = dir.join(csv_file_name(&experiment.plan.name));
+    let stems = file_stems(timeline);
+    for (experiment, stem) in timeline.experiments().iter().zip(&stems) {
+        let path = dir.join(csv_file_name(stem));
         staged.push(stage(&path, &experiment_csv(timeline, experiment)?)?);
-        let samples_path = dir.join(samples_file_name(&experiment.plan.name));
+        let samples_path = dir.join(samples_file_name(stem));
         match samples_csv(experiment) {
             Some(bytes) => staged.push(stage(&samples_path, &bytes)?),
             None => unsampled.push(samples_path),
@@ -280,10 +285,10 @@ pub fn write_run(dir: &Path, timeline: &Timeline) -> anyhow::Result<Vec<PathBuf>
     // Files an earlier export wrote here that this one does not replace: CSVs of
     // experiments no longer in the run, samples of experiments no longer sampled.
     let mut stale = unsampled;
-    for name in earlier {
-        if timeline.experiments().iter().all(|e| e.plan.name != name) {
-            stale.push(dir.join(csv_file_name(&name)));
-            stale.push(dir.join(samples_file_name(&name)));
+    for stem in earlier {
+        if !stems.contains(&stem) {
+            stale.push(dir.join(csv_file_name(&stem)));
+            stale.push(dir.join(samples_file_name(&stem)));
         }
     }
     for path in stale {
@@ -303,21 +308,71 @@ pub fn write_run(dir: &Path, timeline: &Timeline) -> anyhow::Result<Vec<PathBuf>
 /// The name of the file every export writes beside its CSVs.
 pub const SUMMARY_FILE: &str = "summary.json";
 
-/// `process-fibo.csv` for experiment `process-fibo`.
-fn csv_file_name(experiment: &str) -> String {
-    format!("{experiment}.csv")
+/// `process-fibo.csv` for the file stem `process-fibo`.
+fn csv_file_name(stem: &str) -> String {
+    format!("{stem}.csv")
+}
+
+/// Experiment `name` as a plain file stem that stays in its folder: names come from files
+/// too (a trace's process name, a CSV's `experiment` column), and `../x`, `/etc/x` or a
+/// name holding control characters must not choose where poolscope writes. Letters, digits,
+/// `-`, `_` and `.` stay; anything else becomes `_`; a leading `.` becomes `_` (no hidden
+/// files, no `..`); at most 100 characters; empty becomes `experiment`.
+fn file_stem(name: &str) -> String {
+    let mut stem: String = name
+        .chars()
+        .take(100)
+        .map(|c| {
+            if c.is_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if stem.starts_with('.') {
+        stem.replace_range(..1, "_");
+    }
+    if stem.is_empty() {
+        stem.push_str("experiment");
+    }
+    stem
+}
+
+/// Each experiment's file stem in `timeline`, in order ([`file_stem`]), with `-2`, `-3`, …
+/// where two would share a CSV or a samples file.
+fn file_stems(timeline: &Timeline) -> Vec<String> {
+    let mut taken = std::collections::HashSet::new();
+    timeline
+        .experiments()
+        .iter()
+        .map(|e| {
+            let base = file_stem(&e.plan.name);
+            let free = |stem: &String| {
+                !taken.contains(&csv_file_name(stem)) && !taken.contains(&samples_file_name(stem))
+            };
+            let stem = std::iter::once(base.clone())
+                .chain((2..).map(|n| format!("{base}-{n}")))
+                .find(free)
+                .expect("an unused stem");
+            taken.insert(csv_file_name(&stem));
+            taken.insert(samples_file_name(&stem));
+            stem
+        })
+        .collect()
 }
 
 /// What ends a samples file's name.
 pub const SAMPLES_SUFFIX: &str = "-samples.csv";
 
-/// `process-fibo-samples.csv` for experiment `process-fibo`.
-fn samples_file_name(experiment: &str) -> String {
-    format!("{experiment}{SAMPLES_SUFFIX}")
+/// `process-fibo-samples.csv` for the file stem `process-fibo`.
+fn samples_file_name(stem: &str) -> String {
+    format!("{stem}{SAMPLES_SUFFIX}")
 }
 
-/// The experiments an earlier export's `summary.json` lists (none if there is none or it
-/// cannot be read): the CSVs poolscope itself wrote there, and only those, may be removed.
+/// The file stems of the experiments an earlier export's `summary.json` lists (none if
+/// there is none or it cannot be read): the CSVs poolscope itself wrote there, and only
+/// those, may be removed.
 fn earlier_experiments(summary: &Path) -> Vec<String> {
     let Ok(bytes) = std::fs::read(summary) else {
         return Vec::new();
@@ -329,10 +384,13 @@ fn earlier_experiments(summary: &Path) -> Vec<String> {
         .as_array()
         .into_iter()
         .flatten()
-        .filter_map(|e| e["name"].as_str())
+        .filter_map(|e| match e["file"].as_str() {
+            Some(file) => file.strip_suffix(".csv").map(String::from),
+            // Exports before `file` was written: the name was the stem.
+            None => e["name"].as_str().map(String::from),
+        })
         // Only plain names: never a path that would reach outside the folder.
-        .filter(|name| !name.is_empty() && !name.contains(['/', '\\']) && !name.starts_with('.'))
-        .map(String::from)
+        .filter(|stem| *stem == file_stem(stem))
         .collect()
 }
 

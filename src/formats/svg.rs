@@ -16,7 +16,7 @@ use crate::chart::cells::{CellContent, CellState, lane_cells, lane_states, task_
 use crate::chart::labels::lane_label;
 use crate::chart::span::{TimeSpan, row_length};
 use crate::model::clock::Timestamp;
-use crate::model::display::shorten;
+use crate::model::display::{self, shorten};
 use crate::model::timeline::{Experiment, TaskState, Timeline};
 
 /// Width of the whole picture, px.
@@ -87,7 +87,7 @@ fn section(
     let mut group = Group::new();
     let mut title = format!(
         "{} · {} lanes · {} tasks · {}",
-        plan.name,
+        display::safe(&plan.name),
         experiment.lanes.len(),
         experiment.tasks.len(),
         human(experiment.elapsed(now))
@@ -176,8 +176,9 @@ fn section(
         }
         // Task labels over bars wide enough for them.
         for (column, run, index) in task_runs(&cells) {
-            let text = plan.task_label(index, experiment.tasks[index].input);
-            if (text.chars().count() as u32) * 7 + 6 < run as u32 * CELL {
+            let text =
+                display::safe(&plan.task_label(index, experiment.tasks[index].input)).into_owned();
+            if (display::width(&text) as u32) * 7 + 6 < run as u32 * CELL {
                 group = group.add(
                     Text::new(text)
                         .set("x", LABEL_WIDTH + column as u32 * CELL + 3)
@@ -205,7 +206,7 @@ fn look(experiment: &Experiment, paint: Paint) -> (&'static str, f32, Option<Str
             let task = &experiment.tasks[index];
             let tip = Some(format!(
                 "#{index} {}",
-                experiment.plan.task_label(index, task.input)
+                display::safe(&experiment.plan.task_label(index, task.input))
             ));
             let base = match task.state {
                 TaskState::Failed { .. } => "#d04040",

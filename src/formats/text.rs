@@ -16,16 +16,17 @@ use std::fmt::Write;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
+use unicode_width::UnicodeWidthStr;
 
 use crate::chart::axis::{self, human};
 use crate::chart::cells::{lane_cells, lane_states};
 use crate::chart::labels::lane_label;
-use crate::chart::paint::draw_cells;
+use crate::chart::paint::{self, draw_cells};
 use crate::chart::span::{TimeSpan, row_length};
 use crate::chart::theme::Theme;
 use crate::chart::{MAX_WIDTH, MIN_WIDTH};
 use crate::model::clock::Timestamp;
-use crate::model::display::shorten;
+use crate::model::display::{self, shorten};
 use crate::model::timeline::{Experiment, Timeline};
 
 /// The chart of every experiment in `timeline`, `width` columns wide.
@@ -48,7 +49,7 @@ pub fn chart(timeline: &Timeline, width: u16, color: bool) -> String {
             .iter()
             .map(|lane| lane_label(lane, &experiment.plan, usize::MAX))
             .collect();
-        let longest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+        let longest = labels.iter().map(|l| display::width(l)).max().unwrap_or(0);
         let label_width = (longest as u16 + 2).min(width / 3).max(4);
         let columns = width - label_width;
         // The axis: seconds from the experiment's start.
@@ -83,6 +84,7 @@ pub fn chart(timeline: &Timeline, width: u16, color: bool) -> String {
                 &experiment.plan,
                 theme,
             );
+            paint::sweep(&mut buf, area);
             out.push_str(&buffer_line(&buf, color));
             out.push('\n');
         }
@@ -128,8 +130,15 @@ fn buffer_line(buf: &Buffer, color: bool) -> String {
             cell.symbol() != " " || (color && cell.bg != Color::Reset)
         })
         .map_or(0, |x| x + 1);
+    let mut covered = 0;
     for x in 0..last {
+        // A wide character's second column is drawn by the character itself.
+        if covered > 0 {
+            covered -= 1;
+            continue;
+        }
         let cell = &buf[(x, 0)];
+        covered = cell.symbol().width().saturating_sub(1);
         let style = Style::new()
             .fg(cell.fg)
             .bg(cell.bg)

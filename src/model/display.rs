@@ -19,7 +19,7 @@ use std::borrow::Cow;
 use std::fmt::Write;
 
 use unicode_segmentation::UnicodeSegmentation;
-use unicode_width::UnicodeWidthStr;
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 /// Whether `c` must not reach a terminal as it is: a C0 or C1 control, DEL, or a bidi
 /// override or isolate.
@@ -27,25 +27,64 @@ pub fn is_unsafe(c: char) -> bool {
     c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
-/// `text` made safe to show: every character [`is_unsafe`] replaced by a visible form, the
-/// rest as it was. Borrows when there is nothing to replace (the common case).
+/// `text` made safe to show: every character [`is_unsafe`] replaced by a visible form, and
+/// every grapheme that would take no column (a zero-width space, a byte-order mark, an
+/// accent with nothing to sit on) written out as `\u{feff}` and the like, so nothing in a
+/// name is invisible and every grapheme takes the columns it is counted for. Borrows when
+/// there is nothing to replace (the common case).
 pub fn safe(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(is_unsafe) {
+    if !text
+        .chars()
+        .any(|c| is_unsafe(c) || UnicodeWidthChar::width(c) == Some(0))
+    {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        match c {
-            // C0 controls have pictures of their own: ␀ … ␟ (one column each).
-            '\0'..='\u{1f}' => out.push(char::from_u32(0x2400 + c as u32).unwrap_or('�')),
-            '\u{7f}' => out.push('␡'),
-            c if is_unsafe(c) => {
-                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+    let mut changed = false;
+    for grapheme in text.graphemes(true) {
+        if grapheme.chars().any(is_unsafe) {
+            changed = true;
+            for c in grapheme.chars() {
+                match c {
+                    // C0 controls have pictures of their own: ␀ … ␟ (one column each).
+                    '\0'..='\u{1f}' => out.push(char::from_u32(0x2400 + c as u32).unwrap_or('�')),
+                    '\u{7f}' => out.push('␡'),
+                    c if is_unsafe(c) => escape(c, &mut out),
+                    c => out.push(c),
+                }
             }
-            c => out.push(c),
+        } else if grapheme.width() == 0 {
+            changed = true;
+            grapheme.chars().for_each(|c| escape(c, &mut out));
+        } else {
+            out.push_str(grapheme);
         }
     }
-    Cow::Owned(out)
+    if changed {
+        Cow::Owned(out)
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+/// `\u{202e}`: a character written out by its code point.
+fn escape(c: char, out: &mut String) {
+    let _ = write!(out, "\\u{{{:x}}}", c as u32);
+}
+
+/// One terminal cell's symbol made safe in one column: a control picture for a C0 control
+/// or DEL, `�` for anything else unsafe. (Cells are painted from text that went through
+/// [`safe`] already; this is the last check before a cell reaches a terminal.)
+pub fn safe_symbol(symbol: &str) -> Cow<'_, str> {
+    if !symbol.chars().any(is_unsafe) {
+        return Cow::Borrowed(symbol);
+    }
+    let shown = safe(symbol);
+    if width(&shown) == 1 {
+        shown
+    } else {
+        Cow::Borrowed("�")
+    }
 }
 
 /// The columns `text` takes once made [`safe`], as the screen's painter counts them.
@@ -98,8 +137,26 @@ mod tests {
         assert_eq!(safe("del\x7f"), "del␡");
         assert_eq!(safe("csi\u{9b}31m"), "csi\\u{9b}31m");
         assert_eq!(safe("abc\u{202e}cba\u{2066}x"), "abc\\u{202e}cba\\u{2066}x");
-        assert!(matches!(safe("plain fib 38 · 名前"), Cow::Borrowed(_)));
+        assert!(matches!(safe("plain fib 38 · 名前 é"), Cow::Borrowed(_)));
+        assert_eq!(safe("bom\u{feff}zw\u{200b}"), "bom\\u{feff}zw\\u{200b}");
+        assert_eq!(
+            safe("\u{301}e\u{301}"),
+            "\\u{301}e\u{301}",
+            "a lone accent is spelled out"
+        );
+        assert_eq!(
+            safe("👩\u{200d}👩\u{200d}👧"),
+            "👩\u{200d}👩\u{200d}👧",
+            "one emoji"
+        );
         assert!(!safe("\u{1b}\u{85}\u{202a}\u{2069}").chars().any(is_unsafe));
+    }
+
+    #[test]
+    fn a_cell_stays_one_column() {
+        assert_eq!(safe_symbol("\x1b"), "␛");
+        assert_eq!(safe_symbol("\u{202e}"), "�");
+        assert_eq!(safe_symbol("名"), "名");
     }
 
     #[test]

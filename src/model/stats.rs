@@ -250,8 +250,8 @@ pub fn report(runs: &[&Timeline]) -> String {
     for s in experiments(runs) {
         let m = s.makespan_s;
         out.push_str(&format!(
-            "{:<18} {:>22} {:>22}\n",
-            s.name,
+            "{} {:>22} {:>22}\n",
+            crate::model::display::pad(&s.name, 18),
             format!("{:.3} s ± {:.3} s", m.mean, m.sd),
             format!("{:.3} s … {:.3} s", m.min, m.max)
         ));

@@ -17,6 +17,8 @@ pub struct Pty {
     _slave: Box<dyn portable_pty::SlavePty + Send>,
     writer: Box<dyn Write + Send>,
     parser: Arc<Mutex<vt100::Parser>>,
+    /// Every byte poolscope wrote to the terminal, in order.
+    raw: Arc<Mutex<Vec<u8>>>,
     child: Box<dyn portable_pty::Child + Send + Sync>,
 }
 
@@ -54,12 +56,18 @@ impl Pty {
         let parser = Arc::new(Mutex::new(vt100::Parser::new(nz(rows), nz(cols), 0)));
         let mut reader = pair.master.try_clone_reader().unwrap();
         let sink = Arc::clone(&parser);
+        let raw = Arc::new(Mutex::new(Vec::new()));
+        let raw_sink = Arc::clone(&raw);
         std::thread::spawn(move || {
             let mut buf = [0u8; 8192];
             while let Ok(n) = reader.read(&mut buf) {
                 if n == 0 {
                     break;
                 }
+                raw_sink
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .extend_from_slice(&buf[..n]);
                 let mut parser = lock(&sink);
                 // The emulator itself can panic on odd sizes (1×1 mid-resize); the test is
                 // about poolscope, so start a fresh emulator of the same size: poolscope
@@ -79,8 +87,14 @@ impl Pty {
             _slave: pair.slave,
             writer,
             parser,
+            raw,
             child,
         }
+    }
+
+    /// Every byte poolscope wrote to the terminal so far (escape sequences included).
+    pub fn raw_output(&self) -> Vec<u8> {
+        self.raw.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     pub fn screen(&self) -> String {

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::{GIL_HELD, GIL_TID_BASE, GIL_WAIT, OwnData};
 use crate::model::clock::Timestamp;
+use crate::model::display;
 use crate::model::timeline::{LaneSpan, TaskState, Timeline};
 
 /// One event of the exported trace.
@@ -87,7 +88,9 @@ pub fn export(timeline: &Timeline) -> Vec<u8> {
             "process_name",
             pid,
             0,
-            serde_json::json!({ "name": plan.name }),
+            // Display names are shown by trace viewers (and by `jq` in a terminal): safe.
+            // The plan itself rides in otherData as it was.
+            serde_json::json!({ "name": display::safe(&plan.name) }),
         );
         w.meta(
             "process_sort_index",
@@ -115,7 +118,7 @@ pub fn export(timeline: &Timeline) -> Vec<u8> {
             );
             for span in lane.spans() {
                 let task = &e.tasks[span.task];
-                let label = plan.task_label(span.task, task.input);
+                let label = display::safe(&plan.task_label(span.task, task.input)).into_owned();
                 let mut args = serde_json::json!({
                     "task": span.task,
                     "input": task.input,

@@ -7,6 +7,7 @@ use ratatui::text::{Line, Span};
 
 use crate::chart::axis::{self, human};
 use crate::chart::theme::Theme;
+use crate::model::display;
 use crate::model::event::RunOutcome;
 use crate::view::app::{App, Source};
 
@@ -55,7 +56,7 @@ pub fn render_header(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
                     .map_or("starting".to_string(), |e| {
                         format!(
                             "{} {}/{}",
-                            e.plan.name,
+                            display::safe(&e.plan.name),
                             e.index + 1,
                             timeline.planned_experiments()
                         )
@@ -105,21 +106,15 @@ pub fn render_header(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
     let right_width = right.width() as u16;
     let left_width = area.width.saturating_sub(right_width + 1);
     // While the plan is edited, the header gives the equivalent command line to copy.
-    let mut plan = match &app.editor {
+    let plan = match &app.editor {
         Some(editor) => editor
             .command_line()
             .trim_start_matches("poolscope ")
             .to_string(),
         None => app.plan_description().to_string(),
     };
-    let room = (left_width as usize).saturating_sub(name.len());
-    if plan.chars().count() > room {
-        plan = plan
-            .chars()
-            .take(room.saturating_sub(1))
-            .chain(['…'])
-            .collect();
-    }
+    // File names and URLs come from outside: shown safe, cut by the columns they take.
+    let plan = display::shorten(&plan, (left_width as usize).saturating_sub(name.len()));
     let left = Line::from(vec![
         Span::styled(name, theme.heading()),
         Span::styled(plan, theme.dim()),
@@ -142,7 +137,10 @@ pub fn render_footer(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
         } else {
             theme.good()
         };
-        spans.push(Span::styled(format!("{} ", status.text), style));
+        spans.push(Span::styled(
+            format!("{} ", display::safe(&status.text)),
+            style,
+        ));
         spans.push(Span::styled("│ ", theme.dim()));
     }
     // Keys in the order shown, each with its priority (lower stays longer): where the line

@@ -22,6 +22,7 @@ use super::gantt::GanttPanel;
 use crate::chart::axis::human;
 use crate::chart::span::TimeSpan;
 use crate::chart::theme::Theme;
+use crate::model::display;
 use crate::model::timeline::{Experiment, Timeline};
 use crate::view::app::{App, ExperimentState};
 
@@ -85,8 +86,8 @@ pub fn render(app: &App, (a, b): (usize, usize), area: Rect, buf: &mut Buffer, t
                 .map_or("-".to_string(), |x| format!("{:.1} %", x * 100.0))
         };
         lines.push(Line::raw(format!(
-            "{:<18} {:>11} {:>11} {:>9} {:>9} {:>9} {:>7} {:>7}",
-            name,
+            "{} {:>11} {:>11} {:>9} {:>9} {:>9} {:>7} {:>7}",
+            display::pad(&display::shorten(name, 18), 18),
             text(ma),
             text(mb),
             delta,

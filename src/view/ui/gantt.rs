@@ -25,6 +25,7 @@ use crate::chart::paint::{draw_cells, highlight};
 use crate::chart::span::{TimeGrid, TimeSpan};
 use crate::chart::theme::Theme;
 use crate::model::clock::Timestamp;
+use crate::model::display;
 use crate::model::plan::{ExecutorKind, ExperimentPlan};
 use crate::model::timeline::Experiment;
 use crate::view::app::{ExperimentState, LaneOrder};
@@ -99,7 +100,7 @@ impl GanttPanel<'_> {
         let right = Line::from(right).right_aligned();
 
         let mut left = vec![Span::styled(
-            format!(" {} {} ", self.number, plan.name),
+            format!(" {} {} ", self.number, display::safe(&plan.name)),
             theme.heading(),
         )];
         let workers = format!(
@@ -174,7 +175,7 @@ impl GanttPanel<'_> {
             (LaneOrder::ByWorker, Some(e)) if !e.lanes.is_empty() => {
                 e.lanes
                     .iter()
-                    .map(|lane| lane_label(lane, self.plan, usize::MAX).chars().count())
+                    .map(|lane| display::width(&lane_label(lane, self.plan, usize::MAX)))
                     .max()
                     .unwrap_or(0) as u16
                     + 1

@@ -10,6 +10,7 @@ use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Widget, Wrap};
 use crate::chart::axis::human;
 use crate::chart::theme::Theme;
 use crate::model::clock::Timestamp;
+use crate::model::display;
 use crate::model::timeline::TaskState;
 use crate::view::app::App;
 
@@ -33,10 +34,13 @@ pub fn render(app: &App, task: usize, area: Rect, buf: &mut Buffer, theme: Theme
     let label = |text: &str| Span::styled(format!("{text:<9}"), theme.dim());
     let mut lines = vec![Line::from(vec![
         Span::styled(
-            format!("task {task} · {}", plan.task_label(task, t.input)),
+            format!(
+                "task {task} · {}",
+                display::safe(&plan.task_label(task, t.input))
+            ),
             theme.heading(),
         ),
-        Span::styled(format!(" · {}", plan.name), theme.dim()),
+        Span::styled(format!(" · {}", display::safe(&plan.name)), theme.dim()),
     ])];
     if let Some(w) = t.worker {
         lines.push(Line::from(vec![
@@ -90,8 +94,12 @@ pub fn render(app: &App, task: usize, area: Rect, buf: &mut Buffer, theme: Theme
         }
     }
     let (word, text, style) = match &t.state {
-        TaskState::Succeeded { result, .. } => ("result", result.clone(), Style::new()),
-        TaskState::Failed { error, .. } => ("error", error.clone(), theme.bad()),
+        TaskState::Succeeded { result, .. } => {
+            ("result", display::safe(result).into_owned(), Style::new())
+        }
+        TaskState::Failed { error, .. } => {
+            ("error", display::safe(error).into_owned(), theme.bad())
+        }
         TaskState::Running => ("result", "(running)".to_string(), theme.dim()),
         TaskState::Pending => ("result", "(pending)".to_string(), theme.dim()),
     };

@@ -43,63 +43,72 @@ pub const MIN_WIDTH: u16 = 40;
 pub const MIN_HEIGHT: u16 = 10;
 
 impl Widget for &App {
+    /// Draws the screen, then makes sure no cell holds a control or bidi character (text
+    /// from files is shown, never obeyed: see [`crate::model::display`]).
     fn render(self, area: Rect, buf: &mut Buffer) {
-        let theme = Theme { color: self.color };
-        if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
-            let text = format!(
-                "terminal too small ({}×{}); poolscope needs {MIN_WIDTH}×{MIN_HEIGHT}",
-                area.width, area.height
-            );
-            Paragraph::new(text)
-                .wrap(Wrap { trim: true })
-                .render(area, buf);
-            return;
-        }
-        let header = Rect { height: 1, ..area };
-        let footer = Rect {
-            y: area.bottom() - 1,
-            height: 1,
-            ..area
-        };
-        let body = body_of(area);
-        bars::render_header(self, header, buf, theme);
-        bars::render_footer(self, footer, buf, theme);
+        draw(self, area, buf);
+        crate::chart::paint::sweep(buf, area);
+    }
+}
 
-        if let Some(fraction) = self.loading {
-            let text = format!("reading the files… {:.0} %", fraction * 100.0);
-            let y = body.y + body.height / 2;
-            let x = body.x + body.width.saturating_sub(text.chars().count() as u16) / 2;
-            buf.set_stringn(x, y, text, body.width as usize, theme.busy());
+/// Everything on the screen: header, panels or the comparison, summary, footer, and the
+/// boxes over them (inspector, editor, help).
+fn draw(app: &App, area: Rect, buf: &mut Buffer) {
+    let theme = Theme { color: app.color };
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        let text = format!(
+            "terminal too small ({}×{}); poolscope needs {MIN_WIDTH}×{MIN_HEIGHT}",
+            area.width, area.height
+        );
+        Paragraph::new(text)
+            .wrap(Wrap { trim: true })
+            .render(area, buf);
+        return;
+    }
+    let header = Rect { height: 1, ..area };
+    let footer = Rect {
+        y: area.bottom() - 1,
+        height: 1,
+        ..area
+    };
+    let body = body_of(area);
+    bars::render_header(app, header, buf, theme);
+    bars::render_footer(app, footer, buf, theme);
+
+    if let Some(fraction) = app.loading {
+        let text = format!("reading the files… {:.0} %", fraction * 100.0);
+        let y = body.y + body.height / 2;
+        let x = body.x + body.width.saturating_sub(text.chars().count() as u16) / 2;
+        buf.set_stringn(x, y, text, body.width as usize, theme.busy());
+    }
+    if let Some(pair) = app.compared() {
+        compare::render(app, pair, body, buf, theme);
+        if app.show_help {
+            help::render(area, buf, theme, app.help_scroll);
         }
-        if let Some(pair) = self.compared() {
-            compare::render(self, pair, body, buf, theme);
-            if self.show_help {
-                help::render(area, buf, theme, self.help_scroll);
-            }
-            return;
-        }
-        let layout = Layout::of(self, body);
-        for &(plan_index, area) in &layout.panels {
-            gantt_panel(self, plan_index).render(area, buf);
-        }
-        if let Some(area) = layout.summary {
-            Summary { app: self }.render(area, buf);
-        }
-        if let Some(cursor) = self.inspect {
-            // Over the panels when they leave it room, else over the summary too.
-            let room = if layout.panels_area.height >= 12 {
-                layout.panels_area
-            } else {
-                body
-            };
-            inspector::render(self, cursor.task, room, buf, theme);
-        }
-        if let Some(editor) = &self.editor {
-            editor::render(editor, area, buf, theme);
-        }
-        if self.show_help {
-            help::render(area, buf, theme, self.help_scroll);
-        }
+        return;
+    }
+    let layout = Layout::of(app, body);
+    for &(plan_index, area) in &layout.panels {
+        gantt_panel(app, plan_index).render(area, buf);
+    }
+    if let Some(area) = layout.summary {
+        Summary { app }.render(area, buf);
+    }
+    if let Some(cursor) = app.inspect {
+        // Over the panels when they leave it room, else over the summary too.
+        let room = if layout.panels_area.height >= 12 {
+            layout.panels_area
+        } else {
+            body
+        };
+        inspector::render(app, cursor.task, room, buf, theme);
+    }
+    if let Some(editor) = &app.editor {
+        editor::render(editor, area, buf, theme);
+    }
+    if app.show_help {
+        help::render(area, buf, theme, app.help_scroll);
     }
 }
 

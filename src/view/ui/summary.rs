@@ -9,6 +9,7 @@ use ratatui::widgets::{Block, BorderType, Paragraph, Widget};
 
 use crate::chart::axis::human;
 use crate::chart::theme::{Look, Theme};
+use crate::model::display;
 use crate::model::event::SamplerNotice;
 use crate::model::plan::ExecutorKind;
 use crate::model::timeline::Speedup;
@@ -139,7 +140,10 @@ impl Summary<'_> {
             };
             lines.push(Line::from(vec![
                 Span::styled(format!("{marker}{:<1} ", index + 1), name_style),
-                Span::styled(format!("{:<17} ", plan.name), name_style),
+                Span::styled(
+                    format!("{} ", display::pad(&display::shorten(&plan.name, 17), 17)),
+                    name_style,
+                ),
                 Span::styled(format!("{state_text:<14} "), state_style),
                 Span::raw(format!("{makespan:>9} {}", optional(&cpu, &efficiency))),
                 Span::styled(format!("{failed:>6}"), failed_style),
