@@ -69,7 +69,6 @@ pub fn run(config: &RunConfig, options: &RunOptions) -> anyhow::Result<ExitCode>
             display::safe(&file.display().to_string())
         );
     } else if let Some(timeline) = timelines.first()
-        && timeline.outcome() == Some(RunOutcome::Completed)
         && !timeline.speedups().is_empty()
     {
         let _ = writeln!(stdout, "{}", one_run_note());
@@ -219,10 +218,9 @@ fn run_once(
 
     let cancelled = timeline.outcome() != Some(RunOutcome::Completed);
     let written = export::write_run(dir, &timeline)?;
-    if !cancelled {
-        for line in speedup_lines(&timeline) {
-            let _ = writeln!(stdout, "{line}");
-        }
+    // The speed-ups of the workloads that finished, even when the run was stopped first.
+    for line in speedup_lines(&timeline) {
+        let _ = writeln!(stdout, "{line}");
     }
     let _ = write!(stdout, "\n{}", summary_table(&timeline));
     let _ = writeln!(
@@ -348,9 +346,12 @@ pub fn describe_sampler(notice: &SamplerNotice) -> String {
 
 /// The summary table: experiment, workers, tasks, makespan, CPU time, efficiency, failures,
 /// and what the scheduler sampler saw (time waiting for a CPU, context switches voluntary /
-/// involuntary) and time waiting for a simulated GIL.
+/// involuntary) and time waiting for a simulated GIL. When the run was stopped before it
+/// completed, a `state` column says per experiment `done`, or `cancelled` with how many of
+/// its tasks ended, and a line counts the experiments that never started.
 pub fn summary_table(timeline: &Timeline) -> String {
     let cores = timeline.cores();
+    let stopped = timeline.outcome() != Some(RunOutcome::Completed);
     // As wide as the longest name (names from files can be long), within reason.
     let name_width = timeline
         .experiments()
@@ -359,9 +360,32 @@ pub fn summary_table(timeline: &Timeline) -> String {
         .max()
         .unwrap_or(0)
         .clamp(18, 48);
+    let state_of = |e: &Experiment| match e.finished_at {
+        Some(_) => "done".to_string(),
+        None => format!("cancelled, {}/{} done", e.ended(), e.task_count()),
+    };
+    let state_width = if stopped {
+        timeline
+            .experiments()
+            .iter()
+            .map(|e| state_of(e).len())
+            .max()
+            .unwrap_or(0)
+            .max("state".len())
+    } else {
+        0
+    };
+    let state = |text: &str| {
+        if stopped {
+            format!("{text:<state_width$} ")
+        } else {
+            String::new()
+        }
+    };
     let mut out = format!(
-        "{} {:>7} {:>6} {:>10} {:>10} {:>10} {:>6} {:>10} {:>15} {:>10}\n",
+        "{} {}{:>7} {:>6} {:>10} {:>10} {:>10} {:>6} {:>10} {:>15} {:>10}\n",
         display::pad("experiment", name_width),
+        state("state"),
         "workers",
         "tasks",
         "makespan",
@@ -400,8 +424,9 @@ pub fn summary_table(timeline: &Timeline) -> String {
             "-".to_string()
         };
         out.push_str(&format!(
-            "{} {:>7} {:>6} {:>10} {:>10} {:>10} {:>6} {:>10} {:>15} {:>10}\n",
+            "{} {}{:>7} {:>6} {:>10} {:>10} {:>10} {:>6} {:>10} {:>15} {:>10}\n",
             display::pad(&display::shorten(&e.plan.name, name_width), name_width),
+            state(&state_of(e)),
             e.plan.workers,
             e.task_count(),
             makespan,
@@ -415,6 +440,16 @@ pub fn summary_table(timeline: &Timeline) -> String {
             cpu_wait,
             switches,
             gil_wait
+        ));
+    }
+    let not_started = timeline
+        .planned_experiments()
+        .saturating_sub(timeline.experiments().len());
+    if stopped && not_started > 0 {
+        out.push_str(&format!(
+            "({} of {} did not start: the run was stopped first)\n",
+            display::count(not_started, "experiment"),
+            timeline.planned_experiments()
         ));
     }
     if let Some(cores) = cores {

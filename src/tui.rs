@@ -34,7 +34,7 @@ use crate::formats::export;
 use crate::headless;
 use crate::model::clock::Timestamp;
 use crate::model::display;
-use crate::model::event::{Event, RunOutcome};
+use crate::model::event::Event;
 use crate::model::timeline::Timeline;
 use crate::view::app::{App, Effect, ExportKind, Msg, Status};
 
@@ -61,7 +61,8 @@ enum Input {
 }
 
 /// Runs the plan in the live view until the user quits. Returns the exit status: 0 after
-/// a quit key, 128 + N after signal N, 1 if the run could not be saved to `--out`.
+/// a quit key, 130 after Ctrl-C, 128 + N after signal N, 1 if the run could not be saved to
+/// `--out`.
 ///
 /// When the view closes, the summary and the speed-ups are printed on the restored
 /// terminal, and the run is saved into `--out` unless its last state was exported already;
@@ -248,14 +249,14 @@ fn leave_results_behind(app: &App, out: &OutDir) -> bool {
         return true; // quit before anything ran: nothing to report or save
     }
     let _ = write!(stdout, "{}", headless::summary_table(timeline));
-    if timeline.outcome() == Some(RunOutcome::Completed) {
-        let lines = headless::speedup_lines(timeline);
-        for line in &lines {
-            let _ = writeln!(stdout, "{line}");
-        }
-        if !lines.is_empty() && app.completed_runs_of(app.live_plan()).len() <= 1 {
-            let _ = writeln!(stdout, "{}", headless::one_run_note());
-        }
+    // The speed-ups of the workloads whose experiments finished, even if the run was
+    // stopped before the rest (summary.json has them too).
+    let lines = headless::speedup_lines(timeline);
+    for line in &lines {
+        let _ = writeln!(stdout, "{line}");
+    }
+    if !lines.is_empty() && app.completed_runs_of(app.live_plan()).len() <= 1 {
+        let _ = writeln!(stdout, "{}", headless::one_run_note());
     }
     // Several completed runs of the live plan: their statistics, hyperfine-style.
     let same = app.completed_runs_of(app.live_plan());
@@ -474,6 +475,9 @@ fn event_loop(
                     Input::Signal(signal) => return Ok(Exit::Signal(signal)),
                     Input::Terminal(TermEvent::Key(key)) => match app.update(Msg::Key(key)) {
                         Some(Effect::Quit) => return Ok(Exit::Quit),
+                        // Ctrl-C arrives as a key in raw mode: it ends the view as SIGINT
+                        // would (130), while `q` stays a plain quit (0).
+                        Some(Effect::Interrupt) => return Ok(Exit::Signal(libc::SIGINT)),
                         Some(Effect::Export) => exports.start(ExportKind::Csv, app, out, input_tx)?,
                         Some(Effect::ExportTrace) => {
                             exports.start(ExportKind::Trace, app, out, input_tx)?;

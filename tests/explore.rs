@@ -483,13 +483,14 @@ fn headless_runs_n_times_with_a_folder_each_and_stats() {
     );
 }
 
-/// Every quit key, mid-run and after the run: exit 0, the terminal restored, no worker
-/// process left behind.
+/// Every quit key, mid-run and after the run: exit 0 (130 for Ctrl-C, as an interrupted
+/// program exits and as headless does), the terminal restored, no worker process left
+/// behind.
 #[test]
-fn every_quit_key_mid_run_and_after_exits_0_and_leaves_no_process() {
+fn every_quit_key_mid_run_and_after_exits_as_shells_expect_and_leaves_no_process() {
     let long = common::sleep_run("processes", "2", "60000,60000");
     let short = common::sleep_run("processes", "2", "10,20");
-    for (key, name) in [("q", "q"), ("\x1b", "Esc"), ("\x03", "Ctrl-C")] {
+    for (key, name, code) in [("q", "q", 0), ("\x1b", "Esc", 0), ("\x03", "Ctrl-C", 130)] {
         for (args, mid_run) in [(&long, true), (&short, false)] {
             let dir = tempfile::tempdir().unwrap();
             let mut pty = common::pty::Pty::spawn(args, dir.path(), 100, 30);
@@ -502,7 +503,11 @@ fn every_quit_key_mid_run_and_after_exits_0_and_leaves_no_process() {
             };
             pty.press(key);
             let status = pty.wait_exit(Duration::from_secs(30));
-            assert!(status.success(), "{name} (mid-run: {mid_run}): {status:?}");
+            assert_eq!(
+                status.exit_code(),
+                code,
+                "{name} (mid-run: {mid_run}): {status:?}"
+            );
             pty.assert_restored();
             common::assert_all_gone(&workers);
         }
@@ -577,7 +582,10 @@ fn runs_in_the_view_follow_one_another_and_are_kept() {
     let mut args = common::sleep_run("processes,threads", "2", "10,20").to_vec();
     args.extend(["--runs", "2"]);
     let mut pty = common::pty::Pty::spawn(&args, dir.path(), 140, 40);
-    pty.wait_for("run 2/2", Duration::from_secs(60));
+    // From the first run on, the header counts the runs to come.
+    pty.wait_for("run 1/2", Duration::from_secs(60));
+    let screen = pty.wait_for("run 2/2 started (--runs", Duration::from_secs(60));
+    assert!(!screen.contains("restarted the plan"), "{screen}");
     let screen = pty.wait_for("2 runs: sleep ", Duration::from_secs(60));
     assert!(screen.contains("✓ done"), "{screen}");
     pty.press("[");
@@ -587,4 +595,53 @@ fn runs_in_the_view_follow_one_another_and_are_kept() {
     pty.assert_restored();
     let screen = pty.wait_for("Over 2 runs:", Duration::from_secs(5));
     assert!(screen.contains("process-sleep"), "{screen}");
+}
+
+/// `q` mid-run: what is left on the terminal says per experiment `done` or `cancelled` with
+/// how many of its tasks ended, counts the experiments that never started, and gives the
+/// speed-ups of the workloads that did finish.
+#[test]
+fn quitting_mid_run_leaves_an_honest_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "--workload",
+        "sleep,fib",
+        "--executor",
+        "processes,threads",
+        "--workers",
+        "2",
+        "--delays",
+        "10,20",
+        "--fib",
+        "60,20",
+    ];
+    let mut pty = common::pty::Pty::spawn(&args, dir.path(), 120, 40);
+    // fib(20) ends at once, fib(60) never: process-fibo is running with 1 of 2 done.
+    pty.wait_for("▶ process-fibo", Duration::from_secs(60));
+    std::thread::sleep(Duration::from_millis(500));
+    pty.press("q");
+    assert_eq!(pty.wait_exit(Duration::from_secs(30)).exit_code(), 0);
+    pty.assert_restored();
+    let screen = pty.screen();
+    let row = |name: &str| {
+        screen
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("no {name} row:\n{screen}"))
+            .to_string()
+    };
+    assert!(row("process-sleep").contains(" done "), "{screen}");
+    assert!(
+        row("process-fibo").contains("cancelled, 1/2 done"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("(1 experiment of 4 did not start: the run was stopped first)"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("Process vs Threads Sleep tasks speed-up = "),
+        "the finished workload's speed-up:\n{screen}"
+    );
+    assert!(!screen.contains("Fibonacci tasks speed-up"), "{screen}");
 }

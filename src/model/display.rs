@@ -125,6 +125,16 @@ pub fn pad(text: &str, columns: usize) -> String {
     out
 }
 
+/// `1 run`, `3 runs`: a count with its noun, plural when it is not one (nouns that take an
+/// `s`).
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -64,6 +64,9 @@ pub enum Effect {
     Rerun,
     /// Stop the run, restore the terminal, exit.
     Quit,
+    /// Ctrl-C: like [`Effect::Quit`], but exit as an interrupted program does (130), as
+    /// headless does and as shells expect.
+    Interrupt,
 }
 
 /// A message in the footer.

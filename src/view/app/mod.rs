@@ -260,6 +260,12 @@ impl App {
         &self.runs.live().plan
     }
 
+    /// How many runs there will be as far as is known: those kept, and those still to start
+    /// by themselves (`--runs`).
+    pub fn planned_runs(&self) -> usize {
+        self.runs.planned()
+    }
+
     /// The index of the run being looked at.
     pub fn viewed_run(&self) -> usize {
         self.runs.viewed_index()
@@ -360,11 +366,18 @@ impl App {
             }
             Msg::RunRestarted => {
                 self.inspect = None;
-                let number = self.runs.start_next();
+                let (number, scheduled) = self.runs.start_next();
                 self.view.thaw();
-                self.status = Some(Status::info(format!(
-                    "restarted the plan: run {number} (earlier runs are kept: [ and ] step through them)"
-                )));
+                self.status = Some(Status::info(if scheduled {
+                    format!(
+                        "run {number}/{} started (--runs; [ and ] step through the runs)",
+                        self.runs.planned()
+                    )
+                } else {
+                    format!(
+                        "restarted the plan: run {number} (earlier runs are kept: [ and ] step through them)"
+                    )
+                }));
             }
         }
         None
@@ -379,7 +392,7 @@ impl App {
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         if ctrl && key.code == KeyCode::Char('c') {
             self.show_help = false;
-            return Some(Effect::Quit);
+            return Some(Effect::Interrupt);
         }
         if let Some(editor) = &mut self.editor {
             return match editor.key(key.code) {
@@ -612,7 +625,7 @@ impl App {
         let mut text = format!(
             "run {}/{}: {}",
             self.viewed_run() + 1,
-            self.runs().len(),
+            self.planned_runs(),
             run.description()
         );
         if run.compacted {

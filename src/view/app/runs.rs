@@ -81,6 +81,8 @@ pub struct Runs {
     pub left: usize,
     /// Whether a new run waits for the current one to stop.
     restarting: bool,
+    /// Whether that new run starts by itself (`--runs N`), not at the user's asking.
+    scheduled: bool,
 }
 
 impl Runs {
@@ -92,6 +94,7 @@ impl Runs {
             next_plan: None,
             left: 0,
             restarting: false,
+            scheduled: false,
         }
     }
 
@@ -158,11 +161,19 @@ impl Runs {
     /// The rerun could not start: the last run stays live.
     pub fn rerun_failed(&mut self) {
         self.restarting = false;
+        self.scheduled = false;
+    }
+
+    /// How many runs there will be, as far as is known: those kept and those still to start
+    /// by themselves (`--runs 3` reads `run 1/3` from the first).
+    pub fn planned(&self) -> usize {
+        self.runs.len() + self.left
     }
 
     /// A new run of the next plan started: it becomes the live run and the one looked at.
-    /// Returns its number (1-based).
-    pub fn start_next(&mut self) -> usize {
+    /// Returns its number (1-based) and whether it started by itself (`--runs N`).
+    pub fn start_next(&mut self) -> (usize, bool) {
+        let scheduled = std::mem::take(&mut self.scheduled);
         self.left = self.left.saturating_sub(1);
         let plan = self
             .next_plan
@@ -171,7 +182,7 @@ impl Runs {
         self.runs.push(Run::new(plan));
         self.viewing = self.runs.len() - 1;
         self.restarting = false;
-        self.runs.len()
+        (self.runs.len(), scheduled)
     }
 
     /// Whether the plan's next run is due by itself (`--runs N`): the live run completed
@@ -182,6 +193,7 @@ impl Runs {
             && self.live().timeline.outcome() == Some(RunOutcome::Completed);
         if due {
             self.restarting = true;
+            self.scheduled = true;
         }
         due
     }

@@ -30,7 +30,7 @@ fn quit_export_rerun_are_effects() {
     assert_eq!(press(&mut app, KeyCode::Char('q')), Some(Effect::Quit));
     assert_eq!(press(&mut app, KeyCode::Esc), Some(Effect::Quit));
     let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
-    assert_eq!(app.update(Msg::Key(ctrl_c)), Some(Effect::Quit));
+    assert_eq!(app.update(Msg::Key(ctrl_c)), Some(Effect::Interrupt));
     assert_eq!(press(&mut app, KeyCode::Char('r')), Some(Effect::Rerun));
     assert_eq!(
         press(&mut app, KeyCode::Char('r')),

@@ -70,7 +70,7 @@ pub fn render_header(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
     });
     if !recorded {
         badges.push(Span::styled(
-            format!(" run {}/{} ", app.viewed_run() + 1, app.runs().len()),
+            format!(" run {}/{} ", app.viewed_run() + 1, app.planned_runs()),
             if app.viewing_live() {
                 theme.dim()
             } else {
