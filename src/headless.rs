@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, select};
 
+use crate::chart::axis::human;
 use crate::cli::{OutDir, Outputs, RunConfig};
 use crate::engine::runner::{self, RunOptions};
 use crate::engine::signals;
@@ -22,7 +23,7 @@ use crate::model::clock::Timestamp;
 use crate::model::display;
 use crate::model::event::{Event, RunOutcome, SamplerNotice, TaskEvent, TaskEventKind};
 use crate::model::plan::{ExecutorKind, WorkloadKind};
-use crate::model::timeline::{Experiment, Timeline, efficiency_formula};
+use crate::model::timeline::{Experiment, TaskState, Timeline, efficiency_formula};
 
 /// How often the progress line on stderr is redrawn.
 const PROGRESS_EVERY: Duration = Duration::from_millis(100);
@@ -280,16 +281,23 @@ pub fn speedup_lines(timeline: &Timeline) -> Vec<String> {
         .collect()
 }
 
-/// "Run experiment ProcessPool: running fib over [34, 35, …, 41] among 8 workers … done in 0.48 s"
+/// "Run experiment ProcessPool: running fib over [34, 35, …, 41] among 8 workers … done in 480 ms",
+/// and where tasks failed, how many and the first one's error ("(2 failed: HTTP 503 …)").
+/// Durations read as the view writes them.
 pub fn experiment_line(e: &Experiment) -> String {
     let plan = &e.plan;
-    let makespan = e.makespan().unwrap_or_default().as_secs_f64();
-    let failed = match e.failed() {
-        0 => String::new(),
-        n => format!(" ({n} failed)"),
+    let makespan = human(e.makespan().unwrap_or_default());
+    let first_error = e.tasks.iter().find_map(|t| match &t.state {
+        TaskState::Failed { error, .. } => Some(error.as_str()),
+        _ => None,
+    });
+    let failed = match (e.failed(), first_error) {
+        (0, _) => String::new(),
+        (n, Some(error)) => format!(" ({n} failed: {})", display::shorten(error, 80)),
+        (n, None) => format!(" ({n} failed)"),
     };
     format!(
-        "Run experiment {}: running {} over {} among {} worker{} … done in {makespan:.2} s{failed}",
+        "Run experiment {}: running {} over {} among {} worker{} … done in {makespan}{failed}",
         plan.executor.pool_name(),
         plan.workload,
         abbreviate(&plan.inputs),
@@ -397,16 +405,14 @@ pub fn summary_table(timeline: &Timeline) -> String {
         "gil wait"
     );
     for e in timeline.experiments() {
-        let makespan = e
-            .makespan()
-            .map_or("-".to_string(), |m| format!("{:.3} s", m.as_secs_f64()));
+        let makespan = e.makespan().map_or("-".to_string(), human);
         let efficiency = cores
             .zip(e.makespan())
             .and_then(|(c, m)| e.efficiency(c, m))
             .map_or("-".to_string(), |x| format!("{:.1} %", x * 100.0));
         let sampled = e.sched.samples > 0;
         let cpu_wait = if sampled {
-            format!("{:.3} s", e.sched.cpu_wait.as_secs_f64())
+            human(e.sched.cpu_wait)
         } else {
             "-".to_string()
         };
@@ -419,7 +425,7 @@ pub fn summary_table(timeline: &Timeline) -> String {
             "-".to_string()
         };
         let gil_wait = if e.plan.executor == ExecutorKind::Gil {
-            format!("{:.3} s", e.gil_wait().as_secs_f64())
+            human(e.gil_wait())
         } else {
             "-".to_string()
         };
@@ -431,7 +437,7 @@ pub fn summary_table(timeline: &Timeline) -> String {
             e.task_count(),
             makespan,
             if e.cpu_measured() {
-                format!("{:.3} s", e.cpu_time().as_secs_f64())
+                human(e.cpu_time())
             } else {
                 "-".to_string()
             },
@@ -525,7 +531,7 @@ mod tests {
         ]);
         assert_eq!(
             experiment_line(&timeline.experiments()[0]),
-            "Run experiment ProcessPool: running fib over [30, 31, 32] among 2 workers … done in 0.48 s"
+            "Run experiment ProcessPool: running fib over [30, 31, 32] among 2 workers … done in 480 ms"
         );
         assert_eq!(
             abbreviate(&(34..=41).collect::<Vec<_>>()),

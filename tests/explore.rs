@@ -236,6 +236,29 @@ fn compare_shows_both_runs_figures_and_their_difference() {
         "{row}"
     );
     assert!(text.contains("process-sleep · run 1") && text.contains("process-sleep · run 2"));
+    assert!(
+        text.contains("Δ 2 vs 1"),
+        "Δ says which way it runs:\n{text}"
+    );
+    assert!(
+        text.contains("▸2") && text.contains("◂1") && text.contains("▸ looked at"),
+        "the markers and what they mean:\n{text}"
+    );
+    // Looking at run 1 and comparing with run 2: the same columns, the same Δ.
+    press(&mut app, KeyCode::Char('['));
+    press(&mut app, KeyCode::Down);
+    assert_eq!(app.compared(), Some((1, 0)));
+    let text = screen(&app, 120, 40);
+    let row = text
+        .lines()
+        .find(|l| l.contains("process-sleep "))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        row.find("400 ms") < row.find("600 ms") && row.contains("+50.0 %"),
+        "{row}"
+    );
+    assert!(text.contains("▸1") && text.contains("◂2"), "{text}");
+    press(&mut app, KeyCode::Char(']'));
     press(&mut app, KeyCode::Char('c'));
     assert!(app.compared().is_none());
     // Two runs of one plan: the summary gives the speed-up with its spread.

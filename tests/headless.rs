@@ -216,7 +216,7 @@ fn an_unreachable_url_gives_error_rows_and_exit_1() {
         ])
         .assert()
         .code(1)
-        .stdout(predicate::str::contains("(2 failed)"));
+        .stdout(predicate::str::contains("(2 failed: GET http://127.0.0.1:"));
     for name in ["process-get", "thread-get"] {
         let (_, rows) = read_csv(&dir.path().join(format!("o/{name}.csv")));
         assert_eq!(rows.len(), 2);
@@ -234,7 +234,7 @@ fn a_server_error_fails_only_its_own_tasks() {
     let dir = tempfile::tempdir().unwrap();
     // Delays below 100 ms ask for a 503, the rest for a 200, through one template.
     let url = format!("http://{}/{{ms}}", server.addr());
-    poolscope_in(dir.path())
+    let output = poolscope_in(dir.path())
         .args([
             "--headless",
             "--workload",
@@ -248,8 +248,16 @@ fn a_server_error_fails_only_its_own_tasks() {
             "--url",
             &url,
         ])
-        .assert()
-        .code(1);
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    // The experiment's line names its failures and the first one's error.
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        stdout.contains("(1 failed: GET http://127.0.0.1:")
+            && stdout.contains("HTTP 503: 503 Service Unavailable)"),
+        "{stdout}"
+    );
     let (_, rows) = read_csv(&dir.path().join("o/thread-get.csv"));
     let statuses: Vec<_> = rows.iter().map(|r| r["status"].as_str()).collect();
     assert_eq!(statuses, ["ok", "error", "ok"]);
@@ -287,6 +295,11 @@ fn bad_flags_exit_2_with_one_line_and_write_nothing() {
             "--delays '1800..1000:100': the range is empty",
         ),
         (&["--http-timeout", "-1"], "--http-timeout '-1'"),
+        (
+            &["--executor", "threads,threads"],
+            "'threads' is listed twice",
+        ),
+        (&["--cpus", "0,0"], "--cpus '0,0': CPU 0 is listed twice"),
     ];
     for (args, message) in cases {
         let output = poolscope_in(dir.path())

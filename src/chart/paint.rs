@@ -146,26 +146,41 @@ fn put_text(
 pub fn sweep(buf: &mut Buffer, area: ratatui::layout::Rect) {
     let area = area.intersection(buf.area);
     for y in area.top()..area.bottom() {
-        for x in area.left()..area.right() {
-            let cell = &mut buf[(x, y)];
-            if cell.symbol().chars().any(display::is_unsafe) {
-                let shown = display::safe_symbol(cell.symbol()).into_owned();
-                cell.set_symbol(&shown);
-            }
-        }
         let mut x = area.left();
         while x < area.right() {
-            let width = buf[(x, y)].symbol().width().max(1) as u16;
-            let covers_something = (x + 1..x + width).any(|covered| {
-                covered >= area.right() || !matches!(buf[(covered, y)].symbol(), " " | "")
-            });
-            if width > 1 && covers_something {
+            let width = checked_width(&mut buf[(x, y)]);
+            let covers_something = width > 1
+                && (x + 1..x + width).any(|covered| {
+                    covered >= area.right() || !matches!(buf[(covered, y)].symbol(), " " | "")
+                });
+            if covers_something {
                 buf[(x, y)].set_symbol("…");
                 x += 1;
             } else {
-                x += width;
+                x += width.max(1);
             }
         }
+    }
+}
+
+/// The columns a cell's symbol takes, once any control or bidi character in it is made
+/// visible (a frame has thousands of cells: printable ASCII, the usual case, is one test).
+fn checked_width(cell: &mut ratatui::buffer::Cell) -> u16 {
+    let symbol = cell.symbol();
+    if let [byte] = symbol.as_bytes()
+        && (0x20..0x7f).contains(byte)
+    {
+        return 1;
+    }
+    if symbol.chars().any(display::is_unsafe) {
+        let shown = display::safe_symbol(symbol).into_owned();
+        cell.set_symbol(&shown);
+    }
+    let symbol = cell.symbol();
+    let mut chars = symbol.chars();
+    match (chars.next(), chars.next()) {
+        (Some(c), None) => unicode_width::UnicodeWidthChar::width(c).unwrap_or(0) as u16,
+        _ => symbol.width() as u16,
     }
 }
 

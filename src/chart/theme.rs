@@ -156,6 +156,30 @@ impl Theme {
         }
     }
 
+    /// Every look a chart cell can have, with what it means: the help's legend and the one
+    /// under `--print`.
+    pub fn legend(self) -> [(Look, &'static str); 8] {
+        [
+            (self.done(false), "finished task"),
+            (self.running(), "running task"),
+            (self.failed(), "failed task (✗)"),
+            (self.dense(false, false), "several short tasks in one cell"),
+            (
+                self.starting(),
+                "worker starting (process spawn, pool start)",
+            ),
+            (self.runnable(), "waiting for a CPU (ready, none free)"),
+            (
+                self.blocked(self.done(false)),
+                "blocked (sleep, I/O, a lock)",
+            ),
+            (
+                self.gil_wait(self.done(false)),
+                "waiting for the simulated GIL",
+            ),
+        ]
+    }
+
     /// Text that matters less (labels, axis).
     pub fn dim(self) -> Style {
         self.fg(Color::DarkGray)

@@ -52,9 +52,14 @@ pub fn parse_list(text: &str, allowed: &[usize]) -> Result<Vec<usize>, String> {
                     "CPU {cpu} does not exist or is not allowed; {there}"
                 ));
             }
-            if !cpus.contains(&cpu) {
-                cpus.push(cpu);
+            // As a repeated executor is refused, so is a repeated CPU: `0-1,0` is a
+            // mistake (a typo for `0-1,2`?), not a request.
+            if cpus.contains(&cpu) {
+                return Err(format!(
+                    "CPU {cpu} is listed twice; name each CPU once (e.g. 0-1 or 0,2)"
+                ));
             }
+            cpus.push(cpu);
         }
     }
     if cpus.is_empty() {
@@ -115,7 +120,12 @@ mod tests {
         assert_eq!(parse_list("0", &allowed), Ok(vec![0]));
         assert_eq!(parse_list("0-1", &allowed), Ok(vec![0, 1]));
         assert_eq!(parse_list("2,0", &allowed), Ok(vec![0, 2]));
-        assert_eq!(parse_list("0-2,1", &allowed), Ok(vec![0, 1, 2]));
+        assert!(
+            parse_list("0-2,1", &allowed)
+                .unwrap_err()
+                .contains("CPU 1 is listed twice")
+        );
+        assert!(parse_list("0,0", &allowed).unwrap_err().contains("twice"));
         let e = parse_list("7", &allowed).unwrap_err();
         assert!(
             e.contains("CPU 7 does not exist") && e.contains("CPUs 0-3"),

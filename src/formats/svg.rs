@@ -174,22 +174,110 @@ fn section(
             group = group.add(rect);
             column += run;
         }
-        // Task labels over bars wide enough for them.
+        // Task labels over bars wide enough for them, in the colour that reads best on what
+        // lies under them (a halo where the bar under one label is both dark and light).
         for (column, run, index) in task_runs(&cells) {
             let text =
                 display::safe(&plan.task_label(index, experiment.tasks[index].input)).into_owned();
-            if (display::width(&text) as u32) * 7 + 6 < run as u32 * CELL {
-                group = group.add(
-                    Text::new(text)
-                        .set("x", LABEL_WIDTH + column as u32 * CELL + 3)
-                        .set("y", y + LANE - 5)
-                        .set("fill", "#ffffff"),
-                );
+            let text_width = display::width(&text) as u32 * 7;
+            if text_width + 6 < run as u32 * CELL {
+                let covered = (text_width / CELL + 2) as usize;
+                let under: Vec<Rgb> = paints[column..(column + covered).min(paints.len())]
+                    .iter()
+                    .flatten()
+                    .map(|&paint| {
+                        let (fill, opacity, _) = look(experiment, paint);
+                        Rgb::parse(fill).over_white(opacity)
+                    })
+                    .collect();
+                let (fill, halo) = label_colors(&under);
+                let mut label = Text::new(text)
+                    .set("x", LABEL_WIDTH + column as u32 * CELL + 3)
+                    .set("y", y + LANE - 5)
+                    .set("fill", fill.hex());
+                if let Some(halo) = halo {
+                    label = label
+                        .set("stroke", halo.hex())
+                        .set("stroke-width", 3)
+                        .set("paint-order", "stroke");
+                }
+                group = group.add(label);
             }
         }
         y += LANE;
     }
     (group, y - top)
+}
+
+/// A colour, as the SVG writes it (`#rrggbb`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Rgb(u8, u8, u8);
+
+impl Rgb {
+    const WHITE: Rgb = Rgb(0xff, 0xff, 0xff);
+    const INK: Rgb = Rgb(0x11, 0x11, 0x11);
+
+    /// `#2f5fc4` → the colour (black for anything else: the palette here is ours).
+    fn parse(hex: &str) -> Rgb {
+        let channel = |i: usize| {
+            hex.get(i..i + 2)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+                .unwrap_or(0)
+        };
+        Rgb(channel(1), channel(3), channel(5))
+    }
+
+    fn hex(self) -> String {
+        format!("#{:02x}{:02x}{:02x}", self.0, self.1, self.2)
+    }
+
+    /// This colour at `opacity` over the picture's white background.
+    fn over_white(self, opacity: f32) -> Rgb {
+        let blend = |c: u8| (f32::from(c) * opacity + 255.0 * (1.0 - opacity)).round() as u8;
+        Rgb(blend(self.0), blend(self.1), blend(self.2))
+    }
+
+    /// Relative luminance (WCAG 2).
+    fn luminance(self) -> f64 {
+        let linear = |c: u8| {
+            let c = f64::from(c) / 255.0;
+            if c <= 0.04045 {
+                c / 12.92
+            } else {
+                ((c + 0.055) / 1.055).powf(2.4)
+            }
+        };
+        0.2126 * linear(self.0) + 0.7152 * linear(self.1) + 0.0722 * linear(self.2)
+    }
+
+    /// The WCAG contrast ratio of two colours (1 to 21).
+    fn contrast(self, other: Rgb) -> f64 {
+        let (a, b) = (self.luminance(), other.luminance());
+        (a.max(b) + 0.05) / (a.min(b) + 0.05)
+    }
+}
+
+/// The most readable WCAG contrast for text, at least 4.5:1 (AA).
+const READABLE: f64 = 4.5;
+
+/// The text colour for a label over `under` (the colours beneath it), white or near-black,
+/// whichever reads best on all of them; if even that is under 4.5:1 somewhere (a bar dark in
+/// one place and light in another), a halo of the other colour around the letters.
+fn label_colors(under: &[Rgb]) -> (Rgb, Option<Rgb>) {
+    let worst = |text: Rgb| {
+        under
+            .iter()
+            .map(|&bg| text.contrast(bg))
+            .fold(f64::INFINITY, f64::min)
+    };
+    let (white, ink) = (worst(Rgb::WHITE), worst(Rgb::INK));
+    let (fill, halo) = if white >= ink {
+        (Rgb::WHITE, Rgb::INK)
+    } else {
+        (Rgb::INK, Rgb::WHITE)
+    };
+    let readable = white.max(ink) >= READABLE;
+    (fill, (!readable).then_some(halo))
 }
 
 /// Fill colour, opacity and tooltip of a stretch.
@@ -201,7 +289,7 @@ fn look(experiment: &Experiment, paint: Paint) -> (&'static str, f32, Option<Str
             0.8,
             Some("several short tasks, one failed".into()),
         ),
-        Paint::Dense { failed: false } => ("#555555", 0.8, Some("several short tasks".into())),
+        Paint::Dense { failed: false } => ("#555555", 1.0, Some("several short tasks".into())),
         Paint::Task { index, state } => {
             let task = &experiment.tasks[index];
             let tip = Some(format!(
@@ -219,7 +307,7 @@ fn look(experiment: &Experiment, paint: Paint) -> (&'static str, f32, Option<Str
                 TaskState::Succeeded { .. } => "#2f5fc4",
             };
             match state {
-                Some(CellState::Runnable) => ("#c03ccf", 1.0, tip),
+                Some(CellState::Runnable) => ("#a032b4", 1.0, tip),
                 Some(CellState::Blocked) => (base, 0.4, tip),
                 Some(CellState::GilWait) => ("#999999", 0.7, tip),
                 Some(CellState::OnCpu) | None => (base, 1.0, tip),
@@ -231,7 +319,7 @@ fn look(experiment: &Experiment, paint: Paint) -> (&'static str, f32, Option<Str
 fn legend(y: u32) -> Group {
     let items = [
         ("#2f5fc4", 1.0, "task (on a CPU, or not sampled)"),
-        ("#c03ccf", 1.0, "waiting for a CPU"),
+        ("#a032b4", 1.0, "waiting for a CPU"),
         ("#2f5fc4", 0.4, "blocked (sleep, I/O, lock)"),
         ("#999999", 0.7, "waiting for the GIL"),
         ("#d04040", 1.0, "failed"),
@@ -258,4 +346,100 @@ fn legend(y: u32) -> Group {
         x += 24 + 7 * text.len() as u32;
     }
     group
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every colour a bar can take, as it shows over the white page: each paint of `look`,
+    /// for tasks that succeeded (both shades of neighbours), failed and still run.
+    fn palette() -> Vec<Rgb> {
+        use crate::model::event::TaskEventKind;
+        use crate::model::plan::ExecutorKind;
+        use crate::model::timeline::tests::{finished, task};
+        let mut events = vec![crate::model::event::Event::ExperimentStarted {
+            experiment: 0,
+            plan: crate::model::plan::ExperimentPlan::new(
+                ExecutorKind::Threads,
+                crate::model::plan::WorkloadKind::Fib,
+                vec![30; 4],
+                2,
+            ),
+            at: Timestamp(0),
+        }];
+        events.push(task(0, 3, 1, 20, TaskEventKind::Started));
+        for (t, at) in [(0, 0), (1, 10)] {
+            events.push(task(0, t, 0, at, TaskEventKind::Started));
+            events.push(task(0, t, 0, at + 5, finished(1)));
+        }
+        events.push(task(0, 2, 1, 0, TaskEventKind::Started));
+        events.push(task(
+            0,
+            2,
+            1,
+            5,
+            TaskEventKind::Failed {
+                error: "x".into(),
+                cpu_time: None,
+            },
+        ));
+        let timeline = Timeline::from_events(&events);
+        let e = &timeline.experiments()[0];
+        let mut paints = vec![
+            Paint::Starting,
+            Paint::Dense { failed: true },
+            Paint::Dense { failed: false },
+        ];
+        for index in 0..e.tasks.len() {
+            for state in [
+                None,
+                Some(CellState::OnCpu),
+                Some(CellState::Runnable),
+                Some(CellState::Blocked),
+                Some(CellState::GilWait),
+            ] {
+                paints.push(Paint::Task { index, state });
+            }
+        }
+        paints
+            .into_iter()
+            .map(|paint| {
+                let (fill, opacity, _) = look(e, paint);
+                Rgb::parse(fill).over_white(opacity)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn labels_read_on_every_bar_colour() {
+        for bg in palette() {
+            let (fill, halo) = label_colors(&[bg]);
+            assert!(
+                halo.is_none(),
+                "one colour under a label needs no halo: {bg:?}"
+            );
+            assert!(
+                fill.contrast(bg) >= READABLE,
+                "{} on {}: {:.2}",
+                fill.hex(),
+                bg.hex(),
+                fill.contrast(bg)
+            );
+        }
+    }
+
+    #[test]
+    fn a_label_over_dark_and_light_gets_a_halo() {
+        let under = [Rgb::parse("#2f5fc4"), Rgb::parse("#2f5fc4").over_white(0.4)];
+        let (fill, halo) = label_colors(&under);
+        let halo = halo.expect("no single colour reads on both");
+        assert!(fill.contrast(halo) >= READABLE);
+    }
+
+    #[test]
+    fn contrast_is_wcags() {
+        assert!((Rgb::WHITE.contrast(Rgb(0, 0, 0)) - 21.0).abs() < 1e-9);
+        assert!((Rgb::parse("#777777").contrast(Rgb::WHITE) - 4.48).abs() < 0.01);
+    }
 }

@@ -89,6 +89,41 @@ pub fn chart(timeline: &Timeline, width: u16, color: bool) -> String {
             out.push('\n');
         }
     }
+    out.push_str(&legend(theme, width));
+    out
+}
+
+/// What the glyphs (or colours) mean, wrapped to `width`: the chart printed without the view
+/// must explain itself, as the view's help does.
+fn legend(theme: Theme, width: u16) -> String {
+    let mut out = String::new();
+    let mut line = String::new();
+    let mut used = 0;
+    for (look, what) in theme.legend() {
+        let what = display::shorten(what, (width as usize).saturating_sub(3));
+        let what = what.as_str();
+        let swatch = paint(&look.glyph.to_string().repeat(2), look.style, theme.color);
+        let item_width = 2 + 1 + display::width(what);
+        let gap = if used == 0 { 0 } else { 2 };
+        if used > 0 && used + gap + item_width > width as usize {
+            out.push_str(&line);
+            out.push('\n');
+            line.clear();
+            used = 0;
+        }
+        if used > 0 {
+            line.push_str("  ");
+            used += 2;
+        }
+        line.push_str(&swatch);
+        line.push(' ');
+        line.push_str(what);
+        used += item_width;
+    }
+    if !line.is_empty() {
+        out.push_str(&line);
+        out.push('\n');
+    }
     out
 }
 
@@ -244,8 +279,22 @@ mod tests {
         assert!(
             coloured
                 .lines()
-                .all(|l| !l.contains('\x1b') || l.ends_with("\x1b[0m"))
+                // No colour leaks past a line: its last escape is a reset.
+                .all(|l| l
+                    .rfind('\x1b')
+                    .is_none_or(|i| l[i..].starts_with("\x1b[0m")))
         );
+    }
+
+    #[test]
+    fn the_chart_ends_with_its_legend() {
+        let plain = chart(&timeline(), 100, false);
+        for (look, what) in (Theme { color: false }).legend() {
+            assert!(
+                plain.contains(&format!("{}{} {what}", look.glyph, look.glyph)),
+                "{plain}"
+            );
+        }
     }
 
     #[test]

@@ -33,7 +33,9 @@ impl Exports {
             ExportKind::Csv => "exporting…".into(),
             ExportKind::Trace => "writing the Chrome trace…".into(),
             ExportKind::Svg => "drawing the SVG picture…".into(),
-            ExportKind::AllRuns => format!("exporting all {runs} runs…"),
+            ExportKind::AllRuns => {
+                format!("exporting {}…", crate::model::display::count(runs, "run"))
+            }
         };
         Status {
             text,
@@ -69,8 +71,8 @@ impl Exports {
             ExportKind::AllRuns => {
                 runs.all_exported(&written);
                 format!(
-                    "exported {} runs to {}",
-                    runs.all().len(),
+                    "exported {} to {}",
+                    crate::model::display::count(runs.all().len(), "run"),
                     written.display()
                 )
             }

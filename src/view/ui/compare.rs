@@ -4,8 +4,9 @@
 //!
 //! ```text
 //! ╭ compare: run 1 (8 workers) with run 2 (2 workers) ─── ↑↓ other run · [ ] this run · c leaves ╮
-//! │experiment        makespan 1  makespan 2        Δ    cpu 1    cpu 2   eff 1   eff 2            │
-//! │process-fibo          0.32 s      0.61 s   +90.6 %   0.55 s   0.56 s  86.8 %  45.9 %           │
+//! │experiment        makespan 1  makespan 2    Δ 2 vs 1    cpu 1    cpu 2   eff 1   eff 2        │
+//! │process-fibo          0.32 s      0.61 s     +90.6 %   0.55 s   0.56 s  86.8 %  45.9 %        │
+//! │runs: ◂1 8 workers  ▸2 2 workers  (▸ looked at, [ ] · ◂ compared with, ↑↓)                     │
 //! ╰─────────────────────────────────────────────────────────────────────────────────────────────────╯
 //! ╭ 1 process-fibo · run 1 ─╮   (the chart of run 1)
 //! ╭ 1 process-fibo · run 2 ─╮   (the chart of run 2, same scale)
@@ -26,8 +27,17 @@ use crate::model::display;
 use crate::model::timeline::{Experiment, Timeline};
 use crate::view::app::{App, ExperimentState};
 
-/// Draws the comparison of runs `a` and `b` (indices into the app's runs) over `area`.
-pub fn render(app: &App, (a, b): (usize, usize), area: Rect, buf: &mut Buffer, theme: Theme) {
+/// Draws the comparison of runs `other` and `viewed` (indices into the app's runs: the one
+/// compared with, the one looked at) over `area`. Columns go by run number, whichever is
+/// looked at, and Δ says which way it runs (`Δ 2 vs 1`: run 2's makespan against run 1's).
+pub fn render(
+    app: &App,
+    (other, viewed): (usize, usize),
+    area: Rect,
+    buf: &mut Buffer,
+    theme: Theme,
+) {
+    let (a, b) = (other.min(viewed), other.max(viewed));
     let runs = app.runs();
     let (ra, rb) = (&runs[a], &runs[b]);
     let (ta, tb) = (&ra.timeline, &rb.timeline);
@@ -43,11 +53,11 @@ pub fn render(app: &App, (a, b): (usize, usize), area: Rect, buf: &mut Buffer, t
     let (na, nb) = (a + 1, b + 1);
     let mut lines = vec![Line::styled(
         format!(
-            "{:<18} {:>11} {:>11} {:>9} {:>9} {:>9} {:>7} {:>7}",
+            "{:<18} {:>11} {:>11} {:>11} {:>9} {:>9} {:>7} {:>7}",
             "experiment",
             format!("makespan {na}"),
             format!("makespan {nb}"),
-            "Δ",
+            format!("Δ {nb} vs {na}"),
             format!("cpu {na}"),
             format!("cpu {nb}"),
             format!("eff {na}"),
@@ -86,7 +96,7 @@ pub fn render(app: &App, (a, b): (usize, usize), area: Rect, buf: &mut Buffer, t
                 .map_or("-".to_string(), |x| format!("{:.1} %", x * 100.0))
         };
         lines.push(Line::raw(format!(
-            "{} {:>11} {:>11} {:>9} {:>9} {:>9} {:>7} {:>7}",
+            "{} {:>11} {:>11} {:>11} {:>9} {:>9} {:>7} {:>7}",
             display::pad(&display::shorten(name, 18), 18),
             text(ma),
             text(mb),
@@ -124,8 +134,8 @@ pub fn render(app: &App, (a, b): (usize, usize), area: Rect, buf: &mut Buffer, t
     let mut list = vec![Span::styled("runs: ", theme.dim())];
     for (i, run) in runs.iter().enumerate() {
         let marker = match i {
-            i if i == a => "◂",
-            i if i == b => "▸",
+            i if i == viewed => "▸",
+            i if i == other => "◂",
             _ => " ",
         };
         let style = if i == a || i == b {
@@ -138,6 +148,10 @@ pub fn render(app: &App, (a, b): (usize, usize), area: Rect, buf: &mut Buffer, t
             style,
         ));
     }
+    list.push(Span::styled(
+        "(▸ looked at, [ ] · ◂ compared with, ↑↓)",
+        theme.dim(),
+    ));
     lines.push(Line::from(list));
 
     let table_height = (lines.len() as u16 + 2).min(area.height / 2).max(3);

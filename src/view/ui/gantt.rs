@@ -81,7 +81,7 @@ impl GanttPanel<'_> {
             ExperimentState::Running(d) => {
                 let e = self.experiment.filter(|_| !narrow);
                 let progress = e.map_or(String::new(), |e| {
-                    format!("{}/{} ", e.ended(), e.tasks.len())
+                    format!("{}/{} done ", e.ended(), e.tasks.len())
                 });
                 Span::styled(format!(" ▶ {progress}{} ", axis::ticking(d)), theme.busy())
             }

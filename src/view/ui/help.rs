@@ -54,25 +54,7 @@ pub fn render(area: Rect, buf: &mut Buffer, theme: Theme, scroll: u16) {
             ]));
         }
     }
-    let legend = [
-        (theme.done(false), "finished task"),
-        (theme.running(), "running task"),
-        (theme.failed(), "failed task (✗)"),
-        (theme.dense(false, false), "several short tasks in one cell"),
-        (
-            theme.starting(),
-            "worker starting (process spawn, pool start)",
-        ),
-        (theme.runnable(), "waiting for a CPU (ready, none free)"),
-        (
-            theme.blocked(theme.done(false)),
-            "blocked (sleep, I/O, a lock)",
-        ),
-        (
-            theme.gil_wait(theme.done(false)),
-            "waiting for the simulated GIL",
-        ),
-    ];
+    let legend = theme.legend();
     lines.push(Line::raw(""));
     for (look, what) in legend {
         lines.push(Line::from(vec![

@@ -92,7 +92,13 @@ impl Summary<'_> {
             let (state_text, state_style) = match state {
                 ExperimentState::Waiting => ("waiting".to_string(), theme.dim()),
                 ExperimentState::NotRun => ("not run".to_string(), theme.dim()),
-                ExperimentState::Running(_) => (format!("running{progress}"), theme.busy()),
+                // What the numbers count, said: tasks ended of all.
+                ExperimentState::Running(_) => (
+                    experiment.map_or("running".to_string(), |e| {
+                        format!("▶ {}/{} done", e.ended(), e.task_count())
+                    }),
+                    theme.busy(),
+                ),
                 ExperimentState::Done(_) => (format!("done{progress}"), theme.good()),
                 ExperimentState::Stopped(_) => (format!("stopped{progress}"), theme.bad()),
             };
