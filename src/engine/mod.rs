@@ -10,4 +10,5 @@ pub mod protocol;
 pub mod runner;
 pub mod sampler;
 pub mod signals;
+pub mod watch;
 pub mod workload;

@@ -1,0 +1,280 @@
+"""poolscope's hook for `poolscope watch`: task bars from an unmodified Python program.
+
+poolscope writes this file to a private folder and puts that folder first on PYTHONPATH,
+so Python imports it at start-up, in the program and in every process it starts (fork,
+spawn or forkserver). It
+
+- runs any sitecustomize it shadows (Debian ships one), first;
+- patches concurrent.futures lazily, when the program imports it: ThreadPoolExecutor.submit
+  and ProcessPoolExecutor.submit (and so map) wrap each call so that the process and thread
+  that run it report when it starts and ends;
+- sends one JSON line per task submit, start and end to the unix socket whose path is in
+  POOLSCOPE_WATCH_SOCKET (a path, never an inherited file descriptor: multiprocessing's
+  spawn and forkserver close descriptors and reuse their numbers).
+
+It never breaks the host program: any failure disables it with one line on stderr, and a
+record poolscope cannot take within 2 s is dropped (and counted), never waited for longer.
+"""
+
+import os
+import sys
+
+_SOCKET_ENV = "POOLSCOPE_WATCH_SOCKET"
+_HOOK_DIR_ENV = "POOLSCOPE_WATCH_HOOK_DIR"
+_REPR_MAX = 200
+
+
+def _chain_shadowed_sitecustomize():
+    """Runs the sitecustomize this file shadows, if there is one further down sys.path."""
+    here = os.environ.get(_HOOK_DIR_ENV) or os.path.dirname(os.path.abspath(__file__))
+    try:
+        import importlib.machinery
+        import importlib.util
+
+        rest = [p for p in sys.path if os.path.abspath(p or ".") != here]
+        spec = importlib.machinery.PathFinder.find_spec("sitecustomize", rest)
+        if spec is None or spec.loader is None:
+            return
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    except Exception as error:  # the shadowed file's own failure is not ours to hide
+        sys.stderr.write("poolscope hook: the shadowed sitecustomize failed: %r\n" % (error,))
+
+
+_chain_shadowed_sitecustomize()
+
+
+class _Sender:
+    """One connection to poolscope per process (a forked child makes its own): one JSON
+    line per record over a unix stream socket, which never loses a record while poolscope
+    keeps up, and never holds the program up for long if it does not."""
+
+    def __init__(self, path):
+        self.path = path
+        self.pid = None
+        self.sock = None
+        self.dropped = 0
+
+    def _open(self):
+        import socket
+
+        if self.sock is not None and self.pid == os.getpid():
+            try:
+                self.sock.close()
+            except OSError:
+                pass
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        # A record waits at most this long for poolscope, then is dropped and counted.
+        self.sock.settimeout(2.0)
+        self.sock.connect(self.path)
+        self.pid = os.getpid()
+
+    def send(self, record):
+        import json
+
+        if self.dropped:
+            # Say how many were lost, so poolscope can tell the user bars are missing.
+            record["dropped"] = self.dropped
+        data = json.dumps(record, separators=(",", ":")).encode("utf-8", "replace") + b"\n"
+        for attempt in range(2):
+            try:
+                if self.pid != os.getpid():
+                    # First use in this process, or a forked child: a connection of its own.
+                    self._open()
+                self.sock.sendall(data)
+                return
+            except OSError:
+                # Timed out, poolscope gone, or the program closed our descriptor
+                # (os.closerange) and its number is now another file's: connect afresh,
+                # by path, once.
+                self.pid = None
+                if attempt == 1:
+                    break
+        self.dropped += 1
+
+
+def _short_repr(value):
+    try:
+        text = repr(value)
+    except Exception as error:
+        text = "<repr failed: %s>" % type(error).__name__
+    if len(text) > _REPR_MAX:
+        text = text[: _REPR_MAX - 1] + "…"
+    return text
+
+
+def _name_of(fn):
+    name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None)
+    if name is None and hasattr(fn, "func"):  # functools.partial
+        return _name_of(fn.func)
+    return name or type(fn).__name__
+
+
+class _Timed:
+    """A pool task wrapped so that whoever runs it reports its start and end.
+
+    Picklable (a process pool sends it to a worker process, which imports this module by
+    name as its own sitecustomize), so it holds only plain data and the wrapped callable.
+    """
+
+    def __init__(self, fn, pool, kind, task):
+        self.fn = fn
+        self.pool = pool
+        self.kind = kind
+        self.task = task
+
+    def __call__(self, *args, **kwargs):
+        _emit("start", self.pool, self.kind, self.task)
+        try:
+            result = self.fn(*args, **kwargs)
+        except BaseException as error:
+            _emit("end", self.pool, self.kind, self.task, error=_short_repr(error))
+            raise
+        _emit("end", self.pool, self.kind, self.task, result=_short_repr(_unchunk(result)))
+        return result
+
+
+def _unchunk(result):
+    """ProcessPoolExecutor.map runs chunks of one call each by default: show the call's own."""
+    if isinstance(result, list) and len(result) == 1:
+        return result[0]
+    return result
+
+
+def _emit(event, pool, kind, task, **extra):
+    import threading
+    import time
+
+    record = {
+        "e": event,
+        "t": time.monotonic_ns(),
+        "pid": os.getpid(),
+        "tid": threading.get_native_id(),
+        "pool": pool,
+        "kind": kind,
+        "task": task,
+    }
+    record.update(extra)
+    try:
+        _SENDER.send(record)
+    except Exception as error:
+        _disable(error)
+
+
+def _describe_call(fn, args):
+    """The user's function and argument, seen through ProcessPoolExecutor.map's chunking."""
+    import functools
+
+    if isinstance(fn, functools.partial) and getattr(fn.func, "__name__", "") == "_process_chunk":
+        user_fn = fn.args[0] if fn.args else fn.func
+        chunk = args[0] if args else ()
+        try:
+            chunk = list(chunk)
+        except TypeError:
+            chunk = [chunk]
+        if len(chunk) == 1:
+            (call_args,) = chunk
+            arg = call_args[0] if len(call_args) == 1 else call_args
+        else:
+            arg = chunk
+        return _name_of(user_fn), _short_repr(arg)
+    if len(args) == 1:
+        return _name_of(fn), _short_repr(args[0])
+    return _name_of(fn), _short_repr(args)
+
+
+def _patch_submit(executor_class, kind):
+    original = executor_class.submit
+    if getattr(original, "_poolscope", False):
+        return
+    counters = {}
+
+    def submit(self, fn, /, *args, **kwargs):
+        try:
+            pool = "%d:%d" % (os.getpid(), id(self))
+            task = counters.get(pool, 0)
+            counters[pool] = task + 1
+            name, arg = _describe_call(fn, args)
+            _emit("submit", pool, kind, task, func=name, arg=arg)
+            wrapped = _Timed(fn, pool, kind, task)
+        except Exception as error:
+            _disable(error)
+            return original(self, fn, *args, **kwargs)
+        return original(self, wrapped, *args, **kwargs)
+
+    submit._poolscope = True
+    submit.__wrapped__ = original
+    executor_class.submit = submit
+
+
+_PATCHES = {
+    "concurrent.futures.thread": ("ThreadPoolExecutor", "thread"),
+    "concurrent.futures.process": ("ProcessPoolExecutor", "process"),
+}
+
+
+class _PatchOnImport:
+    """A meta path finder that patches the pools' modules once they are imported."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name not in _PATCHES:
+            return None
+        import importlib.machinery
+
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(name, path, target)
+            if spec is not None and spec.loader is not None:
+                spec.loader = _PatchingLoader(spec.loader, name)
+                return spec
+        return None
+
+
+class _PatchingLoader:
+    def __init__(self, loader, name):
+        self.loader = loader
+        self.name = name
+
+    def create_module(self, spec):
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module):
+        self.loader.exec_module(module)
+        try:
+            class_name, kind = _PATCHES[self.name]
+            _patch_submit(getattr(module, class_name), kind)
+        except Exception as error:
+            _disable(error)
+
+
+def _disable(error):
+    global _ENABLED
+    if not _ENABLED:
+        return
+    _ENABLED = False
+    try:
+        sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, _PatchOnImport)]
+        for module_name, (class_name, _) in _PATCHES.items():
+            module = sys.modules.get(module_name)
+            cls = getattr(module, class_name, None) if module else None
+            if cls is not None and getattr(cls.submit, "_poolscope", False):
+                cls.submit = cls.submit.__wrapped__
+    finally:
+        sys.stderr.write("poolscope hook: disabled (%s: %s)\n" % (type(error).__name__, error))
+
+
+_ENABLED = False
+_SENDER = None
+_path = os.environ.get(_SOCKET_ENV)
+if _path:
+    try:
+        _SENDER = _Sender(_path)
+        _ENABLED = True
+        for _name in _PATCHES:
+            if _name in sys.modules:  # imported before us (rare): patch at once
+                _cls_name, _kind = _PATCHES[_name]
+                _patch_submit(getattr(sys.modules[_name], _cls_name), _kind)
+        sys.meta_path.insert(0, _PatchOnImport())
+    except Exception as _error:
+        _disable(_error)

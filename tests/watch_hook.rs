@@ -1,0 +1,203 @@
+//! poolscope's Python hook, in real CPython: task records from thread pools and process
+//! pools under every start method, a shadowed `sitecustomize` still run, descriptor numbers
+//! reused without harm, and a program that never notices the hook.
+
+use std::collections::HashSet;
+use std::process::Command;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use poolscope::engine::watch::python::{HookEvent, HookRecord, PoolKind, PythonHook};
+
+/// Runs `script` under python3 with the hook (and `extra_path` after it on PYTHONPATH);
+/// returns its stdout, stderr and the records the hook sent. `None` without python3.
+fn run_python(
+    script: &str,
+    extra_path: Option<&std::path::Path>,
+) -> Option<(String, String, Vec<HookRecord>)> {
+    if Command::new("python3").arg("--version").output().is_err() {
+        eprintln!("skipped: python3 is not installed here");
+        return None;
+    }
+    let hook = PythonHook::install().unwrap();
+    let (tx, rx) = mpsc::channel();
+    let tx = std::sync::Mutex::new(tx);
+    hook.spawn_readers(move |record| tx.lock().unwrap().send(record).is_ok())
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("prog.py"), script).unwrap();
+    let mut command = Command::new("python3");
+    command.arg("prog.py").current_dir(dir.path());
+    for (key, value) in hook.environment(extra_path.map(|p| p.as_os_str())) {
+        command.env(key, value);
+    }
+    let output = command.output().unwrap();
+    // Every process has exited and closed its connection: what it sent is in the readers,
+    // which hand it over within moments.
+    let mut records = Vec::new();
+    while let Ok(record) = rx.recv_timeout(Duration::from_secs(2)) {
+        records.push(record);
+    }
+    Some((
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+        records,
+    ))
+}
+
+const POOLS: &str = r#"
+import multiprocessing, os, sys
+from concurrent.futures import ThreadPoolExecutor, ProcessPoolExecutor
+
+def fib(n):
+    return n if n < 2 else fib(n - 1) + fib(n - 2)
+
+def boom(n):
+    raise ValueError("no %d" % n)
+
+if __name__ == "__main__":
+    method = sys.argv[1] if len(sys.argv) > 1 else "spawn"
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        print(list(pool.map(fib, [10, 11, 12])))
+        try:
+            pool.submit(boom, 3).result()
+        except ValueError:
+            print("caught")
+    for method in ["spawn", "fork", "forkserver"]:
+        ctx = multiprocessing.get_context(method)
+        with ProcessPoolExecutor(max_workers=2, mp_context=ctx) as pool:
+            print(method, list(pool.map(fib, [15, 16])))
+    print("pid", os.getpid())
+"#;
+
+#[test]
+fn thread_and_process_pools_report_their_tasks_under_every_start_method() {
+    let Some((stdout, stderr, records)) = run_python(POOLS, None) else {
+        return;
+    };
+    assert!(
+        stdout.contains("[55, 89, 144]"),
+        "the program ran as ever: {stdout}{stderr}"
+    );
+    assert!(stdout.contains("caught"), "{stdout}");
+    for method in ["spawn", "fork", "forkserver"] {
+        assert!(
+            stdout.contains(&format!("{method} [610, 987]")),
+            "{stdout}{stderr}"
+        );
+    }
+    assert!(
+        !stderr.contains("poolscope hook"),
+        "the hook never disabled: {stderr}"
+    );
+    let main_pid: u32 = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("pid "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    // Thread pool: 4 tasks, started and ended in the main process on pool threads.
+    let thread: Vec<&HookRecord> = records
+        .iter()
+        .filter(|r| r.kind == PoolKind::Thread)
+        .collect();
+    let submits = thread
+        .iter()
+        .filter(|r| r.event == HookEvent::Submit)
+        .count();
+    assert_eq!(submits, 4, "{thread:#?}");
+    for r in &thread {
+        assert_eq!(r.pid, main_pid);
+    }
+    let fib_submit = thread
+        .iter()
+        .find(|r| r.event == HookEvent::Submit && r.arg.as_deref() == Some("10"))
+        .unwrap();
+    assert_eq!(fib_submit.func.as_deref(), Some("fib"));
+    let ends: Vec<&&HookRecord> = thread
+        .iter()
+        .filter(|r| r.event == HookEvent::End)
+        .collect();
+    assert_eq!(ends.len(), 4);
+    assert!(ends.iter().any(|r| r.result.as_deref() == Some("144")));
+    assert!(
+        ends.iter()
+            .any(|r| r.error.as_deref() == Some("ValueError('no 3')"))
+    );
+    // Process pools: each of the three ran 2 tasks, started and ended in worker processes
+    // (pids other than the main one), submitted from the main one, named by the user's
+    // function and argument (not map's chunks).
+    let process: Vec<&HookRecord> = records
+        .iter()
+        .filter(|r| r.kind == PoolKind::Process)
+        .collect();
+    let pools: HashSet<&str> = process.iter().map(|r| r.pool.as_str()).collect();
+    assert_eq!(pools.len(), 3, "{process:#?}");
+    for r in &process {
+        match r.event {
+            HookEvent::Submit => {
+                assert_eq!(r.pid, main_pid);
+                assert_eq!(r.func.as_deref(), Some("fib"));
+                assert!(matches!(r.arg.as_deref(), Some("15" | "16")), "{r:?}");
+            }
+            HookEvent::Start | HookEvent::End => assert_ne!(r.pid, main_pid, "{r:?}"),
+        }
+    }
+    let starts = process
+        .iter()
+        .filter(|r| r.event == HookEvent::Start)
+        .count();
+    let ends: Vec<_> = process
+        .iter()
+        .filter(|r| r.event == HookEvent::End)
+        .collect();
+    assert_eq!(starts, 6);
+    assert_eq!(ends.len(), 6);
+    assert!(
+        ends.iter().any(|r| r.result.as_deref() == Some("987")),
+        "{ends:?}"
+    );
+    // Times run forwards on one clock across processes.
+    for r in &records {
+        assert!(r.monotonic_ns > 0);
+    }
+}
+
+#[test]
+fn a_shadowed_sitecustomize_still_runs_and_reused_descriptors_do_no_harm() {
+    let shadowed = tempfile::tempdir().unwrap();
+    std::fs::write(
+        shadowed.path().join("sitecustomize.py"),
+        "import builtins\nbuiltins.SHADOWED_RAN = True\n",
+    )
+    .unwrap();
+    let script = r#"
+import builtins, os, multiprocessing
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+
+def square(n):
+    return n * n
+
+if __name__ == "__main__":
+    print("shadowed", getattr(builtins, "SHADOWED_RAN", False))
+    # A first task opens the hook's socket in this process...
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        print(pool.submit(square, 2).result())
+    # Close every inherited descriptor and take the numbers for files of our own: the hook
+    # reports by path, so nothing it holds is lost or written to the wrong file.
+    os.closerange(3, 256)
+    held = [open(os.devnull) for _ in range(20)]
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
+        print(list(pool.map(square, [3, 4])))
+"#;
+    let Some((stdout, stderr, records)) = run_python(script, Some(shadowed.path())) else {
+        return;
+    };
+    assert!(stdout.contains("shadowed True"), "{stdout}{stderr}");
+    assert!(stdout.contains("[9, 16]"), "{stdout}{stderr}");
+    // ...and after its descriptor was closed and its number reused, the rest still arrive.
+    let ends = records.iter().filter(|r| r.event == HookEvent::End).count();
+    assert_eq!(ends, 3, "{records:#?}\n{stderr}");
+    assert!(records.iter().all(|r| r.dropped == 0), "{records:#?}");
+}
