@@ -201,3 +201,92 @@ if __name__ == "__main__":
     assert_eq!(ends, 3, "{records:#?}\n{stderr}");
     assert!(records.iter().all(|r| r.dropped == 0), "{records:#?}");
 }
+
+/// A CPython program with three busy threads (two of them always waiting for the GIL), one
+/// blocked on a `Lock`, one sleeping and one reading a pipe: each waiting thread's syscall
+/// says what it waits for, the GIL told from the lock by the interpreter's `_PyRuntime`.
+#[test]
+fn python_threads_wait_for_the_gil_a_lock_a_sleep_and_a_pipe() {
+    use poolscope::engine::watch::syscall::{self, Wait};
+    if Command::new("python3").arg("--version").output().is_err() {
+        eprintln!("skipped: python3 is not installed here");
+        return;
+    }
+    let script = r#"
+import os, threading, time
+def busy():
+    x = 0
+    while True:
+        x += 1
+lock = threading.Lock(); lock.acquire()
+r, w = os.pipe()
+workers = [("busy", busy)] * 3 + [
+    ("locked", lock.acquire),
+    ("sleeper", lambda: time.sleep(100)),
+    ("reader", lambda: os.read(r, 1)),
+]
+for name, target in workers:
+    threading.Thread(target=target, name=name, daemon=True).start()
+print(os.getpid(), flush=True)
+time.sleep(100)
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("gil.py"), script).unwrap();
+    let mut child = Command::new("python3")
+        .arg("gil.py")
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let pid: u32 = line.trim().parse().unwrap();
+    let runtime = syscall::python_runtime(pid).expect("CPython's _PyRuntime found");
+    // Over a second, every thread's wait as its syscall tells it, most often.
+    let mut seen: std::collections::HashMap<u32, std::collections::HashMap<Wait, u32>> =
+        Default::default();
+    for _ in 0..50 {
+        for entry in std::fs::read_dir(format!("/proc/{pid}/task")).unwrap() {
+            let tid: u32 = entry
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .parse()
+                .unwrap();
+            let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/syscall"))
+            else {
+                continue;
+            };
+            if let Some((nr, args)) = syscall::parse(&text) {
+                *seen
+                    .entry(tid)
+                    .or_default()
+                    .entry(syscall::classify(nr, args, Some(&runtime)))
+                    .or_default() += 1;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let mostly = |wait: Wait| {
+        seen.values()
+            .filter(|counts| counts.iter().max_by_key(|(_, n)| **n).map(|(w, _)| *w) == Some(wait))
+            .count()
+    };
+    assert!(
+        mostly(Wait::Gil) >= 2,
+        "two busy threads wait for the GIL: {seen:?}"
+    );
+    assert_eq!(mostly(Wait::Lock), 1, "the Lock: {seen:?}");
+    assert_eq!(
+        mostly(Wait::Sleep),
+        2,
+        "the sleeper and the main thread: {seen:?}"
+    );
+    assert_eq!(mostly(Wait::Io), 1, "the pipe reader: {seen:?}");
+}

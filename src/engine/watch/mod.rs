@@ -3,3 +3,4 @@
 //! through a hook the program loads without being changed.
 
 pub mod python;
+pub mod syscall;
