@@ -68,31 +68,48 @@ pub fn draw_cells(
     for (column, run, index) in task_runs(cells) {
         let task = &experiment.tasks[index];
         let failed = matches!(task.state, TaskState::Failed { .. });
-        let mark = if failed { "✗ " } else { "" };
-        let mut candidates = vec![
-            format!("{mark}{}", plan.task_label(index, task.input)),
-            format!("{mark}{}", task.input),
-        ];
-        // The isolation demo's point is what each read saw: say it on the bar.
-        if let (WorkloadKind::Isolation, TaskState::Succeeded { result, .. }) =
-            (plan.workload, &task.state)
-        {
-            candidates.insert(0, format!("read {}: X is {result}", task.input));
-            candidates.insert(1, format!("X is {result}"));
-        }
-        let candidates: Vec<String> = candidates
-            .iter()
-            .map(|t| display::safe(t).into_owned())
-            .collect();
-        if let Some(text) = candidates.iter().find(|t| display::width(t) < run) {
-            let start = column + usize::from(run > display::width(text) + 1);
+        // No text is shorter than one column, and a label needs a column to spare: a
+        // one-cell bar (most of them, with many short tasks) gets none, for free.
+        let text = (run >= 2)
+            .then(|| label_for(plan, index, task, failed, run))
+            .flatten();
+        if let Some(text) = text {
+            let start = column + usize::from(run > display::width(&text) + 1);
             let style_at = |at: usize| looks[at].map_or(look_of(index).label, |l| l.label);
-            put_text(buf, (x, y), start, text, style_at);
+            put_text(buf, (x, y), start, &text, style_at);
         } else if failed {
             // Too short for text: the mark alone still says it failed.
             put(buf, x + column as u16, y, '✗', theme.failed().label);
         }
     }
+}
+
+/// The longest of a task's labels that fits in a bar of `run` columns with one to spare,
+/// made safe to show: its name (`fib 38`, a recording's label), else its input; the
+/// isolation demo says what each read saw. A failed task's label starts with `✗`.
+fn label_for(
+    plan: &ExperimentPlan,
+    index: usize,
+    task: &crate::model::timeline::Task,
+    failed: bool,
+    run: usize,
+) -> Option<String> {
+    let mark = if failed { "✗ " } else { "" };
+    let mut candidates = vec![
+        format!("{mark}{}", plan.task_label(index, task.input)),
+        format!("{mark}{}", task.input),
+    ];
+    // The isolation demo's point is what each read saw: say it on the bar.
+    if let (WorkloadKind::Isolation, TaskState::Succeeded { result, .. }) =
+        (plan.workload, &task.state)
+    {
+        candidates.insert(0, format!("read {}: X is {result}", task.input));
+        candidates.insert(1, format!("X is {result}"));
+    }
+    candidates
+        .into_iter()
+        .map(|t| display::safe(&t).into_owned())
+        .find(|t| !t.is_empty() && display::width(t) < run)
 }
 
 /// Marks the cells of `task` in a drawn row (reversed and bold: visible with or without
@@ -145,43 +162,52 @@ fn put_text(
 /// it is painted; this makes sure nothing slipped through any widget.
 pub fn sweep(buf: &mut Buffer, area: ratatui::layout::Rect) {
     let area = area.intersection(buf.area);
+    let width = buf.area.width as usize;
     for y in area.top()..area.bottom() {
-        let mut x = area.left();
-        while x < area.right() {
-            let width = checked_width(&mut buf[(x, y)]);
-            let covers_something = width > 1
-                && (x + 1..x + width).any(|covered| {
-                    covered >= area.right() || !matches!(buf[(covered, y)].symbol(), " " | "")
+        let row_start = (y - buf.area.y) as usize * width + (area.x - buf.area.x) as usize;
+        let row = &mut buf.content[row_start..row_start + area.width as usize];
+        let mut x = 0;
+        while x < row.len() {
+            let columns = checked_width(&mut row[x]);
+            let covers_something = columns > 1
+                && (x + 1..x + columns).any(|covered| {
+                    covered >= row.len() || !matches!(row[covered].symbol(), " " | "")
                 });
             if covers_something {
-                buf[(x, y)].set_symbol("…");
+                row[x].set_symbol("…");
                 x += 1;
             } else {
-                x += width.max(1);
+                x += columns.max(1);
             }
         }
     }
 }
 
 /// The columns a cell's symbol takes, once any control or bidi character in it is made
-/// visible (a frame has thousands of cells: printable ASCII, the usual case, is one test).
-fn checked_width(cell: &mut ratatui::buffer::Cell) -> u16 {
+/// visible (a frame has thousands of cells: one character, the usual case, is decoded once).
+fn checked_width(cell: &mut ratatui::buffer::Cell) -> usize {
     let symbol = cell.symbol();
+    // Blanks, letters and digits: one byte, one column.
     if let [byte] = symbol.as_bytes()
         && (0x20..0x7f).contains(byte)
     {
         return 1;
     }
+    let mut chars = symbol.chars();
+    if let (Some(c), None) = (chars.next(), chars.next())
+        && !display::is_unsafe(c)
+    {
+        // Box drawing and block elements (borders, bars): one column each.
+        if ('\u{2500}'..='\u{259f}').contains(&c) {
+            return 1;
+        }
+        return unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+    }
     if symbol.chars().any(display::is_unsafe) {
         let shown = display::safe_symbol(symbol).into_owned();
         cell.set_symbol(&shown);
     }
-    let symbol = cell.symbol();
-    let mut chars = symbol.chars();
-    match (chars.next(), chars.next()) {
-        (Some(c), None) => unicode_width::UnicodeWidthChar::width(c).unwrap_or(0) as u16,
-        _ => symbol.width() as u16,
-    }
+    cell.symbol().width()
 }
 
 /// Sets one cell's glyph and style (outside the buffer: nothing).

@@ -33,6 +33,9 @@ pub fn is_unsafe(c: char) -> bool {
 /// name is invisible and every grapheme takes the columns it is counted for. Borrows when
 /// there is nothing to replace (the common case).
 pub fn safe(text: &str) -> Cow<'_, str> {
+    if is_plain(text) {
+        return Cow::Borrowed(text);
+    }
     if !text
         .chars()
         .any(|c| is_unsafe(c) || UnicodeWidthChar::width(c) == Some(0))
@@ -87,8 +90,16 @@ pub fn safe_symbol(symbol: &str) -> Cow<'_, str> {
     }
 }
 
+/// Printable ASCII only: safe as it is, a column a byte (most text, checked first).
+fn is_plain(text: &str) -> bool {
+    text.bytes().all(|b| (0x20..0x7f).contains(&b))
+}
+
 /// The columns `text` takes once made [`safe`], as the screen's painter counts them.
 pub fn width(text: &str) -> usize {
+    if is_plain(text) {
+        return text.len();
+    }
     safe(text).graphemes(true).map(UnicodeWidthStr::width).sum()
 }
 
