@@ -79,7 +79,7 @@ fn main() {
     let experiment = &recording.timeline.experiments()[0];
     println!(
         "{} rows ({:.0} MB) → {} lanes; load {:.3} s, load + print {:.3} s; peak RSS {:.0} MiB (before: {:.0} MiB)",
-        experiment.tasks.len(),
+        experiment.tasks_held(),
         size as f64 / 1e6,
         experiment.lanes.len(),
         loaded.as_secs_f64(),

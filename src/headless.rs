@@ -287,8 +287,8 @@ pub fn speedup_lines(timeline: &Timeline) -> Vec<String> {
 pub fn experiment_line(e: &Experiment) -> String {
     let plan = &e.plan;
     let makespan = human(e.makespan().unwrap_or_default());
-    let first_error = e.tasks.iter().find_map(|t| match &t.state {
-        TaskState::Failed { error, .. } => Some(error.as_str()),
+    let first_error = e.tasks().find_map(|t| match t.state {
+        TaskState::Failed { error, .. } => Some(error),
         _ => None,
     });
     let failed = match (e.failed(), first_error) {

@@ -80,7 +80,7 @@ fn the_posts_csvs_open_with_lanes_packed_and_the_posts_speedups() {
         ["process-fibo", "thread-fibo", "process-get", "thread-get"]
     );
     for (e, file) in timeline.experiments().iter().zip(&files) {
-        assert_eq!(e.tasks.len(), 8);
+        assert_eq!(e.tasks_held(), 8);
         assert_eq!(e.ended(), 8);
         assert_eq!(
             e.lanes.len(),
@@ -93,12 +93,12 @@ fn the_posts_csvs_open_with_lanes_packed_and_the_posts_speedups() {
         let starts: Vec<_> = e
             .by_start
             .iter()
-            .map(|&i| e.tasks[i].started_at.unwrap())
+            .map(|&i| e.task(i as usize).unwrap().started_at.unwrap())
             .collect();
         assert!(starts.windows(2).all(|w| w[0] <= w[1]));
         assert!(!e.cpu_measured(), "the post's CSVs hold no CPU times");
         assert_eq!(
-            e.plan.task_label(3, e.tasks[3].input),
+            e.plan.task_label(3, e.task(3).unwrap().input),
             format!("{}-3", e.plan.name)
         );
     }
@@ -108,7 +108,7 @@ fn the_posts_csvs_open_with_lanes_packed_and_the_posts_speedups() {
         (ExecutorKind::Processes, WorkloadKind::Http)
     );
     assert!(
-        matches!(&get.tasks[0].state, TaskState::Succeeded { result, .. } if result == "b'200 OK'")
+        matches!(get.task(0).unwrap().state, TaskState::Succeeded { result, .. } if result == "b'200 OK'")
     );
     let lines = poolscope::headless::speedup_lines(timeline);
     assert!(
@@ -160,8 +160,8 @@ fn assert_same_tasks(original: &Timeline, replayed: &Timeline, what: &str) {
             .unwrap_or_else(|| panic!("{what}: {} missing", e.plan.name));
         assert_eq!(r.plan.executor, e.plan.executor, "{what}");
         assert_eq!(r.plan.workload, e.plan.workload, "{what}");
-        assert_eq!(r.tasks.len(), e.tasks.len(), "{what}: {}", e.plan.name);
-        for (i, (a, b)) in e.tasks.iter().zip(&r.tasks).enumerate() {
+        assert_eq!(r.tasks_held(), e.tasks_held(), "{what}: {}", e.plan.name);
+        for (i, (a, b)) in e.tasks().zip(r.tasks()).enumerate() {
             let context = format!("{what}: {} task {i}", e.plan.name);
             assert_eq!(a.input, b.input, "{context}");
             assert_eq!(a.started_at, b.started_at, "{context}");
@@ -171,13 +171,13 @@ fn assert_same_tasks(original: &Timeline, replayed: &Timeline, what: &str) {
                 b.worker.map(|w| (w.index, w.pid, w.tid)),
                 "{context}"
             );
-            assert_eq!(original.status_of(a), replayed.status_of(b), "{context}");
+            assert_eq!(original.status_of(&a), replayed.status_of(&b), "{context}");
             // CSVs hold CPU times to the microsecond.
             let micros = |t: &poolscope::model::timeline::Task| {
                 t.cpu_time().map(|c| (c.as_nanos() + 500) / 1000)
             };
-            assert_eq!(micros(a), micros(b), "{context}");
-            match (&a.state, &b.state) {
+            assert_eq!(micros(&a), micros(&b), "{context}");
+            match (a.state, b.state) {
                 (
                     TaskState::Succeeded { result: x, .. },
                     TaskState::Succeeded { result: y, .. },
@@ -254,7 +254,7 @@ fn the_exported_trace_is_what_perfetto_reads() {
     let lanes: usize = original.experiments().iter().map(|e| e.lanes.len()).sum();
     assert!(named("thread_name") >= lanes);
     let tasks: Vec<&serde_json::Value> = events.iter().filter(|e| e["cat"] == "task").collect();
-    let total: usize = original.experiments().iter().map(|e| e.tasks.len()).sum();
+    let total: usize = original.experiments().iter().map(|e| e.tasks_held()).sum();
     assert_eq!(tasks.len(), total);
     for task in tasks {
         assert_eq!(task["ph"], "X");
@@ -286,10 +286,13 @@ fn ray_and_viztracer_traces_open_with_names_pairs_and_overlaps() {
     assert_eq!(names, ["Node 10.0.0.1", "Node 10.0.0.2"], "a panel per pid");
     let node1 = &ray.timeline.experiments()[0];
     assert_eq!(node1.plan.lane_names, ["worker:1a2b", "worker:3c4d"]);
-    assert_eq!(node1.plan.task_label(0, node1.tasks[0].input), "fetch");
+    assert_eq!(
+        node1.plan.task_label(0, node1.task(0).unwrap().input),
+        "fetch"
+    );
     let node2 = &ray.timeline.experiments()[1];
     assert!(
-        matches!(&node2.tasks[0].state, TaskState::Failed { error, .. } if error == "OOM: killed")
+        matches!(node2.task(0).unwrap().state, TaskState::Failed { error, .. } if error == "OOM: killed")
     );
     assert!(
         ray.notes
@@ -314,20 +317,19 @@ fn ray_and_viztracer_traces_open_with_names_pairs_and_overlaps() {
     );
     assert_lanes_never_overlap(e);
     let fetch = e
-        .tasks
-        .iter()
+        .tasks()
         .enumerate()
         .find(|(i, t)| {
             e.plan.task_label(*i, t.input) == "http_fetch (crunch.py:20)" && t.ended_at.is_some()
         })
         .unwrap()
         .1;
-    assert!(matches!(&fetch.state, TaskState::Succeeded { result, .. } if result == "b'200 OK'"));
+    assert!(matches!(fetch.state, TaskState::Succeeded { result, .. } if result == "b'200 OK'"));
     assert_eq!(
         fetch.ended_at.unwrap().since(fetch.started_at.unwrap()),
         Duration::from_micros(700)
     );
-    assert_eq!(e.tasks.len(), 5);
+    assert_eq!(e.tasks_held(), 5);
     assert_eq!(e.ended(), 4, "the last B never ended");
 }
 
@@ -753,9 +755,8 @@ fn the_view_opens_files_exports_a_trace_and_refuses_to_rerun() {
             .iter()
             .find(|b| b.plan.name == a.plan.name)
             .unwrap_or_else(|| panic!("{} re-exported", a.plan.name));
-        let times = |e: &Experiment| -> Vec<_> {
-            e.tasks.iter().map(|t| (t.started_at, t.ended_at)).collect()
-        };
+        let times =
+            |e: &Experiment| -> Vec<_> { e.tasks().map(|t| (t.started_at, t.ended_at)).collect() };
         assert_eq!(times(a), times(b), "{}: re-exported times", a.plan.name);
         assert_eq!(a.lanes.len(), b.lanes.len());
     }

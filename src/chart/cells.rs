@@ -131,13 +131,13 @@ pub fn lane_cells(
                     Some(ready) if t0 < ready && t1 > origin => CellContent::Starting,
                     _ => CellContent::Empty,
                 },
-                1 => CellContent::Task(spans[first].task),
+                1 => CellContent::Task(spans[first].task as usize),
                 // Where one task ends and the next begins, the cell shows the one that
                 // covers more of it (a failure is never hidden that way).
                 2 if lane.failed_in(first..end) == 0 => {
                     let cover = |s: &LaneSpan| end_of(s).min(t1).saturating_sub(s.start.max(t0));
                     let (a, b) = (&spans[first], &spans[first + 1]);
-                    CellContent::Task(if cover(a) >= cover(b) { a.task } else { b.task })
+                    CellContent::Task(if cover(a) >= cover(b) { a.task } else { b.task } as usize)
                 }
                 _ => CellContent::Dense {
                     failed: lane.failed_in(first..end) > 0,
@@ -169,7 +169,7 @@ pub fn task_cells(
     columns: u16,
 ) -> Vec<CellContent> {
     let grid = TimeGrid::new(span, columns);
-    let task = experiment.tasks.get(index);
+    let task = experiment.task(index);
     let Some(start) = task.and_then(|t| t.started_at).map(Timestamp::as_micros) else {
         return vec![CellContent::Empty; columns as usize];
     };

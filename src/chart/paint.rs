@@ -28,7 +28,10 @@ pub fn draw_cells(
     theme: Theme,
 ) {
     let look_of = |index: usize| -> Look {
-        match experiment.tasks[index].state {
+        match experiment
+            .task(index)
+            .map_or(TaskState::Pending, |t| t.state)
+        {
             TaskState::Failed { .. } => theme.failed(),
             TaskState::Running | TaskState::Pending => theme.running(),
             // Neighbours in a lane alternate, whatever their inputs.
@@ -66,12 +69,14 @@ pub fn draw_cells(
     }
     // Labels: over each run of cells that belong to one task, if the text fits.
     for (column, run, index) in task_runs(cells) {
-        let task = &experiment.tasks[index];
+        let Some(task) = experiment.task(index) else {
+            continue;
+        };
         let failed = matches!(task.state, TaskState::Failed { .. });
         // No text is shorter than one column, and a label needs a column to spare: a
         // one-cell bar (most of them, with many short tasks) gets none, for free.
         let text = (run >= 2)
-            .then(|| label_for(plan, index, task, failed, run))
+            .then(|| label_for(plan, index, &task, failed, run))
             .flatten();
         if let Some(text) = text {
             let start = column + usize::from(run > display::width(&text) + 1);
@@ -90,7 +95,7 @@ pub fn draw_cells(
 fn label_for(
     plan: &ExperimentPlan,
     index: usize,
-    task: &crate::model::timeline::Task,
+    task: &crate::model::timeline::Task<'_>,
     failed: bool,
     run: usize,
 ) -> Option<String> {

@@ -53,10 +53,10 @@ fn seconds(d: std::time::Duration) -> String {
 pub fn experiment_csv(timeline: &Timeline, experiment: &Experiment) -> anyhow::Result<Vec<u8>> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     let plan = &experiment.plan;
-    for (i, task) in experiment.tasks.iter().enumerate() {
-        let (result, error) = match &task.state {
-            TaskState::Succeeded { result, .. } => (result.as_str(), ""),
-            TaskState::Failed { error, .. } => ("", error.as_str()),
+    for (i, task) in experiment.tasks().enumerate() {
+        let (result, error) = match task.state {
+            TaskState::Succeeded { result, .. } => (result, ""),
+            TaskState::Failed { error, .. } => ("", error),
             TaskState::Pending | TaskState::Running => ("", ""),
         };
         let elapsed = task
@@ -76,12 +76,12 @@ pub fn experiment_csv(timeline: &Timeline, experiment: &Experiment) -> anyhow::R
             pid: task.worker.map(|w| w.pid),
             tid: task.worker.map(|w| w.tid),
             cpu_time: task.cpu_time().map(seconds),
-            status: timeline.status_of(task).as_str(),
+            status: timeline.status_of(&task).as_str(),
             error,
             label: plan.recorded_label(i, task.input).as_deref().unwrap_or(""),
         })?;
     }
-    if experiment.tasks.is_empty() {
+    if experiment.tasks_held() == 0 {
         // serde writes the header with the first row; an experiment without tasks still
         // gets a well-formed file.
         return Ok(format!("{CSV_HEADER}\n").into_bytes());

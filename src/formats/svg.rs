@@ -89,7 +89,7 @@ fn section(
         "{} · {} lanes · {} tasks · {}",
         display::safe(&plan.name),
         experiment.lanes.len(),
-        experiment.tasks.len(),
+        experiment.tasks_held(),
         human(experiment.elapsed(now))
     );
     if experiment.failed() > 0 {
@@ -177,8 +177,10 @@ fn section(
         // Task labels over bars wide enough for them, in the colour that reads best on what
         // lies under them (a halo where the bar under one label is both dark and light).
         for (column, run, index) in task_runs(&cells) {
-            let text =
-                display::safe(&plan.task_label(index, experiment.tasks[index].input)).into_owned();
+            let text = display::safe(
+                &plan.task_label(index, plan.inputs.get(index).copied().unwrap_or_default()),
+            )
+            .into_owned();
             let text_width = display::width(&text) as u32 * 7;
             if text_width + 6 < run as u32 * CELL {
                 let covered = (text_width / CELL + 2) as usize;
@@ -291,7 +293,9 @@ fn look(experiment: &Experiment, paint: Paint) -> (&'static str, f32, Option<Str
         ),
         Paint::Dense { failed: false } => ("#555555", 1.0, Some("several short tasks".into())),
         Paint::Task { index, state } => {
-            let task = &experiment.tasks[index];
+            let Some(task) = experiment.task(index) else {
+                return ("#555555", 0.8, None);
+            };
             let tip = Some(format!(
                 "#{index} {}",
                 display::safe(&experiment.plan.task_label(index, task.input))
@@ -391,7 +395,7 @@ mod tests {
             Paint::Dense { failed: true },
             Paint::Dense { failed: false },
         ];
-        for index in 0..e.tasks.len() {
+        for index in 0..e.tasks_held() {
             for state in [
                 None,
                 Some(CellState::OnCpu),

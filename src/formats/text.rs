@@ -139,14 +139,14 @@ fn title(timeline: &Timeline, e: &Experiment, now: Timestamp) -> String {
     parts.push(format!("{lanes} lane{}", if lanes == 1 { "" } else { "s" }));
     parts.push(format!(
         "{} task{}",
-        e.tasks.len(),
-        if e.tasks.len() == 1 { "" } else { "s" }
+        e.tasks_held(),
+        if e.tasks_held() == 1 { "" } else { "s" }
     ));
     parts.push(human(e.elapsed(now)));
     if e.failed() > 0 {
         parts.push(format!("✗ {} failed", e.failed()));
     }
-    let unended = e.tasks.len() - e.ended();
+    let unended = e.tasks_held().saturating_sub(e.ended());
     if unended > 0 && timeline.outcome().is_some() {
         parts.push(format!("{unended} did not end"));
     }

@@ -117,16 +117,17 @@ pub fn export(timeline: &Timeline) -> Vec<u8> {
                 serde_json::json!({ "sort_index": lane.worker }),
             );
             for span in lane.spans() {
-                let task = &e.tasks[span.task];
-                let label = display::safe(&plan.task_label(span.task, task.input)).into_owned();
+                let index = span.task as usize;
+                let Some(task) = e.task(index) else { continue };
+                let label = display::safe(&plan.task_label(index, task.input)).into_owned();
                 let mut args = serde_json::json!({
                     "task": span.task,
                     "input": task.input,
-                    "status": timeline.status_of(task).as_str(),
+                    "status": timeline.status_of(&task).as_str(),
                 });
-                match &task.state {
-                    TaskState::Succeeded { result, .. } => args["result"] = result.clone().into(),
-                    TaskState::Failed { error, .. } => args["error"] = error.clone().into(),
+                match task.state {
+                    TaskState::Succeeded { result, .. } => args["result"] = result.into(),
+                    TaskState::Failed { error, .. } => args["error"] = error.into(),
                     TaskState::Pending | TaskState::Running => {}
                 }
                 if let Some(cpu) = task.cpu_time() {

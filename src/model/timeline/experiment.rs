@@ -21,12 +21,15 @@ pub struct Experiment {
     pub started_at: Timestamp,
     /// When every task had ended and the workers were gone.
     pub finished_at: Option<Timestamp>,
-    /// One entry per input, in input order.
-    pub tasks: Vec<Task>,
+    /// One compact record per task that has started, in input order (tasks past the end
+    /// are pending): read them with [`Experiment::task`].
+    records: Vec<TaskRecord>,
+    /// The tasks' result and error texts.
+    texts: Texts,
     /// One lane per worker that appeared, ordered by worker index.
     pub lanes: Vec<Lane>,
     /// Indices of started tasks, sorted by start time (the post's chart order).
-    pub by_start: Vec<usize>,
+    pub by_start: Vec<u32>,
     pub(super) running: usize,
     pub(super) succeeded: usize,
     pub(super) failed: usize,
@@ -41,6 +44,8 @@ pub struct Experiment {
     pub(super) gil_wait: Duration,
     /// Tasks whose events were dropped (see [`Timeline::drop_task_events`]).
     pub(super) dropped_tasks: usize,
+    /// Whether they were (an experiment of no tasks has none to drop, but is dropped).
+    dropped: bool,
 }
 
 /// What the scheduler sampler saw of one experiment, summed over its workers.
@@ -58,9 +63,10 @@ pub struct SchedTotals {
     pub involuntary_switches: u64,
 }
 
-/// One task: which worker ran it, when, and how it ended.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Task {
+/// One task as read from its experiment ([`Experiment::task`]): which worker ran it,
+/// when, and how it ended. A view over the compact records, borrowing the texts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Task<'a> {
     /// The task's input.
     pub input: u64,
     /// The worker that ran it, once it started.
@@ -70,12 +76,12 @@ pub struct Task {
     /// When it ended.
     pub ended_at: Option<Timestamp>,
     /// Where it is in its life.
-    pub state: TaskState,
+    pub state: TaskState<'a>,
 }
 
 /// Where a task is in its life.
-#[derive(Debug, Clone, PartialEq)]
-pub enum TaskState {
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum TaskState<'a> {
     /// Not started yet.
     Pending,
     /// Started, not ended.
@@ -83,17 +89,128 @@ pub enum TaskState {
     /// Returned a result.
     Succeeded {
         /// The result text.
-        result: String,
+        result: &'a str,
         /// CPU time spent, if it was measured.
         cpu_time: Option<Duration>,
     },
     /// Failed.
     Failed {
         /// What went wrong.
-        error: String,
+        error: &'a str,
         /// CPU time spent, if it could be measured.
         cpu_time: Option<Duration>,
     },
+}
+
+/// One task's record, 32 bytes (a task of the old, field-per-fact form took 112 and a heap
+/// allocation): where it ran (its lane and its place there, where its times are), how it
+/// ended, its CPU time and its text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct TaskRecord {
+    /// The worker index of its lane.
+    worker: usize,
+    /// Its place in the lane's spans, or [`TaskRecord::PENDING`].
+    span: u32,
+    status: Status,
+    /// Its result or error.
+    text: TextRef,
+    /// CPU time in ns, or [`TaskRecord::NO_CPU`].
+    cpu_ns: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Status {
+    Pending,
+    Running,
+    Succeeded,
+    Failed,
+}
+
+impl TaskRecord {
+    const PENDING_SPAN: u32 = u32::MAX;
+    const NO_CPU: u64 = u64::MAX;
+    const PENDING: TaskRecord = TaskRecord {
+        worker: 0,
+        span: Self::PENDING_SPAN,
+        status: Status::Pending,
+        text: TextRef::EMPTY,
+        cpu_ns: Self::NO_CPU,
+    };
+
+    fn cpu_time(&self) -> Option<Duration> {
+        (self.cpu_ns != Self::NO_CPU).then(|| Duration::from_nanos(self.cpu_ns))
+    }
+}
+
+/// Where a text is in [`Texts`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct TextRef {
+    start: u32,
+    len: u32,
+}
+
+impl TextRef {
+    const EMPTY: TextRef = TextRef { start: 0, len: 0 };
+    /// A text that did not fit ([`Texts::MAX_BYTES`]).
+    const DROPPED: TextRef = TextRef {
+        start: 0,
+        len: u32::MAX,
+    };
+}
+
+/// The result and error texts of an experiment's tasks, end to end in one buffer (a
+/// `String` each would cost 24 bytes and a heap allocation of 32 or more per task). Texts
+/// met a moment ago (a run's many `slept 0 ms`, fib's few values) are stored once.
+#[derive(Debug, Clone, Default)]
+struct Texts {
+    bytes: String,
+    /// Recently stored texts by hash: a small direct-mapped cache, so its cost is bounded.
+    recent: Vec<(u64, TextRef)>,
+}
+
+impl Texts {
+    /// Past this many bytes of text, further texts are not kept (offsets are 32-bit).
+    const MAX_BYTES: usize = u32::MAX as usize - 1;
+    const RECENT: usize = 64;
+    const DROPPED_TEXT: &'static str = "(not kept: over 4 GiB of result texts)";
+
+    fn add(&mut self, text: &str) -> TextRef {
+        if text.is_empty() {
+            return TextRef::EMPTY;
+        }
+        // FNV-1a: short texts, no need for a keyed hash.
+        let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+        if self.recent.is_empty() {
+            self.recent = vec![(0, TextRef::DROPPED); Self::RECENT];
+        }
+        let slot = (hash % Self::RECENT as u64) as usize;
+        let (seen_hash, seen) = self.recent[slot];
+        if seen_hash == hash && seen != TextRef::DROPPED && self.get(seen) == text {
+            return seen;
+        }
+        if self.bytes.len() + text.len() > Self::MAX_BYTES {
+            return TextRef::DROPPED;
+        }
+        let stored = TextRef {
+            start: self.bytes.len() as u32,
+            len: text.len() as u32,
+        };
+        self.bytes.push_str(text);
+        self.recent[slot] = (hash, stored);
+        stored
+    }
+
+    fn get(&self, text: TextRef) -> &str {
+        if text == TextRef::DROPPED {
+            return Self::DROPPED_TEXT;
+        }
+        let start = text.start as usize;
+        self.bytes
+            .get(start..start + text.len as usize)
+            .unwrap_or_default()
+    }
 }
 
 /// A task's status as the CSV `status` column spells it.
@@ -126,23 +243,14 @@ impl TaskStatus {
 
 impl Experiment {
     pub(super) fn new(index: usize, plan: ExperimentPlan, started_at: Timestamp) -> Self {
-        let tasks = plan
-            .inputs
-            .iter()
-            .map(|&input| Task {
-                input,
-                worker: None,
-                started_at: None,
-                ended_at: None,
-                state: TaskState::Pending,
-            })
-            .collect();
         Experiment {
             index,
             plan,
             started_at,
             finished_at: None,
-            tasks,
+            // Grown as tasks start: a million pending tasks cost nothing until they do.
+            records: Vec::new(),
+            texts: Texts::default(),
             lanes: Vec::new(),
             by_start: Vec::new(),
             running: 0,
@@ -154,6 +262,7 @@ impl Experiment {
             sched: SchedTotals::default(),
             gil_wait: Duration::ZERO,
             dropped_tasks: 0,
+            dropped: false,
         }
     }
 
@@ -243,6 +352,7 @@ impl Experiment {
                         sampled_cpu: Duration::ZERO,
                         sampled_cpu_at_task_start: Duration::ZERO,
                         gil: Vec::new(),
+                        identities: Vec::new(),
                     },
                 );
                 i
@@ -254,83 +364,190 @@ impl Experiment {
         lane
     }
 
+    /// The lane of worker `index`, if it appeared.
+    fn lane_by_worker(&self, index: usize) -> Option<&Lane> {
+        self.lanes
+            .binary_search_by_key(&index, |l| l.worker)
+            .ok()
+            .map(|i| &self.lanes[i])
+    }
+
+    /// When task `index` started, if it did.
+    fn start_of(&self, index: usize) -> Option<u64> {
+        let record = self.records.get(index)?;
+        let lane = self.lane_by_worker(record.worker)?;
+        lane.spans.get(record.span as usize).map(|s| s.start)
+    }
+
     pub(super) fn apply(&mut self, event: &TaskEvent) {
-        let Some(task) = self.tasks.get(event.task) else {
+        if event.task >= self.tasks_held() {
             return;
-        };
-        let was_started = task.started_at.is_some();
-        let was_ended = task.ended_at.is_some();
-        if was_ended {
+        }
+        if self.records.len() <= event.task {
+            self.records.resize(event.task + 1, TaskRecord::PENDING);
+        }
+        let record = self.records[event.task];
+        if matches!(record.status, Status::Succeeded | Status::Failed) {
             return; // a task ends once; later repeats change nothing
         }
-        if !was_started {
+        let at = event.at.as_micros();
+        if record.span == TaskRecord::PENDING_SPAN {
             let lane = self.lane_mut(event.worker);
             let failed_before = lane.failed;
             lane.sampled_cpu_at_task_start = lane.sampled_cpu;
+            let span = lane.spans.len();
+            let (pid, tid) = (event.worker.pid, event.worker.tid);
+            if lane
+                .identities
+                .last()
+                .is_none_or(|i| (i.pid, i.tid) != (pid, tid))
+            {
+                lane.identities.push(super::lane::Identity {
+                    from: span as u32,
+                    pid,
+                    tid,
+                });
+            }
             lane.spans.push(LaneSpan {
-                task: event.task,
-                start: event.at.as_micros(),
-                end: LaneSpan::OPEN,
+                task: event.task as u32,
                 failed_before,
+                start: at,
+                end: LaneSpan::OPEN,
             });
+            let record = &mut self.records[event.task];
+            record.worker = event.worker.index;
+            record.span = span as u32;
             // Starts arrive nearly in time order (processes report with a little skew), so
             // the insertion point is found from the end in a step or two.
-            let tasks = &self.tasks;
-            let at = event.at;
-            let position = self.by_start.len()
-                - self
-                    .by_start
-                    .iter()
-                    .rev()
-                    .take_while(|&&i| tasks[i].started_at.is_some_and(|s| s > at))
-                    .count();
-            self.by_start.insert(position, event.task);
+            let later = self
+                .by_start
+                .iter()
+                .rev()
+                .take_while(|&&i| self.start_of(i as usize).is_some_and(|s| s > at))
+                .count();
+            let position = self.by_start.len() - later;
+            self.by_start.insert(position, event.task as u32);
         }
-        let task = &mut self.tasks[event.task];
-        task.worker = Some(event.worker);
-        if !was_started {
-            task.started_at = Some(event.at);
-        }
-        let was_running = matches!(task.state, TaskState::Running);
-        match &event.kind {
+        let was_running = record.status == Status::Running;
+        let (status, text, cpu_time) = match &event.kind {
             TaskEventKind::Started => {
                 if !was_running {
-                    task.state = TaskState::Running;
+                    self.records[event.task].status = Status::Running;
                     self.running += 1;
                 }
+                return;
             }
             TaskEventKind::Finished { result, cpu_time } => {
-                task.ended_at = Some(event.at);
-                task.state = TaskState::Succeeded {
-                    result: result.clone(),
-                    cpu_time: *cpu_time,
-                };
                 self.succeeded += 1;
-                self.cpu_measured += usize::from(cpu_time.is_some());
-                self.cpu_time += cpu_time.unwrap_or_default();
-                self.running -= usize::from(was_running);
+                (Status::Succeeded, result, *cpu_time)
             }
             TaskEventKind::Failed { error, cpu_time } => {
-                task.ended_at = Some(event.at);
-                task.state = TaskState::Failed {
-                    error: error.clone(),
-                    cpu_time: *cpu_time,
-                };
                 self.failed += 1;
-                self.cpu_measured += usize::from(cpu_time.is_some());
-                self.cpu_time += cpu_time.unwrap_or_default();
-                self.running -= usize::from(was_running);
+                (Status::Failed, error, *cpu_time)
             }
-        }
-        if let Some(end) = self.tasks[event.task].ended_at {
-            let failed = matches!(self.tasks[event.task].state, TaskState::Failed { .. });
-            let lane = self.lane_mut(event.worker);
-            // The task that ends is the lane's last one, unless events came out of order.
-            if let Some(span) = lane.spans.iter_mut().rev().find(|s| s.task == event.task) {
-                span.end = end.as_micros().max(span.start);
-                lane.failed += u32::from(failed);
+        };
+        self.cpu_measured += usize::from(cpu_time.is_some());
+        self.cpu_time += cpu_time.unwrap_or_default();
+        self.running -= usize::from(was_running);
+        let text = self.texts.add(text);
+        let record = &mut self.records[event.task];
+        record.status = status;
+        record.text = text;
+        record.cpu_ns = cpu_time.map_or(TaskRecord::NO_CPU, |c| {
+            u64::try_from(c.as_nanos()).unwrap_or(TaskRecord::NO_CPU - 1)
+        });
+        let (worker, span) = (record.worker, record.span as usize);
+        if let Ok(i) = self.lanes.binary_search_by_key(&worker, |l| l.worker) {
+            let lane = &mut self.lanes[i];
+            if let Some(s) = lane.spans.get_mut(span) {
+                s.end = at.max(s.start);
             }
+            lane.failed += u32::from(status == Status::Failed);
         }
+    }
+
+    /// Task `index` (its input's place in the plan), while its records are kept.
+    pub fn task(&self, index: usize) -> Option<Task<'_>> {
+        if index >= self.tasks_held() {
+            return None;
+        }
+        let input = self.plan.inputs[index];
+        let pending = Task {
+            input,
+            worker: None,
+            started_at: None,
+            ended_at: None,
+            state: TaskState::Pending,
+        };
+        let Some(record) = self
+            .records
+            .get(index)
+            .filter(|r| r.span != TaskRecord::PENDING_SPAN)
+        else {
+            return Some(pending);
+        };
+        let Some((lane, span)) = self
+            .lane_by_worker(record.worker)
+            .and_then(|l| Some((l, *l.spans.get(record.span as usize)?)))
+        else {
+            return Some(pending);
+        };
+        let (pid, tid) = lane.identity_at(record.span as usize);
+        let cpu_time = record.cpu_time();
+        Some(Task {
+            input,
+            worker: Some(WorkerId {
+                index: record.worker,
+                pid,
+                tid,
+            }),
+            started_at: Some(Timestamp(span.start)),
+            ended_at: span.ended().map(Timestamp),
+            state: match record.status {
+                Status::Pending => TaskState::Pending,
+                Status::Running => TaskState::Running,
+                Status::Succeeded => TaskState::Succeeded {
+                    result: self.texts.get(record.text),
+                    cpu_time,
+                },
+                Status::Failed => TaskState::Failed {
+                    error: self.texts.get(record.text),
+                    cpu_time,
+                },
+            },
+        })
+    }
+
+    /// Every task whose records are kept, in input order.
+    pub fn tasks(&self) -> impl ExactSizeIterator<Item = Task<'_>> + '_ {
+        (0..self.tasks_held()).map(|i| {
+            self.task(i).unwrap_or(Task {
+                input: 0,
+                worker: None,
+                started_at: None,
+                ended_at: None,
+                state: TaskState::Pending,
+            })
+        })
+    }
+
+    /// How many tasks' records are kept: every task of the plan, none once dropped
+    /// ([`Experiment::task_count`] counts them all the same).
+    pub fn tasks_held(&self) -> usize {
+        if self.dropped {
+            0
+        } else {
+            self.plan.inputs.len()
+        }
+    }
+
+    /// Forgets every task's record and text (see [`super::Timeline::drop_task_events`]).
+    pub(super) fn drop_tasks(&mut self) {
+        self.dropped_tasks = self.task_count();
+        self.dropped = true;
+        self.records = Vec::new();
+        self.texts = Texts::default();
+        self.by_start = Vec::new();
     }
 
     /// Start to finish, once finished.
@@ -357,12 +574,12 @@ impl Experiment {
 
     /// How many tasks it has (also after their events were dropped).
     pub fn task_count(&self) -> usize {
-        self.tasks.len().max(self.dropped_tasks)
+        self.tasks_held().max(self.dropped_tasks)
     }
 
     /// Whether its task-level events were dropped to bound memory.
     pub fn events_dropped(&self) -> bool {
-        self.dropped_tasks > 0
+        self.dropped
     }
 
     /// Tasks that failed.
@@ -389,27 +606,22 @@ impl Experiment {
 impl Experiment {
     /// The lane of the worker that ran task `index`, once it started.
     pub fn lane_of(&self, index: usize) -> Option<&Lane> {
-        let worker = self.tasks.get(index)?.worker?;
-        self.lanes
-            .binary_search_by_key(&worker.index, |l| l.worker)
-            .ok()
-            .map(|i| &self.lanes[i])
+        let record = self
+            .records
+            .get(index)
+            .filter(|r| r.span != TaskRecord::PENDING_SPAN)?;
+        self.lane_by_worker(record.worker)
     }
 
     /// Task `index`'s place among its lane's tasks (0 for the first the worker ran), so
     /// neighbours in a lane can be told apart.
     pub fn position_in_lane(&self, index: usize) -> Option<usize> {
-        let lane = self.lane_of(index)?;
-        let start = self.tasks[index].started_at?.as_micros();
-        let spans = lane.spans();
-        let from = spans.partition_point(|s| s.start < start);
-        (from..spans.len())
-            .take_while(|&i| spans[i].start == start)
-            .find(|&i| spans[i].task == index)
+        self.lane_of(index)?;
+        Some(self.records[index].span as usize)
     }
 }
 
-impl Task {
+impl Task<'_> {
     /// Wall time from start to end (or to `now` while it runs).
     pub fn elapsed(&self, now: Timestamp) -> Option<Duration> {
         Some(self.ended_at.unwrap_or(now).since(self.started_at?))
@@ -422,5 +634,90 @@ impl Task {
             TaskState::Failed { cpu_time, .. } => *cpu_time,
             TaskState::Pending | TaskState::Running => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::event::Event;
+    use crate::model::timeline::Timeline;
+    use crate::model::timeline::tests::{finished, started_experiment, task};
+
+    #[test]
+    fn a_task_costs_32_bytes_and_its_span_24() {
+        assert_eq!(std::mem::size_of::<TaskRecord>(), 32);
+        assert_eq!(std::mem::size_of::<LaneSpan>(), 24);
+    }
+
+    #[test]
+    fn each_task_keeps_the_ids_of_the_worker_process_that_ran_it() {
+        let mut t = Timeline::new();
+        t.apply(&started_experiment(
+            0,
+            crate::model::plan::ExecutorKind::Processes,
+            0,
+        ));
+        let run = |t: &mut Timeline, index: usize, pid: u32, at: u64| {
+            for (at, kind) in [(at, TaskEventKind::Started), (at + 5, finished(1))] {
+                t.apply(&Event::Task(TaskEvent {
+                    experiment: 0,
+                    task: index,
+                    input: 30,
+                    worker: WorkerId {
+                        index: 0,
+                        pid,
+                        tid: pid + 1,
+                    },
+                    at: Timestamp(at),
+                    kind,
+                }));
+            }
+        };
+        run(&mut t, 0, 100, 10);
+        run(&mut t, 1, 100, 20);
+        // The worker process died and was replaced: a new pid for the same lane.
+        run(&mut t, 2, 300, 30);
+        let e = &t.experiments()[0];
+        let pids: Vec<u32> = e.tasks().map(|t| t.worker.unwrap().pid).collect();
+        assert_eq!(pids, [100, 100, 300]);
+        assert_eq!(e.lanes.len(), 1);
+        assert_eq!(e.lanes[0].identities.len(), 2, "one entry per change only");
+    }
+
+    #[test]
+    fn texts_met_again_are_stored_once() {
+        let mut texts = Texts::default();
+        let a = texts.add("slept 0 ms");
+        for _ in 0..1000 {
+            assert_eq!(texts.add("slept 0 ms"), a);
+        }
+        let b = texts.add("other");
+        assert_eq!(texts.get(a), "slept 0 ms");
+        assert_eq!(texts.get(b), "other");
+        assert_eq!(texts.bytes.len(), "slept 0 ms".len() + "other".len());
+        assert_eq!(texts.get(TextRef::DROPPED), Texts::DROPPED_TEXT);
+    }
+
+    #[test]
+    fn pending_tasks_cost_nothing_until_they_start() {
+        let mut t = Timeline::new();
+        t.apply(&Event::ExperimentStarted {
+            experiment: 0,
+            plan: ExperimentPlan::new(
+                crate::model::plan::ExecutorKind::Threads,
+                crate::model::plan::WorkloadKind::Sleep,
+                vec![0; 1_000_000],
+                4,
+            ),
+            at: Timestamp(0),
+        });
+        t.apply(&task(0, 3, 0, 10, TaskEventKind::Started));
+        let e = &t.experiments()[0];
+        assert_eq!(e.records.capacity(), 4, "records up to the task started");
+        assert_eq!(e.tasks_held(), 1_000_000);
+        assert_eq!(e.task(999_999).unwrap().state, TaskState::Pending);
+        assert_eq!(e.task(3).unwrap().state, TaskState::Running);
+        assert!(e.task(1_000_000).is_none());
     }
 }

@@ -116,7 +116,7 @@ impl Experiment {
 
     /// What the inspector shows about task `index` at `now`.
     pub fn task_detail(&self, index: usize, now: Timestamp) -> Option<TaskDetail> {
-        let task = self.tasks.get(index)?;
+        let task = self.task(index)?;
         let start = task.started_at?;
         let end = task.ended_at.unwrap_or(now).max(start);
         let elapsed = end.since(start);

@@ -30,6 +30,17 @@ pub struct Lane {
     pub(super) sampled_cpu_at_task_start: Duration,
     /// Simulated-GIL waits and holds, in time order; the last may be open.
     pub(super) gil: Vec<GilSpan>,
+    /// The worker's process and thread ids from a span on: a new entry only when they
+    /// change (a replaced worker process), so tasks need not carry them.
+    pub(super) identities: Vec<Identity>,
+}
+
+/// From span `from` on, the lane's worker had these ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Identity {
+    pub(super) from: u32,
+    pub(super) pid: u32,
+    pub(super) tid: u32,
 }
 
 /// One sampling interval of a lane, in microseconds since the epoch.
@@ -82,16 +93,19 @@ impl StateShare {
 }
 
 /// One task in a worker's lane: which task, and when it ran, in microseconds since the epoch.
+///
+/// 24 bytes: a million tasks' spans fit in 24 MB, and the tasks under a screen cell are a
+/// few cache lines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LaneSpan {
-    /// Index into [`super::Experiment::tasks`].
-    pub task: usize,
+    /// The task's index in its experiment ([`super::Experiment::task`]).
+    pub task: u32,
+    /// How many of the lane's earlier tasks had failed when this one started.
+    pub(super) failed_before: u32,
     /// When the task started.
     pub start: u64,
     /// When it ended, or [`LaneSpan::OPEN`] while it runs.
     pub end: u64,
-    /// How many of the lane's earlier tasks had failed when this one started.
-    pub(super) failed_before: u32,
 }
 
 impl LaneSpan {
@@ -154,6 +168,23 @@ impl Lane {
             }
         }
         share
+    }
+
+    /// The worker's process and thread ids when it ran its `span`-th task.
+    pub fn identity_at(&self, span: usize) -> (u32, u32) {
+        let at = self
+            .identities
+            .partition_point(|i| i.from as usize <= span)
+            .saturating_sub(1);
+        self.identities
+            .get(at)
+            .map_or((self.pid, self.tid), |i| (i.pid, i.tid))
+    }
+
+    /// How many records the lane holds (spans, samples, GIL spans): what the memory its
+    /// run keeps is counted in.
+    pub fn records(&self) -> usize {
+        self.spans.len() + self.samples.len() + self.gil.len()
     }
 
     /// CPU time of the task running on this lane so far, as sampled (zero when no task

@@ -10,13 +10,12 @@ impl Timeline {
     pub fn drop_task_events(&mut self) {
         self.revision += 1;
         for e in &mut self.experiments {
-            e.dropped_tasks = e.tasks.len();
-            e.tasks = Vec::new();
-            e.by_start = Vec::new();
+            e.drop_tasks();
             for lane in &mut e.lanes {
                 lane.spans = Vec::new();
                 lane.samples = Vec::new();
                 lane.gil = Vec::new();
+                lane.identities = Vec::new();
             }
         }
     }

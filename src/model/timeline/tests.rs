@@ -6,7 +6,7 @@ use crate::model::plan::{ExecutorKind, WorkloadKind};
 use std::time::Duration;
 
 fn tasks_of(lane: &Lane) -> Vec<usize> {
-    lane.spans().iter().map(|s| s.task).collect()
+    lane.spans().iter().map(|s| s.task as usize).collect()
 }
 
 pub(crate) fn worker(index: usize) -> WorkerId {
@@ -56,14 +56,14 @@ fn tasks_move_from_pending_to_running_to_ended() {
     t.apply(&task(0, 1, 0, 1_100, TaskEventKind::Started));
     let e = &t.experiments()[0];
     assert_eq!(e.running(), 1);
-    assert_eq!(t.status_of(&e.tasks[1]), TaskStatus::Running);
-    assert_eq!(t.status_of(&e.tasks[0]), TaskStatus::Pending);
+    assert_eq!(t.status_of(&e.task(1).unwrap()), TaskStatus::Running);
+    assert_eq!(t.status_of(&e.task(0).unwrap()), TaskStatus::Pending);
 
     t.apply(&task(0, 1, 0, 1_600, finished(400)));
     let e = &t.experiments()[0];
     assert_eq!((e.running(), e.succeeded()), (0, 1));
     assert_eq!(
-        e.tasks[1].elapsed(Timestamp(0)),
+        e.task(1).unwrap().elapsed(Timestamp(0)),
         Some(Duration::from_micros(500))
     );
     assert_eq!(e.lanes.len(), 1);
@@ -81,8 +81,8 @@ fn unfinished_tasks_are_cancelled_once_the_run_ends() {
         outcome: RunOutcome::Cancelled,
     });
     let e = &t.experiments()[0];
-    assert_eq!(t.status_of(&e.tasks[0]), TaskStatus::Cancelled);
-    assert_eq!(t.status_of(&e.tasks[1]), TaskStatus::Cancelled);
+    assert_eq!(t.status_of(&e.task(0).unwrap()), TaskStatus::Cancelled);
+    assert_eq!(t.status_of(&e.task(1).unwrap()), TaskStatus::Cancelled);
 }
 
 #[test]
@@ -96,7 +96,7 @@ fn odd_events_are_ignored_not_fatal() {
     t.apply(&task(0, 0, 0, 12, TaskEventKind::Started)); // start after the end
     let e = &t.experiments()[0];
     assert_eq!((e.succeeded(), e.running()), (1, 0));
-    assert_eq!(e.tasks[0].started_at, Some(Timestamp(10)));
+    assert_eq!(e.task(0).unwrap().started_at, Some(Timestamp(10)));
     assert_eq!(tasks_of(&e.lanes[0]), [0]);
 }
 

@@ -33,10 +33,11 @@ impl Inspect {
     /// The cursor's first place in `experiment`: the latest task of its first lane that
     /// ran one.
     pub fn start(experiment: &Experiment) -> Option<Inspect> {
-        experiment
-            .lanes
-            .iter()
-            .find_map(|l| l.spans().last().map(|s| Inspect { task: s.task }))
+        experiment.lanes.iter().find_map(|l| {
+            l.spans().last().map(|s| Inspect {
+                task: s.task as usize,
+            })
+        })
     }
 
     /// Where `code` moves the cursor within `experiment`: ↑/↓ to the task of the lane
@@ -49,10 +50,9 @@ impl Inspect {
             .and_then(|lane| lanes.iter().position(|l| l.worker == lane.worker))
             .unwrap_or(0);
         let spans = |lane: usize| lanes.get(lane).map_or(&[][..], |l| l.spans());
-        let position = spans(lane_index).iter().position(|s| s.task == self.task);
+        let position = experiment.position_in_lane(self.task);
         let at = experiment
-            .tasks
-            .get(self.task)
+            .task(self.task)
             .and_then(|t| t.started_at)
             .map_or(0, |t| t.as_micros());
         let nearest_in = |lane: usize| {
@@ -61,7 +61,7 @@ impl Inspect {
             spans
                 .get(after.saturating_sub(1))
                 .or(spans.first())
-                .map(|s| (s.task, lane))
+                .map(|s| (s.task as usize, lane))
         };
         let moved = match code {
             KeyCode::Esc | KeyCode::Char('i') => return InspectKey::Leave,
@@ -72,11 +72,11 @@ impl Inspect {
             }
             KeyCode::Left | KeyCode::Char('h') => position
                 .and_then(|p| p.checked_sub(1))
-                .map(|p| (spans(lane_index)[p].task, lane_index)),
+                .map(|p| (spans(lane_index)[p].task as usize, lane_index)),
             KeyCode::Right | KeyCode::Char('l') => position
                 .map(|p| p + 1)
                 .and_then(|p| spans(lane_index).get(p))
-                .map(|s| (s.task, lane_index)),
+                .map(|s| (s.task as usize, lane_index)),
             _ => return InspectKey::NotMine,
         };
         InspectKey::Moved(moved.map(|(task, lane)| (Inspect { task }, lane)))
@@ -86,7 +86,7 @@ impl Inspect {
     /// panel row spans from the experiment's start), a running task ending at `now`: what
     /// zooming keeps in view.
     pub fn center(self, experiment: &Experiment, full: Duration, now: Timestamp) -> Option<f64> {
-        let task = experiment.tasks.get(self.task)?;
+        let task = experiment.task(self.task)?;
         let start = task.started_at?;
         let end = task.ended_at.unwrap_or(now);
         let middle = (start.since(experiment.started_at) + end.since(start) / 2).as_secs_f64();

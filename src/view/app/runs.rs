@@ -64,7 +64,7 @@ impl Run {
         self.timeline
             .experiments()
             .iter()
-            .map(|e| e.tasks.len())
+            .map(|e| e.tasks_held())
             .sum()
     }
 }

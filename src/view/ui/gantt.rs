@@ -81,7 +81,7 @@ impl GanttPanel<'_> {
             ExperimentState::Running(d) => {
                 let e = self.experiment.filter(|_| !narrow);
                 let progress = e.map_or(String::new(), |e| {
-                    format!("{}/{} done ", e.ended(), e.tasks.len())
+                    format!("{}/{} done ", e.ended(), e.tasks_held())
                 });
                 Span::styled(format!(" ▶ {progress}{} ", axis::ticking(d)), theme.busy())
             }
@@ -377,15 +377,17 @@ impl GanttPanel<'_> {
                 // The first row: the first task started inside the window, shifted back so
                 // the panel stays full at the end of the run.
                 let first_in_window = order.partition_point(|&i| {
-                    experiment.tasks[i]
-                        .started_at
+                    experiment
+                        .task(i as usize)
+                        .and_then(|t| t.started_at)
                         .is_some_and(|s| s < span.start)
                 });
                 let first = (first_in_window + self.scroll).min(order.len() - shown);
                 let rows = order[first..first + shown]
                     .iter()
                     .map(|&index| {
-                        let input = experiment.tasks[index].input;
+                        let index = index as usize;
+                        let input = self.plan.inputs.get(index).copied().unwrap_or_default();
                         let room = label_width.saturating_sub(1) as usize;
                         let label = fit(
                             &[
@@ -396,9 +398,8 @@ impl GanttPanel<'_> {
                         );
                         let cells = task_cells(experiment, index, span, self.now, columns);
                         // The task's own stretch of its worker's states.
-                        let states = experiment.tasks[index]
-                            .worker
-                            .and_then(|w| experiment.lanes.iter().find(|l| l.worker == w.index))
+                        let states = experiment
+                            .lane_of(index)
                             .map_or_else(
                                 || vec![None; columns as usize],
                                 |lane| lane_states(lane, span, self.now, columns),

@@ -20,7 +20,7 @@ pub fn render(app: &App, task: usize, area: Rect, buf: &mut Buffer, theme: Theme
     let Some(experiment) = app.shown_timeline().experiment(app.selected) else {
         return;
     };
-    let Some(t) = experiment.tasks.get(task) else {
+    let Some(t) = experiment.task(task) else {
         return;
     };
     let now = app.now();
@@ -93,7 +93,7 @@ pub fn render(app: &App, task: usize, area: Rect, buf: &mut Buffer, theme: Theme
             ]));
         }
     }
-    let (word, text, style) = match &t.state {
+    let (word, text, style) = match t.state {
         TaskState::Succeeded { result, .. } => {
             ("result", display::safe(result).into_owned(), Style::new())
         }
