@@ -13,7 +13,9 @@ use poolscope::formats;
 use poolscope::model::clock::Timestamp;
 use poolscope::model::display::{self, is_unsafe};
 use poolscope::model::event::{Event, RunOutcome, TaskEvent, TaskEventKind, WorkerId};
-use poolscope::model::plan::{ExecutorKind, ExperimentPlan, Plan, TaskLabels, WorkloadKind};
+use poolscope::model::plan::{
+    ExecutorKind, ExperimentPlan, LaneNames, Plan, TaskLabels, WorkloadKind,
+};
 use poolscope::model::timeline::Timeline;
 use poolscope::view::app::{App, Msg};
 use proptest::prelude::*;
@@ -277,7 +279,7 @@ fn recording(name: &str, lanes: &[String], labels: &[String]) -> formats::Record
         lanes.len().max(1),
     );
     plan.name = name.to_string();
-    plan.lane_names = lanes.to_vec();
+    plan.lane_names = LaneNames::from_pairs(lanes.iter().cloned().enumerate());
     plan.task_labels = TaskLabels::Each(labels.to_vec());
     let mut events = vec![
         Event::RunStarted {

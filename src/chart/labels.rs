@@ -13,7 +13,7 @@ use crate::model::timeline::Lane;
 /// is cut with `…`, so a number is never shown cut short as if whole.
 pub fn lane_label(lane: &Lane, plan: &ExperimentPlan, room: usize) -> String {
     let w = lane.worker;
-    let forms = if let Some(name) = plan.lane_names.get(w).filter(|n| !n.is_empty()) {
+    let forms = if let Some(name) = plan.lane_names.get(w) {
         vec![display::safe(name).into_owned()]
     } else if lane.pid == 0 && lane.tid == 0 {
         vec![format!("lane {w}"), format!("{w}")]

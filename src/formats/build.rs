@@ -10,12 +10,14 @@
 //! running at once).
 
 use std::cmp::Reverse;
-use std::collections::{BTreeSet, BinaryHeap};
+use std::collections::{BTreeSet, BinaryHeap, HashSet};
 
-use super::{FileContents, RecordedExperiment};
+use super::{FileContents, RecordedExperiment, RecordedTasks};
 use crate::model::clock::Timestamp;
 use crate::model::event::{Event, RunOutcome, TaskEvent, TaskEventKind, WorkerId};
-use crate::model::plan::{ExperimentPlan, HttpSettings, Plan, SchedSettings, TaskLabels};
+use crate::model::plan::{
+    ExperimentPlan, HttpSettings, LaneNames, NameTable, Plan, SchedSettings, TaskLabels,
+};
 use crate::model::timeline::Timeline;
 
 /// Every file's experiments, one panel each, as a plan and a timeline.
@@ -26,7 +28,7 @@ pub fn recording(files: Vec<FileContents>) -> (Plan, Timeline) {
     unique_names(&mut experiments);
     let first = experiments
         .iter()
-        .flat_map(|e| e.tasks.iter().filter_map(|t| t.start()))
+        .flat_map(|e| e.tasks.as_slice().iter().filter_map(|t| t.start()))
         .min()
         .unwrap_or(0);
     let mut timeline = Timeline::new();
@@ -35,14 +37,13 @@ pub fn recording(files: Vec<FileContents>) -> (Plan, Timeline) {
         cores,
         experiments: experiments.len(),
     });
-    let mut plans = Vec::with_capacity(experiments.len());
     let mut last = first;
     let mut complete = true;
+    // Each experiment's rows are dropped as soon as it is replayed.
     for (index, experiment) in experiments.into_iter().enumerate() {
         let replayed = replay(index, experiment, &mut timeline);
         last = last.max(replayed.end);
         complete &= replayed.complete;
-        plans.push(replayed.plan);
     }
     timeline.apply(&Event::RunFinished {
         at: Timestamp(last),
@@ -52,8 +53,14 @@ pub fn recording(files: Vec<FileContents>) -> (Plan, Timeline) {
             RunOutcome::Cancelled
         },
     });
+    // The plan is copied from the timeline once the rows are gone, so a million inputs are
+    // never held three times at once.
     let plan = Plan {
-        experiments: plans,
+        experiments: timeline
+            .experiments()
+            .iter()
+            .map(|e| e.plan.clone())
+            .collect(),
         http: HttpSettings::default(),
         sched: SchedSettings::default(),
     };
@@ -62,7 +69,7 @@ pub fn recording(files: Vec<FileContents>) -> (Plan, Timeline) {
 
 /// Two files named alike (`a/process-fibo.csv`, `b/process-fibo.csv`) get `-2`, `-3`, …
 fn unique_names(experiments: &mut [RecordedExperiment]) {
-    let mut seen: Vec<String> = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
     for e in experiments.iter_mut() {
         let mut name = e.name.clone();
         let mut n = 2;
@@ -77,65 +84,45 @@ fn unique_names(experiments: &mut [RecordedExperiment]) {
                 plan.name = name.clone();
             }
         }
-        seen.push(name);
+        seen.insert(name);
     }
 }
 
 struct Replayed {
-    plan: ExperimentPlan,
     end: u64,
     complete: bool,
 }
 
-/// Applies one experiment's events to `timeline`.
-///
-/// Rows are sorted by start, latest first, and popped: the rows' memory is handed back as
-/// the timeline grows, so a million rows never sit in memory twice.
-fn replay(index: usize, mut experiment: RecordedExperiment, timeline: &mut Timeline) -> Replayed {
-    let count = experiment
-        .tasks
+/// The plan of a recorded experiment: its inputs and labels by task position, its lanes'
+/// names.
+fn plan_of(experiment: &mut RecordedExperiment, lanes: &Lanes) -> ExperimentPlan {
+    let tasks = experiment.tasks.as_slice();
+    let count = tasks
         .iter()
         .map(|t| t.index as usize + 1)
         .max()
         .unwrap_or(0)
         .max(experiment.plan.as_ref().map_or(0, |p| p.inputs.len()));
     let mut inputs = vec![0u64; count];
-    let mut labels: Vec<String> = Vec::new();
-    let any_label = experiment.tasks.iter().any(|t| t.label.is_some());
-    if any_label {
-        labels = vec![String::new(); count];
-    }
-    for task in &mut experiment.tasks {
+    let any_label = tasks.iter().any(|t| t.has_label());
+    let mut of_task = if any_label {
+        vec![NameTable::NONE; count]
+    } else {
+        Vec::new()
+    };
+    for task in tasks {
         inputs[task.index as usize] = task.input;
         if any_label {
-            labels[task.index as usize] = task.label.take().map(String::from).unwrap_or_default();
+            of_task[task.index as usize] =
+                RecordedTasks::label_number(task).unwrap_or(NameTable::NONE);
         }
     }
-    let started = experiment
-        .tasks
-        .iter()
-        .filter(|t| t.start().is_some())
-        .count();
-    let first_start = experiment.tasks.iter().filter_map(|t| t.start()).min();
-    let last_end = experiment
-        .tasks
-        .iter()
-        .filter_map(|t| t.end().or(t.start()))
-        .max();
-    // Latest first, so the earliest is popped first; rows that never started go first and
-    // are dropped unpopped.
-    experiment
-        .tasks
-        .sort_unstable_by_key(|t| std::cmp::Reverse(t.start().map_or(0, |s| s + 1)));
-    experiment.tasks.truncate(started);
-    let lanes = assign_lanes(&experiment);
-    let lane_count = lanes.names.len();
     let plan = match experiment.plan.take() {
         Some(mut plan) => {
             if plan.inputs.len() < count {
                 plan.inputs = inputs;
             }
-            plan.workers = plan.workers.max(lane_count);
+            plan.workers = plan.workers.max(lanes.workers.len());
             plan
         }
         None => ExperimentPlan {
@@ -143,26 +130,50 @@ fn replay(index: usize, mut experiment: RecordedExperiment, timeline: &mut Timel
             executor: experiment.executor,
             workload: experiment.workload,
             inputs,
-            workers: lane_count.max(1),
+            workers: lanes.workers.len().max(1),
             task_labels: if any_label {
-                TaskLabels::Each(labels)
+                TaskLabels::Table(NameTable {
+                    names: experiment
+                        .tasks
+                        .labels()
+                        .iter()
+                        .map(|l| l.to_string())
+                        .collect(),
+                    of_task,
+                })
             } else if experiment.tags {
                 TaskLabels::Tags
             } else {
                 TaskLabels::Inputs
             },
-            lane_names: if lanes.names.iter().any(|n| !n.is_empty()) {
-                lanes.names.clone()
-            } else {
-                Vec::new()
-            },
+            lane_names: LaneNames::from_pairs(lanes.names.iter().cloned()),
             recorded_from: None,
         },
     };
-    let plan = ExperimentPlan {
+    ExperimentPlan {
         recorded_from: Some(experiment.source.clone()),
         ..plan
-    };
+    }
+}
+
+/// Applies one experiment's events to `timeline`.
+///
+/// Rows are sorted by start, latest first, and popped: the rows' memory is handed back as
+/// the timeline grows, so a million rows never sit in memory twice.
+fn replay(index: usize, mut experiment: RecordedExperiment, timeline: &mut Timeline) -> Replayed {
+    let tasks = experiment.tasks.as_slice();
+    let count = tasks
+        .iter()
+        .map(|t| t.index as usize + 1)
+        .max()
+        .unwrap_or(0)
+        .max(experiment.plan.as_ref().map_or(0, |p| p.inputs.len()));
+    let started = tasks.iter().filter(|t| t.start().is_some()).count();
+    let first_start = tasks.iter().filter_map(|t| t.start()).min();
+    let last_end = tasks.iter().filter_map(|t| t.end().or(t.start())).max();
+    experiment.tasks.sort_latest_first_dropping_unstarted();
+    let lanes = assign_lanes(&experiment);
+    let plan = plan_of(&mut experiment, &lanes);
     let begin = match (experiment.bounds, first_start) {
         (Some((begin, _)), Some(first)) => begin.min(first),
         (Some((begin, _)), None) => begin,
@@ -176,8 +187,15 @@ fn replay(index: usize, mut experiment: RecordedExperiment, timeline: &mut Timel
     };
     timeline.apply(&Event::ExperimentStarted {
         experiment: index,
-        plan: plan.clone(),
+        plan,
         at: Timestamp(begin),
+    });
+    // Every lane made at once, in order: however many workers, and whatever their order.
+    let mut known = lanes.workers.clone();
+    known.extend(experiment.ready.iter().map(|&(worker, _)| worker));
+    timeline.apply(&Event::WorkersKnown {
+        experiment: index,
+        workers: known,
     });
     for &(worker, at) in &experiment.ready {
         timeline.apply(&Event::WorkerStarted {
@@ -188,9 +206,11 @@ fn replay(index: usize, mut experiment: RecordedExperiment, timeline: &mut Timel
     }
     let mut complete = started == count;
     let mut lane_of = lanes.of_task;
-    let mut high_water = experiment.tasks.capacity();
-    while let Some(mut task) = experiment.tasks.pop() {
+    while let Some(task) = experiment.tasks.pop() {
         let lane = lane_of.pop().unwrap_or_default();
+        if lane_of.capacity() > 4096 && lane_of.len() < lane_of.capacity() / 4 * 3 {
+            lane_of.shrink_to_fit();
+        }
         let Some(start) = task.start() else { continue };
         let worker = lanes.workers[lane as usize];
         let (position, input) = (task.index as usize, task.input);
@@ -209,18 +229,18 @@ fn replay(index: usize, mut experiment: RecordedExperiment, timeline: &mut Timel
             None => complete = false,
             Some(end) => {
                 let cpu_time = task.cpu_time();
-                let kind = match task.take_outcome() {
-                    Ok(result) => TaskEventKind::Finished { result, cpu_time },
-                    Err(error) => TaskEventKind::Failed { error, cpu_time },
+                let kind = match experiment.tasks.outcome(&task) {
+                    Ok(result) => TaskEventKind::Finished {
+                        result: result.to_string(),
+                        cpu_time,
+                    },
+                    Err(error) => TaskEventKind::Failed {
+                        error: error.to_string(),
+                        cpu_time,
+                    },
                 };
                 timeline.apply(&event(end, kind));
             }
-        }
-        // Give back what the popped rows held (shrinking in place costs no copy).
-        if experiment.tasks.len() < high_water / 2 && high_water > 4096 {
-            experiment.tasks.shrink_to_fit();
-            lane_of.shrink_to_fit();
-            high_water = experiment.tasks.capacity();
         }
     }
     for mut sample in std::mem::take(&mut experiment.samples) {
@@ -235,11 +255,7 @@ fn replay(index: usize, mut experiment: RecordedExperiment, timeline: &mut Timel
         experiment: index,
         at: Timestamp(end),
     });
-    Replayed {
-        plan,
-        end,
-        complete,
-    }
+    Replayed { end, complete }
 }
 
 /// Which lane each task goes to, and each lane's name.
@@ -248,47 +264,72 @@ struct Lanes {
     of_task: Vec<u32>,
     /// The lanes: their worker identity.
     workers: Vec<WorkerId>,
-    /// By worker index: the lane's name, empty where it has none.
-    names: Vec<String>,
+    /// The lanes' names, by worker index, for those that have one.
+    names: Vec<(usize, String)>,
+}
+
+/// Worker numbers for lanes a file did not number (overlapping tasks of one thread, the
+/// threads of a trace): the lowest above every number the file used, skipping any taken.
+/// A file's own numbers may be anything up to `u64::MAX`, so this never overflows and
+/// never sizes anything by them.
+struct FreshNumbers {
+    next: usize,
+    taken: HashSet<usize>,
+}
+
+impl FreshNumbers {
+    fn new(taken: HashSet<usize>) -> Self {
+        let next = taken
+            .iter()
+            .max()
+            .map_or(0, |&highest| highest.wrapping_add(1));
+        FreshNumbers { next, taken }
+    }
+
+    fn take(&mut self) -> usize {
+        loop {
+            let number = self.next;
+            self.next = self.next.wrapping_add(1);
+            if self.taken.insert(number) {
+                return number;
+            }
+        }
+    }
 }
 
 /// Lanes for tasks sorted latest first (all started).
 fn assign_lanes(experiment: &RecordedExperiment) -> Lanes {
-    let tasks = &experiment.tasks;
+    let tasks = experiment.tasks.as_slice();
     let groups = experiment.groups.len().max(1);
     // Each group's tasks, by start time (the rows are latest first).
     let mut by_group: Vec<Vec<u32>> = vec![Vec::new(); groups];
     for i in (0..tasks.len()).rev() {
         by_group[(tasks[i].group as usize).min(groups - 1)].push(i as u32);
     }
-    let mut next_free = experiment
-        .groups
-        .iter()
-        .filter_map(|g| g.worker.map(|w| w + 1))
-        .max()
-        .unwrap_or(0);
+    let mut fresh = FreshNumbers::new(experiment.groups.iter().filter_map(|g| g.worker).collect());
     let mut of_task = vec![0u32; tasks.len()];
     let mut workers: Vec<WorkerId> = Vec::new();
-    let mut names: Vec<String> = Vec::new();
-    for (g, members) in by_group.iter().enumerate() {
+    let mut names: Vec<(usize, String)> = Vec::new();
+    for (g, members) in by_group.into_iter().enumerate() {
         if members.is_empty() {
             continue;
         }
         let group = experiment.groups.get(g).cloned().unwrap_or_default();
+        let first_lane = workers.len();
         let sub_lanes = pack(members.iter().map(|&i| {
             let task = &tasks[i as usize];
             let start = task.start().unwrap_or(0);
             (start, task.end().unwrap_or(u64::MAX).max(start))
         }));
-        let lanes_used = sub_lanes.iter().max().map_or(0, |m| m + 1);
-        let first_lane = workers.len();
+        let mut lanes_used = 0;
+        for (&i, sub) in members.iter().zip(sub_lanes) {
+            of_task[i as usize] = (first_lane + sub) as u32;
+            lanes_used = lanes_used.max(sub + 1);
+        }
         for sub in 0..lanes_used {
             let index = match (sub, group.worker) {
                 (0, Some(worker)) => worker,
-                _ => {
-                    next_free += 1;
-                    next_free - 1
-                }
+                _ => fresh.take(),
             };
             workers.push(WorkerId {
                 index,
@@ -304,17 +345,11 @@ fn assign_lanes(experiment: &RecordedExperiment) -> Lanes {
                 }
                 (None, _) => String::new(),
             };
-            if names.len() <= index {
-                names.resize(index + 1, String::new());
+            if !name.is_empty() {
+                names.push((index, name));
             }
-            names[index] = name;
-        }
-        for (&i, &sub) in members.iter().zip(&sub_lanes) {
-            of_task[i as usize] = (first_lane + sub) as u32;
         }
     }
-    let lanes = next_free.max(names.len());
-    names.resize(lanes, String::new());
     Lanes {
         of_task,
         workers,

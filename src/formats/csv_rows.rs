@@ -1,17 +1,21 @@
-//! What both CSV importers share: splitting a big file into chunks rayon parses in
-//! parallel, reading fields as UTF-8, and reading times and numbers with messages that say
-//! what was expected.
+//! What both CSV importers share: reading a file in blocks (it never sits in memory
+//! whole), splitting each block into chunks rayon parses in parallel, reading fields as
+//! UTF-8, and reading times and numbers with messages that say what was expected.
 //!
-//! A chunk ends at a line break outside quotes (an even number of `"` before it), so a
-//! quoted field with a line break in it stays whole; every row keeps its line number in the
-//! file for error messages.
+//! A chunk (and a block) ends at a line break outside quotes (an even number of `"` before
+//! it), so a quoted field with a line break in it stays whole; every row keeps its line
+//! number in the file for error messages.
+
+use std::io::Read;
 
 use rayon::prelude::*;
 
-use super::{Problem, Progress};
+use super::{Problem, Progress, Skipped};
 
 /// Chunks smaller than this are not worth a thread of their own.
 const MIN_CHUNK: usize = 1 << 20;
+/// How much of the file is read at once: what the file costs in memory while it is read.
+const BLOCK: usize = 16 << 20;
 
 /// One row: its 1-based line in the file and its fields.
 pub struct Row<'a> {
@@ -47,161 +51,239 @@ impl Row<'_> {
     }
 }
 
-/// Parses every row after the header of `bytes` with `parse`, in parallel chunks, and
-/// returns what it produced in file order. `parse` is given each row and returns an item,
-/// nothing (a row to leave out), or a problem (which stops the parse unless `lenient`,
-/// when it is counted in `skipped`).
-pub fn parse_rows<T: Send>(
-    bytes: &[u8],
+/// Reads `source` into `buffer` until it holds `want` bytes or the file ends; true at the
+/// end of the file.
+fn fill(source: &mut dyn Read, buffer: &mut Vec<u8>, want: usize) -> Result<bool, Problem> {
+    while buffer.len() < want {
+        let start = buffer.len();
+        let room = (want - start).max(64 << 10);
+        buffer.resize(start + room, 0);
+        match source.read(&mut buffer[start..]) {
+            Ok(0) => {
+                buffer.truncate(start);
+                return Ok(true);
+            }
+            Ok(n) => buffer.truncate(start + n),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => buffer.truncate(start),
+            Err(e) => {
+                buffer.truncate(start);
+                return Err(Problem::whole(format!("cannot read it: {e}")));
+            }
+        }
+    }
+    Ok(false)
+}
+
+/// Parses every row after the header of `source`, a block at a time, each block in
+/// parallel chunks. Each chunk's rows go to `parse` with a state of the chunk's own (its
+/// share of the tasks, say), which `take` then receives, chunk by chunk in file order.
+/// `parse` returns nothing (a row read or left out) or a problem, which stops the parse
+/// unless `lenient`, when it is counted in the skipped rows returned.
+pub fn parse_rows<S: Default + Send>(
+    source: &mut dyn Read,
     expected_fields: std::ops::RangeInclusive<usize>,
     lenient: bool,
     progress: &Progress,
-    parse: impl Fn(&Row<'_>) -> Result<Option<T>, Problem> + Sync,
-) -> Result<(Vec<T>, super::Skipped), Problem> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let header_end = bytes
-        .iter()
-        .position(|&b| b == b'\n')
-        .map_or(bytes.len(), |i| i + 1);
-    progress.advance(header_end);
-    let body = &bytes[header_end..];
-    let chunks = split(body, 2, MIN_CHUNK);
-    type Chunk<T> = Result<(Vec<T>, super::Skipped), Problem>;
-    let parsed: Vec<Chunk<T>> = chunks
-        .par_iter()
-        .map(|&(first_line, chunk)| {
-            let mut reader = csv::ReaderBuilder::new()
-                .has_headers(false)
-                .flexible(true)
-                .from_reader(chunk);
-            let mut record = csv::ByteRecord::new();
-            let mut items = Vec::new();
-            let mut skipped = super::Skipped::default();
-            let mut reported = 0;
-            loop {
-                let line_before = reader.position().line();
-                match reader.read_byte_record(&mut record) {
-                    Ok(false) => break,
-                    Ok(true) => {}
-                    Err(e) => {
-                        let line = e
-                            .position()
-                            .map_or(line_before, |p| p.line())
-                            .saturating_sub(1)
-                            + first_line;
-                        skipped.skip_or_fail(
-                            lenient,
-                            Problem::at(line, None, format!("unreadable CSV: {e}")),
-                        )?;
-                        continue;
-                    }
+    parse: impl Fn(&Row<'_>, &mut S) -> Result<(), Problem> + Sync,
+    take: impl FnMut(S) -> Result<(), Problem>,
+) -> Result<Skipped, Problem> {
+    let blocks = Blocks {
+        size: BLOCK,
+        expected_fields,
+        lenient,
+    };
+    blocks.parse(source, progress, parse, take)
+}
+
+/// How a file is parsed: in blocks of `size` bytes, rows of `expected_fields` fields.
+struct Blocks {
+    size: usize,
+    expected_fields: std::ops::RangeInclusive<usize>,
+    lenient: bool,
+}
+
+impl Blocks {
+    fn parse<S: Default + Send>(
+        &self,
+        source: &mut dyn Read,
+        progress: &Progress,
+        parse: impl Fn(&Row<'_>, &mut S) -> Result<(), Problem> + Sync,
+        mut take: impl FnMut(S) -> Result<(), Problem>,
+    ) -> Result<Skipped, Problem> {
+        let (expected_fields, lenient) = (&self.expected_fields, self.lenient);
+        let mut buffer = Vec::new();
+        // The header: everything up to the first line break (after a byte-order mark).
+        let mut eof = false;
+        let mut header_end = None;
+        while header_end.is_none() && !eof {
+            let want = buffer.len() + (64 << 10);
+            eof = fill(source, &mut buffer, want)?;
+            header_end = buffer.iter().position(|&b| b == b'\n').map(|i| i + 1);
+        }
+        let header_end = header_end.unwrap_or(buffer.len());
+        progress.advance(header_end);
+        buffer.drain(..header_end);
+        let mut skipped = Skipped::default();
+        let mut line = 2;
+        let mut want = self.size;
+        loop {
+            if !eof {
+                eof = fill(source, &mut buffer, want)?;
+            }
+            if buffer.is_empty() {
+                break;
+            }
+            let (chunks, consumed, next_line) = split(&buffer, line, MIN_CHUNK, eof);
+            if consumed == 0 {
+                // No line break outside quotes in a whole block: a field that long is read on.
+                want = buffer.len() * 2;
+                continue;
+            }
+            want = self.size;
+            let parsed: Vec<Result<(S, Skipped), Problem>> = chunks
+                .par_iter()
+                .map(|&(first_line, chunk)| {
+                    let state = parse_chunk(chunk, first_line, expected_fields, lenient, &parse);
+                    progress.advance(chunk.len());
+                    state
+                })
+                .collect();
+            for chunk in parsed {
+                let (state, chunk_skipped) = chunk?;
+                take(state)?;
+                skipped.count += chunk_skipped.count;
+                if skipped.first.is_none() {
+                    skipped.first = chunk_skipped.first;
                 }
-                let line = record
+            }
+            line = next_line;
+            buffer.drain(..consumed);
+        }
+        Ok(skipped)
+    }
+}
+
+/// Parses the rows of one chunk (its first row on `first_line`) into a fresh state.
+fn parse_chunk<S: Default>(
+    chunk: &[u8],
+    first_line: u64,
+    expected_fields: &std::ops::RangeInclusive<usize>,
+    lenient: bool,
+    parse: &(impl Fn(&Row<'_>, &mut S) -> Result<(), Problem> + Sync),
+) -> Result<(S, Skipped), Problem> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(chunk);
+    let mut record = csv::ByteRecord::new();
+    let mut state = S::default();
+    let mut skipped = Skipped::default();
+    loop {
+        let line_before = reader.position().line();
+        match reader.read_byte_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                let line = e
                     .position()
                     .map_or(line_before, |p| p.line())
                     .saturating_sub(1)
                     + first_line;
-                // A blank line (a trailing one, say) is no row.
-                if record.len() == 1 && record.get(0).is_some_and(<[u8]>::is_empty) {
-                    continue;
-                }
-                let result = if expected_fields.contains(&record.len()) {
-                    parse(&Row {
-                        line,
-                        record: &record,
-                    })
-                } else {
-                    Err(Problem::at(
-                        line,
-                        None,
-                        format!(
-                            "{} fields where the header has {}: expected {} fields",
-                            record.len(),
-                            expected_fields.start(),
-                            expected_fields.start()
-                        ),
-                    ))
-                };
-                match result {
-                    Ok(Some(item)) => items.push(item),
-                    Ok(None) => {}
-                    Err(problem) => skipped.skip_or_fail(lenient, problem)?,
-                }
-                let at = reader.position().byte() as usize;
-                if at - reported > 1 << 18 {
-                    progress.advance(at - reported);
-                    reported = at;
-                }
+                skipped.skip_or_fail(
+                    lenient,
+                    Problem::at(line, None, format!("unreadable CSV: {e}")),
+                )?;
+                continue;
             }
-            progress.advance(chunk.len() - reported);
-            Ok((items, skipped))
-        })
-        .collect();
-    let mut items = Vec::new();
-    let mut skipped = super::Skipped::default();
-    for chunk in parsed {
-        let (mut chunk_items, chunk_skipped) = chunk?;
-        if items.is_empty() {
-            items = chunk_items;
-        } else {
-            items.append(&mut chunk_items);
         }
-        skipped.count += chunk_skipped.count;
-        if skipped.first.is_none() {
-            skipped.first = chunk_skipped.first;
+        let line = record
+            .position()
+            .map_or(line_before, |p| p.line())
+            .saturating_sub(1)
+            + first_line;
+        // A blank line (a trailing one, say) is no row.
+        if record.len() == 1 && record.get(0).is_some_and(<[u8]>::is_empty) {
+            continue;
+        }
+        let result = if expected_fields.contains(&record.len()) {
+            parse(
+                &Row {
+                    line,
+                    record: &record,
+                },
+                &mut state,
+            )
+        } else {
+            Err(Problem::at(
+                line,
+                None,
+                format!(
+                    "{} fields where the header has {}: expected {} fields",
+                    record.len(),
+                    expected_fields.start(),
+                    expected_fields.start()
+                ),
+            ))
+        };
+        if let Err(problem) = result {
+            skipped.skip_or_fail(lenient, problem)?;
         }
     }
-    Ok((items, skipped))
+    Ok((state, skipped))
 }
 
-/// Splits `body` (which starts on line `first_line`) into chunks of whole rows, with the
-/// line each starts on.
-fn split(body: &[u8], first_line: u64, min_chunk: usize) -> Vec<(u64, &[u8])> {
+/// Splits `body` (which starts on line `first_line`) into chunks of whole rows of about
+/// `min_chunk` bytes or more, with the line each starts on. At the end of the file the
+/// last chunk takes the rest; otherwise the rest after the last line break outside quotes
+/// is left for the next block. Returns the chunks, the bytes they cover and the line after.
+fn split(
+    body: &[u8],
+    first_line: u64,
+    min_chunk: usize,
+    eof: bool,
+) -> (Vec<(u64, &[u8])>, usize, u64) {
     let threads = rayon::current_num_threads().max(1);
     let target = (body.len() / (threads * 4)).max(min_chunk);
     let mut chunks = Vec::new();
     let mut start = 0;
     let mut line = first_line;
-    let mut quotes_even = true;
-    let mut i = 0;
-    while start < body.len() {
-        let goal = start + target;
-        if goal >= body.len() {
-            chunks.push((line, &body[start..]));
-            break;
-        }
-        // Count quotes up to the goal, then find a line break outside quotes after it.
-        let mut newlines = 0u64;
-        while i < goal {
-            match body[i] {
-                b'"' => quotes_even = !quotes_even,
-                b'\n' => newlines += 1,
-                _ => {}
-            }
-            i += 1;
-        }
-        let mut end = None;
-        while i < body.len() {
-            let b = body[i];
-            i += 1;
-            match b {
-                b'"' => quotes_even = !quotes_even,
-                b'\n' => {
-                    newlines += 1;
-                    if quotes_even {
-                        end = Some(i);
-                        break;
+    let mut newlines = 0u64;
+    let mut even = true;
+    // The last line break outside quotes since `start`, and the lines up to it.
+    let mut last_safe = None;
+    for (i, &b) in body.iter().enumerate() {
+        match b {
+            b'"' => even = !even,
+            b'\n' => {
+                newlines += 1;
+                if even {
+                    if i + 1 - start >= target {
+                        chunks.push((line, &body[start..=i]));
+                        line += newlines;
+                        newlines = 0;
+                        start = i + 1;
+                        last_safe = None;
+                    } else {
+                        last_safe = Some((i + 1, newlines));
                     }
                 }
-                _ => {}
             }
+            _ => {}
         }
-        let end = end.unwrap_or(body.len());
+    }
+    if eof {
+        if start < body.len() {
+            chunks.push((line, &body[start..]));
+            line += newlines;
+        }
+        return (chunks, body.len(), line);
+    }
+    if let Some((end, lines)) = last_safe {
         chunks.push((line, &body[start..end]));
-        line += newlines;
+        line += lines;
         start = end;
     }
-    chunks
+    (chunks, start, line)
 }
 
 /// Epoch seconds (`1700000000.123456`, as the post's Python and poolscope write them) as
@@ -336,10 +418,12 @@ mod tests {
                 body.extend_from_slice(b"a,b\n");
             }
         }
-        let chunks = split(&body, 2, 4096);
+        let (chunks, consumed, next_line) = split(&body, 2, 4096, true);
         assert!(chunks.len() > 1);
         let total: usize = chunks.iter().map(|(_, c)| c.len()).sum();
         assert_eq!(total, body.len());
+        assert_eq!(consumed, body.len());
+        assert_eq!(next_line, 2 + 200_000 + 200);
         for (line, chunk) in &chunks {
             let before = body[..chunk.as_ptr() as usize - body.as_ptr() as usize]
                 .iter()
@@ -348,6 +432,58 @@ mod tests {
             assert_eq!(*line, before + 2);
             let quotes = chunk.iter().filter(|&&b| b == b'"').count();
             assert_eq!(quotes % 2, 0, "a chunk cut a quoted field");
+        }
+        // Mid-file, the rest after the last whole row waits for the next block.
+        let cut = body.len() - 5;
+        let (chunks, consumed, _) = split(&body[..cut], 2, 4096, false);
+        let total: usize = chunks.iter().map(|(_, c)| c.len()).sum();
+        assert_eq!(total, consumed);
+        assert_eq!(body[consumed - 1], b'\n');
+        assert!(consumed <= cut && cut - consumed < 20);
+    }
+
+    /// A file read in blocks gives every row once, in order, with its line, whatever the
+    /// block boundaries (a reader that gives a few bytes at a time).
+    #[test]
+    fn rows_read_in_blocks_keep_their_order_and_lines() {
+        struct Dribble<'a>(&'a [u8]);
+        impl Read for Dribble<'_> {
+            fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+                let n = out.len().min(self.0.len()).min(7);
+                out[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let mut text = String::from("\u{feff}a,b\n");
+        for i in 0..1000 {
+            text.push_str(&format!("{i},\"x\ny\"\n"));
+        }
+        let mut rows: Vec<(u64, String)> = Vec::new();
+        let blocks = Blocks {
+            size: 100,
+            expected_fields: 2..=2,
+            lenient: false,
+        };
+        let skipped = blocks
+            .parse(
+                &mut Dribble(text.as_bytes()),
+                &Progress::default(),
+                |row, out: &mut Vec<(u64, String)>| {
+                    out.push((row.line, row.text(0, "a")?.to_string()));
+                    Ok(())
+                },
+                |chunk| {
+                    rows.extend(chunk);
+                    Ok(())
+                },
+            )
+            .unwrap();
+        assert_eq!(skipped.count, 0);
+        assert_eq!(rows.len(), 1000);
+        for (i, (line, first)) in rows.iter().enumerate() {
+            assert_eq!(*first, i.to_string());
+            assert_eq!(*line, 2 + 2 * i as u64);
         }
     }
 }

@@ -22,16 +22,18 @@ pub mod csv_rows;
 pub mod export;
 pub mod poolscope_csv;
 pub mod post_csv;
+pub mod recorded;
 pub mod svg;
 pub mod text;
 
 use std::fmt;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
-use crate::model::event::SampleEvent;
-use crate::model::plan::{ExecutorKind, Plan, WorkloadKind};
+pub use recorded::{LaneGroup, RecordedExperiment, RecordedTask, RecordedTasks, kinds_from_name};
+
+use crate::model::plan::Plan;
 use crate::model::timeline::Timeline;
 
 /// What went wrong reading a file: where, and what was expected there.
@@ -129,175 +131,6 @@ impl Skipped {
             Err(problem)
         }
     }
-}
-
-/// One task as a file recorded it.
-///
-/// Compact (80 bytes: a million-row file holds a million of these while its timeline is
-/// built), so times and CPU use `u64::MAX` for "not recorded" inside; the accessors give
-/// `Option`s.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RecordedTask {
-    /// The task's position in its experiment (its input's place in the plan).
-    pub index: u32,
-    /// Which lane group it ran in (an index into [`RecordedExperiment::groups`]).
-    pub group: u32,
-    /// Its input (fib n, a delay in ms), or its position when the file has none.
-    pub input: u64,
-    start: u64,
-    end: u64,
-    cpu_ns: u64,
-    failed: bool,
-    /// The result, or the error if it failed.
-    outcome: Box<str>,
-    /// Its own name, when the file gave one (a trace event's name).
-    pub label: Option<Box<str>>,
-}
-
-const NOT_RECORDED: u64 = u64::MAX;
-
-impl RecordedTask {
-    /// A task at position `index`: started at `start` (epoch µs; `None`: never started),
-    /// ended at `end` (`None`: not ended when the file was written), with what it returned
-    /// (`Ok`) or why it failed (`Err`).
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        index: usize,
-        input: u64,
-        group: usize,
-        start: Option<u64>,
-        end: Option<u64>,
-        outcome: Result<String, String>,
-        cpu_time: Option<Duration>,
-        label: Option<String>,
-    ) -> Self {
-        let (failed, outcome) = match outcome {
-            Ok(result) => (false, result),
-            Err(error) => (true, error),
-        };
-        RecordedTask {
-            index: u32::try_from(index).unwrap_or(u32::MAX),
-            group: u32::try_from(group).unwrap_or(u32::MAX),
-            input,
-            start: start.map_or(NOT_RECORDED, |s| s.min(NOT_RECORDED - 1)),
-            end: end.map_or(NOT_RECORDED, |e| e.min(NOT_RECORDED - 1)),
-            cpu_ns: cpu_time.map_or(NOT_RECORDED, |c| {
-                u64::try_from(c.as_nanos()).unwrap_or(NOT_RECORDED - 1)
-            }),
-            failed,
-            outcome: outcome.into_boxed_str(),
-            label: label.map(String::into_boxed_str),
-        }
-    }
-
-    /// When it started (epoch µs), if it did.
-    pub fn start(&self) -> Option<u64> {
-        (self.start != NOT_RECORDED).then_some(self.start)
-    }
-
-    /// When it ended (epoch µs), if it did.
-    pub fn end(&self) -> Option<u64> {
-        (self.end != NOT_RECORDED).then_some(self.end)
-    }
-
-    /// The CPU time it took, if recorded.
-    pub fn cpu_time(&self) -> Option<Duration> {
-        (self.cpu_ns != NOT_RECORDED).then(|| Duration::from_nanos(self.cpu_ns))
-    }
-
-    /// What it returned (`Ok`) or why it failed (`Err`).
-    pub fn outcome(&self) -> Result<&str, &str> {
-        if self.failed {
-            Err(&self.outcome)
-        } else {
-            Ok(&self.outcome)
-        }
-    }
-
-    /// Takes the outcome out, leaving an empty one.
-    pub fn take_outcome(&mut self) -> Result<String, String> {
-        let text = std::mem::take(&mut self.outcome).into_string();
-        if self.failed { Err(text) } else { Ok(text) }
-    }
-}
-
-/// A thread (or worker) that ran tasks. Tasks of one group that overlap in time are spread
-/// over several lanes, so every lane's tasks follow one another, as the Gantt draws them.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct LaneGroup {
-    /// The lane number to give its first lane, when the file says (poolscope's `worker`).
-    pub worker: Option<usize>,
-    /// Process id, 0 if unknown.
-    pub pid: u32,
-    /// Thread id, 0 if unknown.
-    pub tid: u32,
-    /// Its name in the file (a trace's `thread_name`).
-    pub name: Option<String>,
-}
-
-/// One experiment as a file recorded it: one panel of `poolscope view`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RecordedExperiment {
-    /// Its name (`process-fibo`, a trace's process name).
-    pub name: String,
-    /// The executor, when the file says or its name tells (`process-…`).
-    pub executor: ExecutorKind,
-    /// The workload, likewise (`…-fibo`).
-    pub workload: WorkloadKind,
-    /// How its tasks are called when they have no label of their own.
-    pub tags: bool,
-    /// The threads that ran its tasks.
-    pub groups: Vec<LaneGroup>,
-    /// Its tasks, in any order.
-    pub tasks: Vec<RecordedTask>,
-    /// Scheduler samples of its workers, when recorded (experiment field ignored).
-    pub samples: Vec<SampleEvent>,
-    /// GIL hand-offs, when recorded (experiment field ignored).
-    pub gil: Vec<crate::model::event::GilEvent>,
-    /// Where it came from, for grouping: the folder of a CSV, the path of a trace.
-    pub source: String,
-    /// Its plan exactly, when the file carried it (poolscope's own trace).
-    pub plan: Option<crate::model::plan::ExperimentPlan>,
-    /// When it started and ended (before its first task, after its last), when recorded.
-    pub bounds: Option<(u64, Option<u64>)>,
-    /// When each worker became ready, when recorded (lanes that ran nothing show too).
-    pub ready: Vec<(crate::model::event::WorkerId, u64)>,
-}
-
-impl RecordedExperiment {
-    /// An experiment with no tasks yet; executor and workload guessed from a name in the
-    /// post's form (`process-fibo`, `thread-get`), else [`ExecutorKind::Recorded`].
-    pub fn named(name: &str) -> Self {
-        let (executor, workload) = kinds_from_name(name);
-        RecordedExperiment {
-            name: name.to_string(),
-            executor,
-            workload,
-            tags: false,
-            groups: Vec::new(),
-            tasks: Vec::new(),
-            samples: Vec::new(),
-            gil: Vec::new(),
-            source: String::new(),
-            plan: None,
-            bounds: None,
-            ready: Vec::new(),
-        }
-    }
-}
-
-/// `process-fibo` → processes, fib, as the post named its files; anything else is recorded.
-pub fn kinds_from_name(name: &str) -> (ExecutorKind, WorkloadKind) {
-    let found = name.split_once('-').and_then(|(prefix, suffix)| {
-        let executor = ExecutorKind::ALL
-            .into_iter()
-            .find(|k| k.tag_prefix() == prefix)?;
-        let workload = WorkloadKind::ALL
-            .into_iter()
-            .find(|k| k.tag_suffix() == suffix)?;
-        Some((executor, workload))
-    });
-    found.unwrap_or((ExecutorKind::Recorded, WorkloadKind::Recorded))
 }
 
 /// What one file held.
@@ -401,38 +234,42 @@ pub struct Recording {
 }
 
 /// Reads `files` (several at once, in parallel) into one recording. The first bad file
-/// stops it, unless `lenient`, when bad rows are skipped and counted in the notes.
+/// stops it, unless `lenient`, when bad rows are skipped and counted in the notes. Files
+/// are read a block at a time: a file never sits in memory whole.
 pub fn load(
     files: &[PathBuf],
     lenient: bool,
     progress: &Progress,
 ) -> Result<Recording, ImportError> {
     use rayon::prelude::*;
-    let mut contents = Vec::with_capacity(files.len());
+    let mut opened = Vec::with_capacity(files.len());
     let mut total = 0u64;
-    let mut bytes_of = Vec::with_capacity(files.len());
     for file in files {
-        let bytes = std::fs::read(file).map_err(|e| {
+        let cannot_read = |e: std::io::Error| {
             Problem::whole(match e.kind() {
                 std::io::ErrorKind::NotFound => "no such file".to_string(),
                 std::io::ErrorKind::PermissionDenied => {
                     "permission denied: cannot read it".to_string()
                 }
-                _ if file.is_dir() => "this is a folder: give the files in it".to_string(),
                 _ => format!("cannot read it: {e}"),
             })
             .in_file(file)
-        })?;
-        total += bytes.len() as u64;
-        bytes_of.push(bytes);
+        };
+        let opened_file = std::fs::File::open(file).map_err(cannot_read)?;
+        let metadata = opened_file.metadata().map_err(cannot_read)?;
+        if metadata.is_dir() {
+            return Err(Problem::whole("this is a folder: give the files in it").in_file(file));
+        }
+        total += metadata.len();
+        opened.push(opened_file);
     }
     progress.total.store(total, Ordering::Relaxed);
     let read: Vec<Result<FileContents, ImportError>> = files
         .par_iter()
-        .zip(bytes_of.par_iter())
-        .map(|(file, bytes)| read_file(file, bytes, lenient, progress))
+        .zip(opened.into_par_iter())
+        .map(|(file, mut opened)| read_from(file, &mut opened, lenient, progress))
         .collect();
-    drop(bytes_of);
+    let mut contents = Vec::with_capacity(files.len());
     for result in read {
         contents.push(result?);
     }
@@ -460,26 +297,55 @@ pub fn load(
     })
 }
 
-/// Reads one file of any kind.
+/// Reads one file of any kind from its bytes.
 pub fn read_file(
     file: &Path,
     bytes: &[u8],
     lenient: bool,
     progress: &Progress,
 ) -> Result<FileContents, ImportError> {
-    let kind = detect(bytes).map_err(|p| p.in_file(file))?;
+    read_from(file, &mut &bytes[..], lenient, progress)
+}
+
+/// How much of a file's start is read to tell its kind.
+const HEAD: usize = 64 << 10;
+
+/// Reads one file of any kind from `source`, a block at a time.
+pub fn read_from(
+    file: &Path,
+    source: &mut dyn Read,
+    lenient: bool,
+    progress: &Progress,
+) -> Result<FileContents, ImportError> {
+    // Enough of the start to tell the kind: the first line, or (past leading blanks) the
+    // first character of JSON.
+    let mut head = Vec::new();
+    loop {
+        let mut block = [0u8; 8192];
+        let n = match source.read(&mut block) {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(Problem::whole(format!("cannot read it: {e}")).in_file(file)),
+        };
+        head.extend_from_slice(&block[..n]);
+        let content = head.iter().any(|b| !b.is_ascii_whitespace());
+        if n == 0 || (content && (head.contains(&b'\n') || head.len() >= HEAD)) {
+            break;
+        }
+    }
+    let kind = detect(&head).map_err(|p| p.in_file(file))?;
     let stem = file.file_stem().map_or_else(
         || "recording".to_string(),
         |s| s.to_string_lossy().into_owned(),
     );
+    let mut source = (&head[..]).chain(source);
     let mut contents = match kind {
         FileKind::PostCsv => {
-            post_csv::read(&stem, bytes, lenient, progress).map_err(|p| p.in_file(file))?
+            post_csv::read(&stem, &mut source, lenient, progress).map_err(|p| p.in_file(file))?
         }
-        FileKind::PoolscopeCsv => poolscope_csv::read(file, bytes, lenient, progress)?,
-        FileKind::ChromeTrace => {
-            chrome_trace::read(&stem, bytes, lenient, progress).map_err(|p| p.in_file(file))?
-        }
+        FileKind::PoolscopeCsv => poolscope_csv::read(file, &mut source, lenient, progress)?,
+        FileKind::ChromeTrace => chrome_trace::read(&stem, &mut source, lenient, progress)
+            .map_err(|p| p.in_file(file))?,
     };
     // CSVs of one folder are one run (the post's four files, a poolscope export); each
     // trace is its own.

@@ -3,11 +3,14 @@
 //! so the state shading replays too. The `cores` of a `summary.json` in the same folder
 //! gives the efficiency its denominator back.
 
+use std::collections::HashMap;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use super::csv_rows::{self, Row};
 use super::{
     FileContents, ImportError, LaneGroup, Problem, Progress, RecordedExperiment, RecordedTask,
+    RecordedTasks,
 };
 use crate::model::event::{SampleEvent, WorkerId};
 use crate::model::plan::{ExecutorKind, WorkloadKind};
@@ -15,76 +18,95 @@ use crate::model::plan::{ExecutorKind, WorkloadKind};
 /// The columns every poolscope CSV starts with (later versions may add more after them).
 pub const REQUIRED_HEADER: &str = "tag,start_time,end_time,elapsed,result,experiment,executor,workload,input,worker,pid,tid,cpu_time,status,error";
 
-/// One row of the CSV.
-struct CsvTask {
-    experiment: String,
-    executor: ExecutorKind,
-    workload: WorkloadKind,
-    input: u64,
-    worker: Option<(usize, u32, u32)>,
-    start: Option<u64>,
-    end: Option<u64>,
-    outcome: Result<String, String>,
-    cpu_time: Option<std::time::Duration>,
-    label: Option<String>,
+/// What one chunk of rows held: its experiments in the order met, each with its tasks and
+/// the workers they ran on (found by hash, so neither many experiments nor many workers
+/// make a row cost more).
+#[derive(Default)]
+struct Chunk {
+    experiments: Vec<ChunkExperiment>,
+    by_name: HashMap<String, usize>,
 }
 
-/// Reads a poolscope CSV (its header already recognised), its samples file and its
-/// folder's `summary.json` if present.
-pub fn read(
-    file: &Path,
-    bytes: &[u8],
-    lenient: bool,
-    progress: &Progress,
-) -> Result<FileContents, ImportError> {
-    let in_file = |p: Problem| p.in_file(file);
-    let (rows, skipped) =
-        csv_rows::parse_rows(bytes, 15..=16, lenient, progress, parse_row).map_err(in_file)?;
-    let mut experiments: Vec<RecordedExperiment> = Vec::new();
-    for row in rows {
-        let position = match experiments.iter().position(|e| e.name == row.experiment) {
-            Some(i) => i,
-            None => {
-                let mut e = RecordedExperiment::named(&row.experiment);
-                e.executor = row.executor;
-                e.workload = row.workload;
-                experiments.push(e);
-                experiments.len() - 1
-            }
-        };
-        let experiment = &mut experiments[position];
-        let group = match row.worker {
-            None => usize::MAX,
-            Some((worker, pid, tid)) => {
-                match experiment
-                    .groups
-                    .iter()
-                    .position(|g| g.worker == Some(worker))
-                {
-                    Some(g) => g,
-                    None => {
+struct ChunkExperiment {
+    name: String,
+    executor: ExecutorKind,
+    workload: WorkloadKind,
+    tasks: RecordedTasks,
+    /// The workers met, by the group number the tasks carry.
+    workers: Vec<(usize, u32, u32)>,
+    group_of: HashMap<usize, u32>,
+}
+
+/// The experiments read so far, with the same lookups as a chunk's.
+#[derive(Default)]
+struct Experiments {
+    list: Vec<RecordedExperiment>,
+    by_name: HashMap<String, usize>,
+    group_of: Vec<HashMap<usize, u32>>,
+}
+
+impl Experiments {
+    /// Takes a chunk's rows, after those read before.
+    fn take(&mut self, chunk: Chunk) -> Result<(), Problem> {
+        for mut part in chunk.experiments {
+            let position = match self.by_name.get(&part.name) {
+                Some(&i) => i,
+                None => {
+                    let mut e = RecordedExperiment::named(&part.name);
+                    e.executor = part.executor;
+                    e.workload = part.workload;
+                    self.by_name.insert(part.name.clone(), self.list.len());
+                    self.list.push(e);
+                    self.group_of.push(HashMap::new());
+                    self.list.len() - 1
+                }
+            };
+            let experiment = &mut self.list[position];
+            let group_of = &mut self.group_of[position];
+            let groups: Vec<u32> = part
+                .workers
+                .iter()
+                .map(|&(worker, pid, tid)| {
+                    *group_of.entry(worker).or_insert_with(|| {
                         experiment.groups.push(LaneGroup {
                             worker: Some(worker),
                             pid,
                             tid,
                             name: None,
                         });
-                        experiment.groups.len() - 1
-                    }
+                        (experiment.groups.len() - 1) as u32
+                    })
+                })
+                .collect();
+            for task in part.tasks.as_mut_slice() {
+                if let Some(&group) = groups.get(task.group as usize) {
+                    task.group = group;
                 }
             }
-        };
-        let index = experiment.tasks.len();
-        experiment.tasks.push(RecordedTask::new(
-            index,
-            row.input,
-            group,
-            row.start,
-            row.end,
-            row.outcome,
-            row.cpu_time,
-            row.label,
-        ));
+            let offset = experiment.tasks.len() as u32;
+            experiment.tasks.append(part.tasks, offset)?;
+        }
+        Ok(())
+    }
+}
+
+/// Reads a poolscope CSV (its header already recognised), its samples file and its
+/// folder's `summary.json` if present.
+pub fn read(
+    file: &Path,
+    source: &mut dyn Read,
+    lenient: bool,
+    progress: &Progress,
+) -> Result<FileContents, ImportError> {
+    let in_file = |p: Problem| p.in_file(file);
+    let mut read = Experiments::default();
+    let skipped = csv_rows::parse_rows(source, 15..=16, lenient, progress, parse_row, |chunk| {
+        read.take(chunk)
+    })
+    .map_err(in_file)?;
+    let mut experiments = read.list;
+    for experiment in &mut experiments {
+        experiment.tasks.forget_label_index();
     }
     let mut notes = Vec::new();
     if let [experiment] = experiments.as_mut_slice() {
@@ -126,7 +148,7 @@ fn samples_path(file: &Path) -> PathBuf {
     file.with_file_name(format!("{stem}{}", crate::formats::export::SAMPLES_SUFFIX))
 }
 
-fn parse_row(row: &Row<'_>) -> Result<Option<CsvTask>, Problem> {
+fn parse_row(row: &Row<'_>, chunk: &mut Chunk) -> Result<(), Problem> {
     let line = row.line;
     let name = |kind: &str, text: &str, known: &str| {
         Problem::at(
@@ -192,10 +214,10 @@ fn parse_row(row: &Row<'_>) -> Result<Option<CsvTask>, Problem> {
     let tid = csv_rows::whole_number::<u32>(row.text(11, "tid")?, line, "tid")?;
     let cpu_time = csv_rows::seconds(row.text(12, "cpu_time")?, line, "cpu_time")?;
     let status = row.text(13, "status")?;
-    let outcome = match status {
-        "ok" => Ok(row.text(4, "result")?.to_string()),
-        "error" => Err(row.text(14, "error")?.to_string()),
-        "running" | "pending" | "cancelled" => Ok(String::new()),
+    let (failed, outcome) = match status {
+        "ok" => (false, row.text(4, "result")?),
+        "error" => (true, row.text(14, "error")?),
+        "running" | "pending" | "cancelled" => (false, ""),
         other => {
             return Err(name(
                 "status",
@@ -222,18 +244,43 @@ fn parse_row(row: &Row<'_>) -> Result<Option<CsvTask>, Problem> {
         16 => Some(row.text(15, "label")?).filter(|l| !l.is_empty()),
         _ => None,
     };
-    Ok(Some(CsvTask {
-        experiment: row.text(5, "experiment")?.to_string(),
-        executor,
-        workload,
+    let name = row.text(5, "experiment")?;
+    let at = match chunk.by_name.get(name) {
+        Some(&i) => i,
+        None => {
+            chunk
+                .by_name
+                .insert(name.to_string(), chunk.experiments.len());
+            chunk.experiments.push(ChunkExperiment {
+                name: name.to_string(),
+                executor,
+                workload,
+                tasks: RecordedTasks::default(),
+                workers: Vec::new(),
+                group_of: HashMap::new(),
+            });
+            chunk.experiments.len() - 1
+        }
+    };
+    let experiment = &mut chunk.experiments[at];
+    let group = match worker {
+        None => u32::MAX,
+        Some(worker) => *experiment.group_of.entry(worker).or_insert_with(|| {
+            experiment
+                .workers
+                .push((worker, pid.unwrap_or(0), tid.unwrap_or(0)));
+            (experiment.workers.len() - 1) as u32
+        }),
+    };
+    let task = RecordedTask::new(
+        experiment.tasks.len(),
         input,
-        worker: worker.map(|w| (w, pid.unwrap_or(0), tid.unwrap_or(0))),
-        start,
-        end,
-        outcome,
+        group as usize,
+        (start, end),
+        failed,
         cpu_time,
-        label: label.map(str::to_string),
-    }))
+    );
+    experiment.tasks.push(task, outcome, label)
 }
 
 fn optional_time(text: &str, line: u64, column: &str) -> Result<Option<u64>, Problem> {
@@ -262,7 +309,7 @@ fn read_samples(
             ),
         ));
     }
-    csv_rows::parse_rows(bytes, 8..=8, lenient, &Progress::default(), |row| {
+    let sample = |row: &Row<'_>| -> Result<Option<SampleEvent>, Problem> {
         let line = row.line;
         let number = |i: usize, name: &str| -> Result<u64, Problem> {
             csv_rows::whole_number::<u64>(row.text(i, name)?, line, name)?
@@ -295,5 +342,21 @@ fn read_samples(
             voluntary_switches: 0,
             involuntary_switches: 0,
         }))
-    })
+    };
+    let mut samples = Vec::new();
+    let skipped = csv_rows::parse_rows(
+        &mut &bytes[..],
+        8..=8,
+        lenient,
+        &Progress::default(),
+        |row, chunk: &mut Vec<SampleEvent>| {
+            chunk.extend(sample(row)?);
+            Ok(())
+        },
+        |chunk| {
+            samples.extend(chunk);
+            Ok(())
+        },
+    )?;
+    Ok((samples, skipped))
 }

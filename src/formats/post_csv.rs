@@ -7,67 +7,43 @@
 //! after the file; `process-fibo.csv` is known to be processes running fib, so the post's
 //! speed-up lines come back too.
 
+use std::io::Read;
+
 use super::csv_rows::{self, Row};
-use super::{FileContents, LaneGroup, Problem, Progress, RecordedExperiment, RecordedTask};
+use super::{
+    FileContents, LaneGroup, Problem, Progress, RecordedExperiment, RecordedTask, RecordedTasks,
+};
 
 /// The post's header, exactly.
 pub const HEADER: &str = "tag,start_time,end_time,elapsed,result";
 
 /// Reads a post CSV (its header already recognised) as one experiment named `stem`.
 ///
-/// Rows are read straight into [`RecordedTask`]s (a million rows are not held twice): a tag
-/// `{stem}-{n}` becomes input `n` with no label of its own (the plan calls such tasks by
-/// the post's tag), any other tag stays as the task's label.
+/// Rows are read a block at a time straight into compact [`RecordedTask`]s (the file and a
+/// million rows are never held twice): a tag `{stem}-{n}` becomes input `n` with no label
+/// of its own (the plan calls such tasks by the post's tag), any other tag stays as the
+/// task's label.
 pub fn read(
     stem: &str,
-    bytes: &[u8],
+    source: &mut dyn Read,
     lenient: bool,
     progress: &Progress,
 ) -> Result<FileContents, Problem> {
-    let (mut tasks, skipped) =
-        csv_rows::parse_rows(bytes, 5..=5, lenient, progress, |row| parse_row(row, stem))?;
     let mut experiment = RecordedExperiment::named(stem);
-    for (index, task) in tasks.iter_mut().enumerate() {
-        task.index = u32::try_from(index).unwrap_or(u32::MAX);
-    }
-    if tasks.iter().all(|t| t.label.is_none()) {
-        experiment.tags = true;
-    } else {
-        // Tags of another name (a renamed file): `{prefix}-{n}` still says what ran.
-        let numbered = |label: &str| -> Option<(String, u64)> {
-            let (prefix, n) = label.rsplit_once('-')?;
-            Some((prefix.to_string(), n.parse().ok()?))
-        };
-        let prefix = tasks
-            .first()
-            .and_then(|t| t.label.as_deref())
-            .and_then(numbered)
-            .map(|(p, _)| p);
-        let same_prefix = prefix.as_ref().is_some_and(|prefix| {
-            tasks.iter().all(|t| {
-                t.label
-                    .as_deref()
-                    .and_then(numbered)
-                    .is_some_and(|(p, _)| &p == prefix)
-            })
-        });
-        if let (true, Some(prefix)) = (same_prefix, &prefix)
-            && experiment.executor == crate::model::plan::ExecutorKind::Recorded
-        {
-            let (executor, workload) = super::kinds_from_name(prefix);
-            experiment.executor = executor;
-            experiment.workload = workload;
-        }
-        for task in &mut tasks {
-            match task.label.as_deref().map(|l| (l, numbered(l))) {
-                None => task.label = Some(format!("{stem}-{}", task.input).into_boxed_str()),
-                Some((_, Some((_, n)))) if same_prefix => task.input = n,
-                Some(_) => task.input = u64::from(task.index),
-            }
-        }
-    }
+    let skipped = csv_rows::parse_rows(
+        source,
+        5..=5,
+        lenient,
+        progress,
+        |row, chunk: &mut RecordedTasks| parse_row(row, stem, chunk),
+        |chunk| {
+            let offset = experiment.tasks.len() as u32;
+            experiment.tasks.append(chunk, offset)
+        },
+    )?;
+    name_tasks(&mut experiment, stem);
+    experiment.tasks.forget_label_index();
     experiment.groups.push(LaneGroup::default());
-    experiment.tasks = tasks;
     Ok(FileContents {
         experiments: vec![experiment],
         cores: None,
@@ -76,7 +52,55 @@ pub fn read(
     })
 }
 
-fn parse_row(row: &Row<'_>, stem: &str) -> Result<Option<RecordedTask>, Problem> {
+/// Tags that are all `{stem}-{n}` need no labels (the plan calls them so); tags of one
+/// other prefix (a renamed file) still say what ran (`process-fibo-3` is fib on
+/// processes, input 3); any others are kept as each task's label.
+fn name_tasks(experiment: &mut RecordedExperiment, stem: &str) {
+    let tasks = &mut experiment.tasks;
+    if tasks.as_slice().iter().all(|t| !t.has_label()) {
+        experiment.tags = true;
+        return;
+    }
+    let numbered = |label: &str| -> Option<(String, u64)> {
+        let (prefix, n) = label.rsplit_once('-')?;
+        Some((prefix.to_string(), n.parse().ok()?))
+    };
+    // Per distinct label, not per task: a million rows share few prefixes.
+    let parsed: Vec<Option<(String, u64)>> = tasks.labels().iter().map(|l| numbered(l)).collect();
+    let of = |task: &RecordedTask| RecordedTasks::label_number(task).map(|n| &parsed[n as usize]);
+    let prefix = tasks
+        .as_slice()
+        .first()
+        .and_then(of)
+        .and_then(|p| p.as_ref().map(|(p, _)| p.clone()));
+    let same_prefix = prefix.as_ref().is_some_and(|prefix| {
+        tasks
+            .as_slice()
+            .iter()
+            .all(|t| of(t).is_some_and(|p| p.as_ref().is_some_and(|(p, _)| p == prefix)))
+    });
+    if let (true, Some(prefix)) = (same_prefix, &prefix)
+        && experiment.executor == crate::model::plan::ExecutorKind::Recorded
+    {
+        let (executor, workload) = super::kinds_from_name(prefix);
+        experiment.executor = executor;
+        experiment.workload = workload;
+    }
+    let mut unnamed = Vec::new();
+    for (i, task) in tasks.as_mut_slice().iter_mut().enumerate() {
+        match RecordedTasks::label_number(task).map(|n| &parsed[n as usize]) {
+            None => unnamed.push(i),
+            Some(Some((_, n))) if same_prefix => task.input = *n,
+            Some(_) => task.input = u64::from(task.index),
+        }
+    }
+    for i in unnamed {
+        let input = tasks.as_slice()[i].input;
+        tasks.set_label(i, &format!("{stem}-{input}"));
+    }
+}
+
+fn parse_row(row: &Row<'_>, stem: &str, chunk: &mut RecordedTasks) -> Result<(), Problem> {
     let line = row.line;
     let text = row.text(0, "tag")?;
     let numbered: Option<u64> = text
@@ -101,14 +125,14 @@ fn parse_row(row: &Row<'_>, stem: &str) -> Result<Option<RecordedTask>, Problem>
     if !elapsed.trim().is_empty() {
         csv_rows::seconds(elapsed, line, "elapsed")?;
     }
-    Ok(Some(RecordedTask::new(
-        0,
+    let result = row.text(4, "result")?;
+    let task = RecordedTask::new(
+        chunk.len(),
         numbered.unwrap_or(0),
         0,
-        Some(start),
-        Some(end),
-        Ok(row.text(4, "result")?.to_string()),
+        (Some(start), Some(end)),
+        false,
         None,
-        numbered.is_none().then(|| text.to_string()),
-    )))
+    );
+    chunk.push(task, result, numbered.is_none().then_some(text))
 }

@@ -66,6 +66,17 @@ pub enum Event {
         /// When it became ready.
         at: Timestamp,
     },
+    /// The workers an experiment's tasks ran on, known before any task (a recording read
+    /// from a file): their lanes exist at once, in order, instead of appearing one by one
+    /// as tasks arrive, which for a hundred thousand workers arriving out of order would
+    /// cost a hundred thousand insertions into the middle. Says nothing about when they
+    /// became ready.
+    WorkersKnown {
+        /// Index of the experiment in the run.
+        experiment: usize,
+        /// The workers, in any order.
+        workers: Vec<WorkerId>,
+    },
     /// A task started, finished or failed.
     Task(TaskEvent),
     /// Every task of an experiment ended and its workers are gone.
@@ -230,6 +241,7 @@ impl Event {
         match self {
             Event::ExperimentStarted { experiment, .. }
             | Event::WorkerStarted { experiment, .. }
+            | Event::WorkersKnown { experiment, .. }
             | Event::ExperimentFinished { experiment, .. } => Some(*experiment),
             Event::Task(t) => Some(t.experiment),
             Event::Sample(s) => Some(s.experiment),

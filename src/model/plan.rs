@@ -213,8 +213,8 @@ pub struct ExperimentPlan {
     pub task_labels: TaskLabels,
     /// What each lane is called, by worker index, when a recording named them (a trace's
     /// `thread_name`). Empty for runs: lanes are named by pid and tid.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub lane_names: Vec<String>,
+    #[serde(default, skip_serializing_if = "LaneNames::is_empty")]
+    pub lane_names: LaneNames,
     /// The file it was read from (`poolscope view`); `None` for runs. Experiments compare
     /// (speed-ups, a shared time scale) only with others from the same source.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -240,7 +240,7 @@ impl ExperimentPlan {
             inputs,
             workers,
             task_labels: TaskLabels::Inputs,
-            lane_names: Vec::new(),
+            lane_names: LaneNames::default(),
             recorded_from: None,
         }
     }
@@ -251,6 +251,10 @@ impl ExperimentPlan {
         match &self.task_labels {
             TaskLabels::Tags => format!("{}-{input}", self.name),
             TaskLabels::Each(labels) if index < labels.len() => labels[index].clone(),
+            TaskLabels::Table(table) => match table.get(index) {
+                Some(name) => name.to_string(),
+                None => self.workload.describe_input(input),
+            },
             _ => self.workload.describe_input(input),
         }
     }
@@ -259,6 +263,7 @@ impl ExperimentPlan {
     pub fn recorded_label(&self, index: usize, input: u64) -> Option<String> {
         match &self.task_labels {
             TaskLabels::Inputs => None,
+            TaskLabels::Table(table) => table.get(index).map(str::to_string),
             _ => Some(self.task_label(index, input)),
         }
     }
@@ -274,13 +279,87 @@ pub enum TaskLabels {
     /// By the post's tag, `{experiment}-{input}`, the input being the task's position (the
     /// post's CSVs: a million labels cost nothing to keep).
     Tags,
-    /// One label each, by input position (a trace's event names).
+    /// One label each, by input position (what earlier versions wrote; read, not made).
     Each(Vec<String>),
+    /// One label each, by input position, each distinct name kept once (a trace's million
+    /// events share a few names).
+    Table(NameTable),
 }
 
 impl TaskLabels {
     fn is_inputs(&self) -> bool {
         matches!(self, TaskLabels::Inputs)
+    }
+}
+
+/// Labels by task position, each distinct name stored once: 4 bytes a task.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct NameTable {
+    /// The distinct names.
+    pub names: Vec<String>,
+    /// Each task's name, an index into `names` ([`NameTable::NONE`]: none).
+    pub of_task: Vec<u32>,
+}
+
+impl NameTable {
+    /// A task without a name.
+    pub const NONE: u32 = u32::MAX;
+
+    /// Task `index`'s name, if it has one.
+    pub fn get(&self, index: usize) -> Option<&str> {
+        let name = *self.of_task.get(index)?;
+        self.names.get(name as usize).map(String::as_str)
+    }
+}
+
+/// Lane names by worker index, kept only for the workers named: a recording's worker
+/// numbers may be anything (`18446744073709551615`), and names are never stored by position
+/// up to the largest.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct LaneNames(Vec<(usize, String)>);
+
+impl LaneNames {
+    /// Names from `(worker, name)` pairs in any order (empty names left out; the last name
+    /// given to a worker wins).
+    pub fn from_pairs(pairs: impl IntoIterator<Item = (usize, String)>) -> Self {
+        let mut names: Vec<(usize, String)> =
+            pairs.into_iter().filter(|(_, n)| !n.is_empty()).collect();
+        names.reverse();
+        names.sort_by_key(|(w, _)| *w);
+        names.dedup_by_key(|(w, _)| *w);
+        LaneNames(names)
+    }
+
+    /// Worker `worker`'s name, if it has one.
+    pub fn get(&self, worker: usize) -> Option<&str> {
+        let i = self.0.binary_search_by_key(&worker, |(w, _)| *w).ok()?;
+        Some(&self.0[i].1)
+    }
+
+    /// Whether no lane is named.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The names in worker order.
+    pub fn in_order(&self) -> Vec<&str> {
+        self.0.iter().map(|(_, n)| n.as_str()).collect()
+    }
+}
+
+impl<'de> Deserialize<'de> for LaneNames {
+    /// `[[worker, name], …]`, or the list by worker index earlier versions wrote.
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Form {
+            Pairs(Vec<(usize, String)>),
+            List(Vec<String>),
+        }
+        Ok(match Form::deserialize(deserializer)? {
+            Form::Pairs(pairs) => LaneNames::from_pairs(pairs),
+            Form::List(list) => LaneNames::from_pairs(list.into_iter().enumerate()),
+        })
     }
 }
 

@@ -339,22 +339,7 @@ impl Experiment {
         let i = match self.lanes.binary_search_by_key(&worker.index, |l| l.worker) {
             Ok(i) => i,
             Err(i) => {
-                self.lanes.insert(
-                    i,
-                    Lane {
-                        worker: worker.index,
-                        pid: worker.pid,
-                        tid: worker.tid,
-                        ready_at: None,
-                        spans: Vec::new(),
-                        failed: 0,
-                        samples: Vec::new(),
-                        sampled_cpu: Duration::ZERO,
-                        sampled_cpu_at_task_start: Duration::ZERO,
-                        gil: Vec::new(),
-                        identities: Vec::new(),
-                    },
-                );
+                self.lanes.insert(i, Lane::new(worker));
                 i
             }
         };
@@ -362,6 +347,24 @@ impl Experiment {
         lane.pid = worker.pid;
         lane.tid = worker.tid;
         lane
+    }
+
+    /// Lanes for `workers` (those not there yet), made in one go and sorted once.
+    pub(super) fn add_lanes(&mut self, workers: &[WorkerId]) {
+        let before = self.lanes.len();
+        for worker in workers {
+            if self
+                .lanes
+                .binary_search_by_key(&worker.index, |l| l.worker)
+                .is_err()
+            {
+                self.lanes.push(Lane::new(*worker));
+            }
+        }
+        if self.lanes.len() > before {
+            self.lanes.sort_by_key(|l| l.worker);
+            self.lanes.dedup_by_key(|l| l.worker);
+        }
     }
 
     /// The lane of worker `index`, if it appeared.

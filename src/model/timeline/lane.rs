@@ -119,6 +119,23 @@ impl LaneSpan {
 }
 
 impl Lane {
+    /// An empty lane for `worker`.
+    pub(super) fn new(worker: crate::model::event::WorkerId) -> Self {
+        Lane {
+            worker: worker.index,
+            pid: worker.pid,
+            tid: worker.tid,
+            ready_at: None,
+            spans: Vec::new(),
+            failed: 0,
+            samples: Vec::new(),
+            sampled_cpu: Duration::ZERO,
+            sampled_cpu_at_task_start: Duration::ZERO,
+            gil: Vec::new(),
+            identities: Vec::new(),
+        }
+    }
+
     /// The lane's tasks, in start order.
     pub fn spans(&self) -> &[LaneSpan] {
         &self.spans

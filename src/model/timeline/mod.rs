@@ -109,6 +109,14 @@ impl Timeline {
                     lane.ready_at.get_or_insert(*at);
                 }
             }
+            Event::WorkersKnown {
+                experiment,
+                workers,
+            } => {
+                if let Some(e) = self.experiment_mut(*experiment) {
+                    e.add_lanes(workers);
+                }
+            }
             Event::Task(task) => {
                 self.see(task.at);
                 if let Some(e) = self.experiment_mut(task.experiment) {
@@ -175,7 +183,12 @@ impl Timeline {
     }
 
     fn position(&self, experiment: usize) -> Option<usize> {
-        self.experiments.iter().position(|e| e.index == experiment)
+        // Experiments start in index order, so experiment i is nearly always at i: no
+        // search per event, however many experiments (a file may hold twenty thousand).
+        match self.experiments.get(experiment) {
+            Some(e) if e.index == experiment => Some(experiment),
+            _ => self.experiments.iter().position(|e| e.index == experiment),
+        }
     }
 
     /// The experiment with this index in the run, once it has started.
