@@ -12,6 +12,7 @@ use poolscope::engine::runner::RunOptions;
 use poolscope::{headless, tui};
 
 fn main() -> ExitCode {
+    poolscope::engine::limits::map_big_allocations();
     // As servers do: big pools and many clients need descriptors; the hard limit is ours.
     poolscope::engine::limits::raise_open_files();
     let action = match Cli::parse().into_action() {

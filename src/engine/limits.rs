@@ -3,6 +3,28 @@
 //! the sampler's two files, one more for http; four per in-process http worker: both ends
 //! of its connection to the embedded server and the sampler's files) so a big pool runs with the workers that fit instead of failing
 //! tasks.
+//!
+//! Memory: big buffers are mapped on their own ([`map_big_allocations`]), so what poolscope
+//! gives back (a file's rows once they became a timeline) goes back to the system at once.
+
+/// Allocations from this size up get pages of their own.
+const MAP_FROM: i32 = 256 << 10;
+
+/// Makes the allocator map every allocation of [`MAP_FROM`] or more on its own, for good.
+///
+/// By default glibc raises that threshold each time a mapped block is freed (up to 32 MiB),
+/// after which big vectors grow inside the heap: each doubling copies, and what is freed
+/// in the middle of the heap stays with the process. Reading a million-event trace, that
+/// was a quarter of its peak memory. Fixed, a vector that grows is remapped without a copy
+/// and one that shrinks or is freed returns its pages at once.
+pub fn map_big_allocations() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets allocator parameters; called before any threads start.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, MAP_FROM);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 4 * MAP_FROM);
+    }
+}
 
 /// Raises the soft open-files limit to the hard limit; returns the soft limit now in force
 /// (`None` where it cannot be read).

@@ -236,8 +236,7 @@ impl Collector {
             Some(_) => return self.skip(bad("\"ts\" is not a finite number".into())),
             None => None,
         };
-        let ph = ph.to_string();
-        let needs_ts = matches!(ph.as_str(), "X" | "B" | "E");
+        let needs_ts = matches!(ph, "X" | "B" | "E");
         let ts = match ts {
             Some(ts) => ts,
             None if needs_ts => {
@@ -247,7 +246,7 @@ impl Collector {
             }
             None => f64::NAN,
         };
-        match ph.as_str() {
+        match ph {
             "M" => {
                 self.meta(event);
                 Ok(())
@@ -260,7 +259,7 @@ impl Collector {
                 let names = self.counter_names.len() as u32;
                 let name = *self
                     .counter_names
-                    .entry(event.name.unwrap_or_default().into_owned())
+                    .entry(event.name.unwrap_or_default().0.into_owned())
                     .or_insert(names);
                 let args = event.args.unwrap_or_default();
                 let share = |s: &Option<super::events::Scalar<'_>>| {

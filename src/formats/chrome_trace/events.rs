@@ -18,17 +18,18 @@ use crate::formats::Problem;
 #[derive(Debug, Deserialize)]
 pub(super) struct RawEvent<'a> {
     #[serde(borrow)]
-    pub ph: Option<Cow<'a, str>>,
+    pub ph: Option<Text<'a>>,
     #[serde(borrow)]
-    pub name: Option<Cow<'a, str>>,
+    pub name: Option<Text<'a>>,
     #[serde(borrow)]
-    pub cat: Option<Cow<'a, str>>,
+    pub cat: Option<Text<'a>>,
     pub pid: Option<Id>,
     pub tid: Option<Id>,
     pub ts: Option<f64>,
     pub dur: Option<f64>,
+    /// Boxed: the event is moved a few times on its way, its args need not be.
     #[serde(borrow)]
-    pub args: Option<Args<'a>>,
+    pub args: Option<Box<Args<'a>>>,
     /// Whether the event is `{}`: a terminator some writers end the array with.
     #[serde(skip)]
     pub empty: bool,
@@ -67,6 +68,40 @@ pub(super) struct Args<'a> {
     pub runnable: Option<Scalar<'a>>,
     #[serde(borrow)]
     pub blocked: Option<Scalar<'a>>,
+}
+
+/// A string, borrowed from the event's bytes unless it has escapes to undo (serde's own
+/// `Cow<str>` inside an `Option` always copies).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(super) struct Text<'a>(pub Cow<'a, str>);
+
+impl std::ops::Deref for Text<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TextVisitor;
+        impl<'de> Visitor<'de> for TextVisitor {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(v.to_string())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(v)))
+            }
+        }
+        deserializer.deserialize_str(TextVisitor)
+    }
 }
 
 /// An argument's value, whatever its type: numbers and strings kept, the rest skipped.

@@ -38,7 +38,7 @@ use crate::model::plan::ExperimentPlan;
 const GIL_TID_BASE: i64 = 100_000;
 
 /// How many bytes of events are parsed together, in parallel.
-const BATCH: usize = 4 << 20;
+const BATCH: usize = 1 << 20;
 
 /// A pid or tid: traces use numbers or strings (`ray timeline`: "Node 10.0.0.1").
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]

@@ -33,8 +33,13 @@ pub(super) struct Outline {
 
 /// How a value's extent reads so far.
 enum Extent {
-    /// It ends before this index.
-    Complete(usize),
+    /// It ends before `end`, with `newlines` line breaks inside, the last at `last_newline`
+    /// (so lines and columns move on without a second look at its bytes).
+    Complete {
+        end: usize,
+        newlines: u64,
+        last_newline: Option<usize>,
+    },
     /// The bytes end first.
     Incomplete,
 }
@@ -43,6 +48,13 @@ enum Extent {
 /// followed; brackets are only counted, serde checks they match.
 fn value_end(buf: &[u8], start: usize, eof: bool) -> Extent {
     let mut i = start;
+    let mut newlines = 0;
+    let mut last_newline = None;
+    let complete = |end, newlines, last_newline| Extent::Complete {
+        end,
+        newlines,
+        last_newline,
+    };
     match buf[start] {
         b'{' | b'[' => {
             let mut depth = 0usize;
@@ -53,6 +65,10 @@ fn value_end(buf: &[u8], start: usize, eof: bool) -> Extent {
                     match b {
                         b'\\' => i += 1,
                         b'"' => in_string = false,
+                        b'\n' => {
+                            newlines += 1;
+                            last_newline = Some(i);
+                        }
                         _ => {}
                     }
                 } else {
@@ -62,8 +78,12 @@ fn value_end(buf: &[u8], start: usize, eof: bool) -> Extent {
                         b'}' | b']' => {
                             depth -= 1;
                             if depth == 0 {
-                                return Extent::Complete(i + 1);
+                                return complete(i + 1, newlines, last_newline);
                             }
+                        }
+                        b'\n' => {
+                            newlines += 1;
+                            last_newline = Some(i);
                         }
                         _ => {}
                     }
@@ -77,7 +97,11 @@ fn value_end(buf: &[u8], start: usize, eof: bool) -> Extent {
             while i < buf.len() {
                 match buf[i] {
                     b'\\' => i += 1,
-                    b'"' => return Extent::Complete(i + 1),
+                    b'"' => return complete(i + 1, newlines, last_newline),
+                    b'\n' => {
+                        newlines += 1;
+                        last_newline = Some(i);
+                    }
                     _ => {}
                 }
                 i += 1;
@@ -87,12 +111,12 @@ fn value_end(buf: &[u8], start: usize, eof: bool) -> Extent {
         _ => {
             while i < buf.len() {
                 if matches!(buf[i], b',' | b']' | b'}') || buf[i].is_ascii_whitespace() {
-                    return Extent::Complete(i);
+                    return complete(i, 0, None);
                 }
                 i += 1;
             }
             if eof {
-                Extent::Complete(i)
+                complete(i, 0, None)
             } else {
                 Extent::Incomplete
             }
@@ -109,8 +133,8 @@ struct Cursor<'s> {
     eof: bool,
     line: u64,
     column: u64,
-    /// Bytes dropped from the front of `buf` so far.
-    dropped: u64,
+    /// The value last measured: its end, line breaks and last line break.
+    seen: Option<(usize, u64, Option<usize>)>,
 }
 
 /// What a read asks for at least, so a long value is not re-scanned for every few bytes.
@@ -146,8 +170,20 @@ impl Cursor<'_> {
         Ok(self.buf.get(self.pos).copied())
     }
 
-    /// Moves past `n` bytes, counting lines and columns.
+    /// Moves past `n` bytes, counting lines and columns (at once, over a value just
+    /// measured).
     fn advance(&mut self, n: usize) {
+        if let Some((end, newlines, last_newline)) = self.seen.take()
+            && end == self.pos + n
+        {
+            self.line += newlines;
+            self.column = match last_newline {
+                Some(at) => (end - at) as u64,
+                None => self.column + n as u64,
+            };
+            self.pos = end;
+            return;
+        }
         for &b in &self.buf[self.pos..self.pos + n] {
             if b == b'\n' {
                 self.line += 1;
@@ -174,7 +210,14 @@ impl Cursor<'_> {
     fn value_end(&mut self) -> Result<Option<usize>, Problem> {
         loop {
             match value_end(&self.buf, self.pos, self.eof) {
-                Extent::Complete(end) => return Ok(Some(end)),
+                Extent::Complete {
+                    end,
+                    newlines,
+                    last_newline,
+                } => {
+                    self.seen = Some((end, newlines, last_newline));
+                    return Ok(Some(end));
+                }
                 Extent::Incomplete if self.eof => return Ok(None),
                 // Doubling: a long value is scanned a few times, not once per read.
                 Extent::Incomplete => self.fill(self.buf.len() - self.pos)?,
@@ -185,8 +228,8 @@ impl Cursor<'_> {
     /// Forgets the bytes before the scanner: nothing points into them any more.
     fn compact(&mut self) {
         self.buf.drain(..self.pos);
-        self.dropped += self.pos as u64;
         self.pos = 0;
+        self.seen = None;
     }
 
     /// A problem here.
@@ -221,7 +264,7 @@ pub(super) fn scan(
         eof: false,
         line: 1,
         column: 1,
-        dropped: 0,
+        seen: None,
     };
     cursor.fill(READ)?;
     if cursor.buf.starts_with(b"\xEF\xBB\xBF") {
