@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use crate::model::clock::Timestamp;
+use crate::model::plan::WorkloadKind;
 use crate::model::timeline::{Experiment, Timeline};
 
 /// A stretch of one experiment's time, from its start: what a panel or a chart row shows.
@@ -41,6 +42,23 @@ pub fn row_length(timeline: &Timeline, experiment: &Experiment, now: Timestamp) 
         .map(|e| e.elapsed(now))
         .max()
         .unwrap_or_default()
+}
+
+/// [`row_length`] of every experiment, in order, in one pass: a file of twenty thousand
+/// experiments is drawn without comparing each with every other.
+pub fn row_lengths(timeline: &Timeline, now: Timestamp) -> Vec<Duration> {
+    let mut longest: std::collections::HashMap<(WorkloadKind, Option<&str>), Duration> =
+        std::collections::HashMap::new();
+    for e in timeline.experiments() {
+        let key = (e.plan.workload, e.plan.recorded_from.as_deref());
+        let length = longest.entry(key).or_default();
+        *length = (*length).max(e.elapsed(now));
+    }
+    timeline
+        .experiments()
+        .iter()
+        .map(|e| longest[&(e.plan.workload, e.plan.recorded_from.as_deref())])
+        .collect()
 }
 
 /// The window of time a row is drawn over, in whole microseconds, cut into `columns` cells.

@@ -14,7 +14,7 @@ use svg::node::element::{Group, Line, Rectangle, Text, Title};
 use crate::chart::axis::{self, human};
 use crate::chart::cells::{CellContent, CellState, lane_cells, lane_states, task_runs};
 use crate::chart::labels::lane_label;
-use crate::chart::span::{TimeSpan, row_length};
+use crate::chart::span::{TimeSpan, row_lengths};
 use crate::model::clock::Timestamp;
 use crate::model::display::{self, shorten};
 use crate::model::timeline::{Experiment, TaskState, Timeline};
@@ -48,8 +48,9 @@ pub fn picture(timeline: &Timeline) -> Document {
     let columns = ((WIDTH - LABEL_WIDTH - 10) / CELL) as u16;
     let mut y = 10u32;
     let mut body = Group::new().set("font-family", FONT).set("font-size", 11);
-    for experiment in timeline.experiments() {
-        let (group, height) = section(timeline, experiment, now, columns, y);
+    let lengths = row_lengths(timeline, now);
+    for (experiment, length) in timeline.experiments().iter().zip(lengths) {
+        let (group, height) = section(experiment, (now, length), columns, y);
         body = body.add(group);
         y += height + 16;
     }
@@ -74,15 +75,15 @@ pub fn export(timeline: &Timeline) -> Vec<u8> {
     picture(timeline).to_string().into_bytes()
 }
 
+/// `experiment`'s part of the picture at `now`, its row `length` long.
 fn section(
-    timeline: &Timeline,
     experiment: &Experiment,
-    now: Timestamp,
+    (now, length): (Timestamp, std::time::Duration),
     columns: u16,
     top: u32,
 ) -> (Group, u32) {
     let plan = &experiment.plan;
-    let length = row_length(timeline, experiment, now).max(std::time::Duration::from_micros(1));
+    let length = length.max(std::time::Duration::from_micros(1));
     let span = TimeSpan::from_start(experiment, length);
     let mut group = Group::new();
     let mut title = format!(

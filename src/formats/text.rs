@@ -22,7 +22,7 @@ use crate::chart::axis::{self, human};
 use crate::chart::cells::{lane_cells, lane_states};
 use crate::chart::labels::lane_label;
 use crate::chart::paint::{self, draw_cells};
-use crate::chart::span::{TimeSpan, row_length};
+use crate::chart::span::{TimeSpan, row_lengths};
 use crate::chart::theme::Theme;
 use crate::chart::{MAX_WIDTH, MIN_WIDTH};
 use crate::model::clock::Timestamp;
@@ -35,8 +35,9 @@ pub fn chart(timeline: &Timeline, width: u16, color: bool) -> String {
     let theme = Theme { color };
     let now = timeline.latest().unwrap_or(Timestamp(0));
     let mut out = String::new();
-    for experiment in timeline.experiments() {
-        let length = row_length(timeline, experiment, now).max(std::time::Duration::from_micros(1));
+    let lengths = row_lengths(timeline, now);
+    for (experiment, length) in timeline.experiments().iter().zip(lengths) {
+        let length = length.max(std::time::Duration::from_micros(1));
         let span = TimeSpan::from_start(experiment, length);
         out.push_str(&paint(
             &shorten(&title(timeline, experiment, now), width as usize),
