@@ -54,6 +54,7 @@ pub fn run(config: &RunConfig, options: &RunOptions) -> anyhow::Result<ExitCode>
         };
         let (timeline, stopped_by) = run_once(config, options, &dir, &signals)?;
         timelines.push(timeline);
+        keep_for_statistics(&mut timelines);
         if stopped_by.is_some() {
             stopped = stopped_by;
             break;
@@ -104,6 +105,20 @@ pub fn run(config: &RunConfig, options: &RunOptions) -> anyhow::Result<ExitCode>
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Once a run is written, what the statistics over the runs need of it is its figures
+/// (makespans, counts, CPU and scheduler totals): every run but the last (whose chart,
+/// trace and picture may still be asked for) drops its task-level events, so `--runs 10`
+/// holds about what one run does.
+fn keep_for_statistics(timelines: &mut [Timeline]) {
+    if let Some((_, written)) = timelines.split_last_mut() {
+        for timeline in written {
+            if timeline.records_held() > 0 {
+                timeline.drop_task_events();
+            }
+        }
+    }
 }
 
 /// Writes what `outputs` asks for from `timeline`: the text chart on stdout (as wide as the
@@ -519,6 +534,57 @@ mod tests {
     use super::*;
     use crate::model::plan::ExecutorKind;
     use crate::model::timeline::tests::started_experiment;
+
+    #[test]
+    fn written_runs_keep_only_what_the_statistics_need() {
+        use crate::model::timeline::tests::{finished, task};
+        let run = |ms: u64| {
+            let mut events = Vec::new();
+            for (i, executor) in [ExecutorKind::Processes, ExecutorKind::Threads]
+                .into_iter()
+                .enumerate()
+            {
+                events.push(started_experiment(i, executor, 0));
+                for t in 0..3 {
+                    events.push(task(i, t, t, 0, TaskEventKind::Started));
+                    events.push(task(i, t, t, ms * (i as u64 + 1), finished(5)));
+                }
+                events.push(Event::ExperimentFinished {
+                    experiment: i,
+                    at: Timestamp(ms * 1000 * (i as u64 + 1)),
+                });
+            }
+            events.push(Event::RunFinished {
+                at: Timestamp(ms * 3000),
+                outcome: RunOutcome::Completed,
+            });
+            Timeline::from_events(&events)
+        };
+        let mut timelines = vec![run(100), run(120), run(90)];
+        let before = {
+            let refs: Vec<&Timeline> = timelines.iter().collect();
+            (
+                crate::model::stats::report(&refs),
+                crate::model::stats::stats_json(&refs),
+            )
+        };
+        keep_for_statistics(&mut timelines);
+        assert_eq!(timelines[0].records_held(), 0);
+        assert_eq!(timelines[1].records_held(), 0);
+        assert_eq!(timelines[2].records_held(), 6, "the last keeps its chart");
+        let refs: Vec<&Timeline> = timelines.iter().collect();
+        assert_eq!(crate::model::stats::report(&refs), before.0);
+        assert_eq!(crate::model::stats::stats_json(&refs), before.1);
+        assert_eq!(
+            summary_table(&timelines[0])
+                .lines()
+                .nth(1)
+                .unwrap()
+                .split_whitespace()
+                .nth(2),
+            Some("3")
+        );
+    }
 
     #[test]
     fn the_experiment_line_reads_like_the_posts() {

@@ -541,7 +541,7 @@ fn every_quit_key_mid_run_and_after_exits_as_shells_expect_and_leaves_no_process
 fn past_the_limit_the_oldest_runs_keep_only_their_summaries() {
     let plan = plan(2, 40);
     let mut app = App::new(plan.clone(), false);
-    app.max_kept_tasks = 100;
+    app.max_kept_records = 100;
     run(&mut app, &plan, 10, 1, None);
     for _ in 0..2 {
         app.update(Msg::RunRestarted);

@@ -37,7 +37,7 @@ use crate::view::editor::{Editor, EditorOutcome};
 
 pub use inspector::Inspect;
 pub use messages::{Effect, ExportKind, Msg, Status};
-pub use runs::{MAX_KEPT_TASKS, Run};
+pub use runs::{MAX_KEPT_RECORDS, Run};
 pub use viewport::{LaneOrder, MAX_ZOOM, Viewport};
 
 use exports::Exports;
@@ -93,8 +93,9 @@ pub struct App {
     pub editor: Option<Editor>,
     /// While comparing (`c`): the run compared with the one looked at.
     pub compare: Option<usize>,
-    /// How many tasks the kept runs may hold before the oldest lose their charts.
-    pub max_kept_tasks: usize,
+    /// How many records (tasks, samples, GIL spans) the kept runs may hold before the
+    /// oldest lose their charts.
+    pub max_kept_records: usize,
     source: Source,
     /// While files are read: the share read so far.
     pub loading: Option<f64>,
@@ -143,7 +144,7 @@ impl App {
             exports: Exports::default(),
             editor: None,
             compare: None,
-            max_kept_tasks: MAX_KEPT_TASKS,
+            max_kept_records: MAX_KEPT_RECORDS,
             source: Source::Live,
             loading: None,
             notes: Vec::new(),
@@ -318,7 +319,7 @@ impl App {
                 if let Event::Notice { text, .. } = &event {
                     self.status = Some(Status::error(text.clone()));
                 }
-                let dropped = self.runs.apply(&event, self.max_kept_tasks);
+                let dropped = self.runs.apply(&event, self.max_kept_records);
                 if !dropped.is_empty() {
                     let runs: Vec<String> = dropped.iter().map(usize::to_string).collect();
                     self.status = Some(Status::info(format!(

@@ -4,8 +4,8 @@
 //!
 //! A new run (a rerun, `w`/`W`, the editor, `--runs N`) is appended; earlier ones stay, so
 //! they can be stepped through (`[` `]`), compared (`c`) and exported together (`E`). Past
-//! a bound on the tasks kept in all, the oldest runs lose their task-level events and keep
-//! their summaries.
+//! a bound on the records kept in all (tasks, scheduler samples, GIL spans), the oldest
+//! runs lose their task-level events and keep their summaries.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -14,9 +14,10 @@ use crate::model::event::{Event, RunOutcome};
 use crate::model::plan::{ExecutorKind, Plan, WorkloadKind};
 use crate::model::timeline::Timeline;
 
-/// The most tasks the kept runs may hold together before the oldest runs' events are
-/// dropped (their summaries stay): ~200 MB of timeline.
-pub const MAX_KEPT_TASKS: usize = 1_000_000;
+/// The most records (tasks, scheduler samples, GIL spans) the kept runs may hold together
+/// before the oldest runs' events are dropped (their summaries stay): some 100 MB of
+/// timeline (a task costs 32 bytes and its span 24, a sample 32, a GIL span 24, plus texts).
+pub const MAX_KEPT_RECORDS: usize = 1_000_000;
 
 /// One run the view keeps: its plan and everything that happened (a run is a value, not
 /// state of the view), and where it was last exported.
@@ -60,12 +61,8 @@ impl Run {
             .map(|(_, dir)| dir)
     }
 
-    fn task_count(&self) -> usize {
-        self.timeline
-            .experiments()
-            .iter()
-            .map(|e| e.tasks_held())
-            .sum()
+    fn records(&self) -> usize {
+        self.timeline.records_held()
     }
 }
 
@@ -199,31 +196,31 @@ impl Runs {
     }
 
     /// Applies a timing event to the live run; once a run finishes, bounds the memory of
-    /// the runs kept to `max_tasks` tasks. Returns the runs whose charts were dropped for
-    /// it (1-based), if any.
-    pub fn apply(&mut self, event: &Event, max_tasks: usize) -> Vec<usize> {
+    /// the runs kept to `max_records` records. Returns the runs whose charts were dropped
+    /// for it (1-based), if any.
+    pub fn apply(&mut self, event: &Event, max_records: usize) -> Vec<usize> {
         let live = self.runs.len() - 1;
         Arc::make_mut(&mut self.runs[live].timeline).apply(event);
         if matches!(event, Event::RunFinished { .. }) {
-            self.bound_memory(max_tasks)
+            self.bound_memory(max_records)
         } else {
             Vec::new()
         }
     }
 
     /// Drops the task-level events of the oldest runs (keeping their summaries) while the
-    /// kept runs hold more than `max_tasks` tasks together; returns which (1-based).
-    fn bound_memory(&mut self, max_tasks: usize) -> Vec<usize> {
-        let mut total: usize = self.runs.iter().map(Run::task_count).sum();
+    /// kept runs hold more than `max_records` records together; returns which (1-based).
+    fn bound_memory(&mut self, max_records: usize) -> Vec<usize> {
+        let mut total: usize = self.runs.iter().map(Run::records).sum();
         let mut dropped = Vec::new();
         for i in 0..self.runs.len().saturating_sub(1) {
-            if total <= max_tasks {
+            if total <= max_records {
                 break;
             }
             if self.runs[i].compacted {
                 continue;
             }
-            total -= self.runs[i].task_count();
+            total -= self.runs[i].records();
             Arc::make_mut(&mut self.runs[i].timeline).drop_task_events();
             self.runs[i].compacted = true;
             dropped.push(i + 1);
@@ -299,5 +296,74 @@ impl Runs {
             return Err(format!("workers stay at {to} (the limits are 1 and {max})"));
         }
         Ok((plan, from, to))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::clock::Timestamp;
+    use crate::model::event::{SampleEvent, TaskEvent, TaskEventKind, WorkerId};
+    use crate::model::plan::ExperimentPlan;
+
+    /// One run of a single task, sampled `samples` times: few tasks, many records.
+    fn sampled_run(runs: &mut Runs, samples: u64, max_records: usize) -> Vec<usize> {
+        let plan = ExperimentPlan::new(ExecutorKind::Threads, WorkloadKind::Fib, vec![30], 1);
+        let worker = WorkerId {
+            index: 0,
+            pid: 1,
+            tid: 2,
+        };
+        let mut events = vec![
+            Event::ExperimentStarted {
+                experiment: 0,
+                plan,
+                at: Timestamp(0),
+            },
+            Event::Task(TaskEvent {
+                experiment: 0,
+                task: 0,
+                input: 30,
+                worker,
+                at: Timestamp(0),
+                kind: TaskEventKind::Started,
+            }),
+        ];
+        for i in 0..samples {
+            events.push(Event::Sample(SampleEvent {
+                experiment: 0,
+                worker,
+                from: Timestamp(i * 10),
+                to: Timestamp(i * 10 + 10),
+                running: 1.0,
+                runnable: 0.0,
+                blocked: 0.0,
+                voluntary_switches: 0,
+                involuntary_switches: 0,
+            }));
+        }
+        events.push(Event::RunFinished {
+            at: Timestamp(samples * 10),
+            outcome: RunOutcome::Completed,
+        });
+        let mut dropped = Vec::new();
+        for event in &events {
+            dropped.extend(runs.apply(event, max_records));
+        }
+        dropped
+    }
+
+    #[test]
+    fn the_bound_counts_samples_not_only_tasks() {
+        let mut runs = Runs::new(Plan::default());
+        assert!(sampled_run(&mut runs, 600, 1000).is_empty());
+        assert_eq!(runs.live().timeline.records_held(), 601);
+        runs.start_next();
+        // One task each, but 1202 records together: the first run gives up its samples.
+        assert_eq!(sampled_run(&mut runs, 600, 1000), [1]);
+        assert!(runs.all()[0].compacted);
+        assert_eq!(runs.all()[0].timeline.records_held(), 0);
+        let first = &runs.all()[0].timeline.experiments()[0];
+        assert_eq!(first.sched.samples, 600, "the summary keeps its totals");
     }
 }
