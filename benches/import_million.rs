@@ -251,6 +251,8 @@ fn view_once(path: &Path, lenient: bool) -> (Duration, Duration, u64) {
     if lenient {
         command.arg("--lenient");
     }
+    // Reaped by wait4 below, which also gives its resource use.
+    #[allow(clippy::zombie_processes)]
     let child = command.spawn().unwrap();
     let mut status = 0;
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
