@@ -52,8 +52,9 @@ const DRAIN_CHUNK: usize = 256;
 enum Input {
     Terminal(TermEvent),
     Signal(i32),
-    /// An export thread finished (what it wrote, the timeline revision, and the outcome).
-    Exported(ExportKind, u64, Result<PathBuf, String>),
+    /// An export thread finished (what it wrote, the timeline revision, the revision of
+    /// every run written for `E`, and the outcome).
+    Exported(ExportKind, u64, Vec<u64>, Result<PathBuf, String>),
     /// Recorded files are being read: the share read so far.
     Loading(f64),
     /// Recorded files were read, or one was bad.
@@ -326,8 +327,9 @@ struct Exports {
     running: Vec<std::thread::JoinHandle<ExportDone>>,
 }
 
-/// What an export thread did: what it wrote, the timeline revision, where or why not.
-type ExportDone = (ExportKind, u64, Result<PathBuf, String>);
+/// What an export thread did: what it wrote, the timeline revision, every run's revision
+/// written (`E`), where or why not.
+type ExportDone = (ExportKind, u64, Vec<u64>, Result<PathBuf, String>);
 
 impl Exports {
     /// Writes a copy of the current timeline on a thread of its own (into `--out`, files
@@ -355,6 +357,8 @@ impl Exports {
             ),
             _ => (Vec::new(), Vec::new()),
         };
+        // Each run as it is now is what gets written, and what counts as saved.
+        let written: Vec<u64> = all.iter().map(|t| t.revision()).collect();
         let (out, done) = (out.clone(), done.clone());
         // A trace or picture of a run just exported goes beside its CSVs, not in a folder
         // of its own.
@@ -388,8 +392,13 @@ impl Exports {
                         }
                     })
                     .map_err(|e| format!("{e:#}"));
-                let _ = done.send(Input::Exported(kind, timeline.revision(), result.clone()));
-                (kind, timeline.revision(), result)
+                let _ = done.send(Input::Exported(
+                    kind,
+                    timeline.revision(),
+                    written.clone(),
+                    result.clone(),
+                ));
+                (kind, timeline.revision(), written, result)
             })
             .context("spawning the export thread")?;
         self.running.push(thread);
@@ -399,10 +408,11 @@ impl Exports {
     /// Waits for every export still under way and tells the app how each went, so an
     /// export never leaves half a folder behind when poolscope exits.
     fn finish(&mut self, app: &mut App) {
-        for (kind, revision, result) in self.wait_all() {
+        for (kind, revision, written, result) in self.wait_all() {
             app.update(Msg::Exported {
                 kind,
                 revision,
+                written,
                 result,
             });
         }
@@ -493,8 +503,8 @@ fn event_loop(
                         }
                         None => {}
                     },
-                    Input::Exported(kind, revision, result) => {
-                        app.update(Msg::Exported { kind, revision, result });
+                    Input::Exported(kind, revision, written, result) => {
+                        app.update(Msg::Exported { kind, revision, written, result });
                     }
                     Input::Loading(fraction) => {
                         app.update(Msg::Loading(fraction));

@@ -158,6 +158,7 @@ fn runs_are_kept_and_stepped_through_with_run_n_of_m() {
     app.update(Msg::Exported {
         kind: poolscope::view::app::ExportKind::AllRuns,
         revision: app.timeline().revision(),
+        written: app.runs().iter().map(|r| r.timeline.revision()).collect(),
         result: Ok("all".into()),
     });
     assert_eq!(

@@ -292,6 +292,49 @@ fn quitting_with_out_saves_the_run_and_prints_the_summary() {
     assert_eq!(rows.len(), 4);
 }
 
+/// `E` pressed mid-run writes every run as it was then; the run ends while the files are
+/// written (a slow disk, simulated); quitting with `--out` still saves its final state,
+/// since what `E` wrote was not it.
+#[test]
+fn an_export_of_all_runs_mid_run_leaves_the_final_state_to_be_saved() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = [
+        ("NO_COLOR", "1"),
+        ("POOLSCOPE_TEST_EXPORT_DELAY_MS", "4000"),
+    ];
+    let args = [
+        "--workload",
+        "sleep",
+        "--executor",
+        "threads",
+        "--delays",
+        "2000",
+        "--out",
+        "E1",
+    ];
+    let mut pty = Pty::spawn_with(&args, dir.path(), 120, 40, &env);
+    pty.wait_for("▶", Duration::from_secs(30));
+    pty.press("E");
+    pty.wait_for("✓ done", Duration::from_secs(60));
+    pty.wait_for("exported 1 run to E1", Duration::from_secs(30));
+    pty.press("q");
+    assert!(pty.wait_exit(Duration::from_secs(10)).success());
+    let status_of = |file: &str| {
+        let (_, rows) = read_csv(&dir.path().join(file));
+        rows.iter().map(|r| r["status"].clone()).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        status_of("E1/run-1/thread-sleep.csv"),
+        ["running"],
+        "E wrote the run mid-way"
+    );
+    assert_eq!(
+        status_of("E1/thread-sleep.csv"),
+        ["ok"],
+        "quitting saved its end"
+    );
+}
+
 /// A failed export (the hidden switch fails it midway, after one file) shows the error in
 /// the footer, changes nothing on disk, and the next `e` succeeds.
 #[test]

@@ -43,17 +43,18 @@ impl Exports {
         }
     }
 
-    /// An export of the timeline at `revision` finished with `result` (the folder or file
-    /// written, or why not): notes it in `runs` and returns what the footer says.
+    /// An export of the timeline at `revision` (for `E`, of every run at the revisions
+    /// `written`) finished with `result` (the folder or file written, or why not): notes it
+    /// in `runs` and returns what the footer says.
     pub fn finished(
         &mut self,
         kind: ExportKind,
-        revision: u64,
+        (revision, written): (u64, &[u64]),
         result: Result<PathBuf, String>,
         runs: &mut Runs,
     ) -> Status {
-        let written = match result {
-            Ok(written) => written,
+        let written_to = match result {
+            Ok(written_to) => written_to,
             Err(error) => {
                 return Status {
                     text: format!("export failed: {error}"),
@@ -64,24 +65,24 @@ impl Exports {
         let text = match kind {
             ExportKind::Trace | ExportKind::Svg => {
                 return Status {
-                    text: format!("exported to {}", written.display()),
+                    text: format!("exported to {}", written_to.display()),
                     is_error: false,
                 };
             }
             ExportKind::AllRuns => {
-                runs.all_exported(&written);
+                runs.all_exported(&written_to, written);
                 format!(
                     "exported {} to {}",
                     crate::model::display::count(runs.all().len(), "run"),
-                    written.display()
+                    written_to.display()
                 )
             }
             ExportKind::Csv => {
-                runs.exported(revision, written.clone());
-                format!("exported to {}", written.display())
+                runs.exported(revision, written_to.clone());
+                format!("exported to {}", written_to.display())
             }
         };
-        self.latest = Some(written);
+        self.latest = Some(written_to);
         Status {
             text,
             is_error: false,

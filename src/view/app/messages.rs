@@ -21,6 +21,9 @@ pub enum Msg {
         kind: ExportKind,
         /// [`crate::model::timeline::Timeline::revision`] of the exported copy.
         revision: u64,
+        /// For `E`: the revision of every run written, in run order (each run is saved as
+        /// it was when written, not as it is when the export ends).
+        written: Vec<u64>,
         /// The folder written, or the error.
         result: Result<PathBuf, String>,
     },

@@ -332,11 +332,12 @@ impl App {
             Msg::Exported {
                 kind,
                 revision,
+                written,
                 result,
             } => {
-                let status = self
-                    .exports
-                    .finished(kind, revision, result, &mut self.runs);
+                let status =
+                    self.exports
+                        .finished(kind, (revision, &written), result, &mut self.runs);
                 self.status = Some(status);
             }
             Msg::RerunFailed(error) => {

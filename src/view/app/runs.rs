@@ -255,14 +255,16 @@ impl Runs {
         }
     }
 
-    /// Notes an export of every run into `dir` (`run-1/`, `run-2/`, …): every run that has
-    /// ended is saved (a run still going was saved as it was then, which its later events
-    /// outdate).
-    pub fn all_exported(&mut self, dir: &std::path::Path) {
-        for (i, run) in self.runs.iter_mut().enumerate() {
-            if run.timeline.outcome().is_some() {
+    /// Notes an export of every run into `dir` (`run-1/`, `run-2/`, …), each at the
+    /// revision it was written at (`written`, in run order): a run that went on while it was
+    /// written is saved as it was then, which its later events outdate.
+    pub fn all_exported(&mut self, dir: &std::path::Path, written: &[u64]) {
+        for (i, (run, &revision)) in self.runs.iter_mut().zip(written).enumerate() {
+            // Revisions are unique to a timeline: a run that is not the one written (the
+            // view's runs replaced meanwhile) is left alone.
+            if revision >> 32 == run.timeline.revision() >> 32 {
                 let folder = dir.join(format!("run-{}", i + 1));
-                run.last_export = Some((run.timeline.revision(), folder));
+                run.last_export = Some((revision, folder));
             }
         }
     }

@@ -67,6 +67,7 @@ fn an_export_counts_for_its_own_state_only() {
     app.update(Msg::Exported {
         kind: ExportKind::Csv,
         revision,
+        written: Vec::new(),
         result: Ok(dir.clone()),
     });
     assert_eq!(app.saved_to(), Some(&dir));
@@ -83,6 +84,7 @@ fn an_export_counts_for_its_own_state_only() {
     app.update(Msg::Exported {
         kind: ExportKind::Csv,
         revision,
+        written: Vec::new(),
         result: Ok(dir.clone()),
     });
     assert_eq!(
@@ -91,6 +93,49 @@ fn an_export_counts_for_its_own_state_only() {
         "an old run's export is not this run's"
     );
     assert_eq!(app.latest_export(), Some(&dir));
+}
+
+/// `E` pressed while a run goes on writes every run as it is then: that state, not the one
+/// the run reaches while the files are written, is what counts as saved.
+#[test]
+fn an_all_runs_export_saves_each_run_as_it_was_written() {
+    let mut app = app();
+    app.update(Msg::Event(Event::RunFinished {
+        at: Timestamp(3_000_000),
+        outcome: crate::model::event::RunOutcome::Completed,
+    }));
+    press(&mut app, KeyCode::Char('r'));
+    app.update(Msg::RunRestarted);
+    app.update(Msg::Event(started_experiment(
+        0,
+        ExecutorKind::Processes,
+        0,
+    )));
+    assert_eq!(press(&mut app, KeyCode::Char('E')), Some(Effect::ExportAll));
+    // What the export thread takes when E is pressed.
+    let written: Vec<u64> = app.runs().iter().map(|r| r.timeline.revision()).collect();
+    let revision = app.timeline().revision();
+    // The live run ends while the files are written.
+    app.update(Msg::Event(Event::RunFinished {
+        at: Timestamp(4_000_000),
+        outcome: crate::model::event::RunOutcome::Completed,
+    }));
+    app.update(Msg::Exported {
+        kind: ExportKind::AllRuns,
+        revision,
+        written,
+        result: Ok(PathBuf::from("all")),
+    });
+    assert_eq!(
+        app.runs.saved_to(0),
+        Some(&PathBuf::from("all/run-1")),
+        "the run that had ended is saved"
+    );
+    assert_eq!(
+        app.live_saved_to(),
+        None,
+        "the live run's final state was not written: quitting with --out saves it"
+    );
 }
 
 #[test]
