@@ -316,7 +316,7 @@ pub fn experiment_line(e: &Experiment) -> String {
         plan.executor.pool_name(),
         plan.workload,
         abbreviate(&plan.inputs),
-        plan.workers,
+        e.workers_text(),
         plural(plan.workers),
     )
 }
@@ -372,6 +372,8 @@ pub fn describe_sampler(notice: &SamplerNotice) -> String {
 /// involuntary) and time waiting for a simulated GIL. When the run was stopped before it
 /// completed, a `state` column says per experiment `done`, or `cancelled` with how many of
 /// its tasks ended, and a line counts the experiments that never started.
+/// Workers are those that started, with the planned count beside them (`6/64`) where
+/// fewer did.
 pub fn summary_table(timeline: &Timeline) -> String {
     let cores = timeline.cores();
     let stopped = timeline.outcome() != Some(RunOutcome::Completed);
@@ -419,6 +421,7 @@ pub fn summary_table(timeline: &Timeline) -> String {
         "switches v/i",
         "gil wait"
     );
+    let mut short_of_plan = false;
     for e in timeline.experiments() {
         let makespan = e.makespan().map_or("-".to_string(), human);
         let efficiency = cores
@@ -444,11 +447,18 @@ pub fn summary_table(timeline: &Timeline) -> String {
         } else {
             "-".to_string()
         };
+        let workers = match (e.workers_started(), e.plan.workers) {
+            (started, planned) if e.finished_at.is_some() && started != planned => {
+                short_of_plan = true;
+                format!("{started}/{planned}")
+            }
+            (_, planned) => planned.to_string(),
+        };
         out.push_str(&format!(
             "{} {}{:>7} {:>6} {:>10} {:>10} {:>10} {:>6} {:>10} {:>15} {:>10}\n",
             display::pad(&display::shorten(&e.plan.name, name_width), name_width),
             state(&state_of(e)),
-            e.plan.workers,
+            workers,
             e.task_count(),
             makespan,
             if e.cpu_measured() {
@@ -475,6 +485,12 @@ pub fn summary_table(timeline: &Timeline) -> String {
     }
     if let Some(cores) = cores {
         out.push_str(&format!("{}\n", efficiency_formula(cores)));
+    }
+    if short_of_plan {
+        out.push_str(
+            "workers: started/planned where fewer started than the plan asked for \
+             (refused by the system, or not ready before the tasks ran out)\n",
+        );
     }
     out
 }
@@ -586,10 +602,66 @@ mod tests {
         );
     }
 
+    /// A pool that started 2 of its 4 workers (the system refused the rest) says 2, with
+    /// the 4 planned beside it, in the line, the table and summary.json.
+    #[test]
+    fn the_workers_reported_are_those_that_started() {
+        use crate::model::timeline::tests::{finished, task};
+        let mut events = vec![Event::ExperimentStarted {
+            experiment: 0,
+            plan: crate::model::plan::ExperimentPlan::new(
+                ExecutorKind::Processes,
+                WorkloadKind::Fib,
+                vec![30, 31],
+                4,
+            ),
+            at: Timestamp(0),
+        }];
+        for t in 0..2 {
+            events.push(task(0, t, t, 0, TaskEventKind::Started));
+            events.push(task(0, t, t, 1_000, finished(5)));
+        }
+        let mut timeline = Timeline::from_events(&events);
+        assert_eq!(
+            timeline.experiments()[0].workers_text(),
+            "4",
+            "still starting"
+        );
+        timeline.apply(&Event::ExperimentFinished {
+            experiment: 0,
+            at: Timestamp(2_000),
+        });
+        timeline.apply(&Event::RunFinished {
+            at: Timestamp(2_000),
+            outcome: RunOutcome::Completed,
+        });
+        let e = &timeline.experiments()[0];
+        assert!(
+            experiment_line(e).contains("among 2 of 4 workers"),
+            "{}",
+            experiment_line(e)
+        );
+        let table = summary_table(&timeline);
+        let row = table.lines().nth(1).unwrap();
+        assert_eq!(row.split_whitespace().nth(1), Some("2/4"), "{table}");
+        assert!(table.contains("workers: started/planned"), "{table}");
+        let json: serde_json::Value =
+            serde_json::from_slice(&export::summary_json(&timeline)).unwrap();
+        assert_eq!(json["experiments"][0]["workers"], 2);
+        assert_eq!(json["experiments"][0]["workers_planned"], 4);
+    }
+
     #[test]
     fn the_experiment_line_reads_like_the_posts() {
+        let ready = |index| Event::WorkerStarted {
+            experiment: 0,
+            worker: crate::model::timeline::tests::worker(index),
+            at: Timestamp(1_000),
+        };
         let timeline = Timeline::from_events(&[
             started_experiment(0, ExecutorKind::Processes, 0),
+            ready(0),
+            ready(1),
             Event::ExperimentFinished {
                 experiment: 0,
                 at: Timestamp(480_000),

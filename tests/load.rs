@@ -85,7 +85,12 @@ fn the_view_answers_keys_under_a_flood_of_events() {
 
 /// Runs 2000 sleep-0 tasks on 400 worker processes under `ulimit` `limits`; (exit code,
 /// stderr, rows ok, summary.json notices).
-fn four_hundred_workers_under(limits: &str) -> (Option<i32>, String, usize, usize) {
+/// Runs 400 sleep-0 worker processes under `limits`: the exit status, stderr, the tasks
+/// that succeeded, the notices in summary.json; and the workers summary.json reports
+/// (started, planned) beside those the CSV shows running tasks.
+fn four_hundred_workers_under(
+    limits: &str,
+) -> (Option<i32>, String, usize, usize, (u64, u64, usize)) {
     let dir = tempfile::tempdir().unwrap();
     let output = std::process::Command::new("sh")
         .current_dir(dir.path())
@@ -102,11 +107,18 @@ fn four_hundred_workers_under(limits: &str) -> (Option<i32>, String, usize, usiz
     let summary: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("o/summary.json")).unwrap()).unwrap();
     let notices = summary["notices"].as_array().unwrap().len();
+    let experiment = &summary["experiments"][0];
+    let in_csv: std::collections::HashSet<&String> = rows.iter().map(|r| &r["worker"]).collect();
     (
         output.status.code(),
         String::from_utf8_lossy(&output.stderr).into_owned(),
         ok,
         notices,
+        (
+            experiment["workers"].as_u64().unwrap(),
+            experiment["workers_planned"].as_u64().unwrap(),
+            in_csv.len(),
+        ),
     )
 }
 
@@ -116,11 +128,25 @@ fn four_hundred_workers_under(limits: &str) -> (Option<i32>, String, usize, usiz
 #[test]
 fn big_pools_fit_under_descriptor_limits() {
     let _alone = alone();
-    let (code, stderr, ok, notices) = four_hundred_workers_under("-Sn 256");
+    let (code, stderr, ok, notices, (started, planned, in_csv)) =
+        four_hundred_workers_under("-Sn 256");
     assert_eq!((code, ok, notices), (Some(0), 2000, 0), "{stderr}");
+    // Every worker that was ready before the tasks ran out, whichever ran one.
+    assert_eq!(planned, 400);
+    assert!(
+        started <= 400 && started as usize >= in_csv,
+        "{started} started, {in_csv} ran tasks"
+    );
 
-    let (code, stderr, ok, notices) = four_hundred_workers_under("-n 256");
+    let (code, stderr, ok, notices, (started, planned, in_csv)) =
+        four_hundred_workers_under("-n 256");
     assert_eq!((code, ok), (Some(0), 2000), "no task failed: {stderr}");
+    // summary.json says how many started, the plan's 400 beside them.
+    assert_eq!(planned, 400);
+    assert!(
+        started < 400 && started as usize >= in_csv,
+        "{started} started, {in_csv} ran tasks"
+    );
     assert!(
         stderr.contains("process-sleep runs with") && stderr.contains("of 400 worker processes"),
         "{stderr}"

@@ -156,7 +156,10 @@ struct ExperimentSummary<'a> {
     file: String,
     executor: &'a str,
     workload: &'a str,
+    /// The workers that started (fewer than planned where the system refused some).
     workers: usize,
+    /// The workers the plan asked for.
+    workers_planned: usize,
     tasks: usize,
     failed: usize,
     started_at: f64,
@@ -201,7 +204,8 @@ pub fn summary_json(timeline: &Timeline) -> Vec<u8> {
                 file: csv_file_name(&stem),
                 executor: e.plan.executor.as_str(),
                 workload: e.plan.workload.as_str(),
-                workers: e.plan.workers,
+                workers: e.workers_started(),
+                workers_planned: e.plan.workers,
                 tasks: e.task_count(),
                 failed: e.failed(),
                 started_at: e.started_at.as_secs_f64(),

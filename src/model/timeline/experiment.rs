@@ -585,6 +585,24 @@ impl Experiment {
         self.dropped
     }
 
+    /// How many workers started (a lane each, once ready or once it ran a task): fewer
+    /// than the plan asked for where the system refused some (out of descriptors, say) or
+    /// the tasks ran out before the rest were ready.
+    pub fn workers_started(&self) -> usize {
+        self.lanes.len()
+    }
+
+    /// `8`, or `6 of 64` where fewer workers started than planned and the experiment has
+    /// ended (while it runs, workers are still starting).
+    pub fn workers_text(&self) -> String {
+        let (started, planned) = (self.workers_started(), self.plan.workers);
+        if self.finished_at.is_some() && started != planned {
+            format!("{started} of {planned}")
+        } else {
+            planned.to_string()
+        }
+    }
+
     /// Tasks that failed.
     pub fn failed(&self) -> usize {
         self.failed

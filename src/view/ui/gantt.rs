@@ -105,7 +105,8 @@ impl GanttPanel<'_> {
         )];
         let workers = format!(
             "{} worker{}",
-            plan.workers,
+            self.experiment
+                .map_or_else(|| plan.workers.to_string(), |e| e.workers_text()),
             if plan.workers == 1 { "" } else { "s" }
         );
         // By priority: the pid of a thread pool (its lanes show only tids), the worker count,
