@@ -4,13 +4,18 @@
 //! by handing the equivalent command line to the CLI's own parser, so a value is refused
 //! with the very message `poolscope` would print for it, and the plan that runs is the one
 //! that command line would run. The form also gives that command line, for copying.
+//!
+//! What the user does not change stays as the plan had it: each setting is shown exactly
+//! (an HTTP timeout of 2.5 s reads `2.5`), and where the command line cannot say what the
+//! plan holds (pools of different sizes: `--workers` is one number), an untouched field
+//! keeps each pool as it was.
 //! No terminal here: the view's widgets draw it ([`crate::view::ui`]), keys arrive as [`KeyCode`]s.
 
 use clap::Parser;
 use crossterm::event::KeyCode;
 
 use crate::cli::{Action, Cli};
-use crate::model::plan::{ExecutorKind, HttpTarget, Plan, WorkloadKind};
+use crate::model::plan::{ExecutorKind, ExperimentPlan, HttpTarget, Plan, WorkloadKind};
 
 /// How a field is edited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,7 +38,7 @@ pub struct Field {
     /// Its value, as typed after the flag (empty: the flag's default).
     pub value: String,
     /// What an empty value means.
-    pub default: &'static str,
+    pub default: String,
 }
 
 const WORKLOADS: &[&str] = &["fib", "http", "sleep", "isolation"];
@@ -50,6 +55,10 @@ pub struct Editor {
     pub choice: usize,
     /// Why the plan was refused, and which field it names (the CLI's message).
     pub error: Option<(usize, String)>,
+    /// The plan the form was opened with, and each field's value then: a field left as it
+    /// was changes nothing of that plan.
+    from: Plan,
+    opened: Vec<String>,
 }
 
 /// What a key did to the form.
@@ -95,13 +104,7 @@ impl Editor {
         let fib = inputs_of(&[WorkloadKind::Fib]).map_or(String::new(), |i| range_text(&once(i)));
         let delays = inputs_of(&[WorkloadKind::Http, WorkloadKind::Sleep])
             .map_or(String::new(), |i| range_text(&once(i)));
-        let workers = plan
-            .experiments
-            .iter()
-            .find(|e| {
-                e.executor != ExecutorKind::Sequential && e.workload != WorkloadKind::Isolation
-            })
-            .map_or(String::new(), |e| e.workers.to_string());
+        let (workers, workers_default) = workers_of(plan);
         let url = match &plan.http.target {
             HttpTarget::Embedded => String::new(),
             HttpTarget::Template(t) => t.clone(),
@@ -112,12 +115,12 @@ impl Editor {
                 .collect::<Vec<_>>()
                 .join(",")
         });
-        let text = |label, flag, value: String, default| Field {
+        let text = |label, flag, value: String, default: &str| Field {
             label,
             flag,
             kind: FieldKind::Text,
             value,
-            default,
+            default: default.to_string(),
         };
         let fields = vec![
             Field {
@@ -125,23 +128,24 @@ impl Editor {
                 flag: "--workload",
                 kind: FieldKind::Choices(WORKLOADS),
                 value: workloads.join(","),
-                default: "fib,http",
+                default: "fib,http".into(),
             },
             Field {
                 label: "executors",
                 flag: "--executor",
                 kind: FieldKind::Choices(EXECUTORS),
                 value: executors.join(","),
-                default: "processes,threads,gil",
+                default: "processes,threads,gil".into(),
             },
             text("fib inputs", "--fib", fib, "34..42"),
             text("delays (ms)", "--delays", delays, "1000..1800:100"),
-            text("workers", "--workers", workers, "one per input"),
+            text("workers", "--workers", workers, &workers_default),
             text("url", "--url", url, "the embedded server"),
+            // Exactly: 2.5 s is `2.5`, not `2` (and 0.5 s not a refused `0`).
             text(
                 "http timeout (s)",
                 "--http-timeout",
-                plan.http.timeout.as_secs().to_string(),
+                plan.http.timeout.as_secs_f64().to_string(),
                 "30",
             ),
             text(
@@ -160,11 +164,42 @@ impl Editor {
             text("repeat inputs", "--repeat", repeat.to_string(), "1"),
             text("runs", "--runs", runs.to_string(), "1"),
         ];
+        let opened = fields.iter().map(|f| f.value.clone()).collect();
         Editor {
             fields,
             cursor: 0,
             choice: 0,
             error: None,
+            from: plan.clone(),
+            opened,
+        }
+    }
+
+    /// Whether the field of `flag` still holds what it held when the form opened.
+    fn untouched(&self, flag: &str) -> bool {
+        self.fields
+            .iter()
+            .zip(&self.opened)
+            .any(|(f, opened)| f.flag == flag && f.value.trim() == opened.trim())
+    }
+
+    /// What the plan had that the command line cannot say, put back where the user left
+    /// the field as it was: each pool's own number of workers, the exact HTTP timeout.
+    fn keep_untouched(&self, plan: &mut Plan) {
+        if self.untouched("--workers") {
+            for e in &mut plan.experiments {
+                if let Some(was) = self
+                    .from
+                    .experiments
+                    .iter()
+                    .find(|was| was.executor == e.executor && was.workload == e.workload)
+                {
+                    e.workers = was.workers;
+                }
+            }
+        }
+        if self.untouched("--http-timeout") {
+            plan.http.timeout = self.from.http.timeout;
         }
     }
 
@@ -218,7 +253,10 @@ impl Editor {
             (self.cursor, first.trim_start_matches("error: ").to_string())
         })?;
         match cli.into_action() {
-            Ok(Action::Run(config)) => Ok((config.plan, config.runs)),
+            Ok(Action::Run(mut config)) => {
+                self.keep_untouched(&mut config.plan);
+                Ok((config.plan, config.runs))
+            }
             Ok(_) => Err((self.cursor, "not a plan".to_string())),
             Err(usage) => {
                 let field = self
@@ -298,6 +336,46 @@ impl Editor {
                 self.error = None;
             }
             _ => {}
+        }
+    }
+}
+
+/// The workers field of `plan`: the pools' one count where they agree (what the default
+/// text says when empty); where they differ, empty, with each pool's count in the default
+/// text (the command line has one `--workers`; the form keeps each pool's own).
+fn workers_of(plan: &Plan) -> (String, String) {
+    let pools: Vec<&ExperimentPlan> = plan
+        .experiments
+        .iter()
+        .filter(|e| e.executor != ExecutorKind::Sequential && e.workload != WorkloadKind::Isolation)
+        .collect();
+    match pools.first() {
+        None => (String::new(), "one per input".into()),
+        Some(first) if pools.iter().all(|e| e.workers == first.workers) => {
+            (first.workers.to_string(), "one per input".into())
+        }
+        Some(_) => {
+            // By workload where its pools agree (`4 for fib, 8 for sleep`), else by pool.
+            let mut parts: Vec<String> = Vec::new();
+            let mut workloads: Vec<WorkloadKind> = Vec::new();
+            for e in &pools {
+                if !workloads.contains(&e.workload) {
+                    workloads.push(e.workload);
+                }
+            }
+            for workload in workloads {
+                let of: Vec<&&ExperimentPlan> =
+                    pools.iter().filter(|e| e.workload == workload).collect();
+                if of.iter().all(|e| e.workers == of[0].workers) {
+                    parts.push(format!("{} for {workload}", of[0].workers));
+                } else {
+                    parts.extend(of.iter().map(|e| format!("{} for {}", e.workers, e.name)));
+                }
+            }
+            (
+                String::new(),
+                format!("each pool as planned: {}", parts.join(", ")),
+            )
         }
     }
 }
@@ -403,6 +481,59 @@ mod tests {
                 .contains("--url 'http://127.0.0.1:9/{ms}'"),
             "{}",
             editor.command_line()
+        );
+    }
+
+    fn plan_of(args: &[&str]) -> Plan {
+        let argv = std::iter::once("poolscope").chain(args.iter().copied());
+        match Cli::try_parse_from(argv).unwrap().into_action() {
+            Ok(Action::Run(config)) => config.plan,
+            _ => panic!("not a plan"),
+        }
+    }
+
+    /// Enter with nothing edited runs the very plan the form was opened with: pools of
+    /// different sizes keep theirs (the command line's one --workers cannot say them), and
+    /// the HTTP timeout is shown and kept exactly.
+    #[test]
+    fn enter_with_no_edit_changes_nothing() {
+        // fib: 4 inputs, so 4 workers; http: the 8 default delays, so 8.
+        let plan = plan_of(&[
+            "--workload",
+            "fib,http",
+            "--fib",
+            "30..=33",
+            "--http-timeout",
+            "2.5",
+        ]);
+        assert_eq!(plan.experiments[0].workers, 4);
+        assert_eq!(plan.experiments[3].workers, 8);
+        let editor = Editor::of(&plan, 1);
+        let workers = editor.field("--workers").unwrap();
+        assert_eq!(workers.value, "");
+        assert_eq!(
+            workers.default,
+            "each pool as planned: 4 for fib, 8 for http"
+        );
+        assert_eq!(editor.field("--http-timeout").unwrap().value, "2.5");
+        assert_eq!(editor.validate().unwrap().0, plan);
+
+        // Pools scaled apart (w, W), and a timeout under a second.
+        let mut scaled = plan.clone();
+        scaled.experiments[1].workers = 13;
+        scaled.http.timeout = std::time::Duration::from_millis(500);
+        let editor = Editor::of(&scaled, 1);
+        assert_eq!(editor.field("--http-timeout").unwrap().value, "0.5");
+        assert_eq!(editor.validate().unwrap().0, scaled);
+
+        // What the user types applies to every pool.
+        let mut editor = Editor::of(&scaled, 1);
+        type_into(&mut editor, "--workers", "3");
+        let (edited, _) = editor.validate().unwrap();
+        assert!(edited.experiments.iter().all(|e| e.workers == 3));
+        assert_eq!(
+            edited.http.timeout, scaled.http.timeout,
+            "the timeout was left alone"
         );
     }
 
