@@ -487,14 +487,19 @@ fn headless_runs_n_times_with_a_folder_each_and_stats() {
         text.lines().any(|l| l.starts_with("Sleep: ")
             && l.contains("threads")
             && l.contains("sequential")
-            && l.contains("(3 runs)")),
-        "a ratio with its spread:\n{text}"
+            && l.contains("(3 runs; 95 % interval ")),
+        "a ratio with its spread and the interval of its mean:\n{text}"
     );
     let stats: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("out/stats.json")).unwrap()).unwrap();
     assert_eq!(stats["runs"], 3);
     assert_eq!(stats["experiments"][0]["makespan_s"]["n"], 3);
     assert_eq!(stats["speedups"][0]["ratio"]["n"], 3);
+    assert!(stats["speedups"][0]["standard_error"].as_f64().unwrap() >= 0.0);
+    assert_eq!(
+        stats["speedups"][0]["interval"].as_array().unwrap().len(),
+        2
+    );
 
     let output = common::poolscope_in(dir.path())
         .args(["--headless", "--runs", "0"])

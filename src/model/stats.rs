@@ -7,6 +7,12 @@
 //! the moment) and then averaged, which on a noisy machine gives a far tighter spread than
 //! dividing two means. One run has no spread: it is "too few to tell", and the text says so
 //! rather than print a number that looks precise.
+//!
+//! Whether a ratio is a difference or noise is decided on the mean, not on single runs: its
+//! standard error (σ / √n) gives a 95 % confidence interval (Student's t for n − 1 degrees
+//! of freedom), and one executor is "faster" when the whole interval lies above 1. So more
+//! runs can settle a small real difference: 20 runs at 1.05 ± 0.06 have a standard error of
+//! 0.013 and an interval of 1.02–1.08, a difference; 3 runs at 1.02 ± 0.05 do not.
 
 use serde::Serialize;
 
@@ -78,6 +84,10 @@ pub struct Ratio {
     pub slower: ExecutorKind,
     /// slower's makespan / faster's, run by run.
     pub ratio: Spread,
+    /// The standard error of the mean ratio (σ / √n).
+    pub standard_error: f64,
+    /// The 95 % confidence interval of the mean ratio (Student's t), with two runs or more.
+    pub interval: Option<(f64, f64)>,
     /// What the numbers allow one to say.
     pub verdict: Verdict,
 }
@@ -88,9 +98,9 @@ pub struct Ratio {
 pub enum Verdict {
     /// Fewer than [`ENOUGH_RUNS`] runs.
     TooFewRuns,
-    /// The spread covers no difference (mean − σ ≤ 1).
+    /// The 95 % confidence interval of the mean ratio reaches 1: no difference shown.
     WithinNoise,
-    /// One is faster beyond one σ.
+    /// The whole 95 % interval of the mean ratio lies above 1.
     Faster,
 }
 
@@ -169,18 +179,23 @@ pub fn ratios(runs: &[&Timeline]) -> Vec<Ratio> {
                 let Some(ratio) = Spread::of(&per_run) else {
                     continue;
                 };
-                let verdict = if ratio.n < ENOUGH_RUNS {
-                    Verdict::TooFewRuns
-                } else if ratio.mean - ratio.sd <= 1.0 {
-                    Verdict::WithinNoise
-                } else {
-                    Verdict::Faster
+                let standard_error = ratio.sd / (ratio.n as f64).sqrt();
+                let interval = (ratio.n > 1).then(|| {
+                    let half = student_t_975(ratio.n - 1) * standard_error;
+                    (ratio.mean - half, ratio.mean + half)
+                });
+                let verdict = match interval {
+                    _ if ratio.n < ENOUGH_RUNS => Verdict::TooFewRuns,
+                    Some((low, _)) if low > 1.0 => Verdict::Faster,
+                    _ => Verdict::WithinNoise,
                 };
                 out.push(Ratio {
                     workload,
                     faster: faster.executor,
                     slower: slower.executor,
                     ratio,
+                    standard_error,
+                    interval,
                     verdict,
                 });
             }
@@ -189,7 +204,32 @@ pub fn ratios(runs: &[&Timeline]) -> Vec<Ratio> {
     out
 }
 
+/// Student's t at 97.5 % for `df` degrees of freedom: the half-width of a 95 % two-sided
+/// confidence interval, in standard errors (1.96 for many runs, 4.30 for three).
+pub fn student_t_975(df: usize) -> f64 {
+    const TABLE: [f64; 30] = [
+        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
+        2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
+        2.052, 2.048, 2.045, 2.042,
+    ];
+    match df {
+        0 => f64::INFINITY,
+        1..=30 => TABLE[df - 1],
+        31..=40 => 2.021,
+        41..=60 => 2.000,
+        61..=120 => 1.980,
+        _ => 1.960,
+    }
+}
+
 impl Ratio {
+    /// `95 % interval 1.02–1.08`, with two runs or more.
+    fn interval_text(&self) -> String {
+        self.interval.map_or(String::new(), |(low, high)| {
+            format!("; 95 % interval {low:.2}–{high:.2}")
+        })
+    }
+
     /// `fib: processes ran 1.17 ± 0.10× faster than threads (5 runs)`, or what the runs
     /// cannot tell.
     pub fn line(&self) -> String {
@@ -206,12 +246,20 @@ impl Ratio {
                 self.faster, r.mean, r.sd, self.slower
             ),
             Verdict::WithinNoise => format!(
-                "{what}: {} and {} are within the noise: {:.2} ± {:.2}× ({runs})",
-                self.faster, self.slower, r.mean, r.sd
+                "{what}: {} and {} are within the noise: {:.2} ± {:.2}× ({runs}{}, which reaches 1)",
+                self.faster,
+                self.slower,
+                r.mean,
+                r.sd,
+                self.interval_text()
             ),
             Verdict::Faster => format!(
-                "{what}: {} ran {:.2} ± {:.2}× faster than {} ({runs})",
-                self.faster, r.mean, r.sd, self.slower
+                "{what}: {} ran {:.2} ± {:.2}× faster than {} ({runs}{})",
+                self.faster,
+                r.mean,
+                r.sd,
+                self.slower,
+                self.interval_text()
             ),
         }
     }
@@ -360,7 +408,7 @@ mod tests {
         assert_eq!(r.verdict, Verdict::Faster);
         assert_eq!(
             r.line(),
-            "Fibonacci: processes ran 2.00 ± 0.00× faster than threads (4 runs)"
+            "Fibonacci: processes ran 2.00 ± 0.00× faster than threads (4 runs; 95 % interval 2.00–2.00)"
         );
         let stats = experiments(&refs);
         assert_eq!(stats[0].name, "process-fibo");
@@ -385,6 +433,40 @@ mod tests {
         assert_eq!(r.verdict, Verdict::TooFewRuns);
         assert!(r.line().contains("too few runs to tell"), "{}", r.line());
         assert!(r.short().ends_with(" ?"));
+    }
+
+    /// Many runs settle a small difference their single ratios could not: 20 runs at
+    /// 1.05 ± 0.06 are a difference (standard error 0.013), 3 runs at that spread are not.
+    #[test]
+    fn noise_is_decided_by_the_standard_error_of_the_mean_ratio() {
+        // Threads take 1.05 times as long on average, ± 0.06 from run to run.
+        let swings = [
+            -0.06, 0.06, -0.05, 0.05, -0.07, 0.07, 0.0, -0.04, 0.04, -0.08, 0.08, 0.01, -0.01,
+            0.06, -0.06, 0.03, -0.03, 0.05, -0.05, 0.0,
+        ];
+        let runs: Vec<Timeline> = swings
+            .iter()
+            .map(|s| run(1000, (1000.0 * (1.05 + s)) as u64))
+            .collect();
+        let refs: Vec<&Timeline> = runs.iter().collect();
+        let r = &ratios(&refs)[0];
+        assert_eq!(r.ratio.n, 20);
+        assert!((r.ratio.mean - 1.05).abs() < 0.002, "{}", r.ratio.mean);
+        assert!((r.ratio.sd - 0.05).abs() < 0.02, "{}", r.ratio.sd);
+        assert!((r.standard_error - r.ratio.sd / 20f64.sqrt()).abs() < 1e-12);
+        assert!(
+            r.ratio.mean - r.ratio.sd <= 1.0,
+            "one σ of single runs reaches 1"
+        );
+        assert_eq!(r.verdict, Verdict::Faster, "{}", r.line());
+        assert!(r.line().contains("95 % interval 1.0"), "{}", r.line());
+        // The same spread over three runs cannot tell.
+        let refs: Vec<&Timeline> = runs[..3].iter().collect();
+        let r = &ratios(&refs)[0];
+        assert_eq!(r.verdict, Verdict::WithinNoise, "{}", r.line());
+        assert!(r.line().contains("which reaches 1"), "{}", r.line());
+        assert_eq!(student_t_975(2), 4.303);
+        assert_eq!(student_t_975(1000), 1.96);
     }
 
     #[test]
