@@ -536,13 +536,15 @@ fn no_speedup_from_all_failed_tasks() {
 /// an anchor of epoch second 1, it reports times just after second 1.
 #[test]
 fn workers_take_the_parents_clock_anchor() {
+    // One reading of the anchor (runs of other tests may renew it meanwhile).
+    let ours = ClockAnchor::current();
     let anchor = ClockAnchor {
         epoch_us: 1_000_000,
-        monotonic_us: ClockAnchor::current().monotonic_us,
+        monotonic_us: ours.monotonic_us,
     };
-    let since_ours = poolscope::model::clock::Timestamp::now().since(
-        poolscope::model::clock::Timestamp(ClockAnchor::current().epoch_us),
-    );
+    let since_ours = ours
+        .now_on()
+        .since(poolscope::model::clock::Timestamp(ours.epoch_us));
     let mut child = Command::new(bin())
         .args(["worker", "--parent-pid", &std::process::id().to_string()])
         .args([

@@ -78,6 +78,8 @@ impl RunHandle {
 /// Fails only if the run cannot begin at all (the delay server cannot bind, a thread cannot
 /// be spawned); every fault after that becomes a failed task in the event stream.
 pub fn start(plan: &Plan, options: &RunOptions) -> anyhow::Result<RunHandle> {
+    // Its own reading of the wall clock, held until the run's thread ends.
+    let clock = clock::ClockAnchor::for_new_run();
     if let Some(recorded) = plan
         .experiments
         .iter()
@@ -113,6 +115,7 @@ pub fn start(plan: &Plan, options: &RunOptions) -> anyhow::Result<RunHandle> {
         .spawn(move || {
             run_plan(&plan, &http, &options, &events_tx, &cancel);
             drop(server);
+            drop(clock);
         })
         .context("spawning the runner thread")?;
     Ok(RunHandle {

@@ -9,8 +9,14 @@
 //! `CLOCK_MONOTONIC` is one clock for every process on the machine and never steps, so a
 //! wall-clock step (NTP, a resumed VM) cannot make a makespan negative or put an end before
 //! its start; worker processes are handed poolscope's anchor, so all agree.
+//!
+//! Each run takes its own anchor when it starts ([`ClockAnchor::for_new_run`]): a rerun an
+//! hour later reads the wall clock afresh rather than counting on from the first run's
+//! reading. While a run goes on, a run started beside it (tests do that) keeps the same
+//! anchor, so the two stay on one scale.
 
-use std::sync::OnceLock;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
@@ -32,7 +38,78 @@ pub struct ClockAnchor {
     pub monotonic_us: u64,
 }
 
-static ANCHOR: OnceLock<ClockAnchor> = OnceLock::new();
+/// An anchor that many threads read on every timestamp and that is replaced at most once
+/// per run: a sequence lock (readers retry while a replacement is half written, and never
+/// wait for each other).
+struct AnchorCell {
+    /// Even: settled; odd: being replaced. 0: never set.
+    sequence: AtomicU64,
+    epoch_us: AtomicU64,
+    monotonic_us: AtomicU64,
+    /// Replacements, one at a time.
+    writer: Mutex<()>,
+}
+
+impl AnchorCell {
+    const fn new() -> Self {
+        AnchorCell {
+            sequence: AtomicU64::new(0),
+            epoch_us: AtomicU64::new(0),
+            monotonic_us: AtomicU64::new(0),
+            writer: Mutex::new(()),
+        }
+    }
+
+    /// The anchor, if one was set.
+    fn get(&self) -> Option<ClockAnchor> {
+        loop {
+            let before = self.sequence.load(Ordering::Acquire);
+            if before == 0 {
+                return None;
+            }
+            if before % 2 == 1 {
+                std::hint::spin_loop();
+                continue;
+            }
+            let anchor = ClockAnchor {
+                epoch_us: self.epoch_us.load(Ordering::Acquire),
+                monotonic_us: self.monotonic_us.load(Ordering::Acquire),
+            };
+            if self.sequence.load(Ordering::Acquire) == before {
+                return Some(anchor);
+            }
+        }
+    }
+
+    /// Sets `anchor` (only if none was set, with `only_if_unset`); whether it did.
+    fn set(&self, anchor: ClockAnchor, only_if_unset: bool) -> bool {
+        let _one_writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let sequence = self.sequence.load(Ordering::Acquire);
+        if only_if_unset && sequence != 0 {
+            return false;
+        }
+        self.sequence.store(sequence + 1, Ordering::Release);
+        self.epoch_us.store(anchor.epoch_us, Ordering::Release);
+        self.monotonic_us
+            .store(anchor.monotonic_us, Ordering::Release);
+        self.sequence.store(sequence + 2, Ordering::Release);
+        true
+    }
+}
+
+static ANCHOR: AnchorCell = AnchorCell::new();
+/// Runs of this process going on now (see [`ClockAnchor::for_new_run`]).
+static RUNS: AtomicUsize = AtomicUsize::new(0);
+
+/// A run's hold on the clock: while it lives, runs started beside it share its anchor.
+#[derive(Debug)]
+pub struct RunClock(());
+
+impl Drop for RunClock {
+    fn drop(&mut self) {
+        RUNS.fetch_sub(1, Ordering::AcqRel);
+    }
+}
 
 impl ClockAnchor {
     /// An anchor taken now.
@@ -47,15 +124,34 @@ impl ClockAnchor {
     }
 
     /// This process's anchor (taken at its first use, unless [`ClockAnchor::install`] came
-    /// first).
+    /// first; renewed by each run).
     pub fn current() -> Self {
-        *ANCHOR.get_or_init(ClockAnchor::now)
+        if let Some(anchor) = ANCHOR.get() {
+            return anchor;
+        }
+        ANCHOR.set(ClockAnchor::now(), true);
+        ANCHOR.get().unwrap_or_else(ClockAnchor::now)
     }
 
     /// Makes `self` this process's anchor (a worker takes its parent's); false if the
     /// process had already read its clock.
     pub fn install(self) -> bool {
-        ANCHOR.set(self).is_ok()
+        ANCHOR.set(self, true)
+    }
+
+    /// A run starts: it takes a fresh anchor (the wall clock read now), unless another run
+    /// of this process is still going, whose times this one's must stay comparable with.
+    /// The anchor is the run's until the returned hold is dropped (when the run has ended).
+    pub fn for_new_run() -> RunClock {
+        if RUNS.fetch_add(1, Ordering::AcqRel) == 0 {
+            ANCHOR.set(ClockAnchor::now(), false);
+        }
+        RunClock(())
+    }
+
+    /// Now, on this anchor's scale.
+    pub fn now_on(self) -> Timestamp {
+        self.at(monotonic_us())
     }
 
     /// `EPOCH_US:MONOTONIC_US`, as a worker's `--clock-anchor` takes it.
@@ -201,6 +297,69 @@ mod tests {
         assert_eq!(ClockAnchor::parse_arg("1:x"), None);
         let (a, b) = (Timestamp::now(), Timestamp::now());
         assert!(b >= a, "monotonic");
+    }
+
+    #[test]
+    fn an_anchor_is_replaced_whole_and_install_only_sets_a_first() {
+        let cell = AnchorCell::new();
+        assert_eq!(cell.get(), None);
+        let first = ClockAnchor {
+            epoch_us: 10,
+            monotonic_us: 20,
+        };
+        assert!(cell.set(first, true));
+        assert!(
+            !cell.set(ClockAnchor::now(), true),
+            "a worker's install comes first or not at all"
+        );
+        assert_eq!(cell.get(), Some(first));
+        // Readers on other threads see one anchor or the other, never half of each.
+        let cell = std::sync::Arc::new(cell);
+        let reader = {
+            let cell = cell.clone();
+            std::thread::spawn(move || {
+                for _ in 0..100_000 {
+                    let a = cell.get().unwrap();
+                    assert_eq!(a.monotonic_us, a.epoch_us * 2, "{a:?}");
+                }
+            })
+        };
+        for i in 1..20_000u64 {
+            cell.set(
+                ClockAnchor {
+                    epoch_us: i,
+                    monotonic_us: i * 2,
+                },
+                false,
+            );
+        }
+        reader.join().unwrap();
+    }
+
+    /// Each run reads the wall clock afresh, unless another run is still going.
+    #[test]
+    fn each_run_takes_its_own_anchor_unless_one_is_going() {
+        // Other tests of this binary may hold runs: only the effect of ours is checked.
+        let held = ClockAnchor::for_new_run();
+        let during = ClockAnchor::current();
+        {
+            let _beside = ClockAnchor::for_new_run();
+            assert_eq!(
+                ClockAnchor::current(),
+                during,
+                "a run beside another shares its anchor"
+            );
+        }
+        drop(held);
+        std::thread::sleep(Duration::from_millis(2));
+        if RUNS.load(Ordering::Acquire) == 0 {
+            let _next = ClockAnchor::for_new_run();
+            let renewed = ClockAnchor::current();
+            assert!(
+                renewed.monotonic_us > during.monotonic_us,
+                "{renewed:?} after {during:?}"
+            );
+        }
     }
 
     #[test]
