@@ -50,6 +50,12 @@ impl Default for Limits {
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 /// The listen backlog: enough for a thousand clients connecting in the same instant.
 const LISTEN_BACKLOG: u32 = 4096;
+/// What a client past the connection cap gets, at once, before the connection is closed.
+const BUSY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain\r\nconnection: close\r\ncontent-length: 65\r\n\r\n503 Service Unavailable: too many connections at once; try again\n";
+/// How long a connection past the cap may take to take its answer, and then to say it is
+/// done reading (so the close is a clean end, not a reset that could lose the answer).
+const BUSY_WRITE: Duration = Duration::from_millis(100);
+const BUSY_LINGER: Duration = Duration::from_millis(100);
 
 /// A running delay server; dropping it stops the server and joins its thread.
 #[derive(Debug)]
@@ -151,35 +157,43 @@ async fn accept_loop(
                     }
                 };
                 let _ = stream.set_nodelay(true);
-                let slot = Arc::clone(&slots).try_acquire_owned().ok();
+                let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
+                    // Past the cap a connection holds a descriptor only as long as it takes
+                    // to say so: no waiting for a request head that may never come.
+                    tokio::spawn(turn_away(stream));
+                    continue;
+                };
                 tokio::spawn(async move {
+                    let _slot = slot;
                     let mut http = hyper::server::conn::http1::Builder::new();
                     http.timer(TokioTimer::new())
                         .header_read_timeout(limits.header_timeout);
                     let io = TokioIo::new(stream);
                     // A client that hangs up mid-request is its own business.
-                    let _ = match slot {
-                        Some(_slot) => {
-                            http.serve_connection(io, service_fn(answer)).await
-                        }
-                        None => {
-                            http.keep_alive(false);
-                            http.serve_connection(io, service_fn(busy)).await
-                        }
-                    };
+                    let _ = http.serve_connection(io, service_fn(answer)).await;
                 });
             }
         }
     }
 }
 
-/// The answer past the connection cap.
-async fn busy(_request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
-    let body = "503 Service Unavailable: too many connections at once; try again\n";
-    Ok(text_response(
-        StatusCode::SERVICE_UNAVAILABLE,
-        body.to_string(),
-    ))
+/// Past the connection cap: 503 at once, then the connection is closed. Whatever request
+/// already arrived is read away first (for at most [`BUSY_LINGER`]), so the close reaches
+/// the client as an end after the answer rather than as a reset that could lose it.
+async fn turn_away(mut stream: tokio::net::TcpStream) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let answered = tokio::time::timeout(BUSY_WRITE, async {
+        stream.write_all(BUSY).await?;
+        stream.shutdown().await
+    })
+    .await;
+    if matches!(answered, Ok(Ok(()))) {
+        let mut sink = [0u8; 4096];
+        let _ = tokio::time::timeout(BUSY_LINGER, async {
+            while matches!(stream.read(&mut sink).await, Ok(n) if n > 0) {}
+        })
+        .await;
+    }
 }
 
 /// What a request asks for: a status and a delay.
@@ -352,10 +366,29 @@ mod tests {
         assert!(wait_for_close(&mut idle) < Duration::from_secs(10));
     }
 
-    /// Past the connection cap, a new client gets 503 at once; the others are unharmed.
+    #[test]
+    fn the_busy_answer_says_its_own_length() {
+        let text = std::str::from_utf8(BUSY).unwrap();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap();
+        assert!(
+            head.contains(&format!("content-length: {}", body.len())),
+            "{head}"
+        );
+    }
+
+    /// Past the connection cap, a new client gets 503 at once and is closed at once, even
+    /// one that sends nothing (it would otherwise keep a descriptor until the header
+    /// timeout); the others are unharmed.
     #[test]
     fn past_the_cap_clients_get_503() {
-        let server = small_limits(2);
+        let server = DelayServer::start_with(
+            SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            Limits {
+                header_timeout: Duration::from_secs(8),
+                max_connections: 2,
+            },
+        )
+        .unwrap();
         let holders: Vec<TcpStream> = (0..2)
             .map(|_| {
                 let mut s = TcpStream::connect(server.addr()).unwrap();
@@ -369,6 +402,25 @@ mod tests {
         std::thread::sleep(Duration::from_millis(100));
         let response = get(server.addr(), "/200");
         assert!(response.starts_with("HTTP/1.1 503"), "{response}");
+        assert!(
+            response.ends_with("try again\n"),
+            "the whole answer: {response}"
+        );
+        // A client past the cap that says nothing is answered and let go at once, long
+        // before the 8 s a silent client within the cap is given.
+        let mut silent = TcpStream::connect(server.addr()).unwrap();
+        let start = Instant::now();
+        let mut answer = String::new();
+        silent
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        silent.read_to_string(&mut answer).unwrap();
+        assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+        assert!(
+            start.elapsed() < Duration::from_secs(4),
+            "{:?}",
+            start.elapsed()
+        );
         for mut s in holders {
             let mut response = String::new();
             s.read_to_string(&mut response).unwrap();
