@@ -12,6 +12,10 @@
 //! ([`chrome_trace::export`]), an SVG picture ([`svg`]) and the chart as text ([`text`]),
 //! each from a `Timeline` alone, written atomically to the paths they are given.
 //!
+//! Files are read a block at a time, never whole, into compact rows ([`recorded`]): a CSV
+//! in blocks parsed in parallel chunks ([`csv_rows`]), a trace through a streaming scanner
+//! whose events are parsed in parallel batches ([`chrome_trace`]).
+//!
 //! Bad input is an [`ImportError`] naming the file, the line (and column where known) and
 //! what was expected; with `lenient`, bad rows are skipped and counted instead. Importers
 //! never panic on arbitrary bytes (a proptest in `tests/formats.rs` feeds them some).

@@ -15,6 +15,7 @@ use std::time::Duration;
 use serde_json::value::RawValue;
 
 use super::events::{Args, RawEvent, text};
+use super::left_out::{EMPTY, LeftOut, NO_PHASE};
 use super::{GIL_HELD, GIL_TID_BASE, Id, OwnData};
 use crate::formats::recorded::NOT_RECORDED;
 use crate::formats::{
@@ -34,59 +35,6 @@ fn encode(t: f64) -> u64 {
 fn decode(encoded: u64) -> i64 {
     (encoded ^ (1 << 63)) as i64
 }
-
-/// Kinds of events left out (not tasks), by kind; a hostile file's endless kinds are
-/// lumped together past a few dozen.
-#[derive(Default)]
-struct LeftOut {
-    counts: HashMap<String, usize>,
-    others: usize,
-}
-
-impl LeftOut {
-    const KINDS: usize = 32;
-
-    fn add(&mut self, kind: &str, n: usize) {
-        if n == 0 {
-            return;
-        }
-        if let Some(count) = self.counts.get_mut(kind) {
-            *count += n;
-        } else if self.counts.len() < Self::KINDS {
-            self.counts.insert(kind.to_string(), n);
-        } else {
-            self.others += n;
-        }
-    }
-
-    /// One note for all of them, if any.
-    fn note(&self) -> Option<String> {
-        let total = self.counts.values().sum::<usize>() + self.others;
-        if total == 0 {
-            return None;
-        }
-        let mut kinds: Vec<(&String, &usize)> = self.counts.iter().collect();
-        kinds.sort();
-        let mut list: Vec<String> = kinds
-            .into_iter()
-            .map(|(kind, n)| match kind.as_str() {
-                EMPTY | NO_PHASE => format!("{n} {kind}"),
-                _ => format!("{n} \"{}\"", crate::model::display::shorten(kind, 24)),
-            })
-            .collect();
-        if self.others > 0 {
-            list.push(format!("{} of other kinds", self.others));
-        }
-        Some(format!(
-            "left out {total} event{} that are not tasks ({})",
-            if total == 1 { "" } else { "s" },
-            list.join(", ")
-        ))
-    }
-}
-
-const EMPTY: &str = "empty ({})";
-const NO_PHASE: &str = "without \"ph\"";
 
 /// A `B` waiting for its `E`: where its row is, and its own args for the `E` to complete.
 struct Open {

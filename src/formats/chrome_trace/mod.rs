@@ -27,6 +27,7 @@ use serde::{Deserialize, Serialize};
 use super::{FileContents, Problem, Progress};
 mod assemble;
 mod events;
+mod left_out;
 mod scan;
 mod write;
 
