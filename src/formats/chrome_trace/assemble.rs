@@ -573,7 +573,7 @@ impl Collector {
         // Lanes: by thread sort index, then tid; found by hash, however many threads.
         let threads: HashSet<u32> = tasks.as_slice().iter().map(|t| t.group).collect();
         let mut threads: Vec<u32> = threads.into_iter().collect();
-        threads.sort_by_key(|&t| {
+        threads.sort_by_cached_key(|&t| {
             (
                 self.thread_order.get(&t).copied().unwrap_or(0),
                 tid_of(t).clone(),
