@@ -79,7 +79,7 @@ fn a_small_run_writes_the_posts_four_csvs() {
                     elapsed >= delay_ms / 1000.0,
                     "{row:?} answered before its delay"
                 );
-                assert_eq!(row["result"], "HTTP 200: 200 OK");
+                assert_eq!(row["result"], "HTTP 200 · 6 bytes: 200 OK");
             }
         }
     }
@@ -262,11 +262,11 @@ fn a_server_error_fails_only_its_own_tasks() {
     let statuses: Vec<_> = rows.iter().map(|r| r["status"].as_str()).collect();
     assert_eq!(statuses, ["ok", "error", "ok"]);
     assert!(
-        rows[1]["error"].contains("HTTP 503: 503 Service Unavailable"),
+        rows[1]["error"].contains("HTTP 503 · 23 bytes: 503 Service Unavailable"),
         "{:?}",
         rows[1]
     );
-    assert_eq!(rows[2]["result"], "HTTP 204: ");
+    assert_eq!(rows[2]["result"], "HTTP 204 · 0 bytes");
 }
 
 #[test]
@@ -457,4 +457,70 @@ fn a_pipe_instead_of_a_terminal_means_headless() {
             "Run experiment ThreadPool: running sleep over [5] among 1 worker",
         ));
     assert!(dir.path().join("o/thread-sleep.csv").is_file());
+}
+
+/// An HTTP task reads the whole answer, as the post's `urlopen(url).read()` did, in flat
+/// memory: 100 MiB served to a thread and to a worker process, each counted to the byte,
+/// while poolscope's peak resident memory (and its workers', which it reaps) stays under
+/// 50 MB.
+#[test]
+fn a_100_mb_answer_is_read_whole_in_flat_memory() {
+    use std::io::{BufRead, BufReader};
+    const LEN: u64 = 100 * 1024 * 1024;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut line = String::new();
+                while reader.read_line(&mut line).unwrap_or(0) > 0 && line != "\r\n" {
+                    line.clear();
+                }
+                let mut stream = stream;
+                let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {LEN}\r\n\r\n");
+                stream.write_all(head.as_bytes()).unwrap();
+                let piece = vec![b'b'; 256 * 1024];
+                for _ in 0..LEN / piece.len() as u64 {
+                    if stream.write_all(&piece).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("http://{addr}/big.bin?{{ms}}");
+    let child = Command::new(bin())
+        .current_dir(dir.path())
+        .args(["--headless", "--workload", "http", "--executor", "threads,processes"])
+        .args(["--delays", "0", "--out", "o", "--http-timeout", "100", "--url", &url])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (status, peak_kib) = wait_with_peak_memory(child.id());
+    assert_eq!(status, 0, "poolscope's exit status");
+    for name in ["thread-get", "process-get"] {
+        let (_, rows) = read_csv(&dir.path().join(format!("o/{name}.csv")));
+        assert!(
+            rows[0]["result"].starts_with("HTTP 200 · 100 MiB (104857600 bytes): bbbb"),
+            "{name}: {:?}",
+            rows[0]
+        );
+    }
+    eprintln!("peak resident memory: {} MiB", peak_kib / 1024);
+    assert!(peak_kib < 50 * 1024, "peak {peak_kib} KiB");
+}
+
+/// Waits for `pid` and returns its exit status and the peak resident set, in KiB, of it
+/// and of every child it reaped (what `/usr/bin/time` reports as "Maximum resident set").
+fn wait_with_peak_memory(pid: u32) -> (i32, i64) {
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value for wait4 to fill in.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: wait4 writes only into the two locals it is given.
+    let waited = unsafe { libc::wait4(pid as i32, &mut status, 0, &mut usage) };
+    assert_eq!(waited, pid as i32, "wait4");
+    assert!(libc::WIFEXITED(status), "poolscope did not exit: {status:#x}");
+    (libc::WEXITSTATUS(status), usage.ru_maxrss)
 }

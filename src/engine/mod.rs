@@ -5,6 +5,7 @@ pub mod cancel;
 pub mod cpus;
 pub mod delay_server;
 pub mod executor;
+pub mod http;
 pub mod limits;
 pub mod protocol;
 pub mod runner;

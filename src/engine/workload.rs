@@ -3,13 +3,16 @@
 //! Workloads know nothing about threads, processes or events; executors call
 //! [`WorkloadRunner::run`] on whatever worker they own and time it themselves. A
 //! [`Workload`] is serializable because a child process receives it on its command line.
+//! The HTTP GET itself (the whole body, streamed and counted) is [`crate::engine::http`].
 
-use std::io::Read;
+use std::cell::Cell;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 use crate::engine::cancel::CancelToken;
+use crate::engine::http;
+use crate::model::clock;
 use crate::model::plan::WorkloadKind;
 
 /// The largest n whose Fibonacci number (1-based, fib(1) = 0) fits in a `u64`.
@@ -100,24 +103,14 @@ pub struct WorkloadRunner {
     agent: Option<ureq::Agent>,
 }
 
-/// How much of a response body the result keeps.
-const MAX_BODY_CHARS: usize = 200;
-
 impl WorkloadRunner {
     /// Prepares `workload` for running (builds the HTTP agent once).
     pub fn new(workload: Workload) -> Self {
         let agent = match &workload {
-            Workload::Http(http) => {
-                let timeout = Some(Duration::from_millis(http.timeout_ms));
-                let mut config = ureq::Agent::config_builder()
-                    .timeout_connect(timeout)
-                    .timeout_global(timeout)
-                    .http_status_as_error(false);
-                if !http.proxy_from_env {
-                    config = config.proxy(None);
-                }
-                Some(config.build().into())
-            }
+            Workload::Http(settings) => Some(http::agent(
+                Duration::from_millis(settings.timeout_ms),
+                settings.proxy_from_env,
+            )),
             Workload::Fib | Workload::Sleep | Workload::Isolation { .. } => None,
         };
         WorkloadRunner { workload, agent }
@@ -131,8 +124,9 @@ impl WorkloadRunner {
     /// Runs one task. `Ok` is the result column, `Err` the error column.
     ///
     /// Every workload stops promptly once `cancel` fires, returning [`CANCELLED`]: fib checks
-    /// it while it recurses, a sleep wakes, and an HTTP request in flight is abandoned (it
-    /// goes on in a detached thread whose answer nobody reads).
+    /// it while it recurses, a sleep wakes, and an HTTP request in flight is abandoned (a
+    /// request still waiting for its answer goes on in a detached thread whose answer
+    /// nobody reads; a body being downloaded stops at its next chunk).
     pub fn run(&self, input: u64, cancel: &CancelToken) -> Result<String, String> {
         self.run_with_checkpoint(input, cancel, &mut || true)
     }
@@ -175,13 +169,13 @@ impl WorkloadRunner {
                 let x = ISOLATION_X.load(std::sync::atomic::Ordering::SeqCst);
                 Ok(x.to_string())
             }
-            Workload::Http(http) => {
+            Workload::Http(settings) => {
                 let agent = self.agent.as_ref().expect("http runner has an agent");
-                let url = http.url_template.replace("{ms}", &input.to_string());
+                let url = settings.url_template.replace("{ms}", &input.to_string());
                 if cancel.can_fire() {
                     http_get_abandonable(agent, url, cancel)
                 } else {
-                    http_get(agent, &url)
+                    as_task_result(http::get(agent, &url, &|| false))
                 }
             }
         }
@@ -191,9 +185,25 @@ impl WorkloadRunner {
 /// The error of a task cut short because its run was cancelled.
 pub const CANCELLED: &str = "cancelled";
 
-/// [`http_get`] on a helper thread, so that a cancel returns at once: the request goes on,
-/// detached, until the server answers or its timeout passes, and its answer is dropped.
-/// Its thread's CPU time (microseconds per request) is not counted in the task's.
+thread_local! {
+    /// CPU time that helper threads spent on this thread's current task (an HTTP download
+    /// read on the helper that makes it abandonable), for the executor to add to the task's
+    /// own: a 100 MB body costs tens of milliseconds of CPU, and a thread pool's task must
+    /// not look cheaper than a worker process's, which reads on its own thread.
+    static HELPER_CPU: Cell<Duration> = const { Cell::new(Duration::ZERO) };
+}
+
+/// Takes (and resets) the CPU time helper threads spent on this thread's task so far.
+pub fn take_helper_cpu_time() -> Duration {
+    HELPER_CPU.with(|cpu| cpu.replace(Duration::ZERO))
+}
+
+/// [`http::get`] on a helper thread, so that a cancel returns at once: a request still
+/// waiting for its answer goes on, detached, until the server answers or its timeout passes,
+/// and its answer is dropped; a body being read stops at its next chunk (the helper checks
+/// the same token), so a cancelled download does not go on eating bandwidth.
+/// The helper thread's CPU time is charged to the task ([`take_helper_cpu_time`]) when its
+/// answer is taken; an abandoned request's is not (it was nobody's task by then).
 fn http_get_abandonable(
     agent: &ureq::Agent,
     url: String,
@@ -202,49 +212,39 @@ fn http_get_abandonable(
     let (answer_tx, answer) = crossbeam_channel::bounded(1);
     let helper_agent = agent.clone();
     let helper_url = url.clone();
+    let helper_cancel = cancel.clone();
     let spawned = std::thread::Builder::new()
         .name("poolscope-http".into())
         .spawn(move || {
-            let _ = answer_tx.send(http_get(&helper_agent, &helper_url));
+            let started = clock::thread_cpu_time();
+            let stop = || helper_cancel.is_cancelled();
+            let result = http::get(&helper_agent, &helper_url, &stop);
+            let cpu = clock::thread_cpu_time().saturating_sub(started);
+            let _ = answer_tx.send((result, cpu));
         });
     if spawned.is_err() {
-        return http_get(agent, &url); // no thread to spare: wait for it here instead
+        // No thread to spare: read here instead, still stopping between chunks.
+        return as_task_result(http::get(agent, &url, &|| cancel.is_cancelled()));
     }
     crossbeam_channel::select! {
-        recv(answer) -> result => result.unwrap_or_else(|_| Err(format!("GET {url}: the request thread died"))),
+        recv(answer) -> answer => match answer {
+            Ok((result, cpu)) => {
+                HELPER_CPU.with(|charged| charged.set(charged.get() + cpu));
+                as_task_result(result)
+            }
+            Err(_) => Err(format!("GET {url}: the request thread died")),
+        },
         recv(cancel.receiver()) -> _ => Err(CANCELLED.to_string()),
     }
 }
 
-/// GETs `url`; a 2xx answer gives `HTTP <status>: <body>`, anything else an error.
-fn http_get(agent: &ureq::Agent, url: &str) -> Result<String, String> {
-    let mut response = agent
-        .get(url)
-        .call()
-        .map_err(|e| format!("GET {url}: {e}"))?;
-    let status = response.status().as_u16();
-    let mut body = String::new();
-    response
-        .body_mut()
-        .as_reader()
-        .take(64 * 1024)
-        .read_to_string(&mut body)
-        .map_err(|e| format!("GET {url}: reading the body: {e}"))?;
-    let body = one_line(&body, MAX_BODY_CHARS);
-    if (200..300).contains(&status) {
-        Ok(format!("HTTP {status}: {body}"))
-    } else {
-        Err(format!("GET {url}: HTTP {status}: {body}"))
-    }
-}
-
-/// `text` on one line (whitespace runs collapsed), cut to `max` characters.
-fn one_line(text: &str, max: usize) -> String {
-    let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    match joined.char_indices().nth(max) {
-        Some((cut, _)) => format!("{}…", &joined[..cut]),
-        None => joined,
-    }
+/// A GET's answer as a task's result: a download its stop check ended was cancelled, as
+/// every workload says it.
+fn as_task_result(result: Result<String, http::GetError>) -> Result<String, String> {
+    result.map_err(|e| match e {
+        http::GetError::Stopped => CANCELLED.to_string(),
+        http::GetError::Failed(why) => why,
+    })
 }
 
 #[cfg(test)]
@@ -310,11 +310,5 @@ mod tests {
         });
         let json = serde_json::to_string(&w).unwrap();
         assert_eq!(serde_json::from_str::<Workload>(&json).unwrap(), w);
-    }
-
-    #[test]
-    fn one_line_collapses_and_cuts() {
-        assert_eq!(one_line(" a\n b\t c ", 10), "a b c");
-        assert_eq!(one_line("abcdef", 3), "abc…");
     }
 }

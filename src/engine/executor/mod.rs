@@ -274,13 +274,17 @@ pub(crate) struct TaskEnd {
     pub result: Result<String, String>,
 }
 
-/// Runs `work` on this thread, measuring its CPU time and turning a panic into an error.
+/// Runs `work` on this thread, measuring its CPU time (with what helper threads spent on it)
+/// and turning a panic into an error.
 pub(crate) fn timed(work: impl FnOnce() -> Result<String, String>) -> TaskEnd {
     let cpu_before = clock::thread_cpu_time();
+    crate::engine::workload::take_helper_cpu_time(); // nothing left over from another task
     IN_TASK.with(|t| t.set(true));
     let result = panic::catch_unwind(AssertUnwindSafe(work));
     IN_TASK.with(|t| t.set(false));
-    let cpu_time = clock::thread_cpu_time().saturating_sub(cpu_before);
+    // The work's own CPU, and what helper threads spent on it (an HTTP body's download).
+    let cpu_time = clock::thread_cpu_time().saturating_sub(cpu_before)
+        + crate::engine::workload::take_helper_cpu_time();
     let result =
         result.unwrap_or_else(|payload| Err(format!("panicked: {}", panic_message(&*payload))));
     TaskEnd {
