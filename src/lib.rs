@@ -17,7 +17,7 @@
 //!  tui · headless         the terminal loop (the only code that touches the terminal), and
 //!                         no terminal at all
 //!  view/                  app (state and update, in parts) · editor · ui (widgets, no I/O)
-//!  cli/                   flags → a Plan; every usage error
+//!  cli/                   flags → a Plan; every usage error; completions, man page
 //!  formats/               every file in and out: CSV, summary.json, samples, trace, SVG, text
 //!  engine/  ·  chart/     engine: workloads, executors, sampler, runner, delay server
 //!                         chart: time span and cells, axis, lane labels, row painting, theme

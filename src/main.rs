@@ -50,6 +50,8 @@ fn main() -> ExitCode {
             return executor::worker::main(parent_pid, &workload_json, clock_anchor);
         }
         Action::Serve { port } => serve(port),
+        Action::Completions(shell) => return print_bytes(&poolscope::cli::completions(shell)),
+        Action::Man => return print_bytes(&poolscope::cli::man_page()),
         Action::View(config) => return view(&config),
         Action::Run(config) => RunOptions::current_exe().and_then(|options| {
             if config.headless {
@@ -104,6 +106,22 @@ fn view(config: &ViewConfig) -> ExitCode {
         }
         Err(error) => {
             say(&format!("poolscope: error: {error:#}"));
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Writes `bytes` to stdout: a completion script or the man page. A reader that closes the
+/// pipe early (`poolscope man | head`) has what it wanted, so a broken pipe is success, as
+/// for ripgrep; any other failure is said and exits 1.
+fn print_bytes(bytes: &[u8]) -> ExitCode {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            say(&format!("poolscope: error: writing to stdout: {e}"));
             ExitCode::from(1)
         }
     }

@@ -3,6 +3,7 @@
 mod common;
 
 use std::collections::HashSet;
+use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -523,4 +524,101 @@ fn wait_with_peak_memory(pid: u32) -> (i32, i64) {
     assert_eq!(waited, pid as i32, "wait4");
     assert!(libc::WIFEXITED(status), "poolscope did not exit: {status:#x}");
     (libc::WEXITSTATUS(status), usage.ru_maxrss)
+}
+
+/// `poolscope completions SHELL` prints a script for each shell that clap_complete knows;
+/// bash's is valid bash and really completes poolscope's flags and subcommands. A shell
+/// it does not know is a usage error naming those it does.
+#[test]
+fn completions_for_every_shell() {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let output = Command::new(bin()).args(["completions", shell]).output().unwrap();
+        assert!(output.status.success(), "{shell}: {output:?}");
+        let script = String::from_utf8(output.stdout).unwrap();
+        // fish spells a long flag `-l workload`; the others `--workload`.
+        for word in ["poolscope", "workload", "http-timeout", "view", "completions"] {
+            assert!(script.contains(word), "{shell} script lacks {word}");
+        }
+        assert!(!script.contains("parent-pid"), "{shell}: the hidden worker's flags");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("poolscope.bash");
+    let output = Command::new(bin()).args(["completions", "bash"]).output().unwrap();
+    std::fs::write(&script, &output.stdout).unwrap();
+    // What bash offers after `poolscope --ex<TAB>` and after `poolscope <TAB>`.
+    let complete = |line: &str| {
+        let words: Vec<&str> = line.split(' ').collect();
+        let program = format!(
+            "source {}; COMP_WORDS=({}); COMP_CWORD={}; COMP_LINE='{line}'; COMP_POINT=${{#COMP_LINE}}; _poolscope poolscope '{}' '{}'; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+            script.display(),
+            words.iter().map(|w| format!("'{w}'")).collect::<Vec<_>>().join(" "),
+            words.len() - 1,
+            words[words.len() - 1],
+            words[words.len() - 2],
+        );
+        let output = Command::new("bash").args(["--norc", "-c", &program]).output().unwrap();
+        assert!(output.status.success(), "{line}: {output:?}");
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let offered = complete("poolscope --ex");
+    assert_eq!(offered.trim(), "--executor", "{offered}");
+    let offered = complete("poolscope ");
+    for sub in ["view", "serve", "completions", "man"] {
+        assert!(offered.lines().any(|l| l == sub), "{sub} in {offered}");
+    }
+    assert!(!offered.lines().any(|l| l == "worker"), "the hidden worker: {offered}");
+    // Where a folder or file is expected, zsh offers folders or files.
+    let zsh = Command::new(bin()).args(["completions", "zsh"]).output().unwrap();
+    let zsh = String::from_utf8(zsh.stdout).unwrap();
+    assert!(zsh.contains(":DIR:_files -/'"), "--out completes folders:\n{zsh}");
+    assert!(zsh.contains(":FILE:_files'"), "--trace completes files:\n{zsh}");
+
+    poolscope_in(dir.path())
+        .args(["completions", "tcsh"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("tcsh"))
+        .stderr(predicate::str::contains("bash, elvish, fish, powershell, zsh"));
+}
+
+/// `poolscope man` prints poolscope(1): every flag and subcommand, the examples, the exit
+/// status; `man` renders it without a warning. A reader that closes the pipe early is no
+/// error.
+#[test]
+fn man_prints_a_manual_page_that_man_reads() {
+    let output = Command::new(bin()).arg("man").output().unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let page = String::from_utf8(output.stdout).unwrap();
+    assert!(page.lines().any(|l| l.starts_with(".TH poolscope 1 ")), "{page}");
+    for needle in [
+        ".SH SYNOPSIS",
+        "\\-\\-workload",
+        "\\-\\-http\\-timeout",
+        ".SH \"POOLSCOPE VIEW\"",
+        "\\-\\-lenient",
+        ".SH \"POOLSCOPE COMPLETIONS\"",
+        ".SH EXAMPLES",
+        ".SH \"EXIT STATUS\"",
+    ] {
+        assert!(page.contains(needle), "the page lacks {needle}:\n{page}");
+    }
+    assert!(!page.contains("parent\\-pid"), "the hidden worker's flags");
+
+    // groff, which man uses, reads it without a warning (-ww: every warning).
+    let mut groff = Command::new("groff")
+        .args(["-man", "-Tutf8", "-ww", "-z"])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("groff (man's formatter) is installed");
+    groff.stdin.take().unwrap().write_all(page.as_bytes()).unwrap();
+    let rendered = groff.wait_with_output().unwrap();
+    assert!(rendered.status.success(), "{rendered:?}");
+    assert_eq!(String::from_utf8_lossy(&rendered.stderr), "", "groff's warnings");
+
+    // `poolscope man | head -0`: the pipe is closed before poolscope writes.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let status = Command::new(bin()).arg("man").stdout(writer).status().unwrap();
+    assert!(status.success(), "a closed pipe is the reader's choice: {status:?}");
 }

@@ -9,12 +9,15 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueHint};
 
 use crate::engine::workload::FIB_MAX;
 use crate::model::plan::{ExecutorKind, HttpSettings, HttpTarget, Plan, WorkloadKind};
 
+mod install;
 mod values;
+
+pub use install::{completions, man_page};
 
 pub use values::parse_inputs;
 use values::{check_output_file, check_url, out_dir, parse_list, parse_seconds};
@@ -39,7 +42,11 @@ Examples:
                                      open recorded CSVs (the post's or poolscope's) or traces
   poolscope view trace.json --svg trace.svg
                                      convert: Chrome trace → SVG picture
-  poolscope serve --port 8080        the delay server alone, for your own scripts";
+  poolscope serve --port 8080        the delay server alone, for your own scripts
+  poolscope completions bash > ~/.local/share/bash-completion/completions/poolscope
+                                     tab completion (also zsh, fish, elvish, powershell)
+  poolscope man > ~/.local/share/man/man1/poolscope.1
+                                     the manual page, for `man poolscope`";
 
 /// poolscope: watch thread pools and process pools schedule the same work, live.
 #[derive(Debug, Parser)]
@@ -69,16 +76,28 @@ enum Command {
     /// Open recorded timings in the view: poolscope's CSVs, the post's CSVs, Chrome traces
     /// (ray timeline, viztracer, Perfetto JSON); several files at once, one panel each.
     View(ViewArgs),
+    /// Print a shell completion script: bash, zsh, fish, elvish or powershell (the
+    /// README's Install section says where each goes).
+    Completions(CompletionsArgs),
+    /// Print the manual page, poolscope(1), in roff: `poolscope man | man -l -` reads it.
+    Man,
     /// A process-pool worker (started by poolscope itself).
     #[command(hide = true)]
     Worker(WorkerArgs),
 }
 
 #[derive(Debug, Args)]
+struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum, value_name = "SHELL")]
+    shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
 struct ViewArgs {
     /// The files: poolscope CSVs (with their -samples.csv), the post's CSVs
     /// (tag,start_time,end_time,elapsed,result) and Chrome Trace Event JSON.
-    #[arg(value_name = "FILE", required = true)]
+    #[arg(value_name = "FILE", required = true, value_hint = ValueHint::FilePath)]
     files: Vec<PathBuf>,
 
     /// Skip bad rows instead of stopping at the first; says how many and where the first was.
@@ -87,7 +106,7 @@ struct ViewArgs {
 
     /// Where `e` exports (created if missing; files replaced).
     /// Default: a new timestamped folder under ./poolscope-runs/.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
     out: Option<PathBuf>,
 
     #[command(flatten)]
@@ -109,12 +128,12 @@ struct OutputArgs {
 
     /// Write the run as a Chrome trace to FILE, for Perfetto (ui.perfetto.dev) and
     /// chrome://tracing (with view: instead of opening the screen).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     trace: Option<PathBuf>,
 
     /// Write the Gantt chart as an SVG picture to FILE (with view: instead of opening the
     /// screen).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     svg: Option<PathBuf>,
 }
 
@@ -152,7 +171,7 @@ struct RunArgs {
 
     /// Write the CSVs and summary.json into DIR (created if missing; files replaced).
     /// Default: a new timestamped folder under ./poolscope-runs/.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
     out: Option<PathBuf>,
 
     /// Workloads to run, in order: fib, http, sleep, isolation (the post's global-X demo)
@@ -181,7 +200,7 @@ struct RunArgs {
 
     /// URL template for the http workload; {ms} is replaced by each delay.
     /// [default: the embedded server, http://127.0.0.1:PORT/200?sleep={ms}]
-    #[arg(long, value_name = "TEMPLATE")]
+    #[arg(long, value_name = "TEMPLATE", value_hint = ValueHint::Url)]
     url: Option<String>,
 
     /// Connect and overall timeout of each HTTP request, in seconds [default: 30]
@@ -236,6 +255,10 @@ pub enum Action {
         /// The port to listen on (0: any free one).
         port: u16,
     },
+    /// Print the completion script for a shell ([`completions`]).
+    Completions(clap_complete::Shell),
+    /// Print the manual page ([`man_page`]).
+    Man,
     /// Be a process-pool worker.
     Worker {
         /// The pid of the poolscope that started us.
@@ -403,6 +426,8 @@ impl Cli {
                 })?;
                 Ok(Action::Serve { port })
             }
+            Some(Command::Completions(args)) => Ok(Action::Completions(args.shell)),
+            Some(Command::Man) => Ok(Action::Man),
             Some(Command::Worker(worker)) => Ok(Action::Worker {
                 parent_pid: worker.parent_pid,
                 workload_json: worker.workload,
