@@ -203,7 +203,8 @@ struct RunArgs {
     #[arg(long, value_name = "TEMPLATE", value_hint = ValueHint::Url)]
     url: Option<String>,
 
-    /// Connect and overall timeout of each HTTP request, in seconds [default: 30]
+    /// Connect timeout, and the whole request's (its body read to the end), in seconds
+    /// [default: 30]
     #[arg(long, value_name = "SECS", allow_hyphen_values = true)]
     http_timeout: Option<String>,
 
