@@ -777,9 +777,6 @@ fn a_bad_file_in_the_view_restores_the_terminal_then_says_why() {
     let status = pty.wait_exit(Duration::from_secs(20));
     assert_eq!(status.exit_code(), 2);
     pty.assert_restored();
-    assert!(
-        pty.screen().contains("bad.csv:2: column end_time"),
-        "{}",
-        pty.screen()
-    );
+    // The last bytes may still be on their way through the pty when the exit is seen.
+    pty.wait_for("bad.csv:2: column end_time", Duration::from_secs(10));
 }
