@@ -256,7 +256,7 @@ fn a_server_error_fails_only_its_own_tasks() {
     let stdout = String::from_utf8(output.stdout).unwrap();
     assert!(
         stdout.contains("(1 failed: GET http://127.0.0.1:")
-            && stdout.contains("HTTP 503: 503 Service Unavailable)"),
+            && stdout.contains("HTTP 503 · 23 bytes: 503 Service Unavailable)"),
         "{stdout}"
     );
     let (_, rows) = read_csv(&dir.path().join("o/thread-get.csv"));
