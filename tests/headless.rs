@@ -494,8 +494,23 @@ fn a_100_mb_answer_is_read_whole_in_flat_memory() {
     let url = format!("http://{addr}/big.bin?{{ms}}");
     let child = Command::new(bin())
         .current_dir(dir.path())
-        .args(["--headless", "--workload", "http", "--executor", "threads,processes"])
-        .args(["--delays", "0", "--out", "o", "--http-timeout", "100", "--url", &url])
+        .args([
+            "--headless",
+            "--workload",
+            "http",
+            "--executor",
+            "threads,processes",
+        ])
+        .args([
+            "--delays",
+            "0",
+            "--out",
+            "o",
+            "--http-timeout",
+            "100",
+            "--url",
+            &url,
+        ])
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
@@ -522,7 +537,10 @@ fn wait_with_peak_memory(pid: u32) -> (i32, i64) {
     // SAFETY: wait4 writes only into the two locals it is given.
     let waited = unsafe { libc::wait4(pid as i32, &mut status, 0, &mut usage) };
     assert_eq!(waited, pid as i32, "wait4");
-    assert!(libc::WIFEXITED(status), "poolscope did not exit: {status:#x}");
+    assert!(
+        libc::WIFEXITED(status),
+        "poolscope did not exit: {status:#x}"
+    );
     (libc::WEXITSTATUS(status), usage.ru_maxrss)
 }
 
@@ -532,18 +550,33 @@ fn wait_with_peak_memory(pid: u32) -> (i32, i64) {
 #[test]
 fn completions_for_every_shell() {
     for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
-        let output = Command::new(bin()).args(["completions", shell]).output().unwrap();
+        let output = Command::new(bin())
+            .args(["completions", shell])
+            .output()
+            .unwrap();
         assert!(output.status.success(), "{shell}: {output:?}");
         let script = String::from_utf8(output.stdout).unwrap();
         // fish spells a long flag `-l workload`; the others `--workload`.
-        for word in ["poolscope", "workload", "http-timeout", "view", "completions"] {
+        for word in [
+            "poolscope",
+            "workload",
+            "http-timeout",
+            "view",
+            "completions",
+        ] {
             assert!(script.contains(word), "{shell} script lacks {word}");
         }
-        assert!(!script.contains("parent-pid"), "{shell}: the hidden worker's flags");
+        assert!(
+            !script.contains("parent-pid"),
+            "{shell}: the hidden worker's flags"
+        );
     }
     let dir = tempfile::tempdir().unwrap();
     let script = dir.path().join("poolscope.bash");
-    let output = Command::new(bin()).args(["completions", "bash"]).output().unwrap();
+    let output = Command::new(bin())
+        .args(["completions", "bash"])
+        .output()
+        .unwrap();
     std::fs::write(&script, &output.stdout).unwrap();
     // What bash offers after `poolscope --ex<TAB>` and after `poolscope <TAB>`.
     let complete = |line: &str| {
@@ -551,12 +584,19 @@ fn completions_for_every_shell() {
         let program = format!(
             "source {}; COMP_WORDS=({}); COMP_CWORD={}; COMP_LINE='{line}'; COMP_POINT=${{#COMP_LINE}}; _poolscope poolscope '{}' '{}'; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
             script.display(),
-            words.iter().map(|w| format!("'{w}'")).collect::<Vec<_>>().join(" "),
+            words
+                .iter()
+                .map(|w| format!("'{w}'"))
+                .collect::<Vec<_>>()
+                .join(" "),
             words.len() - 1,
             words[words.len() - 1],
             words[words.len() - 2],
         );
-        let output = Command::new("bash").args(["--norc", "-c", &program]).output().unwrap();
+        let output = Command::new("bash")
+            .args(["--norc", "-c", &program])
+            .output()
+            .unwrap();
         assert!(output.status.success(), "{line}: {output:?}");
         String::from_utf8(output.stdout).unwrap()
     };
@@ -566,19 +606,33 @@ fn completions_for_every_shell() {
     for sub in ["view", "serve", "completions", "man"] {
         assert!(offered.lines().any(|l| l == sub), "{sub} in {offered}");
     }
-    assert!(!offered.lines().any(|l| l == "worker"), "the hidden worker: {offered}");
+    assert!(
+        !offered.lines().any(|l| l == "worker"),
+        "the hidden worker: {offered}"
+    );
     // Where a folder or file is expected, zsh offers folders or files.
-    let zsh = Command::new(bin()).args(["completions", "zsh"]).output().unwrap();
+    let zsh = Command::new(bin())
+        .args(["completions", "zsh"])
+        .output()
+        .unwrap();
     let zsh = String::from_utf8(zsh.stdout).unwrap();
-    assert!(zsh.contains(":DIR:_files -/'"), "--out completes folders:\n{zsh}");
-    assert!(zsh.contains(":FILE:_files'"), "--trace completes files:\n{zsh}");
+    assert!(
+        zsh.contains(":DIR:_files -/'"),
+        "--out completes folders:\n{zsh}"
+    );
+    assert!(
+        zsh.contains(":FILE:_files'"),
+        "--trace completes files:\n{zsh}"
+    );
 
     poolscope_in(dir.path())
         .args(["completions", "tcsh"])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("tcsh"))
-        .stderr(predicate::str::contains("bash, elvish, fish, powershell, zsh"));
+        .stderr(predicate::str::contains(
+            "bash, elvish, fish, powershell, zsh",
+        ));
 }
 
 /// `poolscope man` prints poolscope(1): every flag and subcommand, the examples, the exit
@@ -589,7 +643,10 @@ fn man_prints_a_manual_page_that_man_reads() {
     let output = Command::new(bin()).arg("man").output().unwrap();
     assert!(output.status.success(), "{output:?}");
     let page = String::from_utf8(output.stdout).unwrap();
-    assert!(page.lines().any(|l| l.starts_with(".TH poolscope 1 ")), "{page}");
+    assert!(
+        page.lines().any(|l| l.starts_with(".TH poolscope 1 ")),
+        "{page}"
+    );
     for needle in [
         ".SH SYNOPSIS",
         "\\-\\-workload",
@@ -611,14 +668,30 @@ fn man_prints_a_manual_page_that_man_reads() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("groff (man's formatter) is installed");
-    groff.stdin.take().unwrap().write_all(page.as_bytes()).unwrap();
+    groff
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(page.as_bytes())
+        .unwrap();
     let rendered = groff.wait_with_output().unwrap();
     assert!(rendered.status.success(), "{rendered:?}");
-    assert_eq!(String::from_utf8_lossy(&rendered.stderr), "", "groff's warnings");
+    assert_eq!(
+        String::from_utf8_lossy(&rendered.stderr),
+        "",
+        "groff's warnings"
+    );
 
     // `poolscope man | head -0`: the pipe is closed before poolscope writes.
     let (reader, writer) = std::io::pipe().unwrap();
     drop(reader);
-    let status = Command::new(bin()).arg("man").stdout(writer).status().unwrap();
-    assert!(status.success(), "a closed pipe is the reader's choice: {status:?}");
+    let status = Command::new(bin())
+        .arg("man")
+        .stdout(writer)
+        .status()
+        .unwrap();
+    assert!(
+        status.success(),
+        "a closed pipe is the reader's choice: {status:?}"
+    );
 }

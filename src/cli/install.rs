@@ -15,7 +15,12 @@ use super::{Cli, EXAMPLES};
 /// The completion script for `shell`, for `poolscope` as installed under that name.
 pub fn completions(shell: clap_complete::Shell) -> Vec<u8> {
     let mut script = Vec::new();
-    clap_complete::generate(shell, &mut without_hidden_subcommands(), "poolscope", &mut script);
+    clap_complete::generate(
+        shell,
+        &mut without_hidden_subcommands(),
+        "poolscope",
+        &mut script,
+    );
     script
 }
 
@@ -189,7 +194,10 @@ mod tests {
     fn the_preamble_appears_once_and_first() {
         let page = String::from_utf8(man_page()).unwrap();
         assert_eq!(page.matches(".ds Aq").count(), 2, "one .ie/.el pair");
-        assert!(page.starts_with(".ie \\n(.g .ds Aq \\(aq\n.el .ds Aq '\n.TH poolscope 1"), "{page}");
+        assert!(
+            page.starts_with(".ie \\n(.g .ds Aq \\(aq\n.el .ds Aq '\n.TH poolscope 1"),
+            "{page}"
+        );
     }
 
     #[test]

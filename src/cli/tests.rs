@@ -154,7 +154,12 @@ fn completions_and_man_are_subcommands_that_print() {
     assert!(matches!(action(&["man"]), Ok(Action::Man)));
     // A shell clap_complete does not know is refused by clap, naming those it does.
     let refused = Cli::try_parse_from(["poolscope", "completions", "csh"]).unwrap_err();
-    assert!(refused.to_string().contains("[possible values: bash, elvish, fish, powershell, zsh]"), "{refused}");
+    assert!(
+        refused
+            .to_string()
+            .contains("[possible values: bash, elvish, fish, powershell, zsh]"),
+        "{refused}"
+    );
     // Run flags do not mix with them.
     assert!(Cli::try_parse_from(["poolscope", "--headless", "man"]).is_err());
 }
@@ -162,8 +167,14 @@ fn completions_and_man_are_subcommands_that_print() {
 #[test]
 fn the_scripts_and_the_page_follow_the_flags() {
     let bash = String::from_utf8(completions(clap_complete::Shell::Bash)).unwrap();
-    assert!(bash.contains("--http-timeout") && bash.contains("--lenient"), "{bash}");
+    assert!(
+        bash.contains("--http-timeout") && bash.contains("--lenient"),
+        "{bash}"
+    );
     let page = String::from_utf8(man_page()).unwrap();
     assert!(page.contains("\\-\\-switch\\-interval\\-ms"), "{page}");
-    assert!(page.contains("poolscope serve --port 8080".replace('-', "\\-").as_str()), "the examples: {page}");
+    assert!(
+        page.contains("poolscope serve --port 8080".replace('-', "\\-").as_str()),
+        "the examples: {page}"
+    );
 }

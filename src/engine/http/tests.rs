@@ -13,9 +13,7 @@ use crate::engine::workload::{CANCELLED, HttpWorkload, Workload, WorkloadRunner}
 
 /// A one-connection server on loopback: reads the request head, hands the socket to
 /// `answer`, and gives back the head it read (lowercased) when joined.
-fn serve_once(
-    answer: impl FnOnce(TcpStream) + Send + 'static,
-) -> (SocketAddr, JoinHandle<String>) {
+fn serve_once(answer: impl FnOnce(TcpStream) + Send + 'static) -> (SocketAddr, JoinHandle<String>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let server = std::thread::spawn(move || {
@@ -68,7 +66,10 @@ fn a_100_mb_answer_is_read_to_its_last_byte() {
         result.starts_with("HTTP 200 · 100 MiB (104857600 bytes): aaaa"),
         "{result}"
     );
-    assert!(result.ends_with('…'), "the body went on past the prefix: {result}");
+    assert!(
+        result.ends_with('…'),
+        "the body went on past the prefix: {result}"
+    );
     assert_eq!(
         display::width(&result),
         display::width("HTTP 200 · 100 MiB (104857600 bytes): ") + PREFIX_COLUMNS,
@@ -98,7 +99,11 @@ fn the_body_is_counted_in_fixed_memory_and_only_a_prefix_is_kept() {
     let read = read_body(&mut reader, Some(LEN), &never).unwrap();
     assert_eq!(read.bytes, LEN);
     assert_eq!(read.prefix.len(), PREFIX_BYTES);
-    assert!(read.prefix.capacity() <= 2 * PREFIX_BYTES, "{}", read.prefix.capacity());
+    assert!(
+        read.prefix.capacity() <= 2 * PREFIX_BYTES,
+        "{}",
+        read.prefix.capacity()
+    );
     assert_eq!(reader.largest, CHUNK_BYTES);
 }
 
@@ -118,7 +123,10 @@ fn binary_bodies_are_fine_and_shown_safely() {
     });
     let result = get(&test_agent(), &format!("http://{addr}/x.png"), &never).unwrap();
     server.join().unwrap();
-    assert!(result.starts_with(&format!("HTTP 200 · {len} bytes: �PNG")), "{result}");
+    assert!(
+        result.starts_with(&format!("HTTP 200 · {len} bytes: �PNG")),
+        "{result}"
+    );
     assert!(result.contains("␚ ␀␀␀ IHDR␛[2J␛]0;title␇␀"), "{result}");
     assert!(!result.chars().any(display::is_unsafe), "{result:?}");
 }
@@ -147,7 +155,13 @@ fn a_content_length_the_server_breaks_is_an_error_that_says_so() {
 fn a_length_that_does_not_match_is_caught_whatever_the_reader_says() {
     // A reader that just ends (no error) short of, or past, what was promised.
     let short = read_body(&mut io::repeat(1).take(10), Some(20), &never).unwrap_err();
-    assert!(matches!(short, BodyError::BrokenLength { promised: 20, got: 10 }));
+    assert!(matches!(
+        short,
+        BodyError::BrokenLength {
+            promised: 20,
+            got: 10
+        }
+    ));
     let long = read_body(&mut io::repeat(1).take(30), Some(20), &never).unwrap_err();
     assert_eq!(
         long.to_string(),
@@ -163,7 +177,8 @@ fn a_chunked_answer_without_a_length_is_read_whole() {
             .unwrap();
         let chunk = vec![b'z'; 50_000];
         for _ in 0..40 {
-            s.write_all(format!("{:x}\r\n", chunk.len()).as_bytes()).unwrap();
+            s.write_all(format!("{:x}\r\n", chunk.len()).as_bytes())
+                .unwrap();
             s.write_all(&chunk).unwrap();
             s.write_all(b"\r\n").unwrap();
         }
@@ -219,7 +234,11 @@ fn a_stop_ends_the_download_at_the_next_chunk() {
         read_body(&mut endless, None, &stop),
         Err(BodyError::Stopped)
     ));
-    assert_eq!(checks.load(Ordering::Relaxed), 4, "three chunks, then the stop");
+    assert_eq!(
+        checks.load(Ordering::Relaxed),
+        4,
+        "three chunks, then the stop"
+    );
 }
 
 /// A cancel stops a download in flight at once: the task returns `cancelled`, and the
@@ -256,7 +275,9 @@ fn a_cancel_stops_a_download_in_flight() {
         .expect("the server saw the download stop");
     let stopped = cancelled_at.elapsed();
     server.join().unwrap();
-    eprintln!("task returned {returned:?} and the download stopped {stopped:?} after the cancel ({sent} bytes sent)");
+    eprintln!(
+        "task returned {returned:?} and the download stopped {stopped:?} after the cancel ({sent} bytes sent)"
+    );
     assert!(returned < Duration::from_secs(5), "{returned:?}");
 }
 
@@ -324,6 +345,13 @@ fn a_helper_threads_download_is_charged_to_the_task() {
     server.join().unwrap();
     assert!(result.starts_with("HTTP 200 · 50 MiB"), "{result}");
     let charged = crate::engine::workload::take_helper_cpu_time();
-    assert!(charged > Duration::ZERO, "the helper's CPU is charged: {charged:?}");
-    assert_eq!(crate::engine::workload::take_helper_cpu_time(), Duration::ZERO, "once");
+    assert!(
+        charged > Duration::ZERO,
+        "the helper's CPU is charged: {charged:?}"
+    );
+    assert_eq!(
+        crate::engine::workload::take_helper_cpu_time(),
+        Duration::ZERO,
+        "once"
+    );
 }
