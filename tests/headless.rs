@@ -492,6 +492,8 @@ fn a_100_mb_answer_is_read_whole_in_flat_memory() {
     });
     let dir = tempfile::tempdir().unwrap();
     let url = format!("http://{addr}/big.bin?{{ms}}");
+    // Reaped by wait4 below, which also gives its peak memory.
+    #[allow(clippy::zombie_processes)]
     let child = Command::new(bin())
         .current_dir(dir.path())
         .args([
