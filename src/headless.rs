@@ -234,11 +234,7 @@ fn run_once(
 
     let cancelled = timeline.outcome() != Some(RunOutcome::Completed);
     let written = export::write_run(dir, &timeline)?;
-    // The speed-ups of the workloads that finished, even when the run was stopped first.
-    for line in speedup_lines(&timeline) {
-        let _ = writeln!(stdout, "{line}");
-    }
-    let _ = write!(stdout, "\n{}", summary_table(&timeline));
+    let _ = write!(stdout, "{}", results(&timeline));
     let _ = writeln!(
         stdout,
         "\n{}",
@@ -253,6 +249,28 @@ fn run_once(
     }
     handle.join();
     Ok((timeline, None))
+}
+
+/// A run's results as headless prints them after it: the post's speed-up lines (of the
+/// workloads that finished, even when the run was stopped first), a blank line, the
+/// summary table, and a line for each experiment that ran on a busy machine. `view
+/// --print` ends with the same text for a reopened run, line for line, since both read the
+/// same figures.
+pub fn results(timeline: &Timeline) -> String {
+    let mut out = String::new();
+    for line in speedup_lines(timeline) {
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out.push('\n');
+    out.push_str(&summary_table(timeline));
+    for e in timeline.experiments() {
+        if let Some(note) = e.busy_note(timeline.cores()) {
+            out.push_str(&note);
+            out.push('\n');
+        }
+    }
+    out
 }
 
 /// What follows the post's speed-up lines after a single run: one run has no spread.
@@ -428,25 +446,14 @@ pub fn summary_table(timeline: &Timeline) -> String {
             .zip(e.makespan())
             .and_then(|(c, m)| e.efficiency(c, m))
             .map_or("-".to_string(), |x| format!("{:.1} %", x * 100.0));
-        let sampled = e.sched.samples > 0;
-        let cpu_wait = if sampled {
-            human(e.sched.cpu_wait)
-        } else {
-            "-".to_string()
-        };
-        let switches = if sampled {
-            format!(
-                "{}/{}",
-                e.sched.voluntary_switches, e.sched.involuntary_switches
-            )
-        } else {
-            "-".to_string()
-        };
-        let gil_wait = if e.plan.executor == ExecutorKind::Gil {
-            human(e.gil_wait())
-        } else {
-            "-".to_string()
-        };
+        let cpu_wait = e.cpu_wait().map_or("-".to_string(), human);
+        let switches = e
+            .switches()
+            .map_or("-".to_string(), |(v, i)| format!("{v}/{i}"));
+        let gil_wait = e
+            .gil_wait()
+            .filter(|_| e.plan.executor == ExecutorKind::Gil)
+            .map_or("-".to_string(), human);
         let workers = match (e.workers_started(), e.plan.workers) {
             (started, planned) if e.finished_at.is_some() && started != planned => {
                 short_of_plan = true;

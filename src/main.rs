@@ -99,6 +99,13 @@ fn view(config: &ViewConfig) -> ExitCode {
     }
     match headless::write_outputs(&recording.timeline, &outputs) {
         Ok(lines) => {
+            // After the chart, the run's results as headless printed them.
+            if outputs.print.is_some() {
+                use std::io::Write;
+                let mut stdout = std::io::stdout().lock();
+                let _ = write!(stdout, "{}", headless::results(&recording.timeline));
+                let _ = stdout.flush();
+            }
             for line in lines {
                 say(&line);
             }

@@ -280,8 +280,9 @@ fn sample(lane: usize, from_ms: u64, to_ms: u64, shares: (f32, f32, f32)) -> Msg
         running: shares.0,
         runnable: shares.1,
         blocked: shares.2,
-        voluntary_switches: 1,
-        involuntary_switches: 2,
+        voluntary_switches: Some(1),
+        involuntary_switches: Some(2),
+        gil: None,
     }))
 }
 

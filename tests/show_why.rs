@@ -84,7 +84,7 @@ fn the_gil_has_one_holder_and_serialises_fib() {
     let timeline = Timeline::from_events(&events);
     let e = &timeline.experiments()[0];
     let (makespan, cpu) = (e.makespan().unwrap(), e.cpu_time());
-    assert!(e.gil_wait() > Duration::ZERO);
+    assert!(e.gil_wait().unwrap() > Duration::ZERO);
     assert!(
         makespan.as_secs_f64() > 0.75 * cpu.as_secs_f64(),
         "makespan {makespan:?} vs the tasks' CPU {cpu:?}: threads ran in parallel"
@@ -200,11 +200,17 @@ fn headless_runs_the_gil_pool_and_writes_samples() {
         let mut lines = samples.lines();
         assert_eq!(
             lines.next(),
-            Some("worker,pid,tid,t_start,t_end,running,runnable,blocked")
+            Some(
+                "worker,pid,tid,t_start,t_end,running,runnable,blocked,\
+                 voluntary_switches,involuntary_switches,gil_wait,gil_held"
+            )
         );
         for line in lines {
             let f: Vec<&str> = line.split(',').collect();
-            let shares: Vec<f64> = f[5..].iter().map(|x| x.parse().unwrap()).collect();
+            let shares: Vec<f64> = f[5..8].iter().map(|x| x.parse().unwrap()).collect();
+            // Switches are counted every interval; GIL shares only under the GIL.
+            assert!(f[8].parse::<u32>().is_ok() && f[9].parse::<u32>().is_ok(), "{line}");
+            assert_eq!(f[10].is_empty(), !name.starts_with("gil-"), "{name}: {line}");
             let sum: f64 = shares.iter().sum();
             assert!((sum - 1.0).abs() < 0.01, "{name}: {line}");
             assert!(f[3].parse::<f64>().unwrap() < f[4].parse::<f64>().unwrap());

@@ -29,7 +29,8 @@ pub enum CellContent {
 }
 
 /// What a worker was mostly doing during one cell, from the scheduler samples and the
-/// simulated GIL's records (`None` where neither covers the cell).
+/// simulated GIL's records (`None` where the worker was not sampled at all: the bars are
+/// then plain).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CellState {
     /// On a CPU (or holding the GIL, where nothing was sampled).
@@ -40,6 +41,10 @@ pub enum CellState {
     Blocked,
     /// Waiting for the simulated GIL.
     GilWait,
+    /// The worker was sampled, but no sample covers most of this cell (a stretch the
+    /// sampler has not read yet, or a worker that ended before a last reading): what it
+    /// did there is not known, and the cell never claims it ran.
+    Unknown,
 }
 
 /// The dominant state of `share`, if anything was recorded.
@@ -47,7 +52,7 @@ pub fn dominant_state(share: StateShare) -> Option<CellState> {
     if !share.is_known() {
         return None;
     }
-    let sampled = share.running + share.runnable + share.blocked > 0.0;
+    let sampled = share.running + share.runnable + share.blocked > 0.0 || share.unknown > 0.0;
     let on_cpu = if sampled {
         share.running
     } else {
@@ -63,6 +68,7 @@ pub fn dominant_state(share: StateShare) -> Option<CellState> {
         (CellState::Runnable, share.runnable),
         (CellState::GilWait, share.gil_wait),
         (CellState::Blocked, blocked),
+        (CellState::Unknown, share.unknown),
     ]
     .into_iter()
     .fold(
@@ -76,24 +82,51 @@ pub fn dominant_state(share: StateShare) -> Option<CellState> {
     .map(|(state, _)| state)
 }
 
-/// The state of `lane`'s worker in each of `columns` cells of `span`.
+/// The state of `lane`'s worker in each of the `cells` of a row over `span`: in a cell
+/// showing one task, over the part of the cell that task ran (so a bar's first and last
+/// cells say what its task did, not what the worker did before or after it); elsewhere,
+/// over the whole cell.
 pub fn lane_states(
+    experiment: &Experiment,
     lane: &Lane,
+    cells: &[CellContent],
     span: TimeSpan,
     now: Timestamp,
-    columns: u16,
 ) -> Vec<Option<CellState>> {
     if lane.samples().is_empty() && lane.gil_spans().is_empty() {
-        return vec![None; columns as usize];
+        return vec![None; cells.len()];
     }
-    let grid = TimeGrid::new(span, columns);
+    let grid = TimeGrid::new(span, cells.len() as u16);
     let now = now.as_micros();
-    (0..columns)
-        .map(|column| {
-            let (t0, t1) = (grid.time_at(column), grid.time_at(column + 1));
+    cells
+        .iter()
+        .enumerate()
+        .map(|(column, cell)| {
+            let column = column as u16;
+            let (mut t0, mut t1) = (grid.time_at(column), grid.time_at(column + 1));
+            if let CellContent::Task(index) = *cell
+                && let Some(task) = experiment.task(index)
+                && let Some(start) = task.started_at.map(Timestamp::as_micros)
+            {
+                let end = bar_end(start, task.ended_at.map(Timestamp::as_micros), now);
+                (t0, t1) = (t0.max(start), t1.min(end));
+                if t1 <= t0 {
+                    (t0, t1) = (start, end);
+                }
+            }
             dominant_state(lane.state_in(t0, t1, now))
         })
         .collect()
+}
+
+/// What a lane says in place of bars, if anything: `never got a task` for a worker that
+/// ran none, once that is settled (every task has started, or the experiment ended), so an
+/// empty lane is never mistaken for one not drawn yet.
+pub fn lane_note(experiment: &Experiment, lane: &Lane) -> Option<&'static str> {
+    let settled = experiment.finished_at.is_some()
+        || (experiment.by_start.len() == experiment.tasks_held() && experiment.tasks_held() > 0);
+    (lane.spans().is_empty() && !experiment.events_dropped() && settled)
+        .then_some("never got a task")
 }
 
 /// Where a bar ends: at its task's end, or at `now` while the task runs; at least 1 µs

@@ -56,6 +56,7 @@ pub fn draw_cells(
                     Some(CellState::Runnable) => theme.runnable(),
                     Some(CellState::Blocked) => theme.blocked(task),
                     Some(CellState::GilWait) => theme.gil_wait(task),
+                    Some(CellState::Unknown) => theme.unknown(task),
                     Some(CellState::OnCpu) | None => task,
                 })
             }
@@ -115,6 +116,21 @@ fn label_for(
         .into_iter()
         .map(|t| display::safe(&t).into_owned())
         .find(|t| !t.is_empty() && display::width(t) < run)
+}
+
+/// Writes `note` (a lane's `never got a task`) into the empty stretch of a drawn row after
+/// its last drawn cell, as far as it fits (cut visibly where it does not).
+pub fn draw_note(buf: &mut Buffer, x: u16, y: u16, cells: &[CellContent], note: &str, theme: Theme) {
+    let from = cells
+        .iter()
+        .rposition(|c| *c != CellContent::Empty)
+        .map_or(0, |i| i + 2);
+    let room = cells.len().saturating_sub(from);
+    if room < 2 {
+        return;
+    }
+    let text = crate::model::display::shorten(note, room);
+    buf.set_stringn(x + from as u16, y, text, room, theme.note());
 }
 
 /// Marks the cells of `task` in a drawn row (reversed and bold: visible with or without

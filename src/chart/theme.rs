@@ -142,6 +142,17 @@ impl Theme {
         self.thin('·', task)
     }
 
+    /// Part of a bar no sample covers: what the worker did there is not known (never drawn
+    /// as if it ran).
+    pub fn unknown(self, task: Look) -> Look {
+        self.thin('?', task)
+    }
+
+    /// A note written across a lane (`never got a task`).
+    pub fn note(self) -> Style {
+        self.fg(Color::DarkGray).add_modifier(Modifier::ITALIC)
+    }
+
     /// `glyph` in the colour of `task`'s bar, on no background.
     fn thin(self, glyph: char, task: Look) -> Look {
         let color = task.style.bg.unwrap_or(Color::Gray);
@@ -158,7 +169,7 @@ impl Theme {
 
     /// Every look a chart cell can have, with what it means: the help's legend and the one
     /// under `--print`.
-    pub fn legend(self) -> [(Look, &'static str); 8] {
+    pub fn legend(self) -> [(Look, &'static str); 9] {
         [
             (self.done(false), "finished task"),
             (self.running(), "running task"),
@@ -176,6 +187,10 @@ impl Theme {
             (
                 self.gil_wait(self.done(false)),
                 "waiting for the simulated GIL",
+            ),
+            (
+                self.unknown(self.done(false)),
+                "not sampled: unknown (never drawn as running)",
             ),
         ]
     }

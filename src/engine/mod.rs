@@ -1,5 +1,6 @@
 //! What runs the experiments: workloads, executors, the scheduler sampler, the runner that
-//! streams their events, the embedded delay server, and the process plumbing they need.
+//! streams their events, the machine's load beside them, the embedded delay server, and
+//! the process plumbing they need.
 
 pub mod cancel;
 pub mod cpus;
@@ -7,6 +8,7 @@ pub mod delay_server;
 pub mod executor;
 pub mod http;
 pub mod limits;
+pub mod load;
 pub mod protocol;
 pub mod runner;
 pub mod sampler;

@@ -16,10 +16,11 @@ use crate::engine::cancel::{CancelToken, Canceller};
 use crate::engine::delay_server::DelayServer;
 use crate::engine::executor::isolation::ISOLATION_PAUSE;
 use crate::engine::executor::{self, ExperimentOutcome, ExperimentRun};
+use crate::engine::load::LoadMeter;
 use crate::engine::sampler::Sampler;
 use crate::engine::workload::{HttpWorkload, Workload};
 use crate::model::clock::{self, Timestamp};
-use crate::model::event::{Event, RunOutcome};
+use crate::model::event::{Event, ExperimentFigures, RunOutcome};
 use crate::model::plan::{ExecutorKind, HttpTarget, Plan, WorkloadKind};
 
 /// How to run, beyond what to run.
@@ -142,6 +143,7 @@ fn run_plan(
         experiments: plan.experiments.len(),
     });
     let sampler = Sampler::start(plan.sched.sample_interval, events.clone());
+    let allowed = crate::engine::cpus::allowed();
     let mut outcome = RunOutcome::Completed;
     for (index, experiment) in plan.experiments.iter().enumerate() {
         if cancel.is_cancelled() {
@@ -173,8 +175,15 @@ fn run_plan(
             sched: &plan.sched,
             sampler: sampler.handle(),
         };
+        let load = LoadMeter::start(plan.sched.cpus.as_deref().unwrap_or(&allowed));
         let ended = executor::run_experiment(&run);
         sampler.handle().forget(index);
+        // What the rest of the machine did meanwhile, before the experiment is said done.
+        let _ = events.send(Event::Figures(ExperimentFigures {
+            experiment: index,
+            others_cpu: load.as_ref().and_then(LoadMeter::others_cpu),
+            ..ExperimentFigures::default()
+        }));
         match ended {
             ExperimentOutcome::Completed => {
                 let _ = events.send(Event::ExperimentFinished {

@@ -3,10 +3,14 @@
 //!
 //! While an experiment runs, one thread reads each worker thread's
 //! `/proc/<pid>/task/<tid>/schedstat` (nanoseconds on a CPU, nanoseconds waiting on a run
-//! queue) every interval, and its context-switch counts from `status` every fifth
-//! interval (that file costs several times more to generate). The differences become
-//! [`Event::Sample`]s on the run's channel: per worker and interval, the shares running,
-//! runnable (ready but waiting for a CPU) and blocked (neither: sleeping, I/O, a lock).
+//! queue) and `status` (its state, and its voluntary and involuntary context switches)
+//! every interval, and once more as the worker ends ([`SamplerHandle::finish`]), so no
+//! stretch of a worker's life goes unsampled. The differences become [`Event::Sample`]s on
+//! the run's channel: per worker and interval, the shares running, runnable (ready but
+//! waiting for a CPU) and blocked (neither: sleeping, I/O, a lock), and the switches.
+//!
+//! The kernel adds a wait to `schedstat` only when it ends, so the thread's state decides
+//! what a stretch off the CPU was: see [`split`].
 //!
 //! It costs little: files are opened once and re-read in place, and the sampler measures
 //! its own CPU time; above 1 % of a core (many workers) it doubles its interval and says so
@@ -29,10 +33,6 @@ use crate::model::event::{Event, SampleEvent, SamplerNotice, WorkerId};
 pub const MAX_COST: f64 = 0.01;
 /// The widest it widens its interval to.
 const MAX_INTERVAL: Duration = Duration::from_secs(1);
-/// Context switches are read every this many intervals: `status` costs ~7 µs to read
-/// against ~1 µs for `schedstat`, so reading it every fifth interval keeps the sampler well
-/// under 1 % of a core at 8 workers and 10 ms (`cargo bench --bench sampler_cost`).
-const SWITCHES_EVERY: u32 = 5;
 
 /// The sampler of one run: its thread, and the handle executors register workers with.
 #[derive(Debug)]
@@ -52,6 +52,9 @@ pub struct SamplerHandle {
 struct Shared {
     state: Mutex<State>,
     wake: Condvar,
+    /// The run's channel: the sampler thread's samples, and the last ones taken as workers
+    /// end (on their own threads, under the lock, so a thread's samples stay in order).
+    events: Sender<Event>,
 }
 
 #[derive(Debug, Default)]
@@ -68,16 +71,113 @@ struct Tracked {
     schedstat: File,
     status: Option<File>,
     last: Reading,
-    /// Switch counts at the last `status` read.
-    switches: Option<(u64, u64)>,
+    /// How much of the kernel's counters the samples sent so far account for.
+    done: Attributed,
 }
 
 /// One reading of a thread's counters.
-#[derive(Debug, Clone, Copy)]
-struct Reading {
-    at: Timestamp,
-    on_cpu_ns: u64,
-    waiting_ns: u64,
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Reading {
+    /// When it was read.
+    pub at: Timestamp,
+    /// Nanoseconds on a CPU (schedstat's first field).
+    pub on_cpu_ns: u64,
+    /// Nanoseconds waiting on a run queue, as far as the kernel has added them up: it adds
+    /// a wait only when the thread gets a CPU, so a wait under way is not in it yet.
+    pub waiting_ns: u64,
+    /// The thread's state and switch counts from `status`, when it could be read.
+    pub status: Option<Status>,
+}
+
+/// What `/proc/<pid>/task/<tid>/status` says about a thread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Status {
+    /// State `R`: on a CPU or on a run queue waiting for one (not sleeping).
+    pub runnable: bool,
+    /// Voluntary context switches so far: each is the thread going to sleep.
+    pub voluntary: u64,
+    /// Involuntary ones: the scheduler took the CPU away.
+    pub involuntary: u64,
+}
+
+/// The kernel's CPU and wait counters as far as the samples sent so far account for them.
+/// Samples account for time the kernel has not reported yet (a wait under way), and the
+/// kernel reports time later than it happened (a running thread's CPU time at scheduler
+/// ticks, a wait when it ends), so the two are kept apart and reconciled interval by
+/// interval: nothing is counted twice and nothing is lost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Attributed {
+    /// CPU time accounted for.
+    pub on_cpu_ns: u64,
+    /// Waiting time accounted for (it may run ahead of the kernel's count).
+    pub waiting_ns: u64,
+}
+
+impl Attributed {
+    /// Nothing accounted for beyond `reading`: where sampling a thread begins.
+    pub fn from(reading: &Reading) -> Self {
+        Attributed {
+            on_cpu_ns: reading.on_cpu_ns,
+            waiting_ns: reading.waiting_ns,
+        }
+    }
+}
+
+/// One interval of one thread, split: nanoseconds on a CPU, waiting for one, and neither
+/// (blocked), adding up to the interval's length; and the context switches in it, when
+/// both ends could read them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Split {
+    /// The interval's length.
+    pub wall_ns: u64,
+    /// On a CPU.
+    pub running_ns: u64,
+    /// Ready to run, waiting for a CPU.
+    pub runnable_ns: u64,
+    /// (voluntary, involuntary) switches in the interval.
+    pub switches: Option<(u64, u64)>,
+}
+
+/// Splits the interval from `prev` to `now`, updating `done`.
+///
+/// The kernel's `run_delay` grows only when a waiting thread gets a CPU, so a thread that
+/// spends a whole interval on the run queue shows no wait in it. The thread's state tells
+/// the two apart: a thread that was runnable (`R`) when the interval began and made no
+/// voluntary switch in it never slept, so whatever of the interval it was not on a CPU it
+/// spent waiting for one — counted now, and not again when the kernel reports it. A thread
+/// that slept is waiting only for what the kernel reported, and blocked for the rest.
+///
+/// CPU time is taken as the kernel reports it, at most the interval's length; what does
+/// not fit (a running thread's counter catching up at a tick) is accounted in the next
+/// interval. Time a hypervisor took from the VM is, for a thread that never slept, time it
+/// wanted a CPU and had none: waiting.
+pub fn split(prev: &Reading, now: &Reading, done: &mut Attributed) -> Split {
+    let wall_ns = now.at.since(prev.at).as_nanos() as u64;
+    let switches = match (prev.status, now.status) {
+        (Some(a), Some(b)) => Some((
+            b.voluntary.saturating_sub(a.voluntary),
+            b.involuntary.saturating_sub(a.involuntary),
+        )),
+        _ => None,
+    };
+    let running_ns = now.on_cpu_ns.saturating_sub(done.on_cpu_ns).min(wall_ns);
+    let never_slept = prev.status.is_some_and(|s| s.runnable)
+        && switches.is_some_and(|(voluntary, _)| voluntary == 0);
+    let runnable_ns = if never_slept {
+        wall_ns - running_ns
+    } else {
+        now.waiting_ns
+            .saturating_sub(done.waiting_ns)
+            .min(wall_ns - running_ns)
+    };
+    done.on_cpu_ns += running_ns;
+    done.waiting_ns += runnable_ns;
+    Split {
+        wall_ns,
+        running_ns,
+        runnable_ns,
+        switches,
+    }
 }
 
 impl Sampler {
@@ -94,11 +194,12 @@ impl Sampler {
         let shared = Arc::new(Shared {
             state: Mutex::new(State::default()),
             wake: Condvar::new(),
+            events,
         });
         let for_thread = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
             .name("poolscope-sampler".into())
-            .spawn(move || sample_loop(&for_thread, interval, &events));
+            .spawn(move || sample_loop(&for_thread, interval));
         match thread {
             Ok(thread) => Sampler {
                 handle: SamplerHandle {
@@ -145,15 +246,14 @@ impl SamplerHandle {
         if (tracked + 1) * 2 > limit / 2 {
             return;
         }
-        let path = format!("/proc/{}/task/{}/schedstat", worker.pid, worker.tid);
-        let Ok(schedstat) = File::open(&path) else {
+        let task = format!("/proc/{}/task/{}", worker.pid, worker.tid);
+        let Ok(schedstat) = File::open(format!("{task}/schedstat")) else {
             return; // the thread is already gone
         };
-        let Some(last) = read_schedstat(&schedstat) else {
+        let status = File::open(format!("{task}/status")).ok();
+        let Some(last) = read(&schedstat, status.as_ref()) else {
             return;
         };
-        let status = File::open(format!("/proc/{}/task/{}/status", worker.pid, worker.tid)).ok();
-        let switches = status.as_ref().and_then(read_switches);
         let mut state = lock(shared);
         state
             .tracked
@@ -163,18 +263,43 @@ impl SamplerHandle {
             worker,
             schedstat,
             status,
+            done: Attributed::from(&last),
             last,
-            switches,
         });
         drop(state);
         shared.wake.notify_all();
     }
 
-    /// Stops sampling the workers of `experiment` (it ended); the sampler sleeps if no
-    /// other experiment is tracked.
+    /// Takes a last reading of worker `index` of `experiment` and stops sampling it: called
+    /// as the worker ends (a pool thread about to exit, a worker process about to be let
+    /// go), so the stretch since the last tick is sampled too instead of left unknown.
+    pub fn finish(&self, experiment: usize, index: usize) {
+        let Some(shared) = &self.shared else { return };
+        let mut state = lock(shared);
+        if let Some(i) = state
+            .tracked
+            .iter()
+            .position(|t| t.experiment == experiment && t.worker.index == index)
+        {
+            let mut tracked = state.tracked.swap_remove(i);
+            sample_once(&mut tracked, &shared.events);
+        }
+    }
+
+    /// Stops sampling the workers of `experiment` (it ended), with a last reading of each
+    /// still tracked; the sampler sleeps if no other experiment is tracked.
     pub fn forget(&self, experiment: usize) {
         if let Some(shared) = &self.shared {
-            lock(shared).tracked.retain(|t| t.experiment != experiment);
+            let mut state = lock(shared);
+            let mut kept = Vec::with_capacity(state.tracked.len());
+            for mut tracked in std::mem::take(&mut state.tracked) {
+                if tracked.experiment == experiment {
+                    sample_once(&mut tracked, &shared.events);
+                } else {
+                    kept.push(tracked);
+                }
+            }
+            state.tracked = kept;
         }
     }
 }
@@ -195,38 +320,41 @@ fn check_available() -> Result<(), String> {
         clock::current_tid()
     );
     let file = File::open(&path).map_err(|e| format!("cannot read {path}: {e}"))?;
-    read_schedstat(&file)
+    read(&file, None)
         .map(drop)
         .ok_or_else(|| format!("{path} does not hold the scheduler's counters"))
 }
 
-/// Reads "on-CPU-ns waiting-ns timeslices" from an open schedstat file, from its start.
-fn read_schedstat(file: &File) -> Option<Reading> {
+/// Reads a thread's counters: "on-CPU-ns waiting-ns timeslices" from its open schedstat
+/// file, and its state and switch counts from its open `status` file (if that fails, the
+/// reading has no status, and the interval is split from the counters alone). `None` once
+/// the thread has ended.
+fn read(schedstat: &File, status: Option<&File>) -> Option<Reading> {
     let mut buf = [0u8; 96];
-    let n = file.read_at(&mut buf, 0).ok()?;
+    let n = schedstat.read_at(&mut buf, 0).ok()?;
+    let at = Timestamp::now();
     let text = std::str::from_utf8(&buf[..n]).ok()?;
     let mut fields = text.split_ascii_whitespace().map(|f| f.parse::<u64>().ok());
     Some(Reading {
-        at: Timestamp::now(),
+        at,
         on_cpu_ns: fields.next()??,
         waiting_ns: fields.next()??,
+        status: status.and_then(read_status),
     })
 }
 
-/// (voluntary, involuntary) context switches from an open `status` file.
-fn read_switches(file: &File) -> Option<(u64, u64)> {
+/// The state and (voluntary, involuntary) switch counts from an open `status` file.
+fn read_status(file: &File) -> Option<Status> {
     let mut buf = [0u8; 4096];
     let n = file.read_at(&mut buf, 0).ok()?;
     let text = std::str::from_utf8(&buf[..n]).ok()?;
-    let field = |name: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|v| v.trim().parse::<u64>().ok())
-    };
-    Some((
-        field("voluntary_ctxt_switches:")?,
-        field("nonvoluntary_ctxt_switches:")?,
-    ))
+    let field = |name: &str| text.lines().find_map(|l| l.strip_prefix(name));
+    let count = |name: &str| field(name).and_then(|v| v.trim().parse::<u64>().ok());
+    Some(Status {
+        runnable: field("State:")?.trim_start().starts_with('R'),
+        voluntary: count("voluntary_ctxt_switches:")?,
+        involuntary: count("nonvoluntary_ctxt_switches:")?,
+    })
 }
 
 /// The shares of an interval of `wall_ns` spent on a CPU and waiting for one, from counter
@@ -242,9 +370,37 @@ pub fn shares(on_cpu_ns: u64, waiting_ns: u64, wall_ns: u64) -> (f32, f32, f32) 
     (running as f32, runnable as f32, blocked as f32)
 }
 
-fn sample_loop(shared: &Shared, asked: Duration, events: &Sender<Event>) {
+/// Reads `t` now and sends the interval since its last reading as a sample; false once the
+/// thread has ended (nothing sent).
+fn sample_once(t: &mut Tracked, events: &Sender<Event>) -> bool {
+    let Some(now) = read(&t.schedstat, t.status.as_ref()) else {
+        return false;
+    };
+    let split = split(&t.last, &now, &mut t.done);
+    if split.wall_ns > 0 {
+        let (running, runnable, blocked) =
+            shares(split.running_ns, split.runnable_ns, split.wall_ns);
+        let count = |n: u64| u32::try_from(n).unwrap_or(u32::MAX);
+        let _ = events.send(Event::Sample(SampleEvent {
+            experiment: t.experiment,
+            worker: t.worker,
+            from: t.last.at,
+            to: now.at,
+            running,
+            runnable,
+            blocked,
+            voluntary_switches: split.switches.map(|(v, _)| count(v)),
+            involuntary_switches: split.switches.map(|(_, i)| count(i)),
+            gil: None,
+        }));
+    }
+    t.last = now;
+    true
+}
+
+fn sample_loop(shared: &Shared, asked: Duration) {
+    let events = &shared.events;
     let mut interval = asked;
-    let mut tick: u32 = 0;
     // The sampler's own cost over the current one-second window.
     let mut window_start = Timestamp::now();
     let mut window_cpu = clock::thread_cpu_time();
@@ -277,48 +433,7 @@ fn sample_loop(shared: &Shared, asked: Duration, events: &Sender<Event>) {
         if state.stop {
             return;
         }
-        tick = tick.wrapping_add(1);
-        let count_switches = tick.is_multiple_of(SWITCHES_EVERY);
-        state.tracked.retain_mut(|t| {
-            let Some(now) = read_schedstat(&t.schedstat) else {
-                return false; // the thread ended
-            };
-            let (mut voluntary, mut involuntary) = (0, 0);
-            if count_switches && let Some((v, i)) = t.status.as_ref().and_then(read_switches) {
-                if let Some((v0, i0)) = t.switches {
-                    voluntary = v.saturating_sub(v0);
-                    involuntary = i.saturating_sub(i0);
-                }
-                t.switches = Some((v, i));
-            }
-            let wall_ns = now.at.since(t.last.at).as_nanos() as u64;
-            // The kernel adds a running thread's time at scheduler ticks, so one interval
-            // can see less than it ran and the next more than its length: what does not
-            // fit in this interval is carried into the next, not lost to a clamp.
-            let on_cpu = now.on_cpu_ns.saturating_sub(t.last.on_cpu_ns).min(wall_ns);
-            let waiting = now
-                .waiting_ns
-                .saturating_sub(t.last.waiting_ns)
-                .min(wall_ns - on_cpu);
-            let (running, runnable, blocked) = shares(on_cpu, waiting, wall_ns);
-            let _ = events.send(Event::Sample(SampleEvent {
-                experiment: t.experiment,
-                worker: t.worker,
-                from: t.last.at,
-                to: now.at,
-                running,
-                runnable,
-                blocked,
-                voluntary_switches: voluntary as u32,
-                involuntary_switches: involuntary as u32,
-            }));
-            t.last = Reading {
-                at: now.at,
-                on_cpu_ns: t.last.on_cpu_ns + on_cpu,
-                waiting_ns: t.last.waiting_ns + waiting,
-            };
-            true
-        });
+        state.tracked.retain_mut(|t| sample_once(t, events));
         let now = Timestamp::now();
         let wall = now.since(window_start);
         if wall >= Duration::from_secs(1) {
@@ -348,6 +463,27 @@ fn sample_loop(shared: &Shared, asked: Duration, events: &Sender<Event>) {
 mod tests {
     use super::*;
 
+    const MS: u64 = 1_000_000;
+
+    /// A reading at `at_ms`, with the counters in ms, runnable or asleep, and switches.
+    fn reading(at_ms: u64, on_ms: u64, waited_ms: u64, runnable: bool, sw: (u64, u64)) -> Reading {
+        Reading {
+            at: Timestamp(at_ms * 1000),
+            on_cpu_ns: on_ms * MS,
+            waiting_ns: waited_ms * MS,
+            status: Some(Status {
+                runnable,
+                voluntary: sw.0,
+                involuntary: sw.1,
+            }),
+        }
+    }
+
+    /// (running, runnable) in ms.
+    fn ms(split: Split) -> (u64, u64) {
+        (split.running_ns / MS, split.runnable_ns / MS)
+    }
+
     #[test]
     fn shares_add_up_to_one() {
         assert_eq!(shares(5, 3, 10), (0.5, 0.3, 0.2));
@@ -357,25 +493,93 @@ mod tests {
     }
 
     #[test]
-    fn reads_this_threads_counters() {
+    fn a_whole_interval_on_the_run_queue_is_waiting_not_blocked() {
+        // The kernel has not added the wait yet (it does when the thread gets a CPU): the
+        // thread was runnable and never slept, so it waited.
+        let a = reading(0, 0, 0, true, (0, 0));
+        let b = reading(10, 0, 0, true, (0, 0));
+        let mut done = Attributed::from(&a);
+        assert_eq!(ms(split(&a, &b, &mut done)), (0, 10));
+        // It gets the CPU for 4 ms and the kernel reports the 16 ms it waited: the 10 ms
+        // already counted are not counted again.
+        let c = reading(20, 4, 16, true, (0, 1));
+        assert_eq!(ms(split(&b, &c, &mut done)), (4, 6));
+        // Then it sleeps 10 ms (a voluntary switch): blocked, nothing more waited.
+        let d = reading(30, 4, 16, false, (1, 1));
+        let e = reading(40, 4, 16, false, (1, 1));
+        assert_eq!(ms(split(&c, &d, &mut done)), (0, 0));
+        assert_eq!(ms(split(&d, &e, &mut done)), (0, 0));
+    }
+
+    #[test]
+    fn a_thread_that_slept_waits_only_for_what_the_kernel_reported() {
+        // Runnable at the start, then it ran 3 ms, slept, woke, waited 2 ms, ran, slept.
+        let a = reading(0, 0, 0, true, (0, 0));
+        let b = reading(10, 3, 2, false, (2, 0));
+        let mut done = Attributed::from(&a);
+        let s = split(&a, &b, &mut done);
+        assert_eq!(ms(s), (3, 2));
+        assert_eq!(s.switches, Some((2, 0)));
+        // Asleep at the start and at the end, nothing ran: blocked throughout.
+        let c = reading(20, 3, 2, false, (2, 0));
+        assert_eq!(ms(split(&b, &c, &mut done)), (0, 0));
+    }
+
+    #[test]
+    fn cpu_time_reported_late_is_carried_and_spurious_waits_stay_bounded() {
+        // A thread alone on its CPU, running throughout; its counter advances at 4 ms ticks,
+        // so each reading lags by up to a tick. Whatever the lags, the waits it is given
+        // add up to at most one tick over the whole run, not one per interval.
+        let lags = [3u64, 1, 0, 2, 3, 0, 1, 3, 2, 0, 3, 3, 1, 0, 2];
+        let first = reading(0, 0, 0, true, (0, 0));
+        let mut done = Attributed::from(&first);
+        let (mut prev, mut waited, mut ran) = (first, 0, 0);
+        for (i, lag) in lags.iter().enumerate() {
+            let at = (i as u64 + 1) * 10;
+            let now = reading(at, at - lag, 0, true, (0, i as u64));
+            let s = split(&prev, &now, &mut done);
+            assert_eq!(s.running_ns + s.runnable_ns, 10 * MS, "never blocked");
+            waited += s.runnable_ns;
+            ran += s.running_ns;
+            prev = now;
+        }
+        assert!(waited <= 4 * MS, "{waited} ns of spurious waiting");
+        assert_eq!(ran + waited, lags.len() as u64 * 10 * MS);
+    }
+
+    #[test]
+    fn without_a_status_the_counters_alone_decide() {
+        let a = Reading {
+            status: None,
+            ..reading(0, 0, 0, true, (0, 0))
+        };
+        let b = Reading {
+            status: None,
+            ..reading(10, 2, 3, true, (0, 0))
+        };
+        let mut done = Attributed::from(&a);
+        let s = split(&a, &b, &mut done);
+        assert_eq!(ms(s), (2, 3));
+        assert_eq!(s.switches, None, "not counted");
+    }
+
+    #[test]
+    fn reads_this_threads_counters_and_state() {
         if check_available().is_err() {
             return; // not Linux with schedstats: nothing to read
         }
-        let path = format!(
-            "/proc/{}/task/{}/schedstat",
-            std::process::id(),
-            clock::current_tid()
-        );
-        let file = File::open(path).unwrap();
-        let before = read_schedstat(&file).unwrap();
+        let dir = format!("/proc/self/task/{}", clock::current_tid());
+        let schedstat = File::open(format!("{dir}/schedstat")).unwrap();
+        let status = File::open(format!("{dir}/status")).unwrap();
+        let before = read(&schedstat, Some(&status)).unwrap();
         let mut x = 0u64;
         for i in 0..20_000_000u64 {
             x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(i));
         }
         std::hint::black_box(x);
-        let after = read_schedstat(&file).unwrap();
+        let after = read(&schedstat, Some(&status)).unwrap();
         assert!(after.on_cpu_ns > before.on_cpu_ns, "re-read in place");
-        let status = File::open(format!("/proc/self/task/{}/status", clock::current_tid()));
-        assert!(read_switches(&status.unwrap()).is_some());
+        let state = after.status.expect("the status file reads");
+        assert!(state.runnable, "this thread is running as it reads");
     }
 }

@@ -25,6 +25,7 @@ pub fn recording(files: Vec<FileContents>) -> (Plan, Timeline) {
     let cores = files.iter().find_map(|f| f.cores).unwrap_or(0);
     let mut experiments: Vec<RecordedExperiment> =
         files.into_iter().flat_map(|f| f.experiments).collect();
+    in_run_order(&mut experiments);
     unique_names(&mut experiments);
     let first = experiments
         .iter()
@@ -65,6 +66,25 @@ pub fn recording(files: Vec<FileContents>) -> (Plan, Timeline) {
         sched: SchedSettings::default(),
     };
     (plan, timeline)
+}
+
+/// Experiments of one run (one source) in the order the run ran them, where it said (its
+/// `summary.json`), whatever order the files came in (`view DIR/*.csv` lists them
+/// alphabetically); runs stay in the order their first file came.
+fn in_run_order(experiments: &mut [RecordedExperiment]) {
+    let mut sources: Vec<String> = Vec::new();
+    for e in experiments.iter() {
+        if !sources.contains(&e.source) {
+            sources.push(e.source.clone());
+        }
+    }
+    // A stable sort: experiments the run did not place keep the order they came in.
+    experiments.sort_by_key(|e| {
+        (
+            sources.iter().position(|s| *s == e.source),
+            e.position.unwrap_or(usize::MAX),
+        )
+    });
 }
 
 /// Two files named alike (`a/process-fibo.csv`, `b/process-fibo.csv`) get `-2`, `-3`, …
@@ -130,7 +150,8 @@ fn plan_of(experiment: &mut RecordedExperiment, lanes: &Lanes) -> ExperimentPlan
             executor: experiment.executor,
             workload: experiment.workload,
             inputs,
-            workers: lanes.workers.len().max(1),
+            // Workers that never got a task have no rows: the run's own count, if it said.
+            workers: lanes.workers.len().max(experiment.workers.unwrap_or(0)).max(1),
             task_labels: if any_label {
                 TaskLabels::Table(NameTable {
                     names: experiment
@@ -250,6 +271,10 @@ fn replay(index: usize, mut experiment: RecordedExperiment, timeline: &mut Timel
     for mut gil in std::mem::take(&mut experiment.gil) {
         gil.experiment = index;
         timeline.apply(&Event::Gil(gil));
+    }
+    if let Some(mut figures) = experiment.figures.take() {
+        figures.experiment = index;
+        timeline.apply(&Event::Figures(figures));
     }
     timeline.apply(&Event::ExperimentFinished {
         experiment: index,

@@ -89,21 +89,42 @@ pub fn experiment_csv(timeline: &Timeline, experiment: &Experiment) -> anyhow::R
     writer.into_inner().context("flushing CSV")
 }
 
-/// The samples CSV's header: one row per scheduler sample of a worker thread.
-pub const SAMPLES_HEADER: &str = "worker,pid,tid,t_start,t_end,running,runnable,blocked";
+/// The samples CSV's header: one row per scheduler sample of a worker thread. The first
+/// eight columns are the first version's; a reopened run needs the rest (switch counts,
+/// and the GIL's shares where the experiment ran under one), empty where not known.
+pub const SAMPLES_HEADER: &str = "worker,pid,tid,t_start,t_end,running,runnable,blocked,voluntary_switches,involuntary_switches,gil_wait,gil_held";
+
+/// The columns every samples CSV starts with (files of earlier versions have only these).
+pub const SAMPLES_HEADER_V1: &str = "worker,pid,tid,t_start,t_end,running,runnable,blocked";
 
 /// `<experiment>-samples.csv`: every scheduler sample of the experiment's workers, lane by
-/// lane in time order; times in the CSVs' clock (epoch seconds), shares 0..1. `None` when
-/// nothing was sampled.
-pub fn samples_csv(experiment: &Experiment) -> Option<Vec<u8>> {
+/// lane in time order; times in the CSVs' clock (epoch seconds), shares 0..1, the context
+/// switches in the interval, and for a GIL experiment the shares of the interval its worker
+/// waited for and held the GIL. `None` when nothing was sampled.
+pub fn samples_csv(timeline: &Timeline, experiment: &Experiment) -> Option<Vec<u8>> {
     if experiment.sched.samples == 0 {
         return None;
     }
+    let now = timeline.latest().map_or(0, Timestamp::as_micros);
     let mut out = format!("{SAMPLES_HEADER}\n");
     for lane in &experiment.lanes {
         for s in lane.samples() {
+            let (voluntary, involuntary) = s
+                .switches
+                .map_or((String::new(), String::new()), |(v, i)| {
+                    (v.to_string(), i.to_string())
+                });
+            let (gil_wait, gil_held) = if experiment.gil_recorded {
+                let share = lane.state_in(s.from, s.to, now);
+                (
+                    format!("{:.4}", share.gil_wait.clamp(0.0, 1.0)),
+                    format!("{:.4}", share.gil_held.clamp(0.0, 1.0)),
+                )
+            } else {
+                (String::new(), String::new())
+            };
             out.push_str(&format!(
-                "{},{},{},{},{},{:.4},{:.4},{:.4}\n",
+                "{},{},{},{},{},{:.4},{:.4},{:.4},{voluntary},{involuntary},{gil_wait},{gil_held}\n",
                 lane.worker,
                 lane.pid,
                 lane.tid,
@@ -167,13 +188,17 @@ struct ExperimentSummary<'a> {
     makespan_s: Option<f64>,
     cpu_time_s: Option<f64>,
     efficiency: Option<f64>,
-    /// Time the workers waited for a CPU (from the scheduler sampler), if sampled.
+    /// Time the tasks waited for a CPU (from the scheduler sampler), if sampled.
     cpu_wait_s: Option<f64>,
-    /// Context switches of the workers, if sampled.
+    /// Time the workers waited for a CPU outside tasks (starting, between tasks).
+    cpu_wait_outside_tasks_s: Option<f64>,
+    /// Context switches of the workers, if counted.
     voluntary_switches: Option<u64>,
     involuntary_switches: Option<u64>,
     /// Time the workers waited for the simulated GIL (gil executor only).
     gil_wait_s: Option<f64>,
+    /// CPUs other processes used during the experiment, averaged over it, if measured.
+    others_cpu: Option<f64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -184,10 +209,56 @@ struct SpeedupSummary {
     percent: f64,
 }
 
+/// One experiment's entry of `summary.json`; its CSV is `stem`.csv.
+fn experiment_summary<'a>(
+    cores: Option<usize>,
+    e: &'a Experiment,
+    stem: &str,
+) -> ExperimentSummary<'a> {
+    let makespan = e.makespan();
+    ExperimentSummary {
+        name: &e.plan.name,
+        file: csv_file_name(stem),
+        executor: e.plan.executor.as_str(),
+        workload: e.plan.workload.as_str(),
+        workers: e.workers_started(),
+        workers_planned: e.plan.workers,
+        tasks: e.task_count(),
+        failed: e.failed(),
+        started_at: e.started_at.as_secs_f64(),
+        finished_at: e.finished_at.map(Timestamp::as_secs_f64),
+        makespan_s: makespan.map(|m| m.as_secs_f64()),
+        cpu_time_s: e.cpu_measured().then(|| e.cpu_time().as_secs_f64()),
+        efficiency: cores.zip(makespan).and_then(|(c, m)| e.efficiency(c, m)),
+        cpu_wait_s: e.cpu_wait().map(|d| d.as_secs_f64()),
+        cpu_wait_outside_tasks_s: e.cpu_wait_outside_tasks().map(|d| d.as_secs_f64()),
+        voluntary_switches: e.switches().map(|(v, _)| v),
+        involuntary_switches: e.switches().map(|(_, i)| i),
+        gil_wait_s: e
+            .gil_wait()
+            .filter(|_| e.plan.executor == ExecutorKind::Gil)
+            .map(|d| d.as_secs_f64()),
+        others_cpu: e.others_cpu(),
+    }
+}
+
+/// Each experiment's entry of `summary.json`, as JSON values (a trace carries them too, so
+/// it reopens with the run's own figures).
+pub fn experiment_summaries(timeline: &Timeline) -> Vec<serde_json::Value> {
+    timeline
+        .experiments()
+        .iter()
+        .zip(file_stems(timeline))
+        .map(|(e, stem)| {
+            serde_json::to_value(experiment_summary(timeline.cores(), e, &stem))
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
 /// `summary.json`: per experiment its figures, and the post's speed-ups.
 pub fn summary_json(timeline: &Timeline) -> Vec<u8> {
     let cores = timeline.cores();
-    let sampled = |e: &Experiment| e.sched.samples > 0;
     let status = match timeline.outcome() {
         Some(crate::model::event::RunOutcome::Completed) => "completed",
         Some(crate::model::event::RunOutcome::Cancelled) => "cancelled",
@@ -197,29 +268,7 @@ pub fn summary_json(timeline: &Timeline) -> Vec<u8> {
         .experiments()
         .iter()
         .zip(file_stems(timeline))
-        .map(|(e, stem)| {
-            let makespan = e.makespan();
-            ExperimentSummary {
-                name: &e.plan.name,
-                file: csv_file_name(&stem),
-                executor: e.plan.executor.as_str(),
-                workload: e.plan.workload.as_str(),
-                workers: e.workers_started(),
-                workers_planned: e.plan.workers,
-                tasks: e.task_count(),
-                failed: e.failed(),
-                started_at: e.started_at.as_secs_f64(),
-                finished_at: e.finished_at.map(Timestamp::as_secs_f64),
-                makespan_s: makespan.map(|m| m.as_secs_f64()),
-                cpu_time_s: e.cpu_measured().then(|| e.cpu_time().as_secs_f64()),
-                efficiency: cores.zip(makespan).and_then(|(c, m)| e.efficiency(c, m)),
-                cpu_wait_s: sampled(e).then_some(e.sched.cpu_wait.as_secs_f64()),
-                voluntary_switches: sampled(e).then_some(e.sched.voluntary_switches),
-                involuntary_switches: sampled(e).then_some(e.sched.involuntary_switches),
-                gil_wait_s: (e.plan.executor == ExecutorKind::Gil)
-                    .then(|| e.gil_wait().as_secs_f64()),
-            }
-        })
+        .map(|(e, stem)| experiment_summary(cores, e, &stem))
         .collect();
     let speedups = timeline
         .speedups()
@@ -264,7 +313,7 @@ pub fn write_run(dir: &Path, timeline: &Timeline) -> anyhow::Result<Vec<PathBuf>
         let path = dir.join(csv_file_name(stem));
         staged.push(stage(&path, &experiment_csv(timeline, experiment)?)?);
         let samples_path = dir.join(samples_file_name(stem));
-        match samples_csv(experiment) {
+        match samples_csv(timeline, experiment) {
             Some(bytes) => staged.push(stage(&samples_path, &bytes)?),
             None => unsampled.push(samples_path),
         }

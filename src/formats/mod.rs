@@ -8,6 +8,9 @@
 //! applies them to a [`Timeline`], so the view, the summary and every export cannot tell a
 //! file from a run.
 //!
+//! A run's own `summary.json`, beside its CSVs, gives back the panel order and the figures
+//! the run reported ([`saved`]), so a reopened run reads as it did.
+//!
 //! Out: poolscope's CSVs, samples and `summary.json` ([`export`]), a Chrome trace
 //! ([`chrome_trace::export`]), an SVG picture ([`svg`]) and the chart as text ([`text`]),
 //! each from a `Timeline` alone, written atomically to the paths they are given.
@@ -27,6 +30,7 @@ pub mod export;
 pub mod poolscope_csv;
 pub mod post_csv;
 pub mod recorded;
+pub mod saved;
 pub mod svg;
 pub mod text;
 
@@ -183,7 +187,7 @@ pub fn detect(bytes: &[u8]) -> Result<FileKind, Problem> {
         Ok(FileKind::PostCsv)
     } else if header.starts_with(poolscope_csv::REQUIRED_HEADER) {
         Ok(FileKind::PoolscopeCsv)
-    } else if header == crate::formats::export::SAMPLES_HEADER {
+    } else if header.starts_with(crate::formats::export::SAMPLES_HEADER_V1) {
         Err(Problem::at(
             1,
             None,
@@ -246,6 +250,7 @@ pub fn load(
     progress: &Progress,
 ) -> Result<Recording, ImportError> {
     use rayon::prelude::*;
+    let files = &expand(files)?;
     let mut opened = Vec::with_capacity(files.len());
     let mut total = 0u64;
     for file in files {
@@ -299,6 +304,87 @@ pub fn load(
         timeline,
         notes,
     })
+}
+
+/// The files to read for `paths`: a folder stands for the run in it (an `--out` folder,
+/// a `run-N` folder of an `E` export): the CSVs its `summary.json` lists, in the run's
+/// order, or else its CSVs and traces; a samples file is read with its experiment's CSV
+/// (it is dropped from the list when that CSV is in it, so `view DIR/*.csv` works).
+pub fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, ImportError> {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            files.extend(run_folder(path)?);
+        } else {
+            files.push(path.clone());
+        }
+    }
+    let is_samples = |f: &Path| f.to_string_lossy().ends_with(export::SAMPLES_SUFFIX);
+    let partner = |f: &Path| {
+        let name = f.file_name()?.to_string_lossy().into_owned();
+        let stem = name.strip_suffix(export::SAMPLES_SUFFIX)?;
+        Some(f.with_file_name(format!("{stem}.csv")))
+    };
+    let listed: Vec<PathBuf> = files.clone();
+    files.retain(|f| !is_samples(f) || !partner(f).is_some_and(|p| listed.contains(&p)));
+    let mut seen = Vec::new();
+    files.retain(|f| {
+        let new = !seen.contains(f);
+        seen.push(f.clone());
+        new
+    });
+    Ok(files)
+}
+
+/// The recorded files of a run's folder, in the run's order.
+fn run_folder(dir: &Path) -> Result<Vec<PathBuf>, ImportError> {
+    let problem = |message: String| Problem::whole(message).in_file(dir);
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| problem(format!("cannot read this folder: {e}")))?;
+    let mut names: Vec<String> = entries
+        .filter_map(|e| Some(e.ok()?.file_name().to_string_lossy().into_owned()))
+        .collect();
+    names.sort();
+    let csv = |n: &String| n.ends_with(".csv") && !n.ends_with(export::SAMPLES_SUFFIX);
+    // The run's own list: its summary.json names the experiments, in order.
+    if let Some(saved) = saved::beside(&dir.join(export::SUMMARY_FILE)) {
+        let listed: Vec<PathBuf> = saved
+            .experiments
+            .iter()
+            .map(|e| format!("{}.csv", e.name))
+            .filter(|n| names.contains(n))
+            .map(|n| dir.join(n))
+            .collect();
+        if !listed.is_empty() {
+            return Ok(listed);
+        }
+    }
+    let mut found: Vec<PathBuf> = names.iter().filter(|n| csv(n)).map(|n| dir.join(n)).collect();
+    if found.is_empty() {
+        found = names
+            .iter()
+            .filter(|n| n.ends_with(".json") && *n != export::SUMMARY_FILE && *n != export::STATS_FILE)
+            .map(|n| dir.join(n))
+            .collect();
+    }
+    if found.is_empty() {
+        let runs: Vec<&String> = names
+            .iter()
+            .filter(|n| n.starts_with("run-") && dir.join(n).is_dir())
+            .collect();
+        return Err(problem(match runs.as_slice() {
+            [] => "no recorded files in this folder: expected poolscope's CSVs and summary.json, \
+                   the post's CSVs, or a trace (.json)"
+                .to_string(),
+            [first, ..] => format!(
+                "this folder holds {} runs ({}): open one, like poolscope view {}",
+                runs.len(),
+                runs.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", "),
+                dir.join(first).display()
+            ),
+        }));
+    }
+    Ok(found)
 }
 
 /// Reads one file of any kind from its bytes.

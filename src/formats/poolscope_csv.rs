@@ -1,7 +1,8 @@
 //! poolscope's own CSVs, read back: every column it writes (worker, pid, tid, CPU time,
 //! status, error, label), and the `<experiment>-samples.csv` beside it, when there is one,
-//! so the state shading replays too. The `cores` of a `summary.json` in the same folder
-//! gives the efficiency its denominator back.
+//! so the state shading, switches and GIL waits replay too. A `summary.json` in the same
+//! folder gives back the cores, the panel order, each experiment's bounds (so makespans are
+//! the run's, not recomputed from rounded rows) and its figures.
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -124,14 +125,21 @@ pub fn read(
             }
         }
     }
-    let cores = file
-        .parent()
-        .map(|dir| dir.join("summary.json"))
-        .and_then(|summary| std::fs::read(summary).ok())
-        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
-        .and_then(|summary| summary.get("cores")?.as_u64())
-        .map(|cores| cores as usize)
-        .filter(|&cores| cores > 0);
+    // The run's own summary: its cores, and each experiment's place, bounds and figures,
+    // so the reopened run reads as the run did.
+    let saved = super::saved::beside(file);
+    for experiment in &mut experiments {
+        let Some(entry) = saved.as_ref().and_then(|s| s.experiment(&experiment.name)) else {
+            continue;
+        };
+        experiment.position = Some(entry.position);
+        experiment.workers = entry.workers;
+        experiment.figures = Some(entry.figures.clone());
+        if let Some(start) = entry.started_at {
+            experiment.bounds = Some((start, entry.finished_at.filter(|&end| end >= start)));
+        }
+    }
+    let cores = saved.and_then(|s| s.cores);
     Ok(FileContents {
         experiments,
         cores,
@@ -291,33 +299,45 @@ fn optional_time(text: &str, line: u64, column: &str) -> Result<Option<u64>, Pro
     }
 }
 
-/// Reads a samples CSV: `worker,pid,tid,t_start,t_end,running,runnable,blocked`.
+/// Reads a samples CSV: `worker,pid,tid,t_start,t_end,running,runnable,blocked`, then (since
+/// they were added) `voluntary_switches,involuntary_switches,gil_wait,gil_held`, each
+/// empty where not known.
 fn read_samples(
     bytes: &[u8],
     lenient: bool,
 ) -> Result<(Vec<SampleEvent>, super::Skipped), Problem> {
-    let header_ok = bytes.split(|&b| b == b'\n').next().is_some_and(|h| {
-        h.strip_suffix(b"\r").unwrap_or(h) == crate::formats::export::SAMPLES_HEADER.as_bytes()
-    });
-    if !header_ok {
+    use crate::formats::export::{SAMPLES_HEADER, SAMPLES_HEADER_V1};
+    let header = bytes
+        .strip_prefix(b"\xEF\xBB\xBF")
+        .unwrap_or(bytes)
+        .split(|&b| b == b'\n')
+        .next()
+        .map(|h| h.strip_suffix(b"\r").unwrap_or(h))
+        .unwrap_or_default();
+    let columns = if header == SAMPLES_HEADER.as_bytes() {
+        12
+    } else if header == SAMPLES_HEADER_V1.as_bytes() {
+        8
+    } else {
         return Err(Problem::at(
             1,
             None,
-            format!(
-                "expected the header {}",
-                crate::formats::export::SAMPLES_HEADER
-            ),
+            format!("expected the header {SAMPLES_HEADER} (or its first eight columns)"),
         ));
-    }
+    };
     let sample = |row: &Row<'_>| -> Result<Option<SampleEvent>, Problem> {
         let line = row.line;
         let number = |i: usize, name: &str| -> Result<u64, Problem> {
             csv_rows::whole_number::<u64>(row.text(i, name)?, line, name)?
                 .ok_or_else(|| Problem::at(line, Some(name), "empty: expected a number"))
         };
-        let share = |i: usize, name: &str| -> Result<f32, Problem> {
-            match row.text(i, name)?.trim().parse::<f32>() {
-                Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
+        let share_text = |i: usize, name: &str| -> Result<Option<f32>, Problem> {
+            let text = row.text(i, name)?.trim();
+            if text.is_empty() {
+                return Ok(None);
+            }
+            match text.parse::<f32>() {
+                Ok(v) if (0.0..=1.0).contains(&v) => Ok(Some(v)),
                 _ => Err(Problem::at(
                     line,
                     Some(name),
@@ -325,8 +345,33 @@ fn read_samples(
                 )),
             }
         };
+        let share = |i: usize, name: &str| -> Result<f32, Problem> {
+            share_text(i, name)?
+                .ok_or_else(|| Problem::at(line, Some(name), "empty: expected a share from 0 to 1"))
+        };
+        let count = |i: usize, name: &str| -> Result<Option<u32>, Problem> {
+            if columns <= i {
+                return Ok(None);
+            }
+            csv_rows::whole_number::<u32>(row.text(i, name)?, line, name)
+        };
+        let gil = |i: usize, name: &str| -> Result<Option<f32>, Problem> {
+            if columns <= i {
+                return Ok(None);
+            }
+            share_text(i, name)
+        };
         let from = csv_rows::epoch_micros(row.text(3, "t_start")?, line, "t_start")?;
         let to = csv_rows::epoch_micros(row.text(4, "t_end")?, line, "t_end")?;
+        let voluntary = count(8, "voluntary_switches")?;
+        let involuntary = count(9, "involuntary_switches")?;
+        let gil = match (gil(10, "gil_wait")?, gil(11, "gil_held")?) {
+            (None, None) => None,
+            (wait, held) => Some(crate::model::event::GilShares {
+                wait: wait.unwrap_or(0.0),
+                held: held.unwrap_or(0.0),
+            }),
+        };
         Ok(Some(SampleEvent {
             experiment: 0,
             worker: WorkerId {
@@ -339,14 +384,15 @@ fn read_samples(
             running: share(5, "running")?,
             runnable: share(6, "runnable")?,
             blocked: share(7, "blocked")?,
-            voluntary_switches: 0,
-            involuntary_switches: 0,
+            voluntary_switches: voluntary.zip(involuntary).map(|(v, _)| v),
+            involuntary_switches: voluntary.zip(involuntary).map(|(_, i)| i),
+            gil,
         }))
     };
     let mut samples = Vec::new();
     let skipped = csv_rows::parse_rows(
         &mut &bytes[..],
-        8..=8,
+        columns..=columns,
         lenient,
         &Progress::default(),
         |row, chunk: &mut Vec<SampleEvent>| {

@@ -322,6 +322,12 @@ pub struct RecordedExperiment {
     pub bounds: Option<(u64, Option<u64>)>,
     /// When each worker became ready, when recorded (lanes that ran nothing show too).
     pub ready: Vec<(WorkerId, u64)>,
+    /// Its place in its run, when the run said (its `summary.json`): panels follow it.
+    pub position: Option<usize>,
+    /// Its pool's size, when the run said (workers that never got a task have no rows).
+    pub workers: Option<usize>,
+    /// The figures the run itself computed, when it saved them.
+    pub figures: Option<crate::model::event::ExperimentFigures>,
 }
 
 impl RecordedExperiment {
@@ -342,6 +348,9 @@ impl RecordedExperiment {
             plan: None,
             bounds: None,
             ready: Vec::new(),
+            position: None,
+            workers: None,
+            figures: None,
         }
     }
 }

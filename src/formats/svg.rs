@@ -12,7 +12,7 @@ use svg::Document;
 use svg::node::element::{Group, Line, Rectangle, Text, Title};
 
 use crate::chart::axis::{self, human};
-use crate::chart::cells::{CellContent, CellState, lane_cells, lane_states, task_runs};
+use crate::chart::cells::{CellContent, CellState, lane_cells, lane_note, lane_states, task_runs};
 use crate::chart::labels::lane_label;
 use crate::chart::span::{TimeSpan, row_lengths};
 use crate::model::clock::Timestamp;
@@ -133,7 +133,7 @@ fn section(
                 .set("fill", "#444444"),
         );
         let cells = lane_cells(experiment, lane, span, now, columns);
-        let states = lane_states(lane, span, now, columns);
+        let states = lane_states(experiment, lane, &cells, span, now);
         let paints: Vec<Option<Paint>> = cells
             .iter()
             .zip(&states)
@@ -174,6 +174,19 @@ fn section(
             }
             group = group.add(rect);
             column += run;
+        }
+        if let Some(note) = lane_note(experiment, lane) {
+            let from = cells
+                .iter()
+                .rposition(|c| *c != CellContent::Empty)
+                .map_or(0, |i| i + 2) as u32;
+            group = group.add(
+                Text::new(note)
+                    .set("x", LABEL_WIDTH + from * CELL + 3)
+                    .set("y", y + LANE - 5)
+                    .set("fill", "#888888")
+                    .set("font-style", "italic"),
+            );
         }
         // Task labels over bars wide enough for them, in the colour that reads best on what
         // lies under them (a halo where the bar under one label is both dark and light).
@@ -315,6 +328,7 @@ fn look(experiment: &Experiment, paint: Paint) -> (&'static str, f32, Option<Str
                 Some(CellState::Runnable) => ("#a032b4", 1.0, tip),
                 Some(CellState::Blocked) => (base, 0.4, tip),
                 Some(CellState::GilWait) => ("#999999", 0.7, tip),
+                Some(CellState::Unknown) => ("#d8d8d8", 1.0, tip.map(|t| format!("{t} (not sampled)"))),
                 Some(CellState::OnCpu) | None => (base, 1.0, tip),
             }
         }
@@ -323,7 +337,8 @@ fn look(experiment: &Experiment, paint: Paint) -> (&'static str, f32, Option<Str
 
 fn legend(y: u32) -> Group {
     let items = [
-        ("#2f5fc4", 1.0, "task (on a CPU, or not sampled)"),
+        ("#2f5fc4", 1.0, "task on a CPU (plain where nothing was sampled)"),
+        ("#d8d8d8", 1.0, "not sampled: unknown"),
         ("#a032b4", 1.0, "waiting for a CPU"),
         ("#2f5fc4", 0.4, "blocked (sleep, I/O, lock)"),
         ("#999999", 0.7, "waiting for the GIL"),

@@ -19,9 +19,9 @@ use ratatui::style::{Color, Modifier, Style};
 use unicode_width::UnicodeWidthStr;
 
 use crate::chart::axis::{self, human};
-use crate::chart::cells::{lane_cells, lane_states};
+use crate::chart::cells::{lane_cells, lane_note, lane_states};
 use crate::chart::labels::lane_label;
-use crate::chart::paint::{self, draw_cells};
+use crate::chart::paint::{self, draw_cells, draw_note};
 use crate::chart::span::{TimeSpan, row_lengths};
 use crate::chart::theme::Theme;
 use crate::chart::{MAX_WIDTH, MIN_WIDTH};
@@ -75,7 +75,7 @@ pub fn chart(timeline: &Timeline, width: u16, color: bool) -> String {
             let label = lane_label(lane, &experiment.plan, label_width as usize - 2);
             buf.set_string(0, 0, label, theme.dim());
             let cells = lane_cells(experiment, lane, span, now, columns);
-            let states = lane_states(lane, span, now, columns);
+            let states = lane_states(experiment, lane, &cells, span, now);
             draw_cells(
                 &mut buf,
                 label_width,
@@ -85,6 +85,9 @@ pub fn chart(timeline: &Timeline, width: u16, color: bool) -> String {
                 &experiment.plan,
                 theme,
             );
+            if let Some(note) = lane_note(experiment, lane) {
+                draw_note(&mut buf, label_width, 0, &cells, note, theme);
+            }
             paint::sweep(&mut buf, area);
             out.push_str(&buffer_line(&buf, color));
             out.push('\n');

@@ -91,6 +91,8 @@ pub enum Event {
     Sample(SampleEvent),
     /// A simulated-GIL worker began waiting for, took, or released the lock.
     Gil(GilEvent),
+    /// Whole-experiment figures from outside the task and sample events.
+    Figures(ExperimentFigures),
     /// Something about the scheduler sampler itself, said once (it cannot run here, or it
     /// widened its interval to stay cheap).
     Sampler(SamplerNotice),
@@ -141,9 +143,49 @@ pub struct SampleEvent {
     /// Share neither running nor runnable, 0..=1.
     pub blocked: f32,
     /// Voluntary context switches in the interval (the thread blocked), when counted.
-    pub voluntary_switches: u32,
-    /// Involuntary context switches in the interval (the scheduler took the CPU away).
-    pub involuntary_switches: u32,
+    pub voluntary_switches: Option<u32>,
+    /// Involuntary context switches in the interval (the scheduler took the CPU away), when
+    /// counted.
+    pub involuntary_switches: Option<u32>,
+    /// Shares of the interval spent waiting for and holding the simulated GIL, where a
+    /// recording gives them per interval (poolscope's samples CSV) rather than as hand-offs
+    /// ([`Event::Gil`]); `None` from a live run, whose GIL is in its hand-offs.
+    pub gil: Option<GilShares>,
+}
+
+/// Shares of an interval spent waiting for and holding the simulated GIL (the wait is part
+/// of the interval's blocked share).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct GilShares {
+    /// Waiting for the lock, 0..=1.
+    pub wait: f32,
+    /// Holding it, 0..=1.
+    pub held: f32,
+}
+
+/// Figures of a whole experiment that its task and sample events do not carry, or carry
+/// only approximately: the CPU other processes used meanwhile (a live run measures it as
+/// the experiment ends), or, for a run read back from its files, the figures the run itself
+/// computed (its `summary.json`), so a reopened run reads as it did. Each is optional; one
+/// that is known is what the timeline reports.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ExperimentFigures {
+    /// Index of the experiment in the run.
+    pub experiment: usize,
+    /// CPUs other processes used, averaged over the experiment (0.0 on a quiet machine).
+    pub others_cpu: Option<f64>,
+    /// The tasks' CPU time.
+    pub cpu_time: Option<Duration>,
+    /// Time the tasks waited for a CPU.
+    pub cpu_wait: Option<Duration>,
+    /// Time the workers waited for a CPU outside tasks (starting, between tasks).
+    pub cpu_wait_outside_tasks: Option<Duration>,
+    /// The workers' voluntary context switches.
+    pub voluntary_switches: Option<u64>,
+    /// The workers' involuntary context switches.
+    pub involuntary_switches: Option<u64>,
+    /// Time the workers waited for the simulated GIL.
+    pub gil_wait: Option<Duration>,
 }
 
 /// A change in who holds a simulated GIL.
@@ -246,6 +288,7 @@ impl Event {
             Event::Task(t) => Some(t.experiment),
             Event::Sample(s) => Some(s.experiment),
             Event::Gil(g) => Some(g.experiment),
+            Event::Figures(f) => Some(f.experiment),
             Event::Mark { experiment, .. } => Some(*experiment),
             Event::RunStarted { .. }
             | Event::RunFinished { .. }

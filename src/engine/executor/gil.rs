@@ -7,8 +7,9 @@
 //! hands meanwhile, it sets a drop request. The holder checks for a drop request while it
 //! works (fib checks as it recurses, as the eval loop checks between bytecodes), releases
 //! the lock, and waits until another thread has taken it before asking again (forced
-//! switching), so the lock really passes. Blocking waits (http, sleep) run with the lock
-//! released, as CPython releases it around I/O.
+//! switching), so the lock really passes. A pool thread checks between tasks too (its loop
+//! is Python code), so tasks too short to reach fib's check still share the lock. Blocking
+//! waits (http, sleep) run with the lock released, as CPython releases it around I/O.
 //!
 //! Every hand-off is an event, sent while the lock's own mutex is held, so the channel sees
 //! them in the order they happened: a `Released` always precedes the next `Acquired`.
@@ -177,10 +178,18 @@ fn worker(
     let cancel = run.cancel;
     let runner = WorkloadRunner::new(run.workload.clone());
     if !gil.take(index, &note, cancel) {
+        emitter.worker_ending(me);
         return;
     }
     let mut holding = true;
     while holding {
+        // A pool thread's loop is Python code too: between tasks, as between bytecodes,
+        // the holder hands the lock over when another thread asked for it, so short tasks
+        // that never reach fib's own check still share the lock as CPython's do.
+        holding = gil.yield_if_asked(index, &note, cancel);
+        if !holding {
+            break;
+        }
         let Some((task, input)) = queue.take() else {
             break;
         };
@@ -203,6 +212,7 @@ fn worker(
     if holding {
         gil.release(index, &note);
     }
+    emitter.worker_ending(me);
 }
 
 #[cfg(test)]

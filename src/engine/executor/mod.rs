@@ -5,7 +5,8 @@
 //! give each to a free worker, send [`Event`]s into the run's channel from wherever the
 //! work happens, and return once every task has ended or the run was cancelled.
 //!
-//! - [`threads`]: a rayon pool built for the experiment, FIFO like `ThreadPoolExecutor.map`;
+//! - [`threads`]: a pool of N threads built for the experiment, FIFO like
+//!   `ThreadPoolExecutor.map`, whose idle threads block as Python's do;
 //! - [`processes`]: child processes of this binary fed over pipes ([`worker`] is the child);
 //! - [`sequential`]: one worker, one task after another (the post's plain loop).
 //!
@@ -111,6 +112,12 @@ impl Emitter {
             worker,
             at,
         });
+    }
+
+    /// Reports a worker about to end (its thread exits, its process is let go): the
+    /// sampler takes its last reading of it now, while it can.
+    pub(crate) fn worker_ending(&self, worker: WorkerId) {
+        self.sampler.finish(self.experiment, worker.index);
     }
 
     pub(crate) fn task(

@@ -186,6 +186,8 @@ fn feed(shared: &Shared<'_>, index: usize) {
             }
         }
         shared.healthy.fetch_sub(1, Ordering::SeqCst);
+        // The last reading of the worker's thread, while it still waits on its stdin.
+        shared.emitter.worker_ending(worker);
         let death = child.reap(shared, broken.is_some());
         if let Some((task, input, problem)) = broken {
             if shared.cancelled() {

@@ -10,13 +10,14 @@ use crate::engine::workload::WorkloadRunner;
 pub(super) fn run(run: &ExperimentRun<'_>) -> ExperimentOutcome {
     let emitter = Emitter::new(run);
     let runner = WorkloadRunner::new(run.workload.clone());
-    start_worker(&emitter, run.sched, 0);
+    let me = start_worker(&emitter, run.sched, 0);
     let queue = TaskQueue::new(&run.plan.inputs, run.cancel);
     while let Some((task, input)) = queue.take() {
         run_task_here(&emitter, run.cancel, 0, (task, input), || {
             runner.run(input, run.cancel)
         });
     }
+    emitter.worker_ending(me);
     if run.cancel.is_cancelled() {
         ExperimentOutcome::Cancelled
     } else {

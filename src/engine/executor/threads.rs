@@ -1,23 +1,33 @@
-//! The thread executor: a rayon pool of N threads built for the experiment, tasks taken in
-//! FIFO order like Python's `ThreadPoolExecutor.map`: every pool thread pulls the next input
+//! The thread executor: a pool of N threads built for the experiment, tasks taken in FIFO
+//! order like Python's `ThreadPoolExecutor.map`: every pool thread pulls the next input
 //! from one shared queue whenever it is free.
 //!
-//! The pool is built when the experiment starts and dropped when it ends, so its start-up
-//! counts in the makespan as the post's `with ThreadPoolExecutor(...)` did. Each pool thread
-//! reports itself (WorkerStarted) from rayon's start handler, and each task reports its own
-//! start and end from the thread that runs it.
+//! Idle threads block, as a `ThreadPoolExecutor`'s do (they sleep in `queue.get()` until
+//! work or shutdown comes): a thread that finds the queue empty sleeps until every task has
+//! ended, then exits with the others. A rayon pool would not do: its idle threads spin and
+//! yield for a while before they sleep, so with more threads than tasks on a busy CPU, the
+//! ones that never get a task take turns on it, steal it from the workers and read as
+//! waiting for a CPU — a cost Python's pool does not have. (rayon stays where it serves:
+//! parsing recorded files in parallel.)
+//!
+//! The pool is built when the experiment starts and gone when it ends, so its start-up
+//! counts in the makespan as the post's `with ThreadPoolExecutor(...)` did. Each thread
+//! reports itself (WorkerStarted) as it starts, each task reports its own start and end
+//! from the thread that runs it, and each thread has the sampler take its last reading as
+//! it exits.
 
 use std::time::Duration;
 
-use crossbeam_channel::select;
-use rayon::ThreadPoolBuilder;
+use crossbeam_channel::{Receiver, Sender, select};
 
 use super::{
     Emitter, ExperimentOutcome, ExperimentRun, TaskQueue, run_task_here, start_worker,
     workers_that_fit,
 };
-use crate::engine::workload::WorkloadRunner;
+use crate::engine::cancel::CancelToken;
+use crate::engine::workload::{Workload, WorkloadRunner};
 use crate::model::event::WorkerId;
+use crate::model::plan::SchedSettings;
 
 /// How long a cancelled experiment waits for its pool threads to leave their tasks. Every
 /// workload stops within microseconds of a cancel (fib checks it, sleep wakes, a request
@@ -29,50 +39,20 @@ const WIND_DOWN: Duration = Duration::from_secs(2);
 /// a rerun never shares the CPU with an abandoned task.
 pub(super) fn run(run: &ExperimentRun<'_>) -> ExperimentOutcome {
     let emitter = Emitter::new(run);
-    let (start_emitter, sched) = (emitter.clone(), run.sched.clone());
     let workers = workers_that_fit(run, &emitter);
-    let pool = ThreadPoolBuilder::new()
-        .num_threads(workers)
-        .thread_name(|i| format!("poolscope-worker-{i}"))
-        .start_handler(move |index| {
-            start_worker(&start_emitter, &sched, index);
-        })
-        // Tasks catch their own panics; this only keeps rayon from aborting the process if
-        // something outside a task ever panics on a pool thread.
-        .panic_handler(|_| {})
-        .build();
-    let pool = match pool {
-        Ok(pool) => pool,
-        Err(e) => {
-            let error = format!("could not start the thread pool: {e}");
-            TaskQueue::new(&run.plan.inputs, run.cancel).fail_rest(
-                &emitter,
-                WorkerId::this_thread(0),
-                &error,
-            );
-            return ExperimentOutcome::Completed;
-        }
+    let pool = Pool {
+        emitter,
+        inputs: run.plan.inputs.clone(),
+        workload: run.workload.clone(),
+        sched: run.sched.clone(),
+        cancel: run.cancel.clone(),
     };
-
-    let runner = WorkloadRunner::new(run.workload.clone());
-    let inputs = run.plan.inputs.clone();
-    let cancel = run.cancel.clone();
     let (done_tx, done_rx) = crossbeam_channel::bounded::<()>(0);
+    // The pool lives on a thread of its own, so a cancel can stop waiting for it.
     let pool_thread = std::thread::Builder::new()
         .name("poolscope-threads".into())
         .spawn(move || {
-            // A broadcast wakes every pool thread at once, and each then pulls from the
-            // queue; jobs pushed one by one would wake them one after another, a scheduler
-            // tick apart on a busy machine.
-            let queue = TaskQueue::new(&inputs, &cancel);
-            pool.broadcast(|ctx| {
-                while let Some((task, input)) = queue.take() {
-                    run_task_here(&emitter, &cancel, ctx.index(), (task, input), || {
-                        runner.run(input, &cancel)
-                    });
-                }
-            });
-            drop(pool);
+            pool.run(workers);
             drop(done_tx);
         });
     if let Err(e) = pool_thread {
@@ -90,5 +70,61 @@ pub(super) fn run(run: &ExperimentRun<'_>) -> ExperimentOutcome {
             let _ = done_rx.recv_timeout(WIND_DOWN);
             ExperimentOutcome::Cancelled
         }
+    }
+}
+
+/// What the pool's threads share, owned, so the pool can outlive a cancelled experiment's
+/// wait for it.
+struct Pool {
+    emitter: Emitter,
+    inputs: Vec<u64>,
+    workload: Workload,
+    sched: SchedSettings,
+    cancel: CancelToken,
+}
+
+impl Pool {
+    /// Starts `workers` threads and returns once they have all exited.
+    fn run(&self, workers: usize) {
+        let queue = TaskQueue::new(&self.inputs, &self.cancel);
+        // Every thread holds a sender while it may still run a task; once the last one
+        // drops its own, the receiver disconnects and wakes every idle thread at once.
+        let (busy_tx, busy_rx) = crossbeam_channel::bounded::<()>(0);
+        std::thread::scope(|scope| {
+            for index in 0..workers {
+                let (queue, busy_tx, busy_rx) = (&queue, busy_tx.clone(), busy_rx.clone());
+                let spawned = std::thread::Builder::new()
+                    .name(format!("poolscope-worker-{index}"))
+                    .spawn_scoped(scope, move || self.worker(index, queue, busy_tx, &busy_rx));
+                if let Err(e) = spawned {
+                    // The threads that did start take this one's tasks; with none, fail them.
+                    if index == 0 {
+                        let error = format!("could not start a pool thread: {e}");
+                        queue.fail_rest(&self.emitter, WorkerId::this_thread(0), &error);
+                    }
+                    break;
+                }
+            }
+            drop(busy_tx);
+        });
+    }
+
+    /// One pool thread: takes tasks until the queue is empty, then sleeps until every task
+    /// has ended (or the run is cancelled), as an idle `ThreadPoolExecutor` thread sleeps
+    /// in its queue until shutdown.
+    fn worker(&self, index: usize, queue: &TaskQueue<'_>, busy: Sender<()>, idle: &Receiver<()>) {
+        let me = start_worker(&self.emitter, &self.sched, index);
+        let runner = WorkloadRunner::new(self.workload.clone());
+        while let Some((task, input)) = queue.take() {
+            run_task_here(&self.emitter, &self.cancel, index, (task, input), || {
+                runner.run(input, &self.cancel)
+            });
+        }
+        drop(busy);
+        select! {
+            recv(idle) -> _ => {}
+            recv(self.cancel.receiver()) -> _ => {}
+        }
+        self.emitter.worker_ending(me);
     }
 }

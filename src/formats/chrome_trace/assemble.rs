@@ -49,12 +49,14 @@ struct Open {
     cpu: Option<f64>,
 }
 
-/// One value of a counter track (only poolscope's own `sched` tracks are read).
+/// One value of a counter track (only poolscope's own `sched` tracks are read): a state
+/// track's shares, or a switches track's counts.
 struct Counter {
     pid: u32,
     name: u32,
     ts: f64,
     shares: [f32; 3],
+    switches: Option<(u32, u32)>,
 }
 
 /// A process's rows, and the task numbers its events gave (by row position).
@@ -213,6 +215,12 @@ impl Collector {
                 let share = |s: &Option<super::events::Scalar<'_>>| {
                     s.as_ref().and_then(|s| s.as_f64()).unwrap_or(0.0) as f32
                 };
+                let count = |s: &Option<super::events::Scalar<'_>>| {
+                    s.as_ref()
+                        .and_then(|s| s.as_f64())
+                        .filter(|x| x.is_finite() && *x >= 0.0 && *x <= f64::from(u32::MAX))
+                        .map(|x| x as u32)
+                };
                 self.counters.push(Counter {
                     pid,
                     name,
@@ -222,6 +230,7 @@ impl Collector {
                         share(&args.runnable),
                         share(&args.blocked),
                     ],
+                    switches: count(&args.voluntary).zip(count(&args.involuntary)),
                 });
                 Ok(())
             }
@@ -651,6 +660,19 @@ impl Collector {
         experiment.tasks = tasks;
         if let Some(plan) = own_plan {
             self.own_extras(pid, &mut experiment, own, micros);
+            // The figures the run reported, as its summary.json gave them.
+            let index = self.pid_ids[pid as usize]
+                .number()
+                .map_or(0, |p| (p - 1).max(0) as usize);
+            if let Some(entry) = own
+                .and_then(|o| o.figures.get(index))
+                .and_then(|f| super::super::saved::experiment(index, f))
+                .filter(|entry| entry.name == plan.name)
+            {
+                experiment.position = Some(entry.position);
+                experiment.workers = entry.workers;
+                experiment.figures = Some(entry.figures);
+            }
             experiment.executor = plan.executor;
             experiment.workload = plan.workload;
             experiment.plan = Some(plan);
@@ -712,6 +734,23 @@ impl Collector {
             .collect();
         let mut names_in_order: Vec<u32> = by_name.keys().copied().collect();
         names_in_order.sort_unstable();
+        // Switch counts per interval, by worker and the interval's start.
+        let mut switches: HashMap<(usize, u64), (u32, u32)> = HashMap::new();
+        for name in &names_in_order {
+            let Some(worker) = names
+                .get(name)
+                .and_then(|n| n.strip_prefix('w'))
+                .and_then(|n| n.strip_suffix(" switches"))
+                .and_then(|n| n.parse::<usize>().ok())
+            else {
+                continue;
+            };
+            for point in by_name.get(name).into_iter().flatten() {
+                if let Some(counts) = point.switches {
+                    switches.insert((worker, micros(point.ts)), counts);
+                }
+            }
+        }
         for name in names_in_order {
             let Some(worker) = names
                 .get(&name)
@@ -721,6 +760,7 @@ impl Collector {
             else {
                 continue;
             };
+            let index = worker;
             let worker = self.worker(pid, worker);
             let points = by_name
                 .get_mut(&name)
@@ -729,17 +769,23 @@ impl Collector {
             let mut points = points;
             points.sort_by(|a, b| a.ts.total_cmp(&b.ts));
             for pair in points.windows(2) {
-                let [running, runnable, blocked] = pair[0].shares;
+                let [running, runnable, blocked] = pair[0].shares.map(|x| x.clamp(0.0, 1.0));
+                if running + runnable + blocked == 0.0 {
+                    continue; // the track dropped to zero: a gap, not a sample
+                }
+                let from = micros(pair[0].ts);
+                let counted = switches.get(&(index, from));
                 experiment.samples.push(SampleEvent {
                     experiment: 0,
                     worker,
-                    from: Timestamp(micros(pair[0].ts)),
+                    from: Timestamp(from),
                     to: Timestamp(micros(pair[1].ts)),
                     running,
                     runnable,
                     blocked,
-                    voluntary_switches: 0,
-                    involuntary_switches: 0,
+                    voluntary_switches: counted.map(|c| c.0),
+                    involuntary_switches: counted.map(|c| c.1),
+                    gil: None,
                 });
             }
         }

@@ -37,7 +37,7 @@ pub(super) struct RawEvent<'a> {
 
 /// The `args` poolscope understands: names and sort order (metadata), the OS ids and
 /// ready time of its own threads, a task's number, input, result, error, status and CPU
-/// time, a counter's shares. Any type is accepted for each (a wrong one reads as absent).
+/// time, a counter's shares or switch counts. Any type is accepted for each (a wrong one reads as absent).
 #[derive(Debug, Default, Deserialize)]
 pub(super) struct Args<'a> {
     #[serde(borrow)]
@@ -68,6 +68,10 @@ pub(super) struct Args<'a> {
     pub runnable: Option<Scalar<'a>>,
     #[serde(borrow)]
     pub blocked: Option<Scalar<'a>>,
+    #[serde(borrow)]
+    pub voluntary: Option<Scalar<'a>>,
+    #[serde(borrow)]
+    pub involuntary: Option<Scalar<'a>>,
 }
 
 /// A string, borrowed from the event's bytes unless it has escapes to undo (serde's own

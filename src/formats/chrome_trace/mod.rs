@@ -115,6 +115,9 @@ struct OwnData {
     /// Each experiment's start and end (µs), which its tasks alone do not tell.
     #[serde(default)]
     spans: Vec<(u64, Option<u64>)>,
+    /// Each experiment's entry of `summary.json`: the figures the run reported.
+    #[serde(default)]
+    figures: Vec<serde_json::Value>,
 }
 
 const GIL_HELD: &str = "GIL held";

@@ -161,6 +161,25 @@ pub fn export(timeline: &Timeline) -> Vec<u8> {
                     w.counter(&counter, pid, tid, s.to, [0.0; 3]);
                 }
             }
+            // Context switches per interval, on a counter track of their own (their scale
+            // is not the shares').
+            let switches = format!("w{} switches", lane.worker);
+            for s in samples {
+                if let Some((voluntary, involuntary)) = s.switches {
+                    w.event(&OutEvent {
+                        ph: "C",
+                        name: &switches,
+                        cat: Some("sched"),
+                        pid,
+                        tid,
+                        ts: Some(s.from),
+                        dur: None,
+                        args: Some(serde_json::json!({
+                            "voluntary": voluntary, "involuntary": involuntary
+                        })),
+                    });
+                }
+            }
             // GIL hand-offs: waits and holds as slices on a track of their own.
             let gil_tid = GIL_TID_BASE + lane.worker as i64;
             if !lane.gil_spans().is_empty() {
@@ -207,6 +226,7 @@ pub fn export(timeline: &Timeline) -> Vec<u8> {
                 )
             })
             .collect(),
+        figures: super::super::export::experiment_summaries(timeline),
     };
     let _ = serde_json::to_writer(&mut out, &serde_json::json!({ "poolscope": own }));
     out.extend_from_slice(b"}\n");

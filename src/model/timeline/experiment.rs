@@ -3,10 +3,10 @@
 
 use std::time::Duration;
 
-use super::lane::{GilSpan, Lane, LaneSample, LaneSpan};
+use super::lane::{GilSpan, Lane, LaneSample, LaneSpan, StateTime};
 use crate::model::clock::Timestamp;
 use crate::model::event::{
-    GilEvent, GilEventKind, SampleEvent, TaskEvent, TaskEventKind, WorkerId,
+    ExperimentFigures, GilEvent, GilEventKind, SampleEvent, TaskEvent, TaskEventKind, WorkerId,
 };
 use crate::model::plan::ExperimentPlan;
 
@@ -40,8 +40,13 @@ pub struct Experiment {
     pub marks: Vec<(Timestamp, String)>,
     /// What the scheduler sampler saw, summed over the experiment's workers.
     pub sched: SchedTotals,
-    /// Total time workers spent waiting for the simulated GIL (closed waits).
+    /// Total time workers spent waiting for the simulated GIL (closed waits, and waits
+    /// given as shares of samples).
     pub(super) gil_wait: Duration,
+    /// Whether any GIL hand-off or GIL share was recorded.
+    pub gil_recorded: bool,
+    /// Figures from outside the task and sample events (see [`ExperimentFigures`]).
+    pub(super) figures: ExperimentFigures,
     /// Tasks whose events were dropped (see [`Timeline::drop_task_events`]).
     pub(super) dropped_tasks: usize,
     /// Whether they were (an experiment of no tasks has none to drop, but is dropped).
@@ -53,7 +58,7 @@ pub struct Experiment {
 pub struct SchedTotals {
     /// How many samples arrived.
     pub samples: usize,
-    /// Time the workers were ready to run but had no CPU.
+    /// Time the workers were ready to run but had no CPU, in tasks or not.
     pub cpu_wait: Duration,
     /// Time the workers were on a CPU, as sampled.
     pub on_cpu: Duration,
@@ -61,6 +66,11 @@ pub struct SchedTotals {
     pub voluntary_switches: u64,
     /// Context switches where the scheduler took a worker's CPU away.
     pub involuntary_switches: u64,
+    /// Samples that counted their switches.
+    pub switches_counted: usize,
+    /// The states inside tasks: each sample's shares over the part of it a task of its
+    /// lane covers, kept exact as tasks start and end and samples arrive in any order.
+    pub in_tasks: StateTime,
 }
 
 /// One task as read from its experiment ([`Experiment::task`]): which worker ran it,
@@ -261,9 +271,26 @@ impl Experiment {
             marks: Vec::new(),
             sched: SchedTotals::default(),
             gil_wait: Duration::ZERO,
+            gil_recorded: false,
+            figures: ExperimentFigures {
+                experiment: index,
+                ..ExperimentFigures::default()
+            },
             dropped_tasks: 0,
             dropped: false,
         }
+    }
+
+    /// Takes whole-experiment figures into account: each one given replaces the last.
+    pub(super) fn apply_figures(&mut self, figures: &ExperimentFigures) {
+        let f = &mut self.figures;
+        f.others_cpu = figures.others_cpu.filter(|x| x.is_finite()).or(f.others_cpu);
+        f.cpu_time = figures.cpu_time.or(f.cpu_time);
+        f.cpu_wait = figures.cpu_wait.or(f.cpu_wait);
+        f.cpu_wait_outside_tasks = figures.cpu_wait_outside_tasks.or(f.cpu_wait_outside_tasks);
+        f.voluntary_switches = figures.voluntary_switches.or(f.voluntary_switches);
+        f.involuntary_switches = figures.involuntary_switches.or(f.involuntary_switches);
+        f.gil_wait = figures.gil_wait.or(f.gil_wait);
     }
 
     pub(super) fn apply_sample(&mut self, sample: &SampleEvent) {
@@ -288,8 +315,17 @@ impl Experiment {
         self.sched.samples += 1;
         self.sched.on_cpu += on_cpu;
         self.sched.cpu_wait += length.mul_f32(runnable);
-        self.sched.voluntary_switches += u64::from(sample.voluntary_switches);
-        self.sched.involuntary_switches += u64::from(sample.involuntary_switches);
+        if let (Some(v), Some(i)) = (sample.voluntary_switches, sample.involuntary_switches) {
+            self.sched.switches_counted += 1;
+            self.sched.voluntary_switches += u64::from(v);
+            self.sched.involuntary_switches += u64::from(i);
+        }
+        let gil = sample.gil.unwrap_or_default();
+        let (gil_wait, gil_held) = (clamp(gil.wait), clamp(gil.held));
+        if sample.gil.is_some() {
+            self.gil_recorded = true;
+            self.gil_wait += length.mul_f32(gil_wait);
+        }
         let lane = self.lane_mut(sample.worker);
         lane.sampled_cpu += on_cpu;
         let record = LaneSample {
@@ -298,14 +334,20 @@ impl Experiment {
             running,
             runnable,
             blocked,
+            gil_wait,
+            gil_held,
+            switches: sample.voluntary_switches.zip(sample.involuntary_switches),
         };
+        let in_tasks = lane.time_in_tasks(&record);
         // Samples of one thread arrive in order; an odd one out is put in its place.
         let at = lane.samples.partition_point(|s| s.from <= from);
         lane.samples.insert(at, record);
+        self.sched.in_tasks = self.sched.in_tasks.plus(in_tasks, 1.0);
     }
 
     pub(super) fn apply_gil(&mut self, gil: &GilEvent) {
         let at = gil.at.as_micros();
+        self.gil_recorded = true;
         let lane = self.lane_mut(gil.worker);
         let mut closed_wait = None;
         if let Some(open) = lane.gil.last_mut().filter(|g| g.to == LaneSpan::OPEN) {
@@ -330,9 +372,52 @@ impl Experiment {
         self.gil_wait += closed_wait.unwrap_or_default();
     }
 
-    /// Total time the workers waited for the simulated GIL (zero for other executors).
-    pub fn gil_wait(&self) -> Duration {
-        self.gil_wait
+    /// Total time the workers waited for the simulated GIL, if known: as recorded in the
+    /// run's figures, or from its hand-offs (none for other executors).
+    pub fn gil_wait(&self) -> Option<Duration> {
+        self.figures
+            .gil_wait
+            .or_else(|| self.gil_recorded.then_some(self.gil_wait))
+    }
+
+    /// Time the tasks waited for a CPU, if known: the samples' runnable share over the
+    /// part of each sample its lane's tasks cover (or the run's own figure, reopened).
+    /// Waits outside tasks (a worker starting, between tasks) are apart:
+    /// [`Experiment::cpu_wait_outside_tasks`].
+    pub fn cpu_wait(&self) -> Option<Duration> {
+        self.figures.cpu_wait.or_else(|| {
+            (self.sched.samples > 0).then(|| StateTime::duration(self.sched.in_tasks.runnable))
+        })
+    }
+
+    /// Time the workers waited for a CPU outside tasks, if known.
+    pub fn cpu_wait_outside_tasks(&self) -> Option<Duration> {
+        self.figures.cpu_wait_outside_tasks.or_else(|| {
+            (self.sched.samples > 0).then(|| {
+                self.sched
+                    .cpu_wait
+                    .saturating_sub(StateTime::duration(self.sched.in_tasks.runnable))
+            })
+        })
+    }
+
+    /// The workers' (voluntary, involuntary) context switches, if counted.
+    pub fn switches(&self) -> Option<(u64, u64)> {
+        match (
+            self.figures.voluntary_switches,
+            self.figures.involuntary_switches,
+        ) {
+            (Some(v), Some(i)) => Some((v, i)),
+            _ => (self.sched.switches_counted > 0).then_some((
+                self.sched.voluntary_switches,
+                self.sched.involuntary_switches,
+            )),
+        }
+    }
+
+    /// CPUs other processes used during the experiment, averaged, if measured.
+    pub fn others_cpu(&self) -> Option<f64> {
+        self.figures.others_cpu
     }
 
     pub(super) fn lane_mut(&mut self, worker: WorkerId) -> &mut Lane {
@@ -417,6 +502,9 @@ impl Experiment {
                 start: at,
                 end: LaneSpan::OPEN,
             });
+            // Samples that arrived before the start (they cover it) count from it on.
+            let covered = lane.time_in(at, LaneSpan::OPEN);
+            self.sched.in_tasks = self.sched.in_tasks.plus(covered, 1.0);
             let record = &mut self.records[event.task];
             record.worker = event.worker.index;
             record.span = span as u32;
@@ -464,6 +552,10 @@ impl Experiment {
             let lane = &mut self.lanes[i];
             if let Some(s) = lane.spans.get_mut(span) {
                 s.end = at.max(s.start);
+                let end = s.end;
+                // Samples counted from its start on no longer count past its end.
+                let past = lane.time_in(end, LaneSpan::OPEN);
+                self.sched.in_tasks = self.sched.in_tasks.plus(past, -1.0);
             }
             lane.failed += u32::from(status == Status::Failed);
         }
@@ -564,15 +656,18 @@ impl Experiment {
     }
 
     /// CPU time of the tasks: what ended tasks measured, plus what the scheduler sampler
-    /// saw running tasks spend so far (so a busy experiment does not read idle mid-run).
+    /// saw running tasks spend so far (so a busy experiment does not read idle mid-run);
+    /// for a reopened run, the figure it computed.
     pub fn cpu_time(&self) -> Duration {
-        self.cpu_time + self.lanes.iter().map(Lane::open_task_cpu).sum::<Duration>()
+        self.figures.cpu_time.unwrap_or_else(|| {
+            self.cpu_time + self.lanes.iter().map(Lane::open_task_cpu).sum::<Duration>()
+        })
     }
 
     /// Whether anything measured the tasks' CPU time (a recording without CPU times has
     /// none: its CPU and efficiency are unknown, not zero).
     pub fn cpu_measured(&self) -> bool {
-        self.cpu_measured > 0 || self.sched.samples > 0
+        self.cpu_measured > 0 || self.sched.samples > 0 || self.figures.cpu_time.is_some()
     }
 
     /// How many tasks it has (also after their events were dropped).

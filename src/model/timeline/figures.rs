@@ -19,6 +19,10 @@ pub fn efficiency_formula(cores: usize) -> String {
     format!("efficiency = cpu time / ({cores} {noun} × makespan)")
 }
 
+/// From this many CPUs used by other processes on (averaged over an experiment), the
+/// machine was busy enough to skew the experiment's figures, and poolscope says so.
+pub const BUSY_MACHINE: f64 = 0.25;
+
 /// The post's comparison for one workload: (threads − processes) / threads × 100.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Speedup {
@@ -112,6 +116,20 @@ impl Experiment {
         let denominator = cores as f64 * elapsed.as_secs_f64();
         (denominator > 0.0 && self.cpu_measured())
             .then(|| self.cpu_time().as_secs_f64() / denominator)
+    }
+
+    /// "the machine was busy: other processes used 1.0 of 2 CPUs during thread-fibo; its
+    /// figures are skewed", when they used at least [`BUSY_MACHINE`] CPUs (`cores`: the
+    /// CPUs the run had).
+    pub fn busy_note(&self, cores: Option<usize>) -> Option<String> {
+        let others = self.others_cpu().filter(|&x| x >= BUSY_MACHINE)?;
+        let of = cores.map_or(String::new(), |c| {
+            format!(" of {c} CPU{}", if c == 1 { "" } else { "s" })
+        });
+        Some(format!(
+            "the machine was busy: other processes used {others:.1}{of} during {}; its figures are skewed",
+            crate::model::display::safe(&self.plan.name)
+        ))
     }
 
     /// What the inspector shows about task `index` at `now`.

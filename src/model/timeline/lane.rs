@@ -56,6 +56,53 @@ pub struct LaneSample {
     pub runnable: f32,
     /// Share blocked (the rest).
     pub blocked: f32,
+    /// Shares waiting for and holding the simulated GIL, where a recording gave them per
+    /// interval instead of as hand-offs (both 0 otherwise).
+    pub gil_wait: f32,
+    /// See `gil_wait`.
+    pub gil_held: f32,
+    /// (voluntary, involuntary) context switches in the interval, when counted.
+    pub switches: Option<(u32, u32)>,
+}
+
+/// Time in each of the scheduler's states, in microseconds (fractional: shares of
+/// intervals), over some stretch of a lane: what its tasks spent, say.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct StateTime {
+    /// On a CPU.
+    pub running: f64,
+    /// Ready, waiting for a CPU.
+    pub runnable: f64,
+    /// Neither.
+    pub blocked: f64,
+}
+
+impl StateTime {
+    /// Adds `part` µs of `sample`'s shares.
+    fn add(&mut self, sample: &LaneSample, part: f64) {
+        self.running += part * f64::from(sample.running);
+        self.runnable += part * f64::from(sample.runnable);
+        self.blocked += part * f64::from(sample.blocked);
+    }
+
+    /// `self` + `sign` × `other`.
+    pub fn plus(self, other: StateTime, sign: f64) -> StateTime {
+        StateTime {
+            running: self.running + sign * other.running,
+            runnable: self.runnable + sign * other.runnable,
+            blocked: self.blocked + sign * other.blocked,
+        }
+    }
+
+    /// All three, in µs.
+    pub fn total(&self) -> f64 {
+        self.running + self.runnable + self.blocked
+    }
+
+    /// A µs figure as a duration (what incremental sums leave below zero is zero).
+    pub fn duration(us: f64) -> Duration {
+        Duration::from_secs_f64(us.max(0.0) / 1e6)
+    }
 }
 
 /// A stretch in which a lane waited for, or held, the simulated GIL.
@@ -83,12 +130,16 @@ pub struct StateShare {
     pub gil_wait: f32,
     /// Holding the simulated GIL.
     pub gil_held: f32,
+    /// Not covered by any sample, on a lane whose worker was sampled (0 where nothing was:
+    /// then the bars are plain, not unknown).
+    pub unknown: f32,
 }
 
 impl StateShare {
-    /// Whether any sample or GIL record covers the stretch.
+    /// Whether any sample or GIL record covers the stretch, or it is known to be unsampled.
     pub fn is_known(&self) -> bool {
-        self.running + self.runnable + self.blocked + self.gil_wait + self.gil_held > 0.0
+        self.running + self.runnable + self.blocked + self.gil_wait + self.gil_held + self.unknown
+            > 0.0
     }
 }
 
@@ -159,18 +210,26 @@ impl Lane {
     }
 
     /// The shares of `[t0, t1)` (µs) the worker spent in each state, from the samples and
-    /// GIL records that overlap it; an open GIL span lasts until `now`. All zero where
-    /// nothing was recorded. Costs two binary searches and the records inside the stretch.
+    /// GIL records that overlap it; an open GIL span lasts until `now`. On a sampled lane,
+    /// what no sample covers is `unknown`; all zero where nothing was recorded. Costs two
+    /// binary searches and the records inside the stretch.
     pub fn state_in(&self, t0: u64, t1: u64, now: u64) -> StateShare {
         let length = t1.saturating_sub(t0).max(1) as f32;
         let overlap = |from: u64, to: u64| to.min(t1).saturating_sub(from.max(t0)) as f32 / length;
         let mut share = StateShare::default();
         let first = self.samples.partition_point(|s| s.to <= t0);
+        let mut covered = 0.0;
         for s in self.samples[first..].iter().take_while(|s| s.from < t1) {
             let part = overlap(s.from, s.to);
+            covered += part;
             share.running += part * s.running;
             share.runnable += part * s.runnable;
             share.blocked += part * s.blocked;
+            share.gil_wait += part * s.gil_wait;
+            share.gil_held += part * s.gil_held;
+        }
+        if !self.samples.is_empty() {
+            share.unknown = (1.0 - covered).max(0.0);
         }
         let first = self
             .gil
@@ -202,6 +261,33 @@ impl Lane {
     /// run keeps is counted in.
     pub fn records(&self) -> usize {
         self.spans.len() + self.samples.len() + self.gil.len()
+    }
+
+    /// The scheduler's states over `[from, to)` (µs; `to` may be [`LaneSpan::OPEN`]), as
+    /// time: each overlapping sample's shares times its overlap.
+    pub(super) fn time_in(&self, from: u64, to: u64) -> StateTime {
+        let mut time = StateTime::default();
+        let first = self.samples.partition_point(|s| s.to <= from);
+        for s in self.samples[first..].iter().take_while(|s| s.from < to) {
+            let part = s.to.min(to).saturating_sub(s.from.max(from)) as f64;
+            time.add(s, part);
+        }
+        time
+    }
+
+    /// The scheduler's states of `sample` inside this lane's tasks, as time.
+    pub(super) fn time_in_tasks(&self, sample: &LaneSample) -> StateTime {
+        let mut time = StateTime::default();
+        // Spans are sorted by start and by end (an open one ends last).
+        let first = self.spans.partition_point(|s| s.end <= sample.from);
+        for span in self.spans[first..]
+            .iter()
+            .take_while(|s| s.start < sample.to)
+        {
+            let part = sample.to.min(span.end).saturating_sub(sample.from.max(span.start));
+            time.add(sample, part as f64);
+        }
+        time
     }
 
     /// CPU time of the task running on this lane so far, as sampled (zero when no task

@@ -17,8 +17,8 @@ mod lane;
 mod memory;
 
 pub use experiment::{Experiment, SchedTotals, Task, TaskState, TaskStatus};
-pub use figures::{Speedup, TaskDetail, efficiency_formula};
-pub use lane::{GilSpan, Lane, LaneSample, LaneSpan, StateShare};
+pub use figures::{BUSY_MACHINE, Speedup, TaskDetail, efficiency_formula};
+pub use lane::{GilSpan, Lane, LaneSample, LaneSpan, StateShare, StateTime};
 
 use crate::model::clock::Timestamp;
 use crate::model::event::{Event, RunOutcome, SamplerNotice};
@@ -139,6 +139,11 @@ impl Timeline {
                 self.see(gil.at);
                 if let Some(e) = self.experiment_mut(gil.experiment) {
                     e.apply_gil(gil);
+                }
+            }
+            Event::Figures(figures) => {
+                if let Some(e) = self.experiment_mut(figures.experiment) {
+                    e.apply_figures(figures);
                 }
             }
             Event::Sampler(notice) => {

@@ -220,8 +220,9 @@ fn a_running_tasks_sampled_cpu_counts_so_far() {
             running: 0.5,
             runnable: 0.5,
             blocked: 0.0,
-            voluntary_switches: 0,
-            involuntary_switches: 3,
+            voluntary_switches: Some(0),
+            involuntary_switches: Some(3),
+            gil: None,
         }));
     }
     let e = &t.experiments()[0];
@@ -230,7 +231,7 @@ fn a_running_tasks_sampled_cpu_counts_so_far() {
         Duration::from_millis(50),
         "half of 100 ms, so far"
     );
-    assert_eq!(e.sched.cpu_wait, Duration::from_millis(50));
+    assert_eq!(e.cpu_wait(), Some(Duration::from_millis(50)), "all inside the task");
     assert_eq!(e.sched.involuntary_switches, 30);
     t.apply(&task(0, 0, 0, 100_000, finished(60_000)));
     assert_eq!(

@@ -19,9 +19,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Widget};
 
 use crate::chart::axis::{self, human};
-use crate::chart::cells::{CellContent, CellState, lane_cells, lane_states, task_cells};
+use crate::chart::cells::{
+    CellContent, CellState, lane_cells, lane_note, lane_states, task_cells,
+};
 use crate::chart::labels::{fit, lane_label};
-use crate::chart::paint::{draw_cells, highlight};
+use crate::chart::paint::{draw_cells, draw_note, highlight};
 use crate::chart::span::{TimeGrid, TimeSpan};
 use crate::chart::theme::Theme;
 use crate::model::clock::Timestamp;
@@ -301,7 +303,7 @@ impl Widget for GanttPanel<'_> {
         let Some(Rows { rows: shown, .. }) = computed else {
             return;
         };
-        for (row, (label, cells, states)) in shown.iter().enumerate() {
+        for (row, (label, cells, states, note)) in shown.iter().enumerate() {
             let y = row_y(row as u16);
             buf.set_stringn(
                 inner.x,
@@ -319,6 +321,9 @@ impl Widget for GanttPanel<'_> {
                 self.plan,
                 theme,
             );
+            if let Some(note) = note {
+                draw_note(buf, bars_x, y, cells, note, theme);
+            }
             if let Some(task) = self.highlight {
                 highlight(buf, bars_x, y, cells, task);
             }
@@ -326,8 +331,14 @@ impl Widget for GanttPanel<'_> {
     }
 }
 
-/// One row of a panel: its label, what each cell holds, and the worker's state there.
-type Row = (String, Vec<CellContent>, Vec<Option<CellState>>);
+/// One row of a panel: its label, what each cell holds, the worker's state there, and a
+/// note written across it (a worker that never got a task).
+type Row = (
+    String,
+    Vec<CellContent>,
+    Vec<Option<CellState>>,
+    Option<&'static str>,
+);
 
 /// The rows a panel draws: a label and cells each, and how many did not fit.
 struct Rows {
@@ -361,8 +372,8 @@ impl GanttPanel<'_> {
                         let label =
                             lane_label(lane, self.plan, label_width.saturating_sub(1) as usize);
                         let cells = lane_cells(experiment, lane, span, self.now, columns);
-                        let states = lane_states(lane, span, self.now, columns);
-                        (label, cells, states)
+                        let states = lane_states(experiment, lane, &cells, span, self.now);
+                        (label, cells, states, lane_note(experiment, lane))
                     })
                     .collect();
                 Rows {
@@ -403,13 +414,13 @@ impl GanttPanel<'_> {
                             .lane_of(index)
                             .map_or_else(
                                 || vec![None; columns as usize],
-                                |lane| lane_states(lane, span, self.now, columns),
+                                |lane| lane_states(experiment, lane, &cells, span, self.now),
                             )
                             .into_iter()
                             .zip(&cells)
                             .map(|(state, cell)| state.filter(|_| *cell != CellContent::Empty))
                             .collect();
-                        (label, cells, states)
+                        (label, cells, states, None)
                     })
                     .collect();
                 Rows {

@@ -63,6 +63,11 @@ pub fn render(area: Rect, buf: &mut Buffer, theme: Theme, scroll: u16) {
             Span::raw(format!("  {what}")),
         ]));
     }
+    lines.push(Line::from(vec![
+        Span::raw(" ".repeat(8)),
+        Span::styled("never got a task", theme.note()),
+        Span::raw("  a worker that ran nothing (idle, blocked)"),
+    ]));
     let width = (lines.iter().map(Line::width).max().unwrap_or(0) as u16 + 4).min(area.width);
     // Wrapped at this width, how tall is it?
     let inner_width = width.saturating_sub(2).max(1) as usize;

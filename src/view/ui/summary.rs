@@ -12,7 +12,7 @@ use crate::chart::theme::{Look, Theme};
 use crate::model::display;
 use crate::model::event::SamplerNotice;
 use crate::model::plan::ExecutorKind;
-use crate::model::timeline::Speedup;
+use crate::model::timeline::{Experiment, Speedup};
 use crate::view::app::{App, ExperimentState};
 
 /// The summary panel, borrowing the app.
@@ -23,9 +23,10 @@ pub struct Summary<'a> {
 }
 
 impl Summary<'_> {
-    /// How many rows the summary wants (borders included).
+    /// How many rows the summary wants (borders included): a row per experiment, and one
+    /// per experiment that ran on a busy machine, saying so.
     pub fn height(app: &App) -> u16 {
-        (app.plan().experiments.len() + 1 + 2) as u16
+        (app.plan().experiments.len() + 1 + 2 + busy_notes(app).len()) as u16
     }
 
     fn lines(&self, width: u16) -> Vec<Line<'static>> {
@@ -38,7 +39,10 @@ impl Summary<'_> {
         let show_cpu = width >= 75;
         let show_efficiency = width >= 64;
         // The sampler's columns appear once something was sampled; GIL wait with a gil plan.
-        let sampled = timeline.experiments().iter().any(|e| e.sched.samples > 0);
+        let sampled = timeline
+            .experiments()
+            .iter()
+            .any(|e| e.cpu_wait().is_some() || e.switches().is_some());
         let has_gil = app
             .plan()
             .experiments
@@ -121,17 +125,16 @@ impl Summary<'_> {
                 ),
                 _ => (dash(), dash(), dash(), dash()),
             };
-            let sampled = experiment.filter(|e| e.sched.samples > 0);
-            let cpu_wait = sampled.map_or_else(dash, |e| human(e.sched.cpu_wait));
-            let switches = sampled.map_or_else(dash, |e| {
-                format!(
-                    "{}/{}",
-                    e.sched.voluntary_switches, e.sched.involuntary_switches
-                )
-            });
+            let cpu_wait = experiment
+                .and_then(Experiment::cpu_wait)
+                .map_or_else(dash, human);
+            let switches = experiment
+                .and_then(Experiment::switches)
+                .map_or_else(dash, |(v, i)| format!("{v}/{i}"));
             let gil_wait = experiment
                 .filter(|e| e.plan.executor == ExecutorKind::Gil)
-                .map_or_else(dash, |e| human(e.gil_wait()));
+                .and_then(Experiment::gil_wait)
+                .map_or_else(dash, human);
             let selected = index == app.selected;
             let marker = if selected { "▸" } else { " " };
             let failed_style = if failed != "0" && failed != "-" {
@@ -156,11 +159,15 @@ impl Summary<'_> {
                 Span::raw(sched(&cpu_wait, &switches, &gil_wait)),
             ]));
         }
+        for note in busy_notes(app) {
+            lines.push(Line::styled(format!("⚠ {note}"), theme.bad()));
+        }
         lines
     }
 
-    /// The post's speed-ups, for the bottom border: always visible while the summary is.
-    fn speedups(&self, theme: Theme) -> Line<'static> {
+    /// The post's speed-ups, for the bottom border (`width` wide): always visible while the
+    /// summary is.
+    fn speedups(&self, theme: Theme, width: u16) -> Line<'static> {
         // Several runs of this plan: every comparison with its spread.
         let runs = self.app.comparable_runs();
         if runs.len() > 1 && self.app.shown_timeline().outcome().is_some() {
@@ -174,7 +181,7 @@ impl Summary<'_> {
                     spans.push(Span::styled(r.short(), theme.heading()));
                 }
                 spans.push(Span::raw(" "));
-                return Line::from(spans);
+                return self.busy_first(Line::from(spans), theme, width);
             }
         }
         let speedups = self.app.shown_timeline().speedups();
@@ -197,11 +204,35 @@ impl Summary<'_> {
             spans.push(Span::raw(format!("{} ", s.workload.speedup_label())));
             spans.push(Span::styled(format!("{:.2}%", s.percent), theme.heading()));
         }
-        // One run has no spread: say so first, where it cannot be cut off.
+        // One run has no spread: say so first, where it cannot be cut off; and before
+        // that, that the machine was busy, if it was.
         spans.insert(0, Span::styled(" 1 run, too few to tell:", theme.dim()));
         spans.push(Span::raw(" "));
-        Line::from(spans)
+        self.busy_first(Line::from(spans), theme, width)
     }
+
+    /// `line`, led by a warning that the machine was busy (so the speed-ups are skewed)
+    /// where that fits in `width` (the table's own lines say it in full regardless).
+    fn busy_first(&self, mut line: Line<'static>, theme: Theme, width: u16) -> Line<'static> {
+        let warning = Span::styled(" ⚠ busy machine:", theme.bad());
+        if !busy_notes(self.app).is_empty()
+            && line.width() + warning.width() + 2 <= width as usize
+        {
+            line.spans.insert(0, warning);
+        }
+        line
+    }
+}
+
+/// "the machine was busy: …" for each experiment of the run shown that ran while other
+/// processes used a quarter of a CPU or more.
+fn busy_notes(app: &App) -> Vec<String> {
+    let timeline = app.shown_timeline();
+    timeline
+        .experiments()
+        .iter()
+        .filter_map(|e| e.busy_note(timeline.cores()))
+        .collect()
 }
 
 /// What the shades mean (once anything was sampled or a GIL recorded), or why bars are not
@@ -247,6 +278,9 @@ fn legend(app: &App, theme: Theme, width: u16) -> Vec<Span<'static>> {
     if gil {
         swatch(theme.gil_wait(task), "waiting for the GIL", "wants GIL");
     }
+    if sampled {
+        swatch(theme.unknown(task), "not sampled", "unknown");
+    }
     spans
 }
 
@@ -273,7 +307,7 @@ impl Widget for Summary<'_> {
             .border_style(theme.dim())
             .title_top(Line::from(title))
             .title_top(Line::styled(cores, theme.dim()).right_aligned())
-            .title_bottom(self.speedups(theme));
+            .title_bottom(self.speedups(theme, area.width));
         let mut lines = self.lines(area.width.saturating_sub(2));
         // When rows are short, scroll so the selected experiment stays in view.
         let visible = area.height.saturating_sub(3) as usize;
