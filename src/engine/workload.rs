@@ -24,10 +24,20 @@ pub const FIB_MAX: u64 = 93;
 /// Deliberately naive (no memo, no closed form): it is the CPU-bound load, and its
 /// exponential cost is the point. `n` must be in `1..=FIB_MAX`; 0 returns 0.
 pub fn fib(n: u64) -> u64 {
+    fib_kernel(n)
+}
+
+/// The recursion itself, kept private so it runs at the speed of the same function compiled
+/// alone. A public function of a library is exported, and in a position-independent build
+/// its calls to itself go through the global offset table (the symbol could be interposed):
+/// an indirect call, a register saved and loaded and the stack realigned on every call, 22 %
+/// more instructions than a standalone copy (valgrind, fib(30) − fib(20): 22.8 M against
+/// 18.7 M). A private function calls itself directly.
+fn fib_kernel(n: u64) -> u64 {
     match n {
         0 | 1 => 0,
         2 => 1,
-        _ => fib(n - 1) + fib(n - 2),
+        _ => fib_kernel(n - 1) + fib_kernel(n - 2),
     }
 }
 
