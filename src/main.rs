@@ -103,7 +103,7 @@ fn view(config: &ViewConfig) -> ExitCode {
             if outputs.print.is_some() {
                 use std::io::Write;
                 let mut stdout = std::io::stdout().lock();
-                let _ = write!(stdout, "{}", headless::results(&recording.timeline));
+                let _ = write!(stdout, "\n{}", headless::results(&recording.timeline));
                 let _ = stdout.flush();
             }
             for line in lines {

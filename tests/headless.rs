@@ -697,3 +697,57 @@ fn man_prints_a_manual_page_that_man_reads() {
         "a closed pipe is the reader's choice: {status:?}"
     );
 }
+
+/// Busy loops in processes of their own, killed and reaped when dropped.
+struct BusyLoops(Vec<std::process::Child>);
+
+impl BusyLoops {
+    fn start(count: usize) -> Self {
+        BusyLoops(
+            (0..count)
+                .map(|_| {
+                    Command::new("sh")
+                        .args(["-c", "while :; do :; done"])
+                        .spawn()
+                        .unwrap()
+                })
+                .collect(),
+        )
+    }
+}
+
+impl Drop for BusyLoops {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Other programs busy on every CPU while an experiment runs: summary.json says how many
+/// CPUs they used (`others_cpu`), and the printout says the machine was busy and the
+/// figures skewed.
+#[test]
+fn a_busy_machine_is_measured_and_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let cpus = poolscope::engine::cpus::allowed().len();
+    let busy = BusyLoops::start(cpus);
+    let output = poolscope_in(dir.path())
+        .args(["--headless", "--out", "o"])
+        .args(sleep_run("threads", "1", "400"))
+        .output()
+        .unwrap();
+    drop(busy);
+    assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("o/summary.json")).unwrap()).unwrap();
+    let others = summary["experiments"][0]["others_cpu"].as_f64().unwrap();
+    assert!(others >= 0.5, "others used {others} CPUs");
+    assert!(
+        stdout.contains("the machine was busy: other processes used ")
+            && stdout.contains(" during thread-sleep; its figures are skewed"),
+        "{stdout}"
+    );
+}

@@ -209,8 +209,15 @@ fn headless_runs_the_gil_pool_and_writes_samples() {
             let f: Vec<&str> = line.split(',').collect();
             let shares: Vec<f64> = f[5..8].iter().map(|x| x.parse().unwrap()).collect();
             // Switches are counted every interval; GIL shares only under the GIL.
-            assert!(f[8].parse::<u32>().is_ok() && f[9].parse::<u32>().is_ok(), "{line}");
-            assert_eq!(f[10].is_empty(), !name.starts_with("gil-"), "{name}: {line}");
+            assert!(
+                f[8].parse::<u32>().is_ok() && f[9].parse::<u32>().is_ok(),
+                "{line}"
+            );
+            assert_eq!(
+                f[10].is_empty(),
+                !name.starts_with("gil-"),
+                "{name}: {line}"
+            );
             let sum: f64 = shares.iter().sum();
             assert!((sum - 1.0).abs() < 0.01, "{name}: {line}");
             assert!(f[3].parse::<f64>().unwrap() < f[4].parse::<f64>().unwrap());

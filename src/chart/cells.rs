@@ -342,6 +342,78 @@ mod tests {
     }
 
     #[test]
+    fn unsampled_cells_are_unknown_never_running() {
+        use crate::model::timeline::tests::sample;
+        // A task over 0..100 µs, sampled over 0..50 only (running, then waiting).
+        let t = Timeline::from_events(&[
+            started_experiment(0, ExecutorKind::Threads, 0),
+            task(0, 0, 0, 0, TaskEventKind::Started),
+            sample(0, 0, 30, (1.0, 0.0, 0.0)),
+            sample(0, 30, 50, (0.0, 1.0, 0.0)),
+            task(0, 0, 0, 100, finished(30)),
+        ]);
+        let e = &t.experiments()[0];
+        let lane = &e.lanes[0];
+        let cells = lane_cells(e, lane, span(0, 100), Timestamp(100), 10);
+        let states = lane_states(e, lane, &cells, span(0, 100), Timestamp(100));
+        use CellState::*;
+        assert_eq!(
+            states,
+            [
+                Some(OnCpu),
+                Some(OnCpu),
+                Some(OnCpu),
+                Some(Runnable),
+                Some(Runnable),
+                Some(Unknown),
+                Some(Unknown),
+                Some(Unknown),
+                Some(Unknown),
+                Some(Unknown)
+            ]
+        );
+        // Drawn with a shade of their own, not the task's.
+        let mut buf = ratatui::buffer::Buffer::empty(ratatui::layout::Rect::new(0, 0, 10, 1));
+        let theme = crate::chart::theme::Theme { color: false };
+        crate::chart::paint::draw_cells(&mut buf, 0, 0, (&cells, &states), e, &e.plan, theme);
+        let row: String = (0..10).map(|x| buf[(x, 0)].symbol().to_string()).collect();
+        // (The task's label is written over the middle of its bar.)
+        assert!(row.starts_with('█') && row.ends_with("???"), "{row}");
+        // Without any sample on the lane (no sampler here), bars stay plain.
+        let plain = Timeline::from_events(&[
+            started_experiment(0, ExecutorKind::Threads, 0),
+            task(0, 0, 0, 0, TaskEventKind::Started),
+            task(0, 0, 0, 100, finished(30)),
+        ]);
+        let e = &plain.experiments()[0];
+        let cells = lane_cells(e, &e.lanes[0], span(0, 100), Timestamp(100), 10);
+        let states = lane_states(e, &e.lanes[0], &cells, span(0, 100), Timestamp(100));
+        assert!(states.iter().all(Option::is_none));
+    }
+
+    #[test]
+    fn a_worker_that_never_got_a_task_says_so_once_that_is_settled() {
+        let mut t = Timeline::from_events(&[started_experiment(0, ExecutorKind::Threads, 0)]);
+        for w in 0..2 {
+            t.apply(&Event::WorkerStarted {
+                experiment: 0,
+                worker: crate::model::timeline::tests::worker(w),
+                at: Timestamp(1),
+            });
+        }
+        t.apply(&task(0, 0, 0, 5, TaskEventKind::Started));
+        let note = |t: &Timeline| lane_note(&t.experiments()[0], &t.experiments()[0].lanes[1]);
+        assert_eq!(note(&t), None, "tasks are still waiting: it may get one");
+        t.apply(&task(0, 1, 0, 6, TaskEventKind::Started));
+        t.apply(&task(0, 2, 0, 7, TaskEventKind::Started));
+        assert_eq!(note(&t), Some("never got a task"), "every task has started");
+        assert_eq!(
+            lane_note(&t.experiments()[0], &t.experiments()[0].lanes[0]),
+            None
+        );
+    }
+
+    #[test]
     fn gallop_agrees_with_partition_point() {
         for len in 0..70usize {
             let v: Vec<usize> = (0..len).collect();

@@ -120,7 +120,14 @@ fn label_for(
 
 /// Writes `note` (a lane's `never got a task`) into the empty stretch of a drawn row after
 /// its last drawn cell, as far as it fits (cut visibly where it does not).
-pub fn draw_note(buf: &mut Buffer, x: u16, y: u16, cells: &[CellContent], note: &str, theme: Theme) {
+pub fn draw_note(
+    buf: &mut Buffer,
+    x: u16,
+    y: u16,
+    cells: &[CellContent],
+    note: &str,
+    theme: Theme,
+) {
     let from = cells
         .iter()
         .rposition(|c| *c != CellContent::Empty)

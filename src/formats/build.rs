@@ -151,7 +151,11 @@ fn plan_of(experiment: &mut RecordedExperiment, lanes: &Lanes) -> ExperimentPlan
             workload: experiment.workload,
             inputs,
             // Workers that never got a task have no rows: the run's own count, if it said.
-            workers: lanes.workers.len().max(experiment.workers.unwrap_or(0)).max(1),
+            workers: lanes
+                .workers
+                .len()
+                .max(experiment.workers.unwrap_or(0))
+                .max(1),
             task_labels: if any_label {
                 TaskLabels::Table(NameTable {
                     names: experiment

@@ -109,9 +109,8 @@ pub fn samples_csv(timeline: &Timeline, experiment: &Experiment) -> Option<Vec<u
     let mut out = format!("{SAMPLES_HEADER}\n");
     for lane in &experiment.lanes {
         for s in lane.samples() {
-            let (voluntary, involuntary) = s
-                .switches
-                .map_or((String::new(), String::new()), |(v, i)| {
+            let (voluntary, involuntary) =
+                s.switches.map_or((String::new(), String::new()), |(v, i)| {
                     (v.to_string(), i.to_string())
                 });
             let (gil_wait, gil_held) = if experiment.gil_recorded {
@@ -250,8 +249,7 @@ pub fn experiment_summaries(timeline: &Timeline) -> Vec<serde_json::Value> {
         .iter()
         .zip(file_stems(timeline))
         .map(|(e, stem)| {
-            serde_json::to_value(experiment_summary(timeline.cores(), e, &stem))
-                .unwrap_or_default()
+            serde_json::to_value(experiment_summary(timeline.cores(), e, &stem)).unwrap_or_default()
         })
         .collect()
 }

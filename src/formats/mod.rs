@@ -339,8 +339,8 @@ pub fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, ImportError> {
 /// The recorded files of a run's folder, in the run's order.
 fn run_folder(dir: &Path) -> Result<Vec<PathBuf>, ImportError> {
     let problem = |message: String| Problem::whole(message).in_file(dir);
-    let entries = std::fs::read_dir(dir)
-        .map_err(|e| problem(format!("cannot read this folder: {e}")))?;
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| problem(format!("cannot read this folder: {e}")))?;
     let mut names: Vec<String> = entries
         .filter_map(|e| Some(e.ok()?.file_name().to_string_lossy().into_owned()))
         .collect();
@@ -359,11 +359,17 @@ fn run_folder(dir: &Path) -> Result<Vec<PathBuf>, ImportError> {
             return Ok(listed);
         }
     }
-    let mut found: Vec<PathBuf> = names.iter().filter(|n| csv(n)).map(|n| dir.join(n)).collect();
+    let mut found: Vec<PathBuf> = names
+        .iter()
+        .filter(|n| csv(n))
+        .map(|n| dir.join(n))
+        .collect();
     if found.is_empty() {
         found = names
             .iter()
-            .filter(|n| n.ends_with(".json") && *n != export::SUMMARY_FILE && *n != export::STATS_FILE)
+            .filter(|n| {
+                n.ends_with(".json") && *n != export::SUMMARY_FILE && *n != export::STATS_FILE
+            })
             .map(|n| dir.join(n))
             .collect();
     }
@@ -379,7 +385,10 @@ fn run_folder(dir: &Path) -> Result<Vec<PathBuf>, ImportError> {
             [first, ..] => format!(
                 "this folder holds {} runs ({}): open one, like poolscope view {}",
                 runs.len(),
-                runs.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", "),
+                runs.iter()
+                    .map(|r| r.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 dir.join(first).display()
             ),
         }));

@@ -147,6 +147,10 @@ mod tests {
         assert_eq!(p.figures.others_cpu, Some(0.75));
         let t = run.experiment("thread-fibo").unwrap();
         assert_eq!(t.position, 1);
-        assert_eq!(t.figures, ExperimentFigures::default(), "bad values are unknown");
+        assert_eq!(
+            t.figures,
+            ExperimentFigures::default(),
+            "bad values are unknown"
+        );
     }
 }

@@ -328,7 +328,9 @@ fn look(experiment: &Experiment, paint: Paint) -> (&'static str, f32, Option<Str
                 Some(CellState::Runnable) => ("#a032b4", 1.0, tip),
                 Some(CellState::Blocked) => (base, 0.4, tip),
                 Some(CellState::GilWait) => ("#999999", 0.7, tip),
-                Some(CellState::Unknown) => ("#d8d8d8", 1.0, tip.map(|t| format!("{t} (not sampled)"))),
+                Some(CellState::Unknown) => {
+                    ("#d8d8d8", 1.0, tip.map(|t| format!("{t} (not sampled)")))
+                }
                 Some(CellState::OnCpu) | None => (base, 1.0, tip),
             }
         }
@@ -337,7 +339,11 @@ fn look(experiment: &Experiment, paint: Paint) -> (&'static str, f32, Option<Str
 
 fn legend(y: u32) -> Group {
     let items = [
-        ("#2f5fc4", 1.0, "task on a CPU (plain where nothing was sampled)"),
+        (
+            "#2f5fc4",
+            1.0,
+            "task on a CPU (plain where nothing was sampled)",
+        ),
         ("#d8d8d8", 1.0, "not sampled: unknown"),
         ("#a032b4", 1.0, "waiting for a CPU"),
         ("#2f5fc4", 0.4, "blocked (sleep, I/O, lock)"),

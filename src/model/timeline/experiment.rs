@@ -284,7 +284,10 @@ impl Experiment {
     /// Takes whole-experiment figures into account: each one given replaces the last.
     pub(super) fn apply_figures(&mut self, figures: &ExperimentFigures) {
         let f = &mut self.figures;
-        f.others_cpu = figures.others_cpu.filter(|x| x.is_finite()).or(f.others_cpu);
+        f.others_cpu = figures
+            .others_cpu
+            .filter(|x| x.is_finite())
+            .or(f.others_cpu);
         f.cpu_time = figures.cpu_time.or(f.cpu_time);
         f.cpu_wait = figures.cpu_wait.or(f.cpu_wait);
         f.cpu_wait_outside_tasks = figures.cpu_wait_outside_tasks.or(f.cpu_wait_outside_tasks);

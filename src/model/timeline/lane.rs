@@ -284,7 +284,10 @@ impl Lane {
             .iter()
             .take_while(|s| s.start < sample.to)
         {
-            let part = sample.to.min(span.end).saturating_sub(sample.from.max(span.start));
+            let part = sample
+                .to
+                .min(span.end)
+                .saturating_sub(sample.from.max(span.start));
             time.add(sample, part as f64);
         }
         time

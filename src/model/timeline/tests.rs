@@ -231,7 +231,11 @@ fn a_running_tasks_sampled_cpu_counts_so_far() {
         Duration::from_millis(50),
         "half of 100 ms, so far"
     );
-    assert_eq!(e.cpu_wait(), Some(Duration::from_millis(50)), "all inside the task");
+    assert_eq!(
+        e.cpu_wait(),
+        Some(Duration::from_millis(50)),
+        "all inside the task"
+    );
     assert_eq!(e.sched.involuntary_switches, 30);
     t.apply(&task(0, 0, 0, 100_000, finished(60_000)));
     assert_eq!(
@@ -250,4 +254,102 @@ fn efficiency_is_cpu_over_cores_times_wall() {
     let e = &t.experiments()[0];
     let eff = e.efficiency(2, Duration::from_secs(1)).unwrap();
     assert!((eff - 0.5).abs() < 1e-9);
+}
+
+/// A sample of worker `w` over `[from, to)` µs with the shares `(running, runnable,
+/// blocked)`.
+pub(crate) fn sample(w: usize, from: u64, to: u64, shares: (f32, f32, f32)) -> Event {
+    Event::Sample(SampleEvent {
+        experiment: 0,
+        worker: worker(w),
+        from: Timestamp(from),
+        to: Timestamp(to),
+        running: shares.0,
+        runnable: shares.1,
+        blocked: shares.2,
+        voluntary_switches: Some(1),
+        involuntary_switches: Some(2),
+        gil: None,
+    })
+}
+
+#[test]
+fn cpu_wait_counts_the_tasks_waiting_and_the_rest_apart() {
+    // One worker, one task over 100..300 µs; samples every 100 µs, waiting half of each.
+    // Whatever order the events come in, the task's wait is half its 200 µs.
+    let events = [
+        started_experiment(0, ExecutorKind::Threads, 0),
+        sample(0, 0, 100, (0.0, 0.5, 0.5)),
+        sample(0, 100, 200, (0.5, 0.5, 0.0)),
+        task(0, 0, 0, 100, TaskEventKind::Started),
+        sample(0, 200, 300, (0.5, 0.5, 0.0)),
+        sample(0, 300, 400, (0.0, 0.5, 0.5)),
+        task(0, 0, 0, 300, finished(100)),
+    ];
+    let orders: [&[usize]; 3] = [
+        &[0, 1, 2, 3, 4, 5, 6],
+        &[0, 3, 6, 1, 2, 4, 5],
+        &[0, 5, 3, 1, 4, 6, 2],
+    ];
+    for order in orders {
+        let t = Timeline::from_events(order.iter().map(|&i| &events[i]));
+        let e = &t.experiments()[0];
+        let us = |d: Option<Duration>| d.map(|d| d.as_micros());
+        assert_eq!(us(e.cpu_wait()), Some(100), "order {order:?}");
+        assert_eq!(us(e.cpu_wait_outside_tasks()), Some(100), "order {order:?}");
+        assert_eq!(e.switches(), Some((4, 8)));
+        let blocked = e.sched.in_tasks.blocked;
+        assert!(blocked.abs() < 1e-6, "none of the task blocked: {blocked}");
+    }
+}
+
+#[test]
+fn figures_not_measured_are_unknown_not_zero() {
+    let mut t = Timeline::new();
+    t.apply(&started_experiment(0, ExecutorKind::Gil, 0));
+    t.apply(&task(0, 0, 0, 0, TaskEventKind::Started));
+    t.apply(&task(0, 0, 0, 100, finished(100)));
+    let e = &t.experiments()[0];
+    assert_eq!(
+        (e.cpu_wait(), e.switches(), e.gil_wait(), e.others_cpu()),
+        (None, None, None, None),
+        "nothing sampled, no GIL recorded, no load measured"
+    );
+    // A run's own figures (its summary.json, reopened) are what it reports.
+    t.apply(&Event::Figures(crate::model::event::ExperimentFigures {
+        experiment: 0,
+        others_cpu: Some(1.0),
+        cpu_time: Some(Duration::from_micros(90)),
+        gil_wait: Some(Duration::from_micros(7)),
+        ..Default::default()
+    }));
+    let e = &t.experiments()[0];
+    assert_eq!(e.cpu_time(), Duration::from_micros(90));
+    assert_eq!(e.gil_wait(), Some(Duration::from_micros(7)));
+    assert_eq!(e.others_cpu(), Some(1.0));
+    assert_eq!(e.cpu_wait(), None, "still not known");
+}
+
+#[test]
+fn a_busy_machine_is_said_from_a_quarter_of_a_cpu() {
+    let mut t = Timeline::new();
+    t.apply(&started_experiment(0, ExecutorKind::Threads, 0));
+    t.apply(&started_experiment(1, ExecutorKind::Processes, 0));
+    let figures = |experiment, others| {
+        Event::Figures(crate::model::event::ExperimentFigures {
+            experiment,
+            others_cpu: Some(others),
+            ..Default::default()
+        })
+    };
+    t.apply(&figures(0, 0.24));
+    t.apply(&figures(1, 1.04));
+    assert_eq!(t.experiments()[0].busy_note(Some(2)), None);
+    assert_eq!(
+        t.experiments()[1].busy_note(Some(2)).as_deref(),
+        Some(
+            "the machine was busy: other processes used 1.0 of 2 CPUs during process-fibo; \
+             its figures are skewed"
+        )
+    );
 }

@@ -340,8 +340,9 @@ mod tests {
                 running: 1.0,
                 runnable: 0.0,
                 blocked: 0.0,
-                voluntary_switches: 0,
-                involuntary_switches: 0,
+                voluntary_switches: Some(0),
+                involuntary_switches: Some(0),
+                gil: None,
             }));
         }
         events.push(Event::RunFinished {

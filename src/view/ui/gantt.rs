@@ -19,9 +19,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Widget};
 
 use crate::chart::axis::{self, human};
-use crate::chart::cells::{
-    CellContent, CellState, lane_cells, lane_note, lane_states, task_cells,
-};
+use crate::chart::cells::{CellContent, CellState, lane_cells, lane_note, lane_states, task_cells};
 use crate::chart::labels::{fit, lane_label};
 use crate::chart::paint::{draw_cells, draw_note, highlight};
 use crate::chart::span::{TimeGrid, TimeSpan};

@@ -72,15 +72,19 @@ pub fn render(app: &App, task: usize, area: Rect, buf: &mut Buffer, theme: Theme
             .states
             .filter(|s| s.running + s.runnable + s.blocked > 0.0)
         {
-            Some(s) => lines.push(Line::from(vec![
-                label("state"),
-                Span::raw(format!(
+            Some(s) => {
+                let mut text = format!(
                     "running {:.0} % · waiting for a CPU {:.0} % · blocked {:.0} %",
                     s.running * 100.0,
                     s.runnable * 100.0,
                     s.blocked * 100.0
-                )),
-            ])),
+                );
+                // What no sample covers yet (a running task's last stretch) is said apart.
+                if s.unknown >= 0.005 {
+                    text.push_str(&format!(" · not sampled {:.0} %", s.unknown * 100.0));
+                }
+                lines.push(Line::from(vec![label("state"), Span::raw(text)]));
+            }
             None => lines.push(Line::from(vec![
                 label("state"),
                 Span::styled("not sampled", theme.dim()),

@@ -215,8 +215,7 @@ impl Summary<'_> {
     /// where that fits in `width` (the table's own lines say it in full regardless).
     fn busy_first(&self, mut line: Line<'static>, theme: Theme, width: u16) -> Line<'static> {
         let warning = Span::styled(" ⚠ busy machine:", theme.bad());
-        if !busy_notes(self.app).is_empty()
-            && line.width() + warning.width() + 2 <= width as usize
+        if !busy_notes(self.app).is_empty() && line.width() + warning.width() + 2 <= width as usize
         {
             line.spans.insert(0, warning);
         }
