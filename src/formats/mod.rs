@@ -351,7 +351,7 @@ fn run_folder(dir: &Path) -> Result<Vec<PathBuf>, ImportError> {
         let listed: Vec<PathBuf> = saved
             .experiments
             .iter()
-            .map(|e| format!("{}.csv", e.name))
+            .map(|e| e.file.clone().unwrap_or_else(|| format!("{}.csv", e.name)))
             .filter(|n| names.contains(n))
             .map(|n| dir.join(n))
             .collect();

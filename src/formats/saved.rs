@@ -19,6 +19,9 @@ use crate::model::event::ExperimentFigures;
 pub struct SavedExperiment {
     /// Its name.
     pub name: String,
+    /// Its CSV's file name in the run's folder, when the summary says (names that are not
+    /// plain file names are written under another), and it is a plain name.
+    pub file: Option<String>,
     /// Its place in the run (panels follow it).
     pub position: usize,
     /// Its pool's size, as planned.
@@ -90,8 +93,14 @@ pub fn experiment(position: usize, e: &Value) -> Option<SavedExperiment> {
             .filter(|s| s.is_finite() && *s >= 0.0 && *s < 1e11)
             .map(|s| (s * 1e6).round() as u64)
     };
+    let file = e
+        .get("file")
+        .and_then(Value::as_str)
+        .filter(|f| !f.is_empty() && !f.contains(['/', '\\']) && !f.starts_with('.'))
+        .map(str::to_string);
     Some(SavedExperiment {
         name,
+        file,
         position,
         // The pool's size as planned (`workers` is how many started, in files that say
         // both; earlier files said only `workers`).
@@ -126,10 +135,10 @@ mod tests {
         let json = serde_json::json!({
             "cores": 2,
             "experiments": [
-                {"name": "process-fibo", "workers": 4, "started_at": 1700000000.25,
+                {"name": "process-fibo", "file": "process-fibo.csv", "workers": 4, "started_at": 1700000000.25,
                  "finished_at": 1700000001.5, "cpu_time_s": 0.5, "cpu_wait_s": null,
                  "voluntary_switches": 3, "involuntary_switches": 9, "others_cpu": 0.75},
-                {"name": "thread-fibo", "cpu_time_s": -1.0, "gil_wait_s": "soon",
+                {"name": "thread-fibo", "file": "../x.csv", "cpu_time_s": -1.0, "gil_wait_s": "soon",
                  "cpu_wait_s": 1e300},
                 {"no name": true}
             ]
@@ -139,6 +148,7 @@ mod tests {
         assert_eq!(run.experiments.len(), 2);
         let p = run.experiment("process-fibo").unwrap();
         assert_eq!((p.position, p.workers), (0, Some(4)));
+        assert_eq!(p.file.as_deref(), Some("process-fibo.csv"));
         assert_eq!(p.started_at, Some(1_700_000_000_250_000));
         assert_eq!(p.finished_at, Some(1_700_000_001_500_000));
         assert_eq!(p.figures.cpu_time, Some(Duration::from_millis(500)));
@@ -147,6 +157,7 @@ mod tests {
         assert_eq!(p.figures.others_cpu, Some(0.75));
         let t = run.experiment("thread-fibo").unwrap();
         assert_eq!(t.position, 1);
+        assert_eq!(t.file, None, "a path is not a file name of the folder");
         assert_eq!(
             t.figures,
             ExperimentFigures::default(),
