@@ -450,7 +450,16 @@ fn an_export_replaces_the_whole_set() {
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
     names.sort();
-    assert_eq!(names, ["mine.csv", "summary.json", "thread-sleep.csv"]);
+    // Every worker is sampled to its end, so even a 1 ms experiment has its samples file.
+    assert_eq!(
+        names,
+        [
+            "mine.csv",
+            "summary.json",
+            "thread-sleep-samples.csv",
+            "thread-sleep.csv"
+        ]
+    );
 }
 
 /// `--out` is checked before the run: an unwritable folder is a usage error at once, not
