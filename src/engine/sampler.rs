@@ -73,7 +73,23 @@ struct Tracked {
     last: Reading,
     /// How much of the kernel's counters the samples sent so far account for.
     done: Attributed,
+    /// An interval held back until the kernel reports the wait it may hide (see
+    /// [`settle`]).
+    held: Option<Held>,
 }
+
+/// An interval held back: its span, its split, and how many readings it has waited.
+#[derive(Debug)]
+struct Held {
+    from: Timestamp,
+    to: Timestamp,
+    split: Split,
+    readings: u32,
+}
+
+/// The most readings an interval is held back for (a second at the default interval): a
+/// thread that long on a run queue is settled with what is known by then.
+const MAX_HOLD: u32 = 100;
 
 /// One reading of a thread's counters.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -87,6 +103,10 @@ pub struct Reading {
     pub waiting_ns: u64,
     /// The thread's state and switch counts from `status`, when it could be read.
     pub status: Option<Status>,
+    /// Whether the thread is on a CPU right now (not on a run queue, not asleep), when
+    /// that can be told: it has been switched in (schedstat's third field) once more than
+    /// it has been switched out (its voluntary and involuntary switches).
+    pub on_cpu: Option<bool>,
 }
 
 /// What `/proc/<pid>/task/<tid>/status` says about a thread.
@@ -136,6 +156,42 @@ pub struct Split {
     pub runnable_ns: u64,
     /// (voluntary, involuntary) switches in the interval.
     pub switches: Option<(u64, u64)>,
+    /// Whether the wait is only what the kernel reported (the thread slept in the
+    /// interval, or its state could not be read): then a wait still under way as the
+    /// interval ended, if the thread was runnable then, is not in it yet.
+    pub reported_only: bool,
+}
+
+impl Split {
+    /// Neither running nor waiting.
+    pub fn blocked_ns(&self) -> u64 {
+        self.wall_ns
+            .saturating_sub(self.running_ns)
+            .saturating_sub(self.runnable_ns)
+    }
+}
+
+/// Settles an interval held back: it ended with its thread on a run queue but its wait only
+/// as far as the kernel had reported, so the wait under way as it ended (the thread woke,
+/// ran, was preempted and queued, say) reads as blocked. Once the thread is on a CPU again
+/// (or asleep) every wait has ended and been reported: whatever the kernel reports beyond
+/// what the samples account for (the intervals since counted their own waiting already),
+/// up to the held interval's blocked time, was that wait, and is counted there. Never more:
+/// what the samples counted ahead of the kernel is taken off first.
+pub fn settle(held: &mut Split, now: &Reading, done: &mut Attributed) {
+    let unaccounted = now.waiting_ns.saturating_sub(done.waiting_ns);
+    let moved = unaccounted.min(held.blocked_ns());
+    held.runnable_ns += moved;
+    done.waiting_ns += moved;
+}
+
+/// Whether the thread never slept between `prev` and `now`: it was runnable at `prev` and
+/// made no voluntary switch since (each sleep is one).
+fn never_slept(prev: &Reading, now: &Reading) -> bool {
+    match (prev.status, now.status) {
+        (Some(a), Some(b)) => a.runnable && b.voluntary == a.voluntary,
+        _ => false,
+    }
 }
 
 /// Splits the interval from `prev` to `now`, updating `done`.
@@ -161,8 +217,7 @@ pub fn split(prev: &Reading, now: &Reading, done: &mut Attributed) -> Split {
         _ => None,
     };
     let running_ns = now.on_cpu_ns.saturating_sub(done.on_cpu_ns).min(wall_ns);
-    let never_slept = prev.status.is_some_and(|s| s.runnable)
-        && switches.is_some_and(|(voluntary, _)| voluntary == 0);
+    let never_slept = never_slept(prev, now);
     let runnable_ns = if never_slept {
         wall_ns - running_ns
     } else {
@@ -177,6 +232,7 @@ pub fn split(prev: &Reading, now: &Reading, done: &mut Attributed) -> Split {
         running_ns,
         runnable_ns,
         switches,
+        reported_only: !never_slept,
     }
 }
 
@@ -265,6 +321,7 @@ impl SamplerHandle {
             status,
             done: Attributed::from(&last),
             last,
+            held: None,
         });
         drop(state);
         shared.wake.notify_all();
@@ -282,7 +339,7 @@ impl SamplerHandle {
             .position(|t| t.experiment == experiment && t.worker.index == index)
         {
             let mut tracked = state.tracked.swap_remove(i);
-            sample_once(&mut tracked, &shared.events);
+            sample_once(&mut tracked, &shared.events, true);
         }
     }
 
@@ -294,7 +351,7 @@ impl SamplerHandle {
             let mut kept = Vec::with_capacity(state.tracked.len());
             for mut tracked in std::mem::take(&mut state.tracked) {
                 if tracked.experiment == experiment {
-                    sample_once(&mut tracked, &shared.events);
+                    sample_once(&mut tracked, &shared.events, true);
                 } else {
                     kept.push(tracked);
                 }
@@ -335,11 +392,25 @@ fn read(schedstat: &File, status: Option<&File>) -> Option<Reading> {
     let at = Timestamp::now();
     let text = std::str::from_utf8(&buf[..n]).ok()?;
     let mut fields = text.split_ascii_whitespace().map(|f| f.parse::<u64>().ok());
+    let on_cpu_ns = fields.next()??;
+    let waiting_ns = fields.next()??;
+    let switched_in = fields.next().flatten();
+    let status = status.and_then(read_status);
+    // Read a few microseconds apart, the two files may straddle a switch: a difference
+    // other than 0 or 1 tells nothing.
+    let on_cpu = switched_in.zip(status).and_then(|(arrived, s)| {
+        match arrived.checked_sub(s.voluntary + s.involuntary) {
+            Some(0) => Some(false),
+            Some(1) => Some(true),
+            _ => None,
+        }
+    });
     Some(Reading {
         at,
-        on_cpu_ns: fields.next()??,
-        waiting_ns: fields.next()??,
-        status: status.and_then(read_status),
+        on_cpu_ns,
+        waiting_ns,
+        status,
+        on_cpu,
     })
 }
 
@@ -371,31 +442,66 @@ pub fn shares(on_cpu_ns: u64, waiting_ns: u64, wall_ns: u64) -> (f32, f32, f32) 
 }
 
 /// Reads `t` now and sends the interval since its last reading as a sample; false once the
-/// thread has ended (nothing sent).
-fn sample_once(t: &mut Tracked, events: &Sender<Event>) -> bool {
+/// thread has ended (nothing more to send). An interval that may hide a wait under way as
+/// it ended is held back until the kernel reports that wait, which it does when the thread
+/// next gets a CPU (see [`settle`]); `last` (the worker ends) sends everything.
+fn sample_once(t: &mut Tracked, events: &Sender<Event>, last: bool) -> bool {
     let Some(now) = read(&t.schedstat, t.status.as_ref()) else {
+        if let Some(held) = t.held.take() {
+            send(t, events, held.from, held.to, &held.split);
+        }
         return false;
     };
+    // Every wait so far has ended, and the kernel has reported it, once the thread is on a
+    // CPU or asleep (it ran to fall asleep).
+    let all_reported = now.on_cpu == Some(true) || !now.status.is_some_and(|s| s.runnable);
+    if let Some(mut held) = t.held.take() {
+        held.readings += 1;
+        // Settled before this interval is split, so the wait the held one hides is counted
+        // there first; an interval whose thread slept takes its waits from the kernel's
+        // report, which would otherwise count it here.
+        if all_reported || !never_slept(&t.last, &now) || last || held.readings >= MAX_HOLD {
+            settle(&mut held.split, &now, &mut t.done);
+            send(t, events, held.from, held.to, &held.split);
+        } else {
+            t.held = Some(held);
+        }
+    }
     let split = split(&t.last, &now, &mut t.done);
-    if split.wall_ns > 0 {
-        let (running, runnable, blocked) =
-            shares(split.running_ns, split.runnable_ns, split.wall_ns);
-        let count = |n: u64| u32::try_from(n).unwrap_or(u32::MAX);
-        let _ = events.send(Event::Sample(SampleEvent {
-            experiment: t.experiment,
-            worker: t.worker,
+    let may_hide_a_wait = split.reported_only && split.blocked_ns() > 0 && !all_reported;
+    if may_hide_a_wait && !last {
+        if let Some(older) = t.held.take() {
+            send(t, events, older.from, older.to, &older.split);
+        }
+        t.held = Some(Held {
             from: t.last.at,
             to: now.at,
-            running,
-            runnable,
-            blocked,
-            voluntary_switches: split.switches.map(|(v, _)| count(v)),
-            involuntary_switches: split.switches.map(|(_, i)| count(i)),
-            gil: None,
-        }));
+            split,
+            readings: 0,
+        });
+    } else if split.wall_ns > 0 {
+        send(t, events, t.last.at, now.at, &split);
     }
     t.last = now;
     true
+}
+
+/// Sends `split`, the interval `from`..`to` of `t`, as a sample.
+fn send(t: &Tracked, events: &Sender<Event>, from: Timestamp, to: Timestamp, split: &Split) {
+    let (running, runnable, blocked) = shares(split.running_ns, split.runnable_ns, split.wall_ns);
+    let count = |n: u64| u32::try_from(n).unwrap_or(u32::MAX);
+    let _ = events.send(Event::Sample(SampleEvent {
+        experiment: t.experiment,
+        worker: t.worker,
+        from,
+        to,
+        running,
+        runnable,
+        blocked,
+        voluntary_switches: split.switches.map(|(v, _)| count(v)),
+        involuntary_switches: split.switches.map(|(_, i)| count(i)),
+        gil: None,
+    }));
 }
 
 fn sample_loop(shared: &Shared, asked: Duration) {
@@ -433,7 +539,7 @@ fn sample_loop(shared: &Shared, asked: Duration) {
         if state.stop {
             return;
         }
-        state.tracked.retain_mut(|t| sample_once(t, events));
+        state.tracked.retain_mut(|t| sample_once(t, events, false));
         let now = Timestamp::now();
         let wall = now.since(window_start);
         if wall >= Duration::from_secs(1) {
@@ -476,6 +582,7 @@ mod tests {
                 voluntary: sw.0,
                 involuntary: sw.1,
             }),
+            on_cpu: None,
         }
     }
 
@@ -523,6 +630,33 @@ mod tests {
         // Asleep at the start and at the end, nothing ran: blocked throughout.
         let c = reading(20, 3, 2, false, (2, 0));
         assert_eq!(ms(split(&b, &c, &mut done)), (0, 0));
+    }
+
+    #[test]
+    fn a_wait_under_way_as_a_thread_woke_is_settled_by_the_next_reading() {
+        // Asleep when the interval began; it woke after 3 ms and queued for a CPU until the
+        // end, a wait the kernel has not added yet: it reads as blocked, and is held back.
+        let a = reading(0, 0, 0, false, (0, 0));
+        let b = reading(10, 0, 0, true, (0, 0));
+        let mut done = Attributed::from(&a);
+        let mut held = split(&a, &b, &mut done);
+        assert!(held.reported_only);
+        assert_eq!((ms(held), held.blocked_ns() / MS), ((0, 0), 10));
+        // It got the CPU 2 ms into the next interval: the kernel reports the 9 ms it waited.
+        let c = reading(20, 8, 9, true, (0, 0));
+        assert_eq!(ms(split(&b, &c, &mut done)), (8, 2));
+        settle(&mut held, &c, &mut done);
+        assert_eq!(
+            ms(held),
+            (0, 7),
+            "the 7 ms before the interval ended were waiting"
+        );
+        assert_eq!(held.blocked_ns() / MS, 3, "the 3 ms asleep stay blocked");
+        assert_eq!(done.waiting_ns, 9 * MS, "nothing counted twice");
+        // A thread that really slept is not made to wait: nothing more was reported.
+        let mut asleep = split(&a, &reading(10, 0, 0, false, (0, 0)), &mut done);
+        settle(&mut asleep, &c, &mut done);
+        assert_eq!(ms(asleep), (0, 0));
     }
 
     #[test]
@@ -581,5 +715,6 @@ mod tests {
         assert!(after.on_cpu_ns > before.on_cpu_ns, "re-read in place");
         let state = after.status.expect("the status file reads");
         assert!(state.runnable, "this thread is running as it reads");
+        assert_eq!(after.on_cpu, Some(true), "switched in once more than out");
     }
 }

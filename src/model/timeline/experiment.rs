@@ -499,15 +499,17 @@ impl Experiment {
                     tid,
                 });
             }
+            // Samples that arrived before the start (they cover it) count inside from it
+            // on: their split between inside and outside changes.
+            let before = lane.task_time_from(at);
             lane.spans.push(LaneSpan {
                 task: event.task as u32,
                 failed_before,
                 start: at,
                 end: LaneSpan::OPEN,
             });
-            // Samples that arrived before the start (they cover it) count from it on.
-            let covered = lane.time_in(at, LaneSpan::OPEN);
-            self.sched.in_tasks = self.sched.in_tasks.plus(covered, 1.0);
+            let after = lane.task_time_from(at);
+            self.sched.in_tasks = self.sched.in_tasks.plus(after, 1.0).plus(before, -1.0);
             let record = &mut self.records[event.task];
             record.worker = event.worker.index;
             record.span = span as u32;
@@ -553,12 +555,14 @@ impl Experiment {
         let (worker, span) = (record.worker, record.span as usize);
         if let Ok(i) = self.lanes.binary_search_by_key(&worker, |l| l.worker) {
             let lane = &mut self.lanes[i];
-            if let Some(s) = lane.spans.get_mut(span) {
-                s.end = at.max(s.start);
-                let end = s.end;
-                // Samples counted from its start on no longer count past its end.
-                let past = lane.time_in(end, LaneSpan::OPEN);
-                self.sched.in_tasks = self.sched.in_tasks.plus(past, -1.0);
+            if let Some(start) = lane.spans.get(span).map(|s| s.start) {
+                // Samples counted inside from its start on no longer count past its end:
+                // their split between inside and outside changes.
+                let end = at.max(start);
+                let before = lane.task_time_from(end);
+                lane.spans[span].end = end;
+                let after = lane.task_time_from(end);
+                self.sched.in_tasks = self.sched.in_tasks.plus(after, 1.0).plus(before, -1.0);
             }
             lane.failed += u32::from(status == Status::Failed);
         }

@@ -78,13 +78,6 @@ pub struct StateTime {
 }
 
 impl StateTime {
-    /// Adds `part` µs of `sample`'s shares.
-    fn add(&mut self, sample: &LaneSample, part: f64) {
-        self.running += part * f64::from(sample.running);
-        self.runnable += part * f64::from(sample.runnable);
-        self.blocked += part * f64::from(sample.blocked);
-    }
-
     /// `self` + `sign` × `other`.
     pub fn plus(self, other: StateTime, sign: f64) -> StateTime {
         StateTime {
@@ -222,9 +215,10 @@ impl Lane {
         for s in self.samples[first..].iter().take_while(|s| s.from < t1) {
             let part = overlap(s.from, s.to);
             covered += part;
-            share.running += part * s.running;
-            share.runnable += part * s.runnable;
-            share.blocked += part * s.blocked;
+            let time = self.sample_time_in(s, t0.max(s.from), t1.min(s.to));
+            share.running += time.running as f32 / length;
+            share.runnable += time.runnable as f32 / length;
+            share.blocked += time.blocked as f32 / length;
             share.gil_wait += part * s.gil_wait;
             share.gil_held += part * s.gil_held;
         }
@@ -263,34 +257,93 @@ impl Lane {
         self.spans.len() + self.samples.len() + self.gil.len()
     }
 
-    /// The scheduler's states over `[from, to)` (µs; `to` may be [`LaneSpan::OPEN`]), as
-    /// time: each overlapping sample's shares times its overlap.
-    pub(super) fn time_in(&self, from: u64, to: u64) -> StateTime {
-        let mut time = StateTime::default();
-        let first = self.samples.partition_point(|s| s.to <= from);
-        for s in self.samples[first..].iter().take_while(|s| s.from < to) {
-            let part = s.to.min(to).saturating_sub(s.from.max(from)) as f64;
-            time.add(s, part);
+    /// How much of `[from, to)` (µs; `to` may be [`LaneSpan::OPEN`]) the lane's tasks cover.
+    fn task_time_in(&self, from: u64, to: u64) -> u64 {
+        // Spans are sorted by start and by end (an open one ends last).
+        let first = self.spans.partition_point(|s| s.end <= from);
+        self.spans[first..]
+            .iter()
+            .take_while(|s| s.start < to)
+            .map(|s| to.min(s.end).saturating_sub(from.max(s.start)))
+            .sum()
+    }
+
+    /// A sample's time split between the lane's tasks and the stretches outside them:
+    /// (inside, outside), in µs.
+    ///
+    /// A sample only says how much of its interval went to each state, not when. Where a
+    /// task starts or ends inside it, the blocked time is put outside the task first: a
+    /// worker between tasks waits for work by sleeping (on its pipe, its queue, the GIL),
+    /// while a task that blocks (a request, a sleep) fills its own interval with it, so the
+    /// edge of a bar shows what its task did, not the worker's sleep before or after it.
+    /// The rest of the outside is shared between running and waiting in their proportion.
+    fn split_sample(&self, s: &LaneSample) -> (StateTime, StateTime) {
+        let length = s.to.saturating_sub(s.from) as f64;
+        let inside_length = (self.task_time_in(s.from, s.to) as f64).min(length);
+        let outside_length = length - inside_length;
+        let running = f64::from(s.running) * length;
+        let runnable = f64::from(s.runnable) * length;
+        let blocked = f64::from(s.blocked) * length;
+        let blocked_out = blocked.min(outside_length);
+        let rest = outside_length - blocked_out;
+        let (running_out, runnable_out) = if running + runnable > 0.0 {
+            let r = (rest * running / (running + runnable)).min(running);
+            (r, (rest - r).min(runnable))
+        } else {
+            (0.0, 0.0)
+        };
+        let outside = StateTime {
+            running: running_out,
+            runnable: runnable_out,
+            blocked: blocked_out,
+        };
+        let inside = StateTime {
+            running: running - running_out,
+            runnable: runnable - runnable_out,
+            blocked: blocked - blocked_out,
+        };
+        (inside, outside)
+    }
+
+    /// The states of sample `s` over `[from, to)` (a stretch within it), as time: its
+    /// inside-task time in proportion to the part of the stretch tasks cover, its outside
+    /// time to the rest.
+    fn sample_time_in(&self, s: &LaneSample, from: u64, to: u64) -> StateTime {
+        let length = s.to.saturating_sub(s.from) as f64;
+        let part = to.saturating_sub(from) as f64;
+        if length <= 0.0 || part <= 0.0 {
+            return StateTime::default();
         }
-        time
+        let inside_length = self.task_time_in(s.from, s.to) as f64;
+        let outside_length = length - inside_length;
+        let part_inside = (self.task_time_in(from, to) as f64).min(part);
+        let part_outside = part - part_inside;
+        let (inside, outside) = self.split_sample(s);
+        let scale = |t: StateTime, of: f64, share: f64| {
+            if of > 0.0 {
+                StateTime::default().plus(t, share / of)
+            } else {
+                StateTime::default()
+            }
+        };
+        scale(inside, inside_length, part_inside)
+            .plus(scale(outside, outside_length, part_outside), 1.0)
+    }
+
+    /// The scheduler's states inside this lane's tasks over the samples that end after
+    /// `from` (µs): what a task starting or ending at `from` changes, before and after.
+    pub(super) fn task_time_from(&self, from: u64) -> StateTime {
+        let first = self.samples.partition_point(|s| s.to <= from);
+        self.samples[first..]
+            .iter()
+            .fold(StateTime::default(), |sum, s| {
+                sum.plus(self.split_sample(s).0, 1.0)
+            })
     }
 
     /// The scheduler's states of `sample` inside this lane's tasks, as time.
     pub(super) fn time_in_tasks(&self, sample: &LaneSample) -> StateTime {
-        let mut time = StateTime::default();
-        // Spans are sorted by start and by end (an open one ends last).
-        let first = self.spans.partition_point(|s| s.end <= sample.from);
-        for span in self.spans[first..]
-            .iter()
-            .take_while(|s| s.start < sample.to)
-        {
-            let part = sample
-                .to
-                .min(span.end)
-                .saturating_sub(sample.from.max(span.start));
-            time.add(sample, part as f64);
-        }
-        time
+        self.split_sample(sample).0
     }
 
     /// CPU time of the task running on this lane so far, as sampled (zero when no task
