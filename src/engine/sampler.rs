@@ -101,6 +101,8 @@ pub struct Reading {
     /// Nanoseconds waiting on a run queue, as far as the kernel has added them up: it adds
     /// a wait only when the thread gets a CPU, so a wait under way is not in it yet.
     pub waiting_ns: u64,
+    /// How many times the thread has been switched in (schedstat's third field).
+    pub switched_in: Option<u64>,
     /// The thread's state and switch counts from `status`, when it could be read.
     pub status: Option<Status>,
     /// Whether the thread is on a CPU right now (not on a run queue, not asleep), when
@@ -307,7 +309,7 @@ impl SamplerHandle {
             return; // the thread is already gone
         };
         let status = File::open(format!("{task}/status")).ok();
-        let Some(last) = read(&schedstat, status.as_ref()) else {
+        let Some(last) = read(&schedstat, status.as_ref(), None) else {
             return;
         };
         let mut state = lock(shared);
@@ -377,7 +379,7 @@ fn check_available() -> Result<(), String> {
         clock::current_tid()
     );
     let file = File::open(&path).map_err(|e| format!("cannot read {path}: {e}"))?;
-    read(&file, None)
+    read(&file, None, None)
         .map(drop)
         .ok_or_else(|| format!("{path} does not hold the scheduler's counters"))
 }
@@ -386,7 +388,13 @@ fn check_available() -> Result<(), String> {
 /// file, and its state and switch counts from its open `status` file (if that fails, the
 /// reading has no status, and the interval is split from the counters alone). `None` once
 /// the thread has ended.
-fn read(schedstat: &File, status: Option<&File>) -> Option<Reading> {
+///
+/// `status` costs ten times `schedstat` to read, so it is skipped where it cannot have
+/// changed: a thread asleep at the `prev` reading that has not been switched in since
+/// (schedstat unchanged) has made no switch, so its counts are the same, and it is taken as
+/// still asleep (if it woke and is queued, not yet run, its wait is reported, and counted,
+/// when it runs). Sleeping workers, the common case of I/O, then cost a `schedstat` read.
+fn read(schedstat: &File, status: Option<&File>, prev: Option<&Reading>) -> Option<Reading> {
     let mut buf = [0u8; 96];
     let n = schedstat.read_at(&mut buf, 0).ok()?;
     let at = Timestamp::now();
@@ -395,7 +403,15 @@ fn read(schedstat: &File, status: Option<&File>) -> Option<Reading> {
     let on_cpu_ns = fields.next()??;
     let waiting_ns = fields.next()??;
     let switched_in = fields.next().flatten();
-    let status = status.and_then(read_status);
+    let unchanged = prev.filter(|p| {
+        p.status.is_some_and(|s| !s.runnable)
+            && (p.on_cpu_ns, p.waiting_ns, p.switched_in) == (on_cpu_ns, waiting_ns, switched_in)
+            && switched_in.is_some()
+    });
+    let status = match unchanged {
+        Some(p) => p.status,
+        None => status.and_then(read_status),
+    };
     // Read a few microseconds apart, the two files may straddle a switch: a difference
     // other than 0 or 1 tells nothing.
     let on_cpu = switched_in.zip(status).and_then(|(arrived, s)| {
@@ -409,6 +425,7 @@ fn read(schedstat: &File, status: Option<&File>) -> Option<Reading> {
         at,
         on_cpu_ns,
         waiting_ns,
+        switched_in,
         status,
         on_cpu,
     })
@@ -419,10 +436,21 @@ fn read_status(file: &File) -> Option<Status> {
     let mut buf = [0u8; 4096];
     let n = file.read_at(&mut buf, 0).ok()?;
     let text = std::str::from_utf8(&buf[..n]).ok()?;
-    let field = |name: &str| text.lines().find_map(|l| l.strip_prefix(name));
-    let count = |name: &str| field(name).and_then(|v| v.trim().parse::<u64>().ok());
+    // The state is near the top and the switch counts are the last lines: look for each
+    // from its end of the file (this runs every tick for every worker).
+    let state = text
+        .lines()
+        .take(8)
+        .find_map(|l| l.strip_prefix("State:"))?;
+    let count = |name: &str| {
+        text.lines()
+            .rev()
+            .take(8)
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().parse::<u64>().ok())
+    };
     Some(Status {
-        runnable: field("State:")?.trim_start().starts_with('R'),
+        runnable: state.trim_start().starts_with('R'),
         voluntary: count("voluntary_ctxt_switches:")?,
         involuntary: count("nonvoluntary_ctxt_switches:")?,
     })
@@ -446,7 +474,7 @@ pub fn shares(on_cpu_ns: u64, waiting_ns: u64, wall_ns: u64) -> (f32, f32, f32) 
 /// it ended is held back until the kernel reports that wait, which it does when the thread
 /// next gets a CPU (see [`settle`]); `last` (the worker ends) sends everything.
 fn sample_once(t: &mut Tracked, events: &Sender<Event>, last: bool) -> bool {
-    let Some(now) = read(&t.schedstat, t.status.as_ref()) else {
+    let Some(now) = read(&t.schedstat, t.status.as_ref(), Some(&t.last)) else {
         if let Some(held) = t.held.take() {
             send(t, events, held.from, held.to, &held.split);
         }
@@ -582,6 +610,7 @@ mod tests {
                 voluntary: sw.0,
                 involuntary: sw.1,
             }),
+            switched_in: None,
             on_cpu: None,
         }
     }
@@ -705,13 +734,13 @@ mod tests {
         let dir = format!("/proc/self/task/{}", clock::current_tid());
         let schedstat = File::open(format!("{dir}/schedstat")).unwrap();
         let status = File::open(format!("{dir}/status")).unwrap();
-        let before = read(&schedstat, Some(&status)).unwrap();
+        let before = read(&schedstat, Some(&status), None).unwrap();
         let mut x = 0u64;
         for i in 0..20_000_000u64 {
             x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(i));
         }
         std::hint::black_box(x);
-        let after = read(&schedstat, Some(&status)).unwrap();
+        let after = read(&schedstat, Some(&status), Some(&before)).unwrap();
         assert!(after.on_cpu_ns > before.on_cpu_ns, "re-read in place");
         let state = after.status.expect("the status file reads");
         assert!(state.runnable, "this thread is running as it reads");
