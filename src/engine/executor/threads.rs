@@ -90,12 +90,19 @@ impl Pool {
         // Every thread holds a sender while it may still run a task; once the last one
         // drops its own, the receiver disconnects and wakes every idle thread at once.
         let (busy_tx, busy_rx) = crossbeam_channel::bounded::<()>(0);
+        // Threads started one by one would start computing one by one, each a scheduler
+        // tick after the last on a busy machine while the thread starting them waits for a
+        // CPU: the pool is built first, its threads asleep at the gate, then let go at once.
+        let (go_tx, go_rx) = crossbeam_channel::bounded::<()>(0);
         std::thread::scope(|scope| {
             for index in 0..workers {
                 let (queue, busy_tx, busy_rx) = (&queue, busy_tx.clone(), busy_rx.clone());
+                let go = go_rx.clone();
                 let spawned = std::thread::Builder::new()
                     .name(format!("poolscope-worker-{index}"))
-                    .spawn_scoped(scope, move || self.worker(index, queue, busy_tx, &busy_rx));
+                    .spawn_scoped(scope, move || {
+                        self.worker(index, &go, queue, busy_tx, &busy_rx)
+                    });
                 if let Err(e) = spawned {
                     // The threads that did start take this one's tasks; with none, fail them.
                     if index == 0 {
@@ -106,15 +113,25 @@ impl Pool {
                 }
             }
             drop(busy_tx);
+            drop(go_tx);
         });
     }
 
-    /// One pool thread: takes tasks until the queue is empty, then sleeps until every task
-    /// has ended (or the run is cancelled), as an idle `ThreadPoolExecutor` thread sleeps
-    /// in its queue until shutdown.
-    fn worker(&self, index: usize, queue: &TaskQueue<'_>, busy: Sender<()>, idle: &Receiver<()>) {
+    /// One pool thread: reports itself, waits at the gate, takes tasks until the queue is
+    /// empty, then sleeps until every task has ended (or the run is cancelled), as an idle
+    /// `ThreadPoolExecutor` thread sleeps in its queue until shutdown.
+    fn worker(
+        &self,
+        index: usize,
+        go: &Receiver<()>,
+        queue: &TaskQueue<'_>,
+        busy: Sender<()>,
+        idle: &Receiver<()>,
+    ) {
         let me = start_worker(&self.emitter, &self.sched, index);
         let runner = WorkloadRunner::new(self.workload.clone());
+        // The gate opens (its sender is dropped) once every thread is started.
+        let _ = go.recv();
         while let Some((task, input)) = queue.take() {
             run_task_here(&self.emitter, &self.cancel, index, (task, input), || {
                 runner.run(input, &self.cancel)
