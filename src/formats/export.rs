@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use anyhow::Context;
 use serde::Serialize;
 
+pub use super::names::{SAMPLES_SUFFIX, STATS_FILE, SUMMARY_FILE, SVG_FILE, TRACE_FILE};
 use crate::model::clock::Timestamp;
 use crate::model::plan::ExecutorKind;
 use crate::model::timeline::{Experiment, TaskState, Timeline};
@@ -356,9 +357,6 @@ pub fn write_run(dir: &Path, timeline: &Timeline) -> anyhow::Result<Vec<PathBuf>
     Ok(written)
 }
 
-/// The name of the file every export writes beside its CSVs.
-pub const SUMMARY_FILE: &str = "summary.json";
-
 /// `process-fibo.csv` for the file stem `process-fibo`.
 fn csv_file_name(stem: &str) -> String {
     format!("{stem}.csv")
@@ -412,9 +410,6 @@ fn file_stems(timeline: &Timeline) -> Vec<String> {
         })
         .collect()
 }
-
-/// What ends a samples file's name.
-pub const SAMPLES_SUFFIX: &str = "-samples.csv";
 
 /// `process-fibo-samples.csv` for the file stem `process-fibo`.
 fn samples_file_name(stem: &str) -> String {
@@ -544,11 +539,6 @@ pub fn new_run_dir(base: &Path) -> anyhow::Result<PathBuf> {
     anyhow::bail!("could not find a free folder name under {}", base.display())
 }
 
-/// The Chrome trace's file name in a run's folder (key `t`).
-pub const TRACE_FILE: &str = "trace.json";
-/// The SVG picture's file name in a run's folder (key `g`).
-pub const SVG_FILE: &str = "gantt.svg";
-
 /// Writes `timeline` as a Chrome trace to `file`, atomically, making its folder if missing.
 pub fn write_trace(timeline: &Timeline, file: &Path) -> anyhow::Result<()> {
     write_file(file, &super::chrome_trace::export(timeline))
@@ -575,9 +565,6 @@ pub fn write_runs(dir: &Path, runs: &[&Timeline], comparable: &[&Timeline]) -> a
         &crate::model::stats::stats_json(comparable),
     )
 }
-
-/// The statistics file of several runs.
-pub const STATS_FILE: &str = "stats.json";
 
 fn write_file(file: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {

@@ -52,7 +52,7 @@ impl SavedRun {
 
 /// The `summary.json` beside `file`, if there is one that reads as a summary.
 pub fn beside(file: &Path) -> Option<SavedRun> {
-    let summary = file.parent()?.join(super::export::SUMMARY_FILE);
+    let summary = file.parent()?.join(super::names::SUMMARY_FILE);
     let bytes = std::fs::read(summary).ok()?;
     let json = serde_json::from_slice::<Value>(&bytes).ok()?;
     Some(run(&json))

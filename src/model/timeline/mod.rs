@@ -15,6 +15,7 @@ mod experiment;
 mod figures;
 mod lane;
 mod memory;
+mod texts;
 
 pub use experiment::{Experiment, SchedTotals, Task, TaskState, TaskStatus};
 pub use figures::{BUSY_MACHINE, Speedup, TaskDetail, efficiency_formula};
