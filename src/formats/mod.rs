@@ -21,7 +21,7 @@
 //!
 //! Bad input is an [`ImportError`] naming the file, the line (and column where known) and
 //! what was expected; with `lenient`, bad rows are skipped and counted instead. Importers
-//! never panic on arbitrary bytes (a proptest in `tests/formats.rs` feeds them some).
+//! never panic on arbitrary bytes (a proptest in `tests/suite/formats.rs` feeds them some).
 
 pub mod build;
 pub mod chrome_trace;

@@ -176,3 +176,11 @@ pub fn assert_all_gone(pids: &[u32]) {
         pids.iter().filter(|&&p| is_alive(p)).collect::<Vec<_>>()
     );
 }
+
+/// One measuring test at a time in the `measured` binary: the tests that judge the
+/// scheduler's figures, a server's lateness or a machine's load take this lock, so none of
+/// them runs beside another (tests of one binary run two at a time on a 2-core machine).
+pub fn measuring() -> std::sync::MutexGuard<'static, ()> {
+    static MEASURING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    MEASURING.lock().unwrap_or_else(|e| e.into_inner())
+}

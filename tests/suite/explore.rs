@@ -4,7 +4,7 @@
 //! tests drive `App` with synthetic events and draw it into a `TestBackend`; one test runs
 //! the real binary in a pseudo-terminal.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! Worker processes that misbehave (a hidden switch makes a real worker hostile): the
 //! parent cuts them off, fails only their task, and keeps its memory and its nerve.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

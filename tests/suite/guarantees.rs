@@ -7,7 +7,7 @@
 //! regression fails. The promptness itself is measured by the README's stop-latency
 //! command, not asserted here.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;

@@ -7,9 +7,8 @@
 //! These tests measure the machine, so they run one at a time (a lock), in a binary of
 //! their own; bounds leave room for a busy machine (other processes share the CPUs).
 
-mod common;
+use crate::common;
 
-use std::sync::Mutex;
 use std::time::Duration;
 
 use common::collect_events;
@@ -18,11 +17,9 @@ use poolscope::model::event::{Event, GilEventKind};
 use poolscope::model::plan::{ExecutorKind, HttpSettings, Plan, WorkloadKind};
 use poolscope::model::timeline::{Experiment, StateTime, Timeline};
 
-/// One measuring test at a time.
-static MEASURING: Mutex<()> = Mutex::new(());
-
+/// One measuring test at a time, across the `measured` binary.
 fn measuring() -> std::sync::MutexGuard<'static, ()> {
-    MEASURING.lock().unwrap_or_else(|e| e.into_inner())
+    crate::common::measuring()
 }
 
 fn plan(

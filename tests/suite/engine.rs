@@ -1,7 +1,7 @@
 //! The engine through its library API: event streams from every executor, in order, with
 //! the workers' identities, and cancellation.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::path::PathBuf;

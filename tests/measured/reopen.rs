@@ -3,7 +3,7 @@
 //! makespans and figures, its GIL waits and switches, and `--print` ends with the very lines
 //! headless printed; a folder of runs says which to open.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -44,6 +44,7 @@ fn results_block(stdout: &str) -> Vec<String> {
 /// switches as switches.
 #[test]
 fn a_reopened_run_reads_as_it_did() {
+    let _alone = crate::common::measuring();
     let dir = tempfile::tempdir().unwrap();
     let run = poolscope_in(dir.path())
         .args(["--headless", "--out", "run", "--trace", "run/trace.json"])
@@ -55,7 +56,8 @@ fn a_reopened_run_reads_as_it_did() {
         ])
         .args([
             "--fib",
-            "22..=25",
+            // Tasks of a few ms each, so the GIL threads certainly wait for the lock.
+            "26..=29",
             "--delays",
             "20..=60:20",
             "--workers",
@@ -147,6 +149,7 @@ fn a_reopened_run_reads_as_it_did() {
 /// open one; a `run-N` folder opens.
 #[test]
 fn a_folder_of_runs_says_which_to_open() {
+    let _alone = crate::common::measuring();
     let dir = tempfile::tempdir().unwrap();
     let run = poolscope_in(dir.path())
         .args(["--headless", "--out", "runs", "--runs", "2"])

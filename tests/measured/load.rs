@@ -1,7 +1,7 @@
 //! 100 000 tasks: every start and end arrives, headless writes every row, and the live view
 //! keeps answering keys while the events pour in.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 
@@ -9,10 +9,8 @@ use common::pty::Pty;
 use common::*;
 
 /// The tests take turns: a key's answer is not timed while another test floods the CPUs.
-static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
 fn alone() -> std::sync::MutexGuard<'static, ()> {
-    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+    crate::common::measuring()
 }
 
 const HUNDRED_THOUSAND: [&str; 8] = [

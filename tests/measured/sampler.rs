@@ -56,6 +56,7 @@ fn sample(threads: &[(Kind, Option<usize>)], length: Duration) -> Option<Vec<(f3
 
 #[test]
 fn the_sampler_tells_running_waiting_and_blocked_apart() {
+    let _alone = crate::common::measuring();
     let length = Duration::from_millis(800);
     let Some(shares) = sample(&[(Kind::Busy, None), (Kind::Sleeping, None)], length) else {
         return;

@@ -3,7 +3,7 @@
 //! named with its file and line (exit 2) or skipped with `--lenient`; importers that never
 //! panic; `--print`, `--trace` and `--svg`.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -6,7 +6,7 @@
 //! (no timed assertion here); these tests prove the answers are right at that scale, and
 //! would not finish if a path were quadratic again.
 
-mod common;
+use crate::common;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};

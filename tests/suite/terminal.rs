@@ -3,7 +3,7 @@
 //! presses keys, and checks what a user would: the picture, the exported files, a clean
 //! exit that leaves the alternate screen and raw mode, and no worker process left behind.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -3,7 +3,7 @@
 //! stderr, the SVG and the trace's display names as visible text, and the files poolscope
 //! writes keep the data as it was.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! (The sampler's own three states are checked in `tests/sampler.rs`, alone, so no other
 //! test competes for the CPUs while it measures.)
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
