@@ -63,7 +63,12 @@ fn the_sampler_tells_running_waiting_and_blocked_apart() {
     };
     let (busy, sleeping) = (shares[0], shares[1]);
     eprintln!("busy {busy:?}, sleeping {sleeping:?}");
-    assert!(busy.0 > 0.5, "a busy thread is mostly running: {busy:?}");
+    // A busy thread runs or waits for a CPU, never sleeps; how it splits the two depends on
+    // what else the machine runs (on a quiet one it mostly runs).
+    assert!(
+        busy.2 < 0.05 && busy.0 > 0.2,
+        "a busy thread runs or waits to run, and is never blocked: {busy:?}"
+    );
     assert!(
         sleeping.2 > 0.8,
         "a sleeping thread is mostly blocked: {sleeping:?}"
