@@ -7,7 +7,9 @@
 //! file, for the post's CSVs) has tasks that overlap, they are packed greedily by start time
 //! into the fewest lanes, each task into the lowest-numbered lane free at its start (the
 //! classic interval partitioning, which is optimal: the lanes used equal the most tasks
-//! running at once).
+//! running at once). For a trace's nested calls, sorted by start and the longer first, that
+//! puts each call one lane below the call that made it: lane k of a thread is its call
+//! stack's level k, which the plan records so charts can fold the deep levels.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, BinaryHeap, HashSet};
@@ -16,7 +18,7 @@ use super::{FileContents, RecordedExperiment, RecordedTasks};
 use crate::model::clock::Timestamp;
 use crate::model::event::{Event, RunOutcome, TaskEvent, TaskEventKind, WorkerId};
 use crate::model::plan::{
-    ExperimentPlan, HttpSettings, LaneNames, NameTable, Plan, SchedSettings, TaskLabels,
+    ExperimentPlan, HttpSettings, LaneLevels, LaneNames, NameTable, Plan, SchedSettings, TaskLabels,
 };
 use crate::model::timeline::Timeline;
 
@@ -172,6 +174,7 @@ fn plan_of(experiment: &mut RecordedExperiment, lanes: &Lanes) -> ExperimentPlan
                 TaskLabels::Inputs
             },
             lane_names: LaneNames::from_pairs(lanes.names.iter().cloned()),
+            lane_levels: LaneLevels::from_pairs(lanes.levels.iter().copied()),
             recorded_from: None,
         },
     };
@@ -295,6 +298,9 @@ struct Lanes {
     workers: Vec<WorkerId>,
     /// The lanes' names, by worker index, for those that have one.
     names: Vec<(usize, String)>,
+    /// The nesting level of each lane past a thread's first, by worker index, where the
+    /// experiment's overlapping tasks are nested calls.
+    levels: Vec<(usize, u32)>,
 }
 
 /// Worker numbers for lanes a file did not number (overlapping tasks of one thread, the
@@ -339,6 +345,7 @@ fn assign_lanes(experiment: &RecordedExperiment) -> Lanes {
     let mut of_task = vec![0u32; tasks.len()];
     let mut workers: Vec<WorkerId> = Vec::new();
     let mut names: Vec<(usize, String)> = Vec::new();
+    let mut levels: Vec<(usize, u32)> = Vec::new();
     for (g, members) in by_group.into_iter().enumerate() {
         if members.is_empty() {
             continue;
@@ -365,6 +372,9 @@ fn assign_lanes(experiment: &RecordedExperiment) -> Lanes {
                 pid: group.pid,
                 tid: group.tid,
             });
+            if experiment.nested && sub > 0 {
+                levels.push((index, sub as u32));
+            }
             let name = match (&group.name, sub) {
                 (Some(name), 0) => name.clone(),
                 (Some(name), _) => format!("{name} ({})", sub + 1),
@@ -383,6 +393,7 @@ fn assign_lanes(experiment: &RecordedExperiment) -> Lanes {
         of_task,
         workers,
         names,
+        levels,
     }
 }
 

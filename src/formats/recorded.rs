@@ -218,10 +218,12 @@ impl RecordedTasks {
 
     /// Sorts the tasks latest start first (never started at the front of the end, so they
     /// are popped first) and keeps only those that started: the order
-    /// [`super::build`] replays them in, popping the earliest off the end.
+    /// [`super::build`] replays them in, popping the earliest off the end. Tasks that start
+    /// together go by their number, lowest first (a trace numbers a call before the calls
+    /// it makes, so each is packed into the lane above theirs).
     pub fn sort_latest_first_dropping_unstarted(&mut self) {
         self.tasks
-            .sort_unstable_by_key(|t| std::cmp::Reverse(t.start().map_or(0, |s| s + 1)));
+            .sort_unstable_by_key(|t| std::cmp::Reverse((t.start().map_or(0, |s| s + 1), t.index)));
         let started = self.tasks.partition_point(|t| t.start().is_some());
         self.tasks.truncate(started);
     }
@@ -328,6 +330,11 @@ pub struct RecordedExperiment {
     pub workers: Option<usize>,
     /// The figures the run itself computed, when it saved them.
     pub figures: Option<crate::model::event::ExperimentFigures>,
+    /// Whether a thread's overlapping tasks are calls nested in one another (a trace's
+    /// slices), so its extra lanes are levels of one call stack, which a chart may fold;
+    /// otherwise they are tasks that ran at once (the post's CSVs), each lane as good as
+    /// any other.
+    pub nested: bool,
 }
 
 impl RecordedExperiment {
@@ -351,6 +358,7 @@ impl RecordedExperiment {
             position: None,
             workers: None,
             figures: None,
+            nested: false,
         }
     }
 }

@@ -215,6 +215,10 @@ pub struct ExperimentPlan {
     /// `thread_name`). Empty for runs: lanes are named by pid and tid.
     #[serde(default, skip_serializing_if = "LaneNames::is_empty")]
     pub lane_names: LaneNames,
+    /// How deep in its thread's call stack each lane is, where a recording nests slices in
+    /// one another (a trace's thread: a lane per level). Empty for runs and flat files.
+    #[serde(default, skip_serializing_if = "LaneLevels::is_empty")]
+    pub lane_levels: LaneLevels,
     /// The file it was read from (`poolscope view`); `None` for runs. Experiments compare
     /// (speed-ups, a shared time scale) only with others from the same source.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -241,6 +245,7 @@ impl ExperimentPlan {
             workers,
             task_labels: TaskLabels::Inputs,
             lane_names: LaneNames::default(),
+            lane_levels: LaneLevels::default(),
             recorded_from: None,
         }
     }
@@ -256,6 +261,16 @@ impl ExperimentPlan {
                 None => self.workload.describe_input(input),
             },
             _ => self.workload.describe_input(input),
+        }
+    }
+
+    /// Task `index`'s own name, if a recording gave it one (a trace event's name, the CSV
+    /// `label` column): never made up from its input or position.
+    pub fn task_name(&self, index: usize) -> Option<&str> {
+        match &self.task_labels {
+            TaskLabels::Each(labels) => labels.get(index).map(String::as_str),
+            TaskLabels::Table(table) => table.get(index),
+            TaskLabels::Inputs | TaskLabels::Tags => None,
         }
     }
 
@@ -360,6 +375,39 @@ impl<'de> Deserialize<'de> for LaneNames {
             Form::Pairs(pairs) => LaneNames::from_pairs(pairs),
             Form::List(list) => LaneNames::from_pairs(list.into_iter().enumerate()),
         })
+    }
+}
+
+/// The nesting level of each lane that is not a thread's outermost, by worker index: level
+/// 1 holds the calls made from level 0's, and so on. A thread's lanes are consecutive,
+/// level 0 first; lanes not listed are level 0 (a thread of their own, or a worker).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct LaneLevels(Vec<(usize, u32)>);
+
+impl LaneLevels {
+    /// Levels from `(worker, level)` pairs in any order (level 0 left out).
+    pub fn from_pairs(pairs: impl IntoIterator<Item = (usize, u32)>) -> Self {
+        let mut levels: Vec<(usize, u32)> = pairs.into_iter().filter(|&(_, l)| l > 0).collect();
+        levels.sort_unstable();
+        levels.dedup_by_key(|(w, _)| *w);
+        LaneLevels(levels)
+    }
+
+    /// Worker `worker`'s level: 0 unless listed.
+    pub fn get(&self, worker: usize) -> u32 {
+        self.0
+            .binary_search_by_key(&worker, |&(w, _)| w)
+            .map_or(0, |i| self.0[i].1)
+    }
+
+    /// Whether no lane is nested (nothing to fold).
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The most levels any thread has (1 when nothing is nested).
+    pub fn deepest(&self) -> u32 {
+        self.0.iter().map(|&(_, l)| l + 1).max().unwrap_or(1)
     }
 }
 

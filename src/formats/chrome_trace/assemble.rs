@@ -16,6 +16,7 @@ use serde_json::value::RawValue;
 
 use super::events::{Args, RawEvent, text};
 use super::left_out::{EMPTY, LeftOut, NO_PHASE};
+use super::pyspy;
 use super::{GIL_HELD, GIL_TID_BASE, Id, OwnData};
 use crate::formats::recorded::NOT_RECORDED;
 use crate::formats::{
@@ -104,6 +105,8 @@ pub(super) struct Collector {
     thread_ready: HashMap<u32, f64>,
     per_pid: Vec<PidTasks>,
     open: HashMap<u32, Vec<Open>>,
+    /// py-spy's `B`s open, by thread id across processes (see [`pyspy`]).
+    pyspy: pyspy::Stacks,
     counters: Vec<Counter>,
     counter_names: HashMap<String, u32>,
 }
@@ -126,6 +129,7 @@ impl Collector {
             thread_ready: HashMap::new(),
             per_pid: Vec::new(),
             open: HashMap::new(),
+            pyspy: pyspy::Stacks::default(),
             counters: Vec::new(),
             counter_names: HashMap::new(),
         }
@@ -352,6 +356,10 @@ impl Collector {
     fn begin(&mut self, event: RawEvent<'_>, ts: f64) -> Result<(), Problem> {
         let pid = self.pid(event.pid);
         let thread = self.thread(pid, event.tid);
+        if event.cat.as_deref() == Some(pyspy::CATEGORY) {
+            self.pyspy
+                .opened(&self.thread_keys[thread as usize].1, thread);
+        }
         let args = event.args.unwrap_or_default();
         let own = |raw: Option<&RawValue>| text(raw).map(Cow::into_owned);
         let (status, result, error) = (own(args.status), own(args.result), own(args.error));
@@ -390,7 +398,14 @@ impl Collector {
         bad: impl Fn(String) -> Problem,
     ) -> Result<(), Problem> {
         let pid = self.pid(event.pid.clone());
-        let thread = self.thread(pid, event.tid.clone());
+        let mut thread = self.thread(pid, event.tid.clone());
+        // py-spy's ends go by thread id alone, whatever their pid says.
+        if event.cat.as_deref() == Some(pyspy::CATEGORY) {
+            thread = self
+                .pyspy
+                .closing(&self.thread_keys[thread as usize].1)
+                .unwrap_or(thread);
+        }
         let Some(open) = self.open.get_mut(&thread).and_then(Vec::pop) else {
             let describe = |id: &Option<Id>| id.as_ref().map_or("0".to_string(), Id::describe);
             return self.skip(bad(format!(
@@ -533,6 +548,9 @@ impl Collector {
             },
         };
         let mut experiment = RecordedExperiment::named(&name);
+        // A thread's slices that overlap are calls within calls (poolscope's own tasks
+        // never overlap on a worker).
+        experiment.nested = own_plan.is_none();
         if own_plan.is_none() && experiment.executor != ExecutorKind::Recorded {
             // A trace process named `process-fibo` is not poolscope's processes pool.
             experiment.executor = ExecutorKind::Recorded;
@@ -617,8 +635,10 @@ impl Collector {
                 },
             });
         }
-        // Tasks by start (ties in file order); poolscope's own keep their number, others
-        // are numbered by start.
+        // Tasks by start, the longer first where two start together (a call before the
+        // calls it makes, whichever the writer put first: viztracer writes a call when it
+        // returns), then in file order; poolscope's own keep their number, others are
+        // numbered so.
         task_args.sort_unstable_by_key(|&(position, _)| position);
         let task_arg = |position: u32| {
             let at = task_args.partition_point(|&(p, _)| p <= position);
@@ -631,7 +651,7 @@ impl Collector {
         let mut used = vec![false; own_plan.as_ref().map_or(0, |p| p.inputs.len())];
         {
             let rows = tasks.as_mut_slice();
-            rows.sort_unstable_by_key(|t| (t.start, t.index));
+            rows.sort_unstable_by_key(|t| (t.start, std::cmp::Reverse(t.end), t.index));
             for (position, task) in rows.iter_mut().enumerate() {
                 let index = match task_arg(task.index) {
                     Some(t)

@@ -28,6 +28,7 @@ use super::{FileContents, Problem, Progress};
 mod assemble;
 mod events;
 mod left_out;
+mod pyspy;
 mod scan;
 mod write;
 
