@@ -148,37 +148,75 @@ pub fn lane_cells(
 ) -> Vec<CellContent> {
     let grid = TimeGrid::new(span, columns);
     let now = now.as_micros();
-    let spans = lane.spans();
-    let end_of = |s: &LaneSpan| bar_end(s.start, s.ended(), now);
     let origin = experiment.started_at.as_micros();
     let ready = lane.ready_at.map(Timestamp::as_micros);
     let mut from = 0;
     (0..columns)
         .map(|column| {
             let (t0, t1) = (grid.time_at(column), grid.time_at(column + 1));
-            let first = from + gallop(&spans[from..], |s| end_of(s) <= t0);
-            let end = first + gallop(&spans[first..], |s| s.start < t1);
+            let std::ops::Range { start: first, end } = spans_under(lane, from, (t0, t1), now);
             from = first;
-            match end - first {
-                0 => match ready {
-                    Some(ready) if t0 < ready && t1 > origin => CellContent::Starting,
-                    _ => CellContent::Empty,
-                },
-                1 => CellContent::Task(spans[first].task as usize),
-                // Where one task ends and the next begins, the cell shows the one that
-                // covers more of it (a failure is never hidden that way).
-                2 if lane.failed_in(first..end) == 0 => {
-                    let cover = |s: &LaneSpan| end_of(s).min(t1).saturating_sub(s.start.max(t0));
-                    let (a, b) = (&spans[first], &spans[first + 1]);
-                    CellContent::Task(if cover(a) >= cover(b) { a.task } else { b.task } as usize)
-                }
-                _ => CellContent::Dense {
-                    failed: lane.failed_in(first..end) > 0,
-                    running: spans[end - 1].ended().is_none(),
-                },
+            match ready {
+                Some(ready) if end == first && t0 < ready && t1 > origin => CellContent::Starting,
+                _ => content_of(lane, first..end, (t0, t1), now),
             }
         })
         .collect()
+}
+
+/// What a cell over `[t0, t1)` shows of `lane`, whose spans `range` are those under it
+/// (running ones ending at `now`): nothing, one task, the one of two that covers more of it
+/// (a failure is never hidden that way), or several too short to draw apart.
+pub(super) fn content_of(
+    lane: &Lane,
+    range: std::ops::Range<usize>,
+    (t0, t1): (u64, u64),
+    now: u64,
+) -> CellContent {
+    let spans = lane.spans();
+    let (first, end) = (range.start, range.end);
+    match end - first {
+        0 => CellContent::Empty,
+        1 => CellContent::Task(spans[first].task as usize),
+        // Where one task ends and the next begins, the cell shows the one that covers more
+        // of it.
+        2 if lane.failed_in(first..end) == 0 => {
+            let (a, b) = (&spans[first], &spans[first + 1]);
+            let task = if cover(a, (t0, t1), now) >= cover(b, (t0, t1), now) {
+                a.task
+            } else {
+                b.task
+            };
+            CellContent::Task(task as usize)
+        }
+        _ => CellContent::Dense {
+            failed: lane.failed_in(first..end) > 0,
+            running: spans[end - 1].ended().is_none(),
+        },
+    }
+}
+
+/// How much of `[t0, t1)` a span covers (µs), a running one ending at `now`.
+pub(super) fn cover(span: &LaneSpan, (t0, t1): (u64, u64), now: u64) -> u64 {
+    bar_end(span.start, span.ended(), now)
+        .min(t1)
+        .saturating_sub(span.start.max(t0))
+}
+
+/// The spans of `lane` under the cell `[t0, t1)`, searched from `from` on (a cell left of
+/// this one ended its search there): their range, whose start is where the next cell's
+/// search may start.
+pub(super) fn spans_under(
+    lane: &Lane,
+    from: usize,
+    (t0, t1): (u64, u64),
+    now: u64,
+) -> std::ops::Range<usize> {
+    let spans = lane.spans();
+    let from = from.min(spans.len());
+    let first = from + gallop(&spans[from..], |s| bar_end(s.start, s.ended(), now) <= t0);
+    let end = first + gallop(&spans[first..], |s| s.start < t1);
+    first..end
 }
 
 /// `partition_point` that looks near the front first (1, 2, 4, … ahead), then binary

@@ -7,6 +7,7 @@
 
 pub mod axis;
 pub mod cells;
+pub mod fold;
 pub mod labels;
 pub mod paint;
 pub mod span;

@@ -9,15 +9,16 @@ use unicode_segmentation::UnicodeSegmentation;
 use unicode_width::UnicodeWidthStr;
 
 use super::cells::{CellContent, CellState, task_runs};
+use super::labels;
 use super::theme::{Look, Theme};
 use crate::model::display;
-use crate::model::plan::{ExperimentPlan, WorkloadKind};
+use crate::model::plan::{ExperimentPlan, TaskLabels, WorkloadKind};
 use crate::model::timeline::{Experiment, TaskState};
 
 /// Draws a row of cells, each shaded by what its worker was doing there (on a CPU, waiting
-/// for one, blocked, waiting for the GIL), then writes each task's input over its bar where
-/// it fits, cell by cell in that cell's own style. (The text and SVG charts draw their
-/// rows with it too.)
+/// for one, blocked, waiting for the GIL), then writes each task's label over its bar where
+/// it fits ([`bar_label`]), cell by cell in that cell's own style. (The text and SVG charts
+/// draw their rows with it too.)
 pub fn draw_cells(
     buf: &mut Buffer,
     x: u16,
@@ -77,7 +78,7 @@ pub fn draw_cells(
         // No text is shorter than one column, and a label needs a column to spare: a
         // one-cell bar (most of them, with many short tasks) gets none, for free.
         let text = (run >= 2)
-            .then(|| label_for(plan, index, &task, failed, run))
+            .then(|| bar_label(plan, index, &task, failed, run))
             .flatten();
         if let Some(text) = text {
             let start = column + usize::from(run > display::width(&text) + 1);
@@ -90,10 +91,15 @@ pub fn draw_cells(
     }
 }
 
-/// The longest of a task's labels that fits in a bar of `run` columns with one to spare,
-/// made safe to show: its name (`fib 38`, a recording's label), else its input; the
-/// isolation demo says what each read saw. A failed task's label starts with `✗`.
-fn label_for(
+/// The label of task `index` on a bar of `run` columns, with one to spare, made safe to
+/// show; a failed task's starts with `✗`.
+///
+/// A task a recording named (a trace's slice, a CSV's `label`) shows its name's readable
+/// head ([`labels::name_parts`]: `Thread.run`, not its file and line), cut with `…` when it
+/// does not fit and dropped only when not even two columns do: never a number the file
+/// does not hold. A task poolscope ran (or the post's tags) shows its name (`fib 38`), else
+/// its input (`38`); the isolation demo says what each read saw.
+pub fn bar_label(
     plan: &ExperimentPlan,
     index: usize,
     task: &crate::model::timeline::Task<'_>,
@@ -101,6 +107,15 @@ fn label_for(
     run: usize,
 ) -> Option<String> {
     let mark = if failed { "✗ " } else { "" };
+    let room = run.saturating_sub(1);
+    if let Some(name) = plan.task_name(index) {
+        let (head, _) = labels::name_parts(name);
+        let head = labels::fit_name(head, room.checked_sub(display::width(mark))?)?;
+        return Some(format!("{mark}{head}"));
+    }
+    if !input_stands_for_task(plan) {
+        return None;
+    }
     let mut candidates = vec![
         format!("{mark}{}", plan.task_label(index, task.input)),
         format!("{mark}{}", task.input),
@@ -115,7 +130,17 @@ fn label_for(
     candidates
         .into_iter()
         .map(|t| display::safe(&t).into_owned())
-        .find(|t| !t.is_empty() && display::width(t) < run)
+        .find(|t| !t.is_empty() && display::width(t) <= room)
+}
+
+/// Whether a task without a name of its own may be shown by its input: an input poolscope
+/// ran, or a number the file gave (the post's tags). A recording whose tasks are known by
+/// name has none: its "inputs" are only the tasks' places.
+fn input_stands_for_task(plan: &ExperimentPlan) -> bool {
+    match plan.task_labels {
+        TaskLabels::Inputs | TaskLabels::Tags => true,
+        TaskLabels::Each(_) | TaskLabels::Table(_) => plan.workload != WorkloadKind::Recorded,
+    }
 }
 
 /// Writes `note` (a lane's `never got a task`) into the empty stretch of a drawn row after
