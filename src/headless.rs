@@ -136,7 +136,7 @@ pub fn write_outputs(timeline: &Timeline, outputs: &Outputs) -> anyhow::Result<V
                 .flatten()
                 .unwrap_or(100)
         });
-        let chart = crate::formats::text::chart(timeline, width, color);
+        let chart = crate::formats::text::chart(timeline, width, color, outputs.depth);
         let mut out = stdout.lock();
         // A closed stdout (`| head`) is not an error worth more than stopping.
         let _ = out.write_all(chart.as_bytes()).and_then(|()| out.flush());
@@ -149,7 +149,7 @@ pub fn write_outputs(timeline: &Timeline, outputs: &Outputs) -> anyhow::Result<V
         ));
     }
     if let Some(file) = &outputs.svg {
-        export::write_svg(timeline, file)?;
+        export::write_svg(timeline, file, outputs.depth)?;
         written.push(format!("Wrote the chart to {}", file.display()));
     }
     Ok(written)

@@ -140,6 +140,7 @@ pub fn view(config: &ViewConfig) -> anyhow::Result<ExitCode> {
         .map(|f| f.display().to_string())
         .collect();
     let mut app = App::viewing(files, color);
+    app.view.depth = config.outputs.depth;
     let (mut terminal, input_tx, input_rx) = enter_view()?;
     spawn_loader(config, input_tx.clone())?;
     let mut exports = Exports::default();
@@ -346,6 +347,8 @@ impl Exports {
         // Shared, not copied: a past run never changes, and the live one is copied only if
         // an event arrives while the export still reads it.
         let timeline = app.shared_timeline();
+        // The picture as the screen shows it: nested calls as deep as the view folds them.
+        let depth = app.view.depth;
         // `E`: every run kept, one folder each (run-1, run-2, …), and the statistics of the
         // completed runs of the plan looked at (runs of other plans do not compare).
         let (all, same): (Vec<_>, Vec<_>) = match kind {
@@ -383,7 +386,7 @@ impl Exports {
                         }
                         ExportKind::Svg => {
                             let file = dir.join(export::SVG_FILE);
-                            export::write_svg(&timeline, &file).map(|()| file)
+                            export::write_svg(&timeline, &file, depth).map(|()| file)
                         }
                         ExportKind::AllRuns => {
                             let runs: Vec<&Timeline> = all.iter().map(|t| &**t).collect();

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueHint};
 
+use crate::chart::fold::Depth;
 use crate::engine::workload::FIB_MAX;
 use crate::model::plan::{ExecutorKind, HttpSettings, HttpTarget, Plan, WorkloadKind};
 
@@ -108,6 +109,12 @@ struct ViewArgs {
     /// Default: a new timestamped folder under ./poolscope-runs/.
     #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
     out: Option<PathBuf>,
+
+    /// How many lanes a thread of nested calls shows (a trace's call stack: viztracer,
+    /// py-spy), in the view, --print and --svg: its outermost levels, the deeper ones folded
+    /// into the last; `all` shows every level. The view's d / D change it [default: 4]
+    #[arg(long, value_name = "N|all")]
+    depth: Option<String>,
 
     #[command(flatten)]
     outputs: OutputArgs,
@@ -304,7 +311,8 @@ pub struct ViewConfig {
     pub outputs: Outputs,
 }
 
-/// Charts and traces to write: `--print [--width N]`, `--trace FILE`, `--svg FILE`.
+/// Charts and traces to write: `--print [--width N]`, `--trace FILE`, `--svg FILE`, and how
+/// deep the charts show nested calls (`--depth`, for `view`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Outputs {
     /// `--print`: the chart's width, `None` for the terminal's (else 100).
@@ -313,6 +321,8 @@ pub struct Outputs {
     pub trace: Option<PathBuf>,
     /// `--svg FILE`.
     pub svg: Option<PathBuf>,
+    /// `--depth`: the rows of nesting a thread shows in the charts (the screen's at first).
+    pub depth: Depth,
 }
 
 impl Outputs {
@@ -359,6 +369,7 @@ impl OutputArgs {
             print: self.print.then_some(width),
             trace: self.trace,
             svg: self.svg,
+            depth: Depth::DEFAULT,
         })
     }
 }
@@ -440,12 +451,32 @@ impl Cli {
                     crate::engine::cpus::parse_list(list, &crate::engine::cpus::allowed()).ok()
                 }),
             }),
-            Some(Command::View(view)) => Ok(Action::View(ViewConfig {
-                files: view.files,
-                lenient: view.lenient,
-                out: out_dir(view.out)?,
-                outputs: view.outputs.into_outputs()?,
-            })),
+            Some(Command::View(view)) => {
+                let mut outputs = view.outputs.into_outputs()?;
+                if let Some(text) = &view.depth {
+                    outputs.depth = Depth::parse(text).ok_or_else(|| {
+                        usage(
+                            "--depth",
+                            text,
+                            "expected how many lanes of nesting a thread shows: a number from 1, or all",
+                        )
+                    })?;
+                    // With --trace alone nothing is drawn: the trace keeps every slice.
+                    if outputs.trace.is_some() && outputs.print.is_none() && outputs.svg.is_none() {
+                        return Err(usage(
+                            "--depth",
+                            text,
+                            "sets how deep the charts show nested calls, and --trace writes every slice: add --print or --svg",
+                        ));
+                    }
+                }
+                Ok(Action::View(ViewConfig {
+                    files: view.files,
+                    lenient: view.lenient,
+                    out: out_dir(view.out)?,
+                    outputs,
+                }))
+            }
             None => self.run.into_config().map(Action::Run),
         }
     }

@@ -12,6 +12,7 @@ use anyhow::Context;
 use serde::Serialize;
 
 pub use super::names::{SAMPLES_SUFFIX, STATS_FILE, SUMMARY_FILE, SVG_FILE, TRACE_FILE};
+use crate::chart::fold::Depth;
 use crate::model::clock::Timestamp;
 use crate::model::plan::ExecutorKind;
 use crate::model::timeline::{Experiment, TaskState, Timeline};
@@ -545,9 +546,10 @@ pub fn write_trace(timeline: &Timeline, file: &Path) -> anyhow::Result<()> {
         .with_context(|| format!("writing the trace to {}", file.display()))
 }
 
-/// Writes the chart of `timeline` as an SVG picture to `file`, likewise.
-pub fn write_svg(timeline: &Timeline, file: &Path) -> anyhow::Result<()> {
-    write_file(file, &super::svg::export(timeline))
+/// Writes the chart of `timeline` as an SVG picture to `file`, likewise, a thread's nested
+/// calls `depth` rows deep.
+pub fn write_svg(timeline: &Timeline, file: &Path, depth: Depth) -> anyhow::Result<()> {
+    write_file(file, &super::svg::export(timeline, depth))
         .with_context(|| format!("writing the picture to {}", file.display()))
 }
 

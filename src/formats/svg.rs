@@ -12,11 +12,12 @@ use svg::Document;
 use svg::node::element::{Group, Line, Rectangle, Text, Title};
 
 use crate::chart::axis::{self, human};
-use crate::chart::cells::{CellContent, CellState, lane_cells, lane_note, lane_states, task_runs};
-use crate::chart::labels::lane_label;
+use crate::chart::cells::{CellContent, CellState, task_runs};
+use crate::chart::fold::{Depth, Rows, row_cells, row_label, row_note, row_states};
+use crate::chart::paint::bar_label;
 use crate::chart::span::{TimeSpan, row_lengths};
 use crate::model::clock::Timestamp;
-use crate::model::display::{self, shorten};
+use crate::model::display;
 use crate::model::timeline::{Experiment, TaskState, Timeline};
 
 /// Width of the whole picture, px.
@@ -42,15 +43,16 @@ enum Paint {
     Starting,
 }
 
-/// The picture of every experiment in `timeline`.
-pub fn picture(timeline: &Timeline) -> Document {
+/// The picture of every experiment in `timeline`, a thread's nested calls `depth` rows deep
+/// (see [`crate::chart::fold`]).
+pub fn picture(timeline: &Timeline, depth: Depth) -> Document {
     let now = timeline.latest().unwrap_or(Timestamp(0));
     let columns = ((WIDTH - LABEL_WIDTH - 10) / CELL) as u16;
     let mut y = 10u32;
     let mut body = Group::new().set("font-family", FONT).set("font-size", 11);
     let lengths = row_lengths(timeline, now);
     for (experiment, length) in timeline.experiments().iter().zip(lengths) {
-        let (group, height) = section(experiment, (now, length), columns, y);
+        let (group, height) = section(experiment, (now, length), columns, (y, depth));
         body = body.add(group);
         y += height + 16;
     }
@@ -71,8 +73,8 @@ pub fn picture(timeline: &Timeline) -> Document {
 }
 
 /// The picture as SVG text.
-pub fn export(timeline: &Timeline) -> Vec<u8> {
-    picture(timeline).to_string().into_bytes()
+pub fn export(timeline: &Timeline, depth: Depth) -> Vec<u8> {
+    picture(timeline, depth).to_string().into_bytes()
 }
 
 /// `experiment`'s part of the picture at `now`, its row `length` long.
@@ -80,16 +82,21 @@ fn section(
     experiment: &Experiment,
     (now, length): (Timestamp, std::time::Duration),
     columns: u16,
-    top: u32,
+    (top, depth): (u32, Depth),
 ) -> (Group, u32) {
     let plan = &experiment.plan;
     let length = length.max(std::time::Duration::from_micros(1));
     let span = TimeSpan::from_start(experiment, length);
+    let rows = Rows::of(experiment, depth);
     let mut group = Group::new();
+    let folded = match rows.folded {
+        0 => String::new(),
+        n => format!(" ({n} more folded)"),
+    };
     let mut title = format!(
-        "{} · {} lanes · {} tasks · {}",
+        "{} · {} lanes{folded} · {} tasks · {}",
         display::safe(&plan.name),
-        experiment.lanes.len(),
+        rows.len(),
         experiment.tasks_held(),
         human(experiment.elapsed(now))
     );
@@ -113,7 +120,7 @@ fn section(
                     .set("x1", x)
                     .set("x2", x)
                     .set("y1", axis_y + 2)
-                    .set("y2", axis_y + 6 + LANE * experiment.lanes.len() as u32)
+                    .set("y2", axis_y + 6 + LANE * rows.len() as u32)
                     .set("stroke", "#dddddd"),
             )
             .add(
@@ -124,16 +131,16 @@ fn section(
             );
     }
     let mut y = axis_y + 6;
-    for lane in &experiment.lanes {
-        let label = lane_label(lane, plan, usize::MAX);
+    for row in (0..rows.len()).filter_map(|i| rows.get(i)) {
+        let label = row_label(experiment, &row, 20);
         group = group.add(
-            Text::new(shorten(&label, 20))
+            Text::new(label)
                 .set("x", 10)
                 .set("y", y + LANE - 5)
                 .set("fill", "#444444"),
         );
-        let cells = lane_cells(experiment, lane, span, now, columns);
-        let states = lane_states(experiment, lane, &cells, span, now);
+        let cells = row_cells(experiment, &row, span, now, columns);
+        let states = row_states(experiment, &row, &cells, span, now);
         let paints: Vec<Option<Paint>> = cells
             .iter()
             .zip(&states)
@@ -175,7 +182,7 @@ fn section(
             group = group.add(rect);
             column += run;
         }
-        if let Some(note) = lane_note(experiment, lane) {
+        if let Some(note) = row_note(experiment, &row) {
             let from = cells
                 .iter()
                 .rposition(|c| *c != CellContent::Empty)
@@ -191,10 +198,15 @@ fn section(
         // Task labels over bars wide enough for them, in the colour that reads best on what
         // lies under them (a halo where the bar under one label is both dark and light).
         for (column, run, index) in task_runs(&cells) {
-            let text = display::safe(
-                &plan.task_label(index, plan.inputs.get(index).copied().unwrap_or_default()),
-            )
-            .into_owned();
+            // The same label as on screen, in the characters that fit the bar (7 px each,
+            // with room to spare): a name cut with …, never a number it does not hold.
+            let room = (run as u32 * CELL).saturating_sub(7) / 7;
+            let Some(task) = experiment.task(index) else {
+                continue;
+            };
+            let Some(text) = bar_label(plan, index, &task, false, room as usize + 1) else {
+                continue;
+            };
             let text_width = display::width(&text) as u32 * 7;
             if text_width + 6 < run as u32 * CELL {
                 let covered = (text_width / CELL + 2) as usize;

@@ -19,8 +19,7 @@ use ratatui::style::{Color, Modifier, Style};
 use unicode_width::UnicodeWidthStr;
 
 use crate::chart::axis::{self, human};
-use crate::chart::cells::{lane_cells, lane_note, lane_states};
-use crate::chart::labels::lane_label;
+use crate::chart::fold::{Depth, Rows, row_cells, row_label, row_note, row_states};
 use crate::chart::paint::{self, draw_cells, draw_note};
 use crate::chart::span::{TimeSpan, row_lengths};
 use crate::chart::theme::Theme;
@@ -29,26 +28,35 @@ use crate::model::clock::Timestamp;
 use crate::model::display::{self, shorten};
 use crate::model::timeline::{Experiment, Timeline};
 
-/// The chart of every experiment in `timeline`, `width` columns wide.
-pub fn chart(timeline: &Timeline, width: u16, color: bool) -> String {
+/// The chart of every experiment in `timeline`, `width` columns wide, a thread's nested
+/// calls shown `depth` rows deep (see [`crate::chart::fold`]).
+pub fn chart(timeline: &Timeline, width: u16, color: bool, depth: Depth) -> String {
     let width = width.clamp(MIN_WIDTH, MAX_WIDTH);
     let theme = Theme { color };
     let now = timeline.latest().unwrap_or(Timestamp(0));
     let mut out = String::new();
     let lengths = row_lengths(timeline, now);
+    // The levels of the first folded row, to explain folding by example.
+    let mut folded: Option<(u32, u32)> = None;
     for (experiment, length) in timeline.experiments().iter().zip(lengths) {
         let length = length.max(std::time::Duration::from_micros(1));
         let span = TimeSpan::from_start(experiment, length);
+        let rows = Rows::of(experiment, depth);
+        folded = folded.or_else(|| {
+            (0..rows.len())
+                .filter_map(|i| rows.get(i))
+                .find(|row| row.is_folded())
+                .map(|row| (row.level + 1, row.level + row.lanes.len() as u32))
+        });
         out.push_str(&paint(
-            &shorten(&title(timeline, experiment, now), width as usize),
+            &shorten(&title(timeline, experiment, now, &rows), width as usize),
             Style::new().add_modifier(Modifier::BOLD),
             color,
         ));
         out.push('\n');
-        let labels: Vec<String> = experiment
-            .lanes
-            .iter()
-            .map(|lane| lane_label(lane, &experiment.plan, usize::MAX))
+        let labels: Vec<String> = (0..rows.len())
+            .filter_map(|i| rows.get(i))
+            .map(|row| row_label(experiment, &row, usize::MAX))
             .collect();
         let longest = labels.iter().map(|l| display::width(l)).max().unwrap_or(0);
         let label_width = (longest as u16 + 2).min(width / 3).max(4);
@@ -68,14 +76,14 @@ pub fn chart(timeline: &Timeline, width: u16, color: bool) -> String {
         }
         out.push_str(&paint(axis_line.trim_end(), theme.dim(), color));
         out.push('\n');
-        for lane in &experiment.lanes {
+        for row in (0..rows.len()).filter_map(|i| rows.get(i)) {
             let area = Rect::new(0, 0, width, 1);
             let mut buf = Buffer::empty(area);
             // Shortened as on screen: words first, then a visible cut, never a wrong number.
-            let label = lane_label(lane, &experiment.plan, label_width as usize - 2);
+            let label = row_label(experiment, &row, label_width as usize - 2);
             buf.set_string(0, 0, label, theme.dim());
-            let cells = lane_cells(experiment, lane, span, now, columns);
-            let states = lane_states(experiment, lane, &cells, span, now);
+            let cells = row_cells(experiment, &row, span, now, columns);
+            let states = row_states(experiment, &row, &cells, span, now);
             draw_cells(
                 &mut buf,
                 label_width,
@@ -85,7 +93,7 @@ pub fn chart(timeline: &Timeline, width: u16, color: bool) -> String {
                 &experiment.plan,
                 theme,
             );
-            if let Some(note) = lane_note(experiment, lane) {
+            if let Some(note) = row_note(experiment, &row) {
                 draw_note(&mut buf, label_width, 0, &cells, note, theme);
             }
             paint::sweep(&mut buf, area);
@@ -93,8 +101,40 @@ pub fn chart(timeline: &Timeline, width: u16, color: bool) -> String {
             out.push('\n');
         }
     }
+    if let Some((first, last)) = folded {
+        let note = format!(
+            "({first}–{last}): a thread's calls nested {first} to {last} deep, folded into one row; \
+             each cell shows the deepest covering most of it (--depth {depth}; a larger N or \
+             all shows more)"
+        );
+        for line in wrap(&note, width as usize) {
+            out.push_str(&paint(&line, theme.dim(), color));
+            out.push('\n');
+        }
+    }
     out.push_str(&legend(theme, width));
     out
+}
+
+/// `text` in lines of at most `width` columns, broken between words (a word longer than a
+/// line cut with `…`).
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
+        let word = shorten(word, width);
+        if !line.is_empty() && display::width(&line) + 1 + display::width(&word) > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(&word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
 }
 
 /// What the glyphs (or colours) mean, wrapped to `width`: the chart printed without the view
@@ -131,16 +171,20 @@ fn legend(theme: Theme, width: u16) -> String {
     out
 }
 
-/// `process-fibo · ProcessPool · 8 workers · 8 tasks · 0.62 s` (and failures, and a run
-/// that was cut short).
-fn title(timeline: &Timeline, e: &Experiment, now: Timestamp) -> String {
+/// `process-fibo · ProcessPool · 8 workers · 8 tasks · 0.62 s` (and lanes of nested calls
+/// folded, failures, and a run that was cut short).
+fn title(timeline: &Timeline, e: &Experiment, now: Timestamp, rows: &Rows) -> String {
     let plan = &e.plan;
-    let lanes = e.lanes.len();
+    let lanes = rows.len();
     let mut parts = vec![plan.name.clone()];
     if plan.executor != crate::model::plan::ExecutorKind::Recorded {
         parts.push(plan.executor.pool_name().to_string());
     }
-    parts.push(format!("{lanes} lane{}", if lanes == 1 { "" } else { "s" }));
+    let mut lanes_text = format!("{lanes} lane{}", if lanes == 1 { "" } else { "s" });
+    if rows.folded > 0 {
+        lanes_text.push_str(&format!(" ({} more folded)", rows.folded));
+    }
+    parts.push(lanes_text);
     parts.push(format!(
         "{} task{}",
         e.tasks_held(),
@@ -272,13 +316,13 @@ mod tests {
 
     #[test]
     fn colour_only_when_asked() {
-        let plain = chart(&timeline(), 60, false);
+        let plain = chart(&timeline(), 60, false, Depth::DEFAULT);
         assert!(!plain.contains('\x1b'), "{plain}");
         assert!(
             plain.lines().next().unwrap().starts_with("thread-"),
             "{plain}"
         );
-        let coloured = chart(&timeline(), 60, true);
+        let coloured = chart(&timeline(), 60, true, Depth::DEFAULT);
         assert!(coloured.contains("\x1b["), "{coloured}");
         assert!(
             coloured
@@ -292,7 +336,7 @@ mod tests {
 
     #[test]
     fn the_chart_ends_with_its_legend() {
-        let plain = chart(&timeline(), 100, false);
+        let plain = chart(&timeline(), 100, false, Depth::DEFAULT);
         for (look, what) in (Theme { color: false }).legend() {
             assert!(
                 plain.contains(&format!("{}{} {what}", look.glyph, look.glyph)),
@@ -304,7 +348,7 @@ mod tests {
     #[test]
     fn lines_keep_to_the_width() {
         for width in [20, 45, 200] {
-            let text = chart(&timeline(), width, false);
+            let text = chart(&timeline(), width, false, Depth::DEFAULT);
             assert!(
                 text.lines().all(|l| l.chars().count() <= width as usize),
                 "{text}"

@@ -225,7 +225,12 @@ fn a_hundred_thousand_workers_and_twenty_thousand_experiments_read() {
             .iter()
             .all(|e| e.ended() == 1)
     );
-    let chart = formats::text::chart(&recording.timeline, 80, false);
+    let chart = formats::text::chart(
+        &recording.timeline,
+        80,
+        false,
+        poolscope::chart::fold::Depth::DEFAULT,
+    );
     assert!(chart.contains("e19999"));
 }
 

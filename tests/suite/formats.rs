@@ -456,7 +456,11 @@ fn a_picture_costs_the_same_for_many_tasks_as_for_few() {
         }
     }
     let timeline = Timeline::from_events(&events);
-    let svg = String::from_utf8(formats::svg::export(&timeline)).unwrap();
+    let svg = String::from_utf8(formats::svg::export(
+        &timeline,
+        poolscope::chart::fold::Depth::DEFAULT,
+    ))
+    .unwrap();
     let rects = svg.matches("<rect").count();
     assert!(rects < 2 * 600, "{rects} rectangles");
 }

@@ -215,7 +215,11 @@ fn files_keep_the_data_and_names_never_choose_where_files_go() {
         "the result as it was"
     );
     // The SVG holds no control character (XML forbids them) and shows the names.
-    let svg = String::from_utf8(formats::svg::export(&timeline)).unwrap();
+    let svg = String::from_utf8(formats::svg::export(
+        &timeline,
+        poolscope::chart::fold::Depth::DEFAULT,
+    ))
+    .unwrap();
     assert_all_safe(&svg, "the SVG");
     assert!(svg.contains("escape␛]0;PWNED␇"), "{svg}");
 }
@@ -417,7 +421,7 @@ proptest! {
             }
         }
         for width in [20u16, 45, 120] {
-            let text = formats::text::chart(&recording.timeline, width, false);
+            let text = formats::text::chart(&recording.timeline, width, false, poolscope::chart::fold::Depth::DEFAULT);
             for line in text.lines() {
                 prop_assert!(!line.chars().any(is_unsafe), "{line:?}");
                 prop_assert!(display::width(line) <= width as usize, "{line:?} wider than {width}");
@@ -447,7 +451,12 @@ fn wide_and_combining_labels_keep_their_columns() {
         );
     }
     assert!(screen.contains("宽字符"), "{screen}");
-    let text = formats::text::chart(&recording.timeline, 60, false);
+    let text = formats::text::chart(
+        &recording.timeline,
+        60,
+        false,
+        poolscope::chart::fold::Depth::DEFAULT,
+    );
     for label in &labels {
         assert!(
             text.contains(label.as_str()),

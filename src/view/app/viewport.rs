@@ -1,6 +1,6 @@
 //! What part of a run the panels show: the visible stretch of time (zoom, pan, following
-//! the live edge), how rows are ordered and scrolled, whether one panel fills the screen,
-//! and a frozen picture while collection goes on.
+//! the live edge), how rows are ordered, folded and scrolled, whether one panel fills the
+//! screen, and a frozen picture while collection goes on.
 //!
 //! Each row of panels (one workload) has its own full length: the longest elapsed time of
 //! its experiments, so the processes and threads runs of a workload share one scale and
@@ -9,6 +9,7 @@
 
 use std::sync::Arc;
 
+use crate::chart::fold::Depth;
 use crate::model::clock::Timestamp;
 use crate::model::timeline::Timeline;
 
@@ -46,6 +47,9 @@ pub struct Viewport {
     pub lane_order: LaneOrder,
     /// Whether the selected panel fills the whole panel area.
     pub maximized: bool,
+    /// How many rows of nesting a thread shows, the deeper levels folded into the last
+    /// (`d` / `D`, `--depth`).
+    pub depth: Depth,
     /// Per panel (plan index): the first row shown.
     scroll: Vec<usize>,
     /// Per panel (plan index): how many rows it shows, as last drawn (set by the loop).
@@ -62,6 +66,7 @@ impl Default for Viewport {
             follow: true,
             lane_order: LaneOrder::ByWorker,
             maximized: false,
+            depth: Depth::DEFAULT,
             scroll: Vec::new(),
             page_rows: Vec::new(),
             frozen: None,
