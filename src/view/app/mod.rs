@@ -28,6 +28,7 @@ use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
+use crate::chart::fold::Rows;
 use crate::chart::span::{TimeSpan, row_length};
 use crate::model::clock::Timestamp;
 use crate::model::event::Event;
@@ -497,6 +498,8 @@ impl App {
                 }
             }
             KeyCode::Char('s') => self.view.toggle_order(),
+            KeyCode::Char('d') => self.change_depth(false),
+            KeyCode::Char('D') => self.change_depth(true),
             KeyCode::Char('+') | KeyCode::Char('=') => self.zoom(2.0),
             KeyCode::Char('-') | KeyCode::Char('_') => self.zoom(0.5),
             KeyCode::Left | KeyCode::Char('h') => self.view.pan_by(-0.25),
@@ -534,14 +537,48 @@ impl App {
         self.view.set_page_rows(rows);
     }
 
-    /// How many rows panel `experiment` has to show (lanes, or tasks by start).
+    /// How many rows panel `experiment` has to show (lanes, nested calls folded as deep as
+    /// the view shows them; or tasks by start).
     fn rows_of(&self, experiment: usize) -> usize {
         self.shown_timeline()
             .experiment(experiment)
             .map_or(0, |e| match self.view.lane_order {
-                LaneOrder::ByWorker => e.lanes.len(),
+                LaneOrder::ByWorker => Rows::of(e, self.view.depth).len(),
                 LaneOrder::ByStart => e.by_start.len(),
             })
+    }
+
+    /// `d` / `D`: one lane of nesting fewer or more per thread, up to every level; says
+    /// what changed, or that nothing here nests.
+    fn change_depth(&mut self, more: bool) {
+        let deepest = self
+            .shown_timeline()
+            .experiments()
+            .iter()
+            .map(|e| e.plan.lane_levels.deepest())
+            .max()
+            .unwrap_or(1);
+        if deepest <= 1 {
+            self.status = Some(Status::info(
+                "nothing to fold: no thread here has nested calls (d / D fold the call stacks of traces, viztracer's or py-spy's)",
+            ));
+            return;
+        }
+        let depth = &mut self.view.depth;
+        *depth = if more {
+            depth.more(deepest)
+        } else {
+            depth.fewer(deepest)
+        };
+        self.status = Some(Status::info(match depth.rows() {
+            None => format!(
+                "depth all: each of up to {deepest} levels of nested calls has its own lane (d folds them)"
+            ),
+            Some(n) => format!(
+                "depth {n}: a thread shows {}, deeper calls folded into the last (d fewer, D more, up to {deepest})",
+                crate::model::display::count(n as usize, "lane")
+            ),
+        }));
     }
 
     /// Scrolls panel `experiment` by `rows` (negative: up), within its rows.
@@ -675,7 +712,8 @@ impl App {
             self.inspect = None;
             return false;
         };
-        let (outcome, lanes) = (cursor.key(code, experiment), experiment.lanes.len());
+        let outcome = cursor.key(code, experiment);
+        let rows = Rows::of(experiment, self.view.depth);
         match outcome {
             InspectKey::NotMine => false,
             InspectKey::Leave => {
@@ -690,7 +728,8 @@ impl App {
             InspectKey::Moved(Some((cursor, lane))) => {
                 self.inspect = Some(cursor);
                 if self.view.lane_order == LaneOrder::ByWorker {
-                    self.view.reveal(self.selected, lanes, lane);
+                    self.view
+                        .reveal(self.selected, rows.len(), rows.row_of_lane(lane));
                 }
                 true
             }

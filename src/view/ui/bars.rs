@@ -145,7 +145,7 @@ pub fn render_footer(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
     }
     // Keys in the order shown, each with its priority (lower stays longer): where the line
     // is short, the least needed give way first; help and quit always stay.
-    const FOOTER: [(&str, &str, u8); 18] = [
+    const FOOTER: [(&str, &str, u8); 19] = [
         ("e", "export", 2),
         ("t", "trace", 8),
         ("g", "svg", 9),
@@ -155,6 +155,7 @@ pub fn render_footer(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
         ("c", "compare", 7),
         ("tab", "panel", 4),
         ("s", "order", 7),
+        ("d/D", "depth", 8),
         ("+/-", "zoom", 6),
         ("←→", "pan", 8),
         ("0", "fit", 9),
@@ -168,10 +169,17 @@ pub fn render_footer(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
     let width_of = |(key, what, _): &(&str, &str, u8)| key.chars().count() + what.len() + 3;
     let status_width: usize = spans.iter().map(|s| s.width()).sum();
     let live = *app.source() == Source::Live;
+    // Depth only where some thread has nested calls to fold.
+    let nested = app
+        .shown_timeline()
+        .experiments()
+        .iter()
+        .any(|e| !e.plan.lane_levels.is_empty());
     let mut shown: Vec<_> = FOOTER
         .iter()
         .copied()
         .filter(|(key, _, _)| live || !matches!(*key, "r" | "p" | "[ ]" | "c"))
+        .filter(|(key, _, _)| nested || *key != "d/D")
         .collect();
     while status_width + shown.iter().map(width_of).sum::<usize>() > area.width as usize {
         let Some(least) = shown

@@ -241,6 +241,7 @@ pub fn render(
             theme,
             highlight: None,
             scroll: app.scroll_of(app.selected),
+            depth: app.view.depth,
         }
         .render(rect, buf);
     }

@@ -10,8 +10,9 @@
 //! ╰───────────────────────────────────────────────────────────────────────────╯
 //! ```
 //!
-//! The cells, labels and painting come from [`crate::chart`], which `--print` and the SVG
-//! picture share; this widget adds the box, the title, the axis line and scrolling.
+//! The cells, labels, painting and the folding of nested calls come from [`crate::chart`],
+//! which `--print` and the SVG picture share; this widget adds the box, the title, the axis
+//! line, scrolling, and says in its bottom border how many nested lanes are folded.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -19,8 +20,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Widget};
 
 use crate::chart::axis::{self, human};
-use crate::chart::cells::{CellContent, CellState, lane_cells, lane_note, lane_states, task_cells};
-use crate::chart::labels::{fit, lane_label};
+use crate::chart::cells::{CellContent, CellState, lane_states, task_cells};
+use crate::chart::fold::{Depth, Rows as LaneRows, row_cells, row_label, row_note, row_states};
+use crate::chart::labels::{fit, name_parts};
 use crate::chart::paint::{draw_cells, draw_note, highlight};
 use crate::chart::span::{TimeGrid, TimeSpan};
 use crate::chart::theme::Theme;
@@ -55,6 +57,8 @@ pub struct GanttPanel<'a> {
     pub highlight: Option<usize>,
     /// The first row shown (the panel scrolls when its rows do not fit).
     pub scroll: usize,
+    /// How many rows of nesting a thread shows (see [`crate::chart::fold`]).
+    pub depth: Depth,
 }
 
 impl GanttPanel<'_> {
@@ -103,12 +107,23 @@ impl GanttPanel<'_> {
             format!(" {} {} ", self.number, display::safe(&plan.name)),
             theme.heading(),
         )];
-        let workers = format!(
-            "{} worker{}",
-            self.experiment
-                .map_or_else(|| plan.workers.to_string(), |e| e.workers_text()),
-            if plan.workers == 1 { "" } else { "s" }
-        );
+        let workers = match self.experiment {
+            // Lanes of nested calls are levels of a few threads: count the threads.
+            Some(e) if !plan.lane_levels.is_empty() => {
+                let threads = e
+                    .lanes
+                    .iter()
+                    .filter(|l| plan.lane_levels.get(l.worker) == 0)
+                    .count();
+                display::count(threads, "thread")
+            }
+            _ => format!(
+                "{} worker{}",
+                self.experiment
+                    .map_or_else(|| plan.workers.to_string(), |e| e.workers_text()),
+                if plan.workers == 1 { "" } else { "s" }
+            ),
+        };
         // By priority: the pid of a thread pool (its lanes show only tids), the worker count,
         // then the pool's name (the experiment's name already says it).
         let mut extras = Vec::new();
@@ -174,9 +189,10 @@ impl GanttPanel<'_> {
         }
         let wanted = match (self.order, self.experiment) {
             (LaneOrder::ByWorker, Some(e)) if !e.lanes.is_empty() => {
-                e.lanes
-                    .iter()
-                    .map(|lane| display::width(&lane_label(lane, self.plan, usize::MAX)))
+                let rows = LaneRows::of(e, self.depth);
+                (0..rows.len())
+                    .filter_map(|i| rows.get(i))
+                    .map(|row| display::width(&row_label(e, &row, usize::MAX)))
                     .max()
                     .unwrap_or(0) as u16
                     + 1
@@ -238,6 +254,19 @@ impl Widget for GanttPanel<'_> {
                 format!("{}–{}/{total}{arrows}", first + 1, first + shown)
             };
             block = block.title_bottom(Line::styled(marker, theme.busy()).right_aligned());
+        }
+        if let Some(rows) = computed.as_ref().filter(|r| r.folded > 0) {
+            // How much is folded, and how to see it: on the left, the scroll marker right.
+            let long = format!(
+                " {} nested lanes folded · d/D depth {} ",
+                rows.folded, self.depth
+            );
+            let marker = if long.chars().count() + 24 <= area.width as usize {
+                long
+            } else {
+                format!(" {} folded ", rows.folded)
+            };
+            block = block.title_bottom(Line::styled(marker, theme.dim()).left_aligned());
         }
         let inner = block.inner(area);
         block.render(area, buf);
@@ -346,6 +375,8 @@ struct Rows {
     /// Rows not shown (above and below).
     hidden: usize,
     what: &'static str,
+    /// Lanes of nested calls folded into another's row.
+    folded: usize,
 }
 
 impl GanttPanel<'_> {
@@ -361,17 +392,17 @@ impl GanttPanel<'_> {
     ) -> Rows {
         match self.order {
             LaneOrder::ByWorker => {
-                let lanes = &experiment.lanes;
+                let lanes = LaneRows::of(experiment, self.depth);
                 let shown = lanes.len().min(height as usize);
                 let first = self.scroll.min(lanes.len() - shown);
-                let rows = lanes[first..first + shown]
-                    .iter()
-                    .map(|lane| {
-                        let label =
-                            lane_label(lane, self.plan, label_width.saturating_sub(1) as usize);
-                        let cells = lane_cells(experiment, lane, span, self.now, columns);
-                        let states = lane_states(experiment, lane, &cells, span, self.now);
-                        (label, cells, states, lane_note(experiment, lane))
+                let rows = (first..first + shown)
+                    .filter_map(|i| lanes.get(i))
+                    .map(|row| {
+                        let room = label_width.saturating_sub(1) as usize;
+                        let label = row_label(experiment, &row, room);
+                        let cells = row_cells(experiment, &row, span, self.now, columns);
+                        let states = row_states(experiment, &row, &cells, span, self.now);
+                        (label, cells, states, row_note(experiment, &row))
                     })
                     .collect();
                 Rows {
@@ -379,6 +410,7 @@ impl GanttPanel<'_> {
                     first,
                     hidden: lanes.len() - shown,
                     what: "lanes",
+                    folded: lanes.folded,
                 }
             }
             LaneOrder::ByStart => {
@@ -399,13 +431,12 @@ impl GanttPanel<'_> {
                         let index = index as usize;
                         let input = self.plan.inputs.get(index).copied().unwrap_or_default();
                         let room = label_width.saturating_sub(1) as usize;
-                        let label = fit(
-                            &[
-                                format!("#{index} {}", self.plan.task_label(index, input)),
-                                format!("#{index}"),
-                            ],
-                            room,
-                        );
+                        // A recorded name by its readable head (`#12 Thread.run`).
+                        let name = match self.plan.task_name(index) {
+                            Some(name) => name_parts(name).0.to_string(),
+                            None => self.plan.task_label(index, input),
+                        };
+                        let label = fit(&[format!("#{index} {name}"), format!("#{index}")], room);
                         let cells = task_cells(experiment, index, span, self.now, columns);
                         // The task's own stretch of its worker's states.
                         let states = experiment
@@ -426,6 +457,7 @@ impl GanttPanel<'_> {
                     first,
                     hidden: order.len() - shown,
                     what: "tasks",
+                    folded: 0,
                 }
             }
         }

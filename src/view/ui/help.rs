@@ -22,6 +22,10 @@ pub const KEYS: &[(&str, &str)] = &[
     ("z / enter", "maximize the selected panel"),
     ("s", "rows: by worker / by task start"),
     (
+        "d / D",
+        "fewer / more lanes of nested calls (deeper ones fold)",
+    ),
+    (
         "↑↓ PgUp PgDn Home End",
         "scroll the lanes (mouse wheel too)",
     ),

@@ -5,6 +5,7 @@
 use ratatui::layout::Rect;
 
 use super::summary::Summary;
+use crate::chart::fold::Rows;
 use crate::model::plan::{ExecutorKind, WorkloadKind};
 use crate::view::app::{App, LaneOrder};
 
@@ -181,9 +182,13 @@ pub fn panels_wanted(app: &App, grid: &Grid) -> Vec<u16> {
                 .map(|&(i, _)| (i, &plans[i]))
                 .map(|(i, p)| {
                     let e = timeline.experiment(i);
-                    let rows = match app.view.lane_order {
-                        LaneOrder::ByWorker => e.map_or(0, |e| e.lanes.len()).max(p.workers),
-                        LaneOrder::ByStart => p.inputs.len(),
+                    let rows = match (app.view.lane_order, e) {
+                        // Nested calls: as many rows as the folding leaves.
+                        (LaneOrder::ByWorker, Some(e)) if !e.plan.lane_levels.is_empty() => {
+                            Rows::of(e, app.view.depth).len()
+                        }
+                        (LaneOrder::ByWorker, _) => e.map_or(0, |e| e.lanes.len()).max(p.workers),
+                        (LaneOrder::ByStart, _) => p.inputs.len(),
                     };
                     (rows.min(u16::MAX as usize - 3) as u16) + 3
                 })

@@ -205,5 +205,6 @@ fn gantt_panel(app: &App, plan_index: usize) -> GanttPanel<'_> {
         theme: Theme { color: app.color },
         highlight: app.inspect.filter(|_| selected).map(|c| c.task),
         scroll: app.scroll_of(plan_index),
+        depth: app.view.depth,
     }
 }
