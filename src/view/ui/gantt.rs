@@ -258,8 +258,9 @@ impl Widget for GanttPanel<'_> {
         if let Some(rows) = computed.as_ref().filter(|r| r.folded > 0) {
             // How much is folded, and how to see it: on the left, the scroll marker right.
             let long = format!(
-                " {} nested lanes folded · d/D depth {} ",
-                rows.folded, self.depth
+                " {} folded · d/D depth {} ",
+                display::count(rows.folded, "nested lane"),
+                self.depth
             );
             let marker = if long.chars().count() + 24 <= area.width as usize {
                 long
