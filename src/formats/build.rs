@@ -153,9 +153,8 @@ fn plan_of(experiment: &mut RecordedExperiment, lanes: &Lanes) -> ExperimentPlan
             workload: experiment.workload,
             inputs,
             // Workers that never got a task have no rows: the run's own count, if it said.
-            workers: lanes
-                .workers
-                .len()
+            // A thread of nested calls is one worker, however many levels it has.
+            workers: (lanes.workers.len() - lanes.levels.len())
                 .max(experiment.workers.unwrap_or(0))
                 .max(1),
             task_labels: if any_label {

@@ -617,11 +617,20 @@ impl Experiment {
         self.dropped
     }
 
-    /// How many workers started (a lane each, once ready or once it ran a task): fewer
-    /// than the plan asked for where the system refused some (out of descriptors, say) or
-    /// the tasks ran out before the rest were ready.
+    /// How many workers started (a lane each, once ready or once it ran a task; a
+    /// recording's thread of nested calls, one for all its levels): fewer than the plan
+    /// asked for where the system refused some (out of descriptors, say) or the tasks ran
+    /// out before the rest were ready.
     pub fn workers_started(&self) -> usize {
-        self.lanes.len()
+        let levels = &self.plan.lane_levels;
+        if levels.is_empty() {
+            return self.lanes.len();
+        }
+        // A recording's thread of nested calls is one worker, however many levels it has.
+        self.lanes
+            .iter()
+            .filter(|l| levels.get(l.worker) == 0)
+            .count()
     }
 
     /// `8`, or `6 of 64` where fewer workers started than planned and the experiment has
