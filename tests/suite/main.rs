@@ -14,5 +14,6 @@ mod hostile;
 mod render;
 mod show_why;
 mod terminal;
+mod traces;
 mod untrusted;
 mod watch_hook;

@@ -4,7 +4,7 @@
 //! labelled by their names and never by a number the file does not hold, deep stacks
 //! folded (`--depth`, `d` / `D`, the inspector's stack).
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 use std::path::PathBuf;
