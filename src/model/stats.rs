@@ -264,26 +264,26 @@ impl Ratio {
         }
     }
 
-    /// The short form for the view's summary border: `fib processes 1.17±0.10× threads`.
-    pub fn short(&self) -> String {
+    /// What the view's verdict says of it, naming both executors and which way it runs:
+    /// `processes 1.85 ± 0.12× faster than gil`, or `processes and threads within the
+    /// noise: 1.05 ± 0.12×` (too few runs are said once for all, beside the ratios).
+    pub fn words(&self) -> String {
         let r = &self.ratio;
         let spread = if r.n > 1 {
-            format!("±{:.2}", r.sd)
+            format!(" ± {:.2}", r.sd)
         } else {
             String::new()
         };
-        let mark = match self.verdict {
-            Verdict::TooFewRuns => " ?",
-            Verdict::WithinNoise => " ≈",
-            Verdict::Faster => "",
-        };
-        format!(
-            "{} {} {:.2}{spread}× {}{mark}",
-            self.workload.tag_suffix(),
-            self.faster,
-            r.mean,
-            self.slower
-        )
+        match self.verdict {
+            Verdict::WithinNoise => format!(
+                "{} and {} within the noise: {:.2}{spread}×",
+                self.faster, self.slower, r.mean
+            ),
+            Verdict::Faster | Verdict::TooFewRuns => format!(
+                "{} {:.2}{spread}× faster than {}",
+                self.faster, r.mean, self.slower
+            ),
+        }
     }
 }
 
@@ -426,13 +426,19 @@ mod tests {
         let r = &ratios(&refs)[0];
         assert_eq!(r.verdict, Verdict::WithinNoise);
         assert!(r.line().contains("within the noise"), "{}", r.line());
+        assert!(
+            r.words()
+                .starts_with("processes and threads within the noise: 1.0"),
+            "{}",
+            r.words()
+        );
 
         let one = [run(100, 120)];
         let refs: Vec<&Timeline> = one.iter().collect();
         let r = &ratios(&refs)[0];
         assert_eq!(r.verdict, Verdict::TooFewRuns);
         assert!(r.line().contains("too few runs to tell"), "{}", r.line());
-        assert!(r.short().ends_with(" ?"));
+        assert_eq!(r.words(), "processes 1.20× faster than threads");
     }
 
     /// Many runs settle a small difference their single ratios could not: 20 runs at

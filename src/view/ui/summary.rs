@@ -1,18 +1,24 @@
-//! The summary table: per experiment its state, makespan, CPU time, parallel efficiency and
-//! failures; in its bottom border, the post's speed-ups once both executors of a workload
-//! finished.
+//! The summary: per experiment its state, makespan, CPU time, parallel efficiency, failures
+//! and what the sampler saw, a note when the machine was busy, and the verdict (the post's
+//! speed-ups, see [`super::verdict`]) in lines of its own, whole at any width.
+//!
+//! Columns give way by importance where the box is narrow, the least telling first: CPU
+//! time (the efficiency says it against the cores), a `failed` column of zeros, the
+//! efficiency; what the sampler saw stays at 80 columns.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Paragraph, Widget};
 
+use super::verdict::{Flow, Verdict};
 use crate::chart::axis::human;
 use crate::chart::theme::{Look, Theme};
 use crate::model::display;
 use crate::model::event::SamplerNotice;
 use crate::model::plan::ExecutorKind;
-use crate::model::timeline::{Experiment, Speedup};
+use crate::model::timeline::{BUSY_MACHINE, Experiment};
 use crate::view::app::{App, ExperimentState};
 
 /// The summary panel, borrowing the app.
@@ -22,216 +28,309 @@ pub struct Summary<'a> {
     pub app: &'a App,
 }
 
+/// One column of the table: its heading, its cells, how it aligns and how much it matters.
+struct Column {
+    heading: &'static str,
+    cells: Vec<(String, Style)>,
+    right: bool,
+    /// Lower gives way first.
+    rank: u8,
+}
+
+impl Column {
+    fn width(&self) -> usize {
+        self.cells
+            .iter()
+            .map(|(text, _)| display::width(text))
+            .chain([self.heading.len()])
+            .max()
+            .unwrap_or(0)
+    }
+}
+
 impl Summary<'_> {
-    /// How many rows the summary wants (borders included): a row per experiment, and one
-    /// per experiment that ran on a busy machine, saying so.
-    pub fn height(app: &App) -> u16 {
-        (app.plan().experiments.len() + 1 + 2 + busy_notes(app).len()) as u16
+    /// How many rows the summary wants `width` columns wide (borders included): the
+    /// table's heading and a row per experiment, the busy machine's note, the verdict.
+    pub fn height(app: &App, width: u16) -> u16 {
+        let inner = width.saturating_sub(2);
+        let verdict = Verdict::of(app).map_or(0, |v| v.lines(inner).len());
+        (app.plan().experiments.len() + 1 + 2 + busy_lines(app, inner).len() + verdict) as u16
     }
 
-    fn lines(&self, width: u16) -> Vec<Line<'static>> {
+    /// The table in `width` columns: the heading line, then a line per experiment.
+    fn table(&self, width: u16) -> Vec<Line<'static>> {
         let app = self.app;
         let theme = Theme { color: app.color };
         let timeline = app.shown_timeline();
         let cores = timeline.cores();
-        // Columns give way by importance when the panel is narrow: what the sampler saw
-        // (GIL wait, switches, CPU wait), then cpu time, then efficiency.
-        let show_cpu = width >= 75;
-        let show_efficiency = width >= 64;
+        let dash = || ("-".to_string(), theme.dim());
+        let plans = &app.plan().experiments;
+        let experiments: Vec<Option<&Experiment>> =
+            (0..plans.len()).map(|i| timeline.experiment(i)).collect();
+        let states: Vec<ExperimentState> =
+            (0..plans.len()).map(|i| app.experiment_state(i)).collect();
+        let column = |heading, right, rank, cell: &dyn Fn(usize) -> (String, Style)| Column {
+            heading,
+            cells: (0..plans.len()).map(cell).collect(),
+            right,
+            rank,
+        };
+        let plain = |text: String| (text, Style::new());
+        let mut columns = vec![
+            column("#", false, 255, &|i| {
+                let marker = if i == app.selected { "▸" } else { " " };
+                (format!("{marker}{}", i + 1), name_style(app, i, theme))
+            }),
+            column("experiment", false, 255, &|i| {
+                (
+                    display::safe(&plans[i].name).into_owned(),
+                    name_style(app, i, theme),
+                )
+            }),
+            column("state", false, 255, &|i| {
+                let e = experiments[i];
+                let progress = e.map_or(String::new(), |e| {
+                    format!(" {}/{}", e.ended(), e.task_count())
+                });
+                match states[i] {
+                    ExperimentState::Waiting => ("waiting".into(), theme.dim()),
+                    ExperimentState::NotRun => ("not run".into(), theme.dim()),
+                    // What the numbers count, said: tasks ended of all.
+                    ExperimentState::Running(_) => (
+                        e.map_or("running".to_string(), |e| {
+                            format!("▶ {}/{} done", e.ended(), e.task_count())
+                        }),
+                        theme.busy(),
+                    ),
+                    ExperimentState::Done(_) => (format!("done{progress}"), theme.good()),
+                    ExperimentState::Stopped(_) => (format!("stopped{progress}"), theme.bad()),
+                }
+            }),
+            column(
+                "makespan",
+                true,
+                254,
+                &|i| match (experiments[i], states[i]) {
+                    (Some(_), ExperimentState::Running(d)) => plain(crate::chart::axis::ticking(d)),
+                    (Some(_), state) => state.elapsed().map_or_else(dash, |d| plain(human(d))),
+                    _ => dash(),
+                },
+            ),
+        ];
+        columns.push(column(
+            "cpu time",
+            true,
+            10,
+            &|i| match (experiments[i], states[i].elapsed()) {
+                (Some(e), Some(_)) if e.cpu_measured() => plain(human(e.cpu_time())),
+                _ => dash(),
+            },
+        ));
+        columns.push(column(
+            "efficiency",
+            true,
+            30,
+            &|i| match (experiments[i], states[i].elapsed()) {
+                (Some(e), Some(elapsed)) => cores
+                    .and_then(|c| e.efficiency(c, elapsed))
+                    .map_or_else(dash, |x| plain(format!("{:.1} %", x * 100.0))),
+                _ => dash(),
+            },
+        ));
+        let any_failed = experiments.iter().flatten().any(|e| e.failed() > 0);
+        columns.push(column(
+            "failed",
+            true,
+            if any_failed { 250 } else { 20 },
+            &|i| match (experiments[i], states[i].elapsed()) {
+                (Some(e), Some(_)) if e.failed() > 0 => (e.failed().to_string(), theme.bad()),
+                (Some(e), Some(_)) => (e.failed().to_string(), theme.dim()),
+                _ => dash(),
+            },
+        ));
         // The sampler's columns appear once something was sampled; GIL wait with a gil plan.
         let sampled = timeline
             .experiments()
             .iter()
             .any(|e| e.cpu_wait().is_some() || e.switches().is_some());
-        let has_gil = app
-            .plan()
-            .experiments
-            .iter()
-            .any(|e| e.executor == ExecutorKind::Gil);
-        let show_cpu_wait = sampled && width >= 84;
-        let show_switches = sampled && width >= 98;
-        let show_gil_wait = has_gil && width >= 108;
-        let optional = |cpu: &str, efficiency: &str| {
-            let mut text = String::new();
-            if show_cpu {
-                text.push_str(&format!("{cpu:>9} "));
-            }
-            if show_efficiency {
-                text.push_str(&format!("{efficiency:>10} "));
-            }
-            text
+        if sampled {
+            columns.push(column("cpu wait", true, 100, &|i| {
+                experiments[i]
+                    .and_then(Experiment::cpu_wait)
+                    .map_or_else(dash, |d| plain(human(d)))
+            }));
+            columns.push(column("switches v/i", true, 80, &|i| {
+                experiments[i]
+                    .and_then(Experiment::switches)
+                    .map_or_else(dash, |(v, i)| plain(format!("{v}/{i}")))
+            }));
+        }
+        if plans.iter().any(|e| e.executor == ExecutorKind::Gil) {
+            columns.push(column("gil wait", true, 90, &|i| {
+                experiments[i]
+                    .filter(|e| e.plan.executor == ExecutorKind::Gil)
+                    .and_then(Experiment::gil_wait)
+                    .map_or_else(dash, |d| plain(human(d)))
+            }));
+        }
+        fit_columns(&mut columns, width as usize);
+        let widths: Vec<usize> = columns.iter().map(Column::width).collect();
+        // Columns two apart where the room allows, else one.
+        let used: usize = widths.iter().sum();
+        let gap = if used + 2 * widths.len().saturating_sub(1) <= width as usize {
+            "  "
+        } else {
+            " "
         };
-        let sched = |cpu_wait: &str, switches: &str, gil_wait: &str| {
-            let mut text = String::new();
-            if show_cpu_wait {
-                text.push_str(&format!(" {cpu_wait:>9}"));
+        let cell = |text: &str, width: usize, right: bool| {
+            let text = display::shorten(text, width);
+            let fill = " ".repeat(width - display::width(&text));
+            if right {
+                format!("{fill}{text}")
+            } else {
+                format!("{text}{fill}")
             }
-            if show_switches {
-                text.push_str(&format!(" {switches:>13}"));
-            }
-            if show_gil_wait {
-                text.push_str(&format!(" {gil_wait:>9}"));
-            }
-            text
         };
         let mut lines = vec![Line::styled(
-            format!(
-                "{:<2} {:<17} {:<14} {:>9} {}{:>6}{}",
-                "#",
-                "experiment",
-                "state",
-                "makespan",
-                optional("cpu time", "efficiency"),
-                "failed",
-                sched("cpu wait", "switches v/i", "gil wait"),
-            ),
+            columns
+                .iter()
+                .zip(&widths)
+                .map(|(c, &w)| cell(c.heading, w, c.right))
+                .collect::<Vec<_>>()
+                .join(gap),
             theme.dim(),
         )];
-        for (index, plan) in app.plan().experiments.iter().enumerate() {
-            let state = app.experiment_state(index);
-            let experiment = timeline.experiment(index);
-            let progress = experiment.map_or(String::new(), |e| {
-                format!(" {}/{}", e.ended(), e.task_count())
-            });
-            let (state_text, state_style) = match state {
-                ExperimentState::Waiting => ("waiting".to_string(), theme.dim()),
-                ExperimentState::NotRun => ("not run".to_string(), theme.dim()),
-                // What the numbers count, said: tasks ended of all.
-                ExperimentState::Running(_) => (
-                    experiment.map_or("running".to_string(), |e| {
-                        format!("▶ {}/{} done", e.ended(), e.task_count())
-                    }),
-                    theme.busy(),
-                ),
-                ExperimentState::Done(_) => (format!("done{progress}"), theme.good()),
-                ExperimentState::Stopped(_) => (format!("stopped{progress}"), theme.bad()),
-            };
-            let dash = || "-".to_string();
-            let (makespan, cpu, efficiency, failed) = match (experiment, state.elapsed()) {
-                (Some(e), Some(elapsed)) => (
-                    match state {
-                        ExperimentState::Running(_) => crate::chart::axis::ticking(elapsed),
-                        _ => human(elapsed),
-                    },
-                    if e.cpu_measured() {
-                        human(e.cpu_time())
-                    } else {
-                        dash()
-                    },
-                    cores
-                        .and_then(|c| e.efficiency(c, elapsed))
-                        .map_or_else(dash, |x| format!("{:.1} %", x * 100.0)),
-                    e.failed().to_string(),
-                ),
-                _ => (dash(), dash(), dash(), dash()),
-            };
-            let cpu_wait = experiment
-                .and_then(Experiment::cpu_wait)
-                .map_or_else(dash, human);
-            let switches = experiment
-                .and_then(Experiment::switches)
-                .map_or_else(dash, |(v, i)| format!("{v}/{i}"));
-            let gil_wait = experiment
-                .filter(|e| e.plan.executor == ExecutorKind::Gil)
-                .and_then(Experiment::gil_wait)
-                .map_or_else(dash, human);
-            let selected = index == app.selected;
-            let marker = if selected { "▸" } else { " " };
-            let failed_style = if failed != "0" && failed != "-" {
-                theme.bad()
-            } else {
-                theme.dim()
-            };
-            let name_style = if selected {
-                theme.heading()
-            } else {
-                ratatui::style::Style::new()
-            };
-            lines.push(Line::from(vec![
-                Span::styled(format!("{marker}{:<1} ", index + 1), name_style),
-                Span::styled(
-                    format!("{} ", display::pad(&display::shorten(&plan.name, 17), 17)),
-                    name_style,
-                ),
-                Span::styled(format!("{state_text:<14} "), state_style),
-                Span::raw(format!("{makespan:>9} {}", optional(&cpu, &efficiency))),
-                Span::styled(format!("{failed:>6}"), failed_style),
-                Span::raw(sched(&cpu_wait, &switches, &gil_wait)),
-            ]));
-        }
-        for note in busy_notes(app) {
-            lines.push(Line::styled(format!("⚠ {note}"), theme.bad()));
+        for row in 0..plans.len() {
+            let mut spans = Vec::new();
+            for (k, (c, &w)) in columns.iter().zip(&widths).enumerate() {
+                if k > 0 {
+                    spans.push(Span::raw(gap));
+                }
+                let (text, style) = &c.cells[row];
+                spans.push(Span::styled(cell(text, w, c.right), *style));
+            }
+            lines.push(Line::from(spans));
         }
         lines
     }
+}
 
-    /// The post's speed-ups, for the bottom border (`width` wide): always visible while the
-    /// summary is.
-    fn speedups(&self, theme: Theme, width: u16) -> Line<'static> {
-        // Several runs of this plan: every comparison with its spread.
-        let runs = self.app.comparable_runs();
-        if runs.len() > 1 && self.app.shown_timeline().outcome().is_some() {
-            let ratios = crate::model::stats::ratios(&runs);
-            if !ratios.is_empty() {
-                let mut spans = vec![Span::raw(format!(" {} runs: ", runs.len()))];
-                for (i, r) in ratios.iter().enumerate() {
-                    if i > 0 {
-                        spans.push(Span::raw(" · "));
-                    }
-                    spans.push(Span::styled(r.short(), theme.heading()));
-                }
-                spans.push(Span::raw(" "));
-                return self.busy_first(Line::from(spans), theme, width);
-            }
-        }
-        let speedups = self.app.shown_timeline().speedups();
-        if speedups.is_empty() {
-            return Line::default();
-        }
-        let mut spans = Vec::new();
-        for (i, s) in speedups.iter().enumerate() {
-            let first_of_baseline = i == 0 || speedups[i - 1].baseline != s.baseline;
-            if first_of_baseline {
-                let words = Speedup::baseline_words(s.baseline);
-                spans.push(Span::raw(if i == 0 {
-                    format!(" Process vs {words} speed-up: ")
-                } else {
-                    format!(" │ vs {words}: ")
-                }));
-            } else {
-                spans.push(Span::raw(" · "));
-            }
-            spans.push(Span::raw(format!("{} ", s.workload.speedup_label())));
-            spans.push(Span::styled(format!("{:.2}%", s.percent), theme.heading()));
-        }
-        // One run has no spread: say so first, where it cannot be cut off; and before
-        // that, that the machine was busy, if it was.
-        spans.insert(0, Span::styled(" 1 run, too few to tell:", theme.dim()));
-        spans.push(Span::raw(" "));
-        self.busy_first(Line::from(spans), theme, width)
-    }
-
-    /// `line`, led by a warning that the machine was busy (so the speed-ups are skewed)
-    /// where that fits in `width` (the table's own lines say it in full regardless).
-    fn busy_first(&self, mut line: Line<'static>, theme: Theme, width: u16) -> Line<'static> {
-        let warning = Span::styled(" ⚠ busy machine:", theme.bad());
-        if !busy_notes(self.app).is_empty() && line.width() + warning.width() + 2 <= width as usize
-        {
-            line.spans.insert(0, warning);
-        }
-        line
+/// The selected experiment's name stands out.
+fn name_style(app: &App, index: usize, theme: Theme) -> Style {
+    if index == app.selected {
+        theme.heading()
+    } else {
+        Style::new()
     }
 }
 
-/// "the machine was busy: …" for each experiment of the run shown that ran while other
-/// processes used a quarter of a CPU or more.
-fn busy_notes(app: &App) -> Vec<String> {
+/// Leaves the columns that fit in `width`, the most telling first (kept in their order);
+/// names are shortened (to 8 columns at least) before an essential column goes.
+fn fit_columns(columns: &mut Vec<Column>, width: usize) {
+    // Names longer than 17 columns are shortened anyway.
+    if let Some(names) = columns.iter_mut().find(|c| c.heading == "experiment") {
+        for (text, _) in &mut names.cells {
+            *text = display::shorten(text, 17);
+        }
+    }
+    let total = |columns: &[Column]| -> usize {
+        columns
+            .iter()
+            .map(|c| c.width() + 1)
+            .sum::<usize>()
+            .saturating_sub(1)
+    };
+    // `switches v/i` says `switches` where room is short (the cells still read v/i).
+    if total(columns) > width
+        && let Some(switches) = columns.iter_mut().find(|c| c.heading == "switches v/i")
+    {
+        switches.heading = "switches";
+    }
+    let mut ranks: Vec<u8> = columns.iter().map(|c| c.rank).collect();
+    ranks.sort_unstable();
+    ranks.dedup();
+    // Drop the least telling until what is left fits, then put back any that fits after.
+    let mut kept: Vec<bool> = vec![true; columns.len()];
+    let width_of = |kept: &[bool], columns: &[Column]| -> usize {
+        columns
+            .iter()
+            .zip(kept)
+            .filter(|(_, k)| **k)
+            .map(|(c, _)| c.width() + 1)
+            .sum::<usize>()
+            .saturating_sub(1)
+    };
+    let mut order: Vec<usize> = (0..columns.len()).collect();
+    order.sort_by_key(|&i| columns[i].rank);
+    for &i in &order {
+        if width_of(&kept, columns) <= width || columns[i].rank == 255 {
+            break;
+        }
+        kept[i] = false;
+    }
+    for &i in order.iter().rev() {
+        if !kept[i] {
+            kept[i] = true;
+            if width_of(&kept, columns) > width {
+                kept[i] = false;
+            }
+        }
+    }
+    let mut k = kept.into_iter();
+    columns.retain(|_| k.next().unwrap_or(false));
+    // Still too wide: the names give way, down to 8 columns.
+    let over = total(columns).saturating_sub(width);
+    if over > 0
+        && let Some(names) = columns.iter_mut().find(|c| c.heading == "experiment")
+    {
+        let room = names.width().saturating_sub(over).max(8);
+        for (text, _) in &mut names.cells {
+            *text = display::shorten(text, room);
+        }
+    }
+}
+
+/// That the machine was busy while the run shown ran, so its figures are skewed: one note
+/// naming every experiment concerned, wrapped to `width`.
+fn busy_lines(app: &App, width: u16) -> Vec<Line<'static>> {
+    let theme = Theme { color: app.color };
     let timeline = app.shown_timeline();
-    timeline
+    let busy: Vec<&Experiment> = timeline
         .experiments()
         .iter()
-        .filter_map(|e| e.busy_note(timeline.cores()))
-        .collect()
+        .filter(|e| e.busy_note(timeline.cores()).is_some())
+        .collect();
+    let text = match busy.as_slice() {
+        [] => return Vec::new(),
+        [one] => one.busy_note(timeline.cores()).unwrap_or_default(),
+        many => {
+            let of = timeline.cores().map_or(String::new(), |c| {
+                format!(" of {c} CPU{}", if c == 1 { "" } else { "s" })
+            });
+            let during: Vec<String> = many
+                .iter()
+                .enumerate()
+                .map(|(i, e)| {
+                    format!(
+                        "{:.1}{} during {}",
+                        e.others_cpu().unwrap_or(BUSY_MACHINE),
+                        if i == 0 { of.as_str() } else { "" },
+                        display::safe(&e.plan.name)
+                    )
+                })
+                .collect();
+            format!(
+                "the machine was busy: other processes used {}; their figures are skewed",
+                during.join(", ")
+            )
+        }
+    };
+    let mut flow = Flow::new(width as usize);
+    flow.push("", vec![Span::styled("⚠", theme.bad())]);
+    for word in text.split(' ') {
+        flow.push(" ", vec![Span::styled(word.to_string(), theme.bad())]);
+    }
+    flow.finish()
 }
 
 /// What the shades mean (once anything was sampled or a GIL recorded), or why bars are not
@@ -284,6 +383,8 @@ fn legend(app: &App, theme: Theme, width: u16) -> Vec<Span<'static>> {
 }
 
 impl Widget for Summary<'_> {
+    /// The table at the top (scrolled to keep the selected experiment in view when rows
+    /// are short), the verdict at the bottom, whole.
     fn render(self, area: Rect, buf: &mut Buffer) {
         let theme = Theme {
             color: self.app.color,
@@ -305,15 +406,29 @@ impl Widget for Summary<'_> {
             .border_type(BorderType::Rounded)
             .border_style(theme.dim())
             .title_top(Line::from(title))
-            .title_top(Line::styled(cores, theme.dim()).right_aligned())
-            .title_bottom(self.speedups(theme, area.width));
-        let mut lines = self.lines(area.width.saturating_sub(2));
+            .title_top(Line::styled(cores, theme.dim()).right_aligned());
+        let inner = block.inner(area);
+        block.render(area, buf);
+        let verdict = Verdict::of(self.app).map_or_else(Vec::new, |v| v.lines(inner.width));
+        let verdict_height = (verdict.len() as u16).min(inner.height);
+        let verdict_area = Rect {
+            y: inner.bottom() - verdict_height,
+            height: verdict_height,
+            ..inner
+        };
+        Paragraph::new(verdict).render(verdict_area, buf);
+        let mut lines = self.table(inner.width);
+        lines.extend(busy_lines(self.app, inner.width));
+        let table_area = Rect {
+            height: inner.height - verdict_height,
+            ..inner
+        };
         // When rows are short, scroll so the selected experiment stays in view.
-        let visible = area.height.saturating_sub(3) as usize;
+        let visible = table_area.height.saturating_sub(1) as usize;
         let selected_row = self.app.selected;
         if visible > 0 && selected_row >= visible {
             lines.drain(1..=selected_row + 1 - visible);
         }
-        Paragraph::new(lines).block(block).render(area, buf);
+        Paragraph::new(lines).render(table_area, buf);
     }
 }

@@ -1,0 +1,543 @@
+//! The verdict: what the run found, in lines of its own, wrapped to any width and never
+//! cut. After one run, the post's speed-ups (processes vs threads and vs GIL threads, per
+//! workload); after several runs of one plan, each ratio with its spread, naming both
+//! executors and which way it runs.
+//!
+//! ```text
+//! Process vs Threads speed-up:     Fibonacci 11.39% · HTTP Get -0.41%   1 run, too few to tell
+//! Process vs GIL threads speed-up: Fibonacci 45.29% · HTTP Get -0.32%
+//! ```
+//!
+//! Narrower, the same as a small table with its notes on the left (80 columns), then as
+//! flowing text whose figures (`Fibonacci 45.29%`) are never split across lines.
+
+use ratatui::text::{Line, Span};
+
+use crate::chart::theme::Theme;
+use crate::model::display;
+use crate::model::plan::{ExecutorKind, Plan, WorkloadKind};
+use crate::model::stats::{self, Verdict as Judged};
+use crate::model::timeline::{Speedup, Timeline};
+use crate::view::app::App;
+
+/// What the run looked at found, ready to be laid out at any width.
+#[derive(Debug, Clone)]
+pub struct Verdict {
+    /// What the figures are (`Process speed-up`, `Over 3 runs`).
+    title: String,
+    /// Whether each row's long head already says the title (`Process vs Threads
+    /// speed-up:`), so the widest form leaves the title out.
+    heads_say_title: bool,
+    /// What qualifies the figures, a line each (`1 run, too few to tell`, the busy machine).
+    caveats: Vec<Span<'static>>,
+    /// The caveats in one line, for the table with the notes on the left.
+    caveat: Span<'static>,
+    /// One comparison a row.
+    rows: Vec<Row>,
+}
+
+/// One row of the verdict: a comparison and its figures.
+#[derive(Debug, Clone)]
+struct Row {
+    /// `Process vs Threads speed-up:` (the post's words).
+    long: String,
+    /// `vs Threads:`.
+    short: String,
+    /// The figures, each whole (`Fibonacci 11.39%`).
+    items: Vec<Vec<Span<'static>>>,
+}
+
+impl Verdict {
+    /// The verdict on the run looked at: the ratios over the completed runs of its plan
+    /// when there are two or more and it has ended, else its own speed-ups (with a
+    /// placeholder for each comparison the plan will make but has not yet). `None` when the
+    /// plan compares nothing.
+    pub fn of(app: &App) -> Option<Verdict> {
+        let theme = Theme { color: app.color };
+        let timeline = app.shown_timeline();
+        let busy = timeline
+            .experiments()
+            .iter()
+            .any(|e| e.busy_note(timeline.cores()).is_some());
+        let runs = app.comparable_runs();
+        if runs.len() > 1 && timeline.outcome().is_some() {
+            let verdict = Self::of_runs(&runs, busy, theme);
+            if verdict.is_some() {
+                return verdict;
+            }
+        }
+        let planned = (*app.source() == crate::view::app::Source::Live).then(|| app.plan());
+        Self::of_run(timeline, planned, busy, theme)
+    }
+
+    /// One run's speed-ups, with `…` for those still to come (and `not run` or `failed`
+    /// for those the run ended without) when the plan it ran is given.
+    pub fn of_run(
+        timeline: &Timeline,
+        planned: Option<&Plan>,
+        busy: bool,
+        theme: Theme,
+    ) -> Option<Verdict> {
+        let speedups = timeline.speedups();
+        let mut rows = Vec::new();
+        for baseline in [ExecutorKind::Threads, ExecutorKind::Gil] {
+            let words = Speedup::baseline_words(baseline);
+            let mut workloads: Vec<WorkloadKind> = Vec::new();
+            if let Some(plan) = planned {
+                let has = |w: WorkloadKind, x: ExecutorKind| {
+                    plan.experiments
+                        .iter()
+                        .any(|e| e.workload == w && e.executor == x)
+                };
+                for e in &plan.experiments {
+                    let w = e.workload;
+                    if !workloads.contains(&w)
+                        && !matches!(w, WorkloadKind::Isolation | WorkloadKind::Recorded)
+                        && has(w, ExecutorKind::Processes)
+                        && has(w, baseline)
+                    {
+                        workloads.push(w);
+                    }
+                }
+            }
+            let found: Vec<&Speedup> = speedups.iter().filter(|s| s.baseline == baseline).collect();
+            for s in &found {
+                if !workloads.contains(&s.workload) {
+                    workloads.push(s.workload);
+                }
+            }
+            let mut items = Vec::new();
+            for workload in workloads {
+                let label = workload.speedup_label();
+                let figures: Vec<&&Speedup> =
+                    found.iter().filter(|s| s.workload == workload).collect();
+                if figures.is_empty() {
+                    // Still to come; or why there is none: a pool that never ran it, or
+                    // one whose every task failed.
+                    let ran = |x: ExecutorKind| {
+                        timeline
+                            .experiments()
+                            .iter()
+                            .any(|e| e.plan.workload == workload && e.plan.executor == x)
+                    };
+                    let mark = if timeline.outcome().is_none() {
+                        "…"
+                    } else if ran(ExecutorKind::Processes) && ran(baseline) {
+                        "failed"
+                    } else {
+                        "not run"
+                    };
+                    items.push(vec![
+                        Span::raw(format!("{label} ")),
+                        Span::styled(mark, theme.dim()),
+                    ]);
+                }
+                // Recordings compare within each source: one figure per source.
+                for s in figures {
+                    items.push(vec![
+                        Span::raw(format!("{label} ")),
+                        Span::styled(format!("{:.2}%", s.percent), theme.heading()),
+                    ]);
+                }
+            }
+            if !items.is_empty() {
+                rows.push(Row {
+                    long: format!("Process vs {words} speed-up:"),
+                    short: format!("vs {words}:"),
+                    items,
+                });
+            }
+        }
+        if rows.is_empty() {
+            return None;
+        }
+        // One run has no spread: said beside the figures, never left out.
+        let mut caveats = vec![Span::styled("1 run, too few to tell", theme.dim())];
+        let caveat = if busy {
+            caveats.push(Span::styled("⚠ busy machine: figures skewed", theme.bad()));
+            Span::styled("⚠ 1 run, busy machine", theme.bad())
+        } else {
+            caveats[0].clone()
+        };
+        Some(Verdict {
+            title: "Process speed-up".into(),
+            heads_say_title: true,
+            caveats,
+            caveat,
+            rows,
+        })
+    }
+
+    /// The ratios over several runs of one plan, a row per workload.
+    fn of_runs(runs: &[&Timeline], busy: bool, theme: Theme) -> Option<Verdict> {
+        let ratios = stats::ratios(runs);
+        let mut rows: Vec<Row> = Vec::new();
+        for r in &ratios {
+            let head = format!("{}:", r.workload.speedup_label());
+            let item = vec![Span::styled(r.words(), theme.heading())];
+            match rows.iter_mut().find(|row| row.long == head) {
+                Some(row) => row.items.push(item),
+                None => rows.push(Row {
+                    long: head.clone(),
+                    short: head,
+                    items: vec![item],
+                }),
+            }
+        }
+        if rows.is_empty() {
+            return None;
+        }
+        let too_few = ratios
+            .iter()
+            .filter(|r| r.verdict == Judged::TooFewRuns)
+            .map(|r| r.ratio.n)
+            .min();
+        let mut caveats = Vec::new();
+        if too_few.is_some() {
+            caveats.push(Span::styled(
+                format!("too few to tell (--runs {} or more)", stats::ENOUGH_RUNS),
+                theme.dim(),
+            ));
+        }
+        if busy {
+            caveats.push(Span::styled("⚠ busy machine: figures skewed", theme.bad()));
+        }
+        let caveat = match (too_few.is_some(), busy) {
+            (_, true) => Span::styled("⚠ busy machine", theme.bad()),
+            (true, false) => Span::styled("too few to tell", theme.dim()),
+            (false, false) => Span::raw(""),
+        };
+        Some(Verdict {
+            title: format!("Over {} runs", runs.len()),
+            heads_say_title: false,
+            caveats,
+            caveat,
+            rows,
+        })
+    }
+
+    /// The verdict laid out in `width` columns: the widest form that fits, else flowing
+    /// text. Every figure is there, whole, at any width.
+    pub fn lines(&self, width: u16) -> Vec<Line<'static>> {
+        let width = width as usize;
+        if width == 0 {
+            return Vec::new();
+        }
+        self.table(width, true)
+            .or_else(|| self.table(width, false))
+            .unwrap_or_else(|| self.flow(width))
+    }
+
+    /// A table, if it fits in `width`: wide, each row's long head, its figures, and the
+    /// caveats on the right; narrow, the title and caveats on the left, short heads.
+    fn table(&self, width: usize, wide: bool) -> Option<Vec<Line<'static>>> {
+        let notes: Vec<Span<'static>> = if wide {
+            let mut notes = Vec::new();
+            if !self.heads_say_title {
+                notes.push(Span::raw(self.title.clone()));
+            }
+            notes.extend(self.caveats.iter().cloned());
+            notes
+        } else {
+            let mut notes = vec![Span::raw(self.title.clone())];
+            if !self.caveat.content.is_empty() {
+                notes.push(self.caveat.clone());
+            }
+            notes
+        };
+        let head_width = self
+            .rows
+            .iter()
+            .map(|r| display::width(row_head(r, wide)))
+            .max()
+            .unwrap_or(0);
+        let note_width = notes.iter().map(Span::width).max().unwrap_or(0);
+        let items_of = |row: &Row| -> Vec<Span<'static>> {
+            let mut spans = Vec::new();
+            for (i, item) in row.items.iter().enumerate() {
+                if i > 0 {
+                    spans.push(Span::raw(" · "));
+                }
+                spans.extend(item.iter().cloned());
+            }
+            spans
+        };
+        let items_width = self
+            .rows
+            .iter()
+            .map(|r| items_of(r).iter().map(Span::width).sum::<usize>())
+            .max()
+            .unwrap_or(0);
+        let gap = 2;
+        let total =
+            head_width + 1 + items_width + if note_width > 0 { gap + note_width } else { 0 };
+        if total > width {
+            return None;
+        }
+        let count = self.rows.len().max(notes.len());
+        let mut lines = Vec::new();
+        for i in 0..count {
+            let mut spans: Vec<Span<'static>> = Vec::new();
+            let note = notes.get(i).cloned().unwrap_or_default();
+            let pad_note = |note: Span<'static>| {
+                let fill = note_width.saturating_sub(note.width()) + gap;
+                [note, Span::raw(" ".repeat(fill))]
+            };
+            if !wide && note_width > 0 {
+                spans.extend(pad_note(note.clone()));
+            }
+            match self.rows.get(i) {
+                Some(row) => {
+                    spans.push(Span::raw(display::pad(row_head(row, wide), head_width + 1)));
+                    let items = items_of(row);
+                    let used: usize = items.iter().map(Span::width).sum();
+                    spans.extend(items);
+                    if wide && note_width > 0 {
+                        spans.push(Span::raw(" ".repeat(items_width - used + gap)));
+                        spans.push(note);
+                    }
+                }
+                None if wide => {
+                    spans.push(Span::raw(" ".repeat(head_width + 1 + items_width + gap)));
+                    spans.push(note);
+                }
+                None => {}
+            }
+            lines.push(trimmed(Line::from(spans)));
+        }
+        Some(lines)
+    }
+
+    /// Flowing text: the title and the caveats' one-line form, then each row on a line of its own where it
+    /// fits on one, words wrapped, figures kept whole.
+    fn flow(&self, width: usize) -> Vec<Line<'static>> {
+        let mut flow = Flow::new(width);
+        for word in self.title.split(' ') {
+            flow.push(" ", vec![Span::raw(word.to_string())]);
+        }
+        // The caveats in their one-line form: narrow screens have no lines to spare.
+        for (i, word) in self.caveat.content.split(' ').enumerate() {
+            let sep = if i == 0 { ": " } else { " " };
+            flow.push(sep, vec![Span::styled(word.to_string(), self.caveat.style)]);
+        }
+        for row in &self.rows {
+            let whole = display::width(&row.short)
+                + row
+                    .items
+                    .iter()
+                    .map(|item| item.iter().map(Span::width).sum::<usize>() + 3)
+                    .sum::<usize>()
+                - 2;
+            // A row of its own where it fits on one line, or where lines are long
+            // enough that a break costs little.
+            if whole <= width || width >= ROW_LINES_FROM {
+                flow.break_line();
+            }
+            for (i, word) in row.short.split(' ').enumerate() {
+                flow.push(
+                    if i == 0 { "; " } else { " " },
+                    vec![Span::raw(word.to_string())],
+                );
+            }
+            for (i, item) in row.items.iter().enumerate() {
+                flow.push(if i == 0 { " " } else { " · " }, item.clone());
+            }
+        }
+        flow.finish()
+    }
+}
+
+/// A row's head in the wide or the narrow table.
+fn row_head(row: &Row, wide: bool) -> &str {
+    if wide { &row.long } else { &row.short }
+}
+
+/// `line` without trailing blanks.
+fn trimmed(mut line: Line<'static>) -> Line<'static> {
+    while let Some(last) = line.spans.last_mut() {
+        let kept = last.content.trim_end().to_string();
+        if kept.is_empty() {
+            line.spans.pop();
+        } else {
+            last.content = kept.into();
+            break;
+        }
+    }
+    line
+}
+
+/// Lays atoms (words, whole figures) out in lines of `width` columns: a separator goes
+/// between two atoms on one line and is dropped at a line's start; continued lines are
+/// indented; an atom wider than a whole line is split, never dropped.
+pub(super) struct Flow {
+    width: usize,
+    lines: Vec<Line<'static>>,
+    current: Vec<Span<'static>>,
+    used: usize,
+}
+
+/// From this width on, each row of flowing text starts a line of its own.
+const ROW_LINES_FROM: usize = 60;
+
+/// How far lines that continue one are indented.
+const INDENT: usize = 2;
+
+impl Flow {
+    /// An empty flow of `width` columns.
+    pub(super) fn new(width: usize) -> Self {
+        Flow {
+            width,
+            lines: Vec::new(),
+            current: Vec::new(),
+            used: 0,
+        }
+    }
+
+    /// Ends the line under way, if any: what follows starts a line of its own.
+    fn break_line(&mut self) {
+        if !self.current.is_empty() {
+            self.lines
+                .push(Line::from(std::mem::take(&mut self.current)));
+        }
+        self.used = 0;
+    }
+
+    /// Starts a continued line.
+    fn wrap(&mut self) {
+        self.break_line();
+        let indent = INDENT.min(self.width.saturating_sub(1));
+        self.current.push(Span::raw(" ".repeat(indent)));
+        self.used = indent;
+    }
+
+    /// Adds `atom` after `sep`, on this line if it fits, else on the next.
+    pub(super) fn push(&mut self, sep: &str, atom: Vec<Span<'static>>) {
+        let atom_width: usize = atom.iter().map(Span::width).sum();
+        if atom_width == 0 {
+            return;
+        }
+        let at_start = self.current.is_empty();
+        let sep_width = display::width(sep);
+        if !at_start && self.used + sep_width + atom_width <= self.width {
+            self.current.push(Span::raw(sep.to_string()));
+            self.used += sep_width;
+        } else if !at_start {
+            self.wrap();
+        }
+        if self.used + atom_width <= self.width {
+            self.used += atom_width;
+            self.current.extend(atom);
+            return;
+        }
+        // Wider than a line: character by character, over as many lines as it takes.
+        for span in atom {
+            for c in span.content.chars() {
+                let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+                if self.used + w > self.width && self.used > 0 {
+                    self.break_line();
+                }
+                self.current.push(Span::styled(c.to_string(), span.style));
+                self.used += w;
+            }
+        }
+    }
+
+    /// The lines laid out.
+    pub(super) fn finish(mut self) -> Vec<Line<'static>> {
+        self.break_line();
+        self.lines
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn verdict() -> Verdict {
+        let figure = |label: &str, percent: &str| {
+            vec![
+                Span::raw(format!("{label} ")),
+                Span::raw(percent.to_string()),
+            ]
+        };
+        Verdict {
+            title: "Process speed-up".into(),
+            heads_say_title: true,
+            caveats: vec![Span::raw("1 run, too few to tell")],
+            caveat: Span::raw("1 run, too few to tell"),
+            rows: vec![
+                Row {
+                    long: "Process vs Threads speed-up:".into(),
+                    short: "vs Threads:".into(),
+                    items: vec![figure("Fibonacci", "11.39%"), figure("HTTP Get", "-0.41%")],
+                },
+                Row {
+                    long: "Process vs GIL threads speed-up:".into(),
+                    short: "vs GIL threads:".into(),
+                    items: vec![figure("Fibonacci", "45.29%"), figure("HTTP Get", "-0.32%")],
+                },
+            ],
+        }
+    }
+
+    fn text(lines: &[Line]) -> Vec<String> {
+        lines.iter().map(ToString::to_string).collect()
+    }
+
+    /// At every width from 20 to 200 columns, every figure is on one line, whole, and no
+    /// line is wider than the width.
+    #[test]
+    fn every_figure_is_whole_at_every_width() {
+        let v = verdict();
+        for width in 20..=200u16 {
+            let lines = text(&v.lines(width));
+            for line in &lines {
+                assert!(
+                    display::width(line) <= width as usize,
+                    "{width}: {line:?} in {lines:#?}"
+                );
+            }
+            for figure in [
+                "Fibonacci 11.39%",
+                "HTTP Get -0.41%",
+                "Fibonacci 45.29%",
+                "HTTP Get -0.32%",
+            ] {
+                assert!(
+                    lines.iter().any(|l| l.contains(figure)),
+                    "{width}: {figure} in {lines:#?}"
+                );
+            }
+            let words: Vec<&str> = lines.iter().flat_map(|l| l.split_whitespace()).collect();
+            assert!(words.join(" ").contains("too few to tell"), "{lines:#?}");
+        }
+    }
+
+    #[test]
+    fn forms_by_width() {
+        let v = verdict();
+        assert_eq!(
+            text(&v.lines(118)),
+            [
+                "Process vs Threads speed-up:     Fibonacci 11.39% · HTTP Get -0.41%  1 run, too few to tell",
+                "Process vs GIL threads speed-up: Fibonacci 45.29% · HTTP Get -0.32%",
+            ]
+        );
+        assert_eq!(
+            text(&v.lines(80)),
+            [
+                "Process speed-up        vs Threads:     Fibonacci 11.39% · HTTP Get -0.41%",
+                "1 run, too few to tell  vs GIL threads: Fibonacci 45.29% · HTTP Get -0.32%",
+            ]
+        );
+        assert_eq!(
+            text(&v.lines(40)),
+            [
+                "Process speed-up: 1 run, too few to tell",
+                "  vs Threads: Fibonacci 11.39%",
+                "  HTTP Get -0.41%; vs GIL threads:",
+                "  Fibonacci 45.29% · HTTP Get -0.32%",
+            ]
+        );
+    }
+}
