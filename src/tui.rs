@@ -463,6 +463,7 @@ fn event_loop(
                 terminal.draw(app)?;
                 let rows = terminal.rows_per_panel(app);
                 app.set_page_rows(&rows);
+                app.view.summary_folded = terminal.summary_folded(app);
                 last_key = Some(key);
             }
             last_draw = Some(Instant::now());
@@ -697,6 +698,16 @@ impl TerminalGuard {
     fn frame_key(&self, app: &App) -> [u64; 4] {
         self.terminal.size().ok().map_or([0; 4], |size| {
             crate::view::ui::frame_key(
+                app,
+                ratatui::layout::Rect::new(0, 0, size.width, size.height),
+            )
+        })
+    }
+
+    /// Whether the summary is folded to the verdict on the current screen.
+    fn summary_folded(&self, app: &App) -> bool {
+        self.terminal.size().ok().is_some_and(|size| {
+            crate::view::ui::summary_folded(
                 app,
                 ratatui::layout::Rect::new(0, 0, size.width, size.height),
             )

@@ -129,6 +129,19 @@ pub fn lane_note(experiment: &Experiment, lane: &Lane) -> Option<&'static str> {
         .then_some("never got a task")
 }
 
+/// A lane's note, longest first, for the room there is: what it means in full (the pool's
+/// tasks were all taken before this worker was ready), then the note, then two words.
+pub fn note_forms(note: &'static str) -> [&'static str; 3] {
+    match note {
+        "never got a task" => [
+            "never got a task: none was left when it was ready",
+            note,
+            "no task",
+        ],
+        other => [other, other, other],
+    }
+}
+
 /// Where a bar ends: at its task's end, or at `now` while the task runs; at least 1 µs
 /// after its start, so even an instant failure shows.
 fn bar_end(start: u64, ended: Option<u64>, now: u64) -> u64 {

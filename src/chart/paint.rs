@@ -28,42 +28,8 @@ pub fn draw_cells(
     plan: &ExperimentPlan,
     theme: Theme,
 ) {
-    let look_of = |index: usize| -> Look {
-        match experiment
-            .task(index)
-            .map_or(TaskState::Pending, |t| t.state)
-        {
-            TaskState::Failed { .. } => theme.failed(),
-            TaskState::Running | TaskState::Pending => theme.running(),
-            // Neighbours in a lane alternate, whatever their inputs.
-            TaskState::Succeeded { .. } => theme.done(
-                experiment
-                    .position_in_lane(index)
-                    .map_or(index % 2 == 1, |p| p % 2 == 1),
-            ),
-        }
-    };
-    let looks: Vec<Option<Look>> = cells
-        .iter()
-        .zip(states.iter().chain(std::iter::repeat(&None)))
-        .map(|(cell, state)| match (*cell, *state) {
-            (CellContent::Empty, Some(CellState::Runnable)) => Some(theme.runnable()),
-            (CellContent::Empty, Some(CellState::GilWait)) => Some(theme.gil_wait(theme.running())),
-            (CellContent::Empty, _) => None,
-            (CellContent::Starting, _) => Some(theme.starting()),
-            (CellContent::Task(index), state) => {
-                let task = look_of(index);
-                Some(match state {
-                    Some(CellState::Runnable) => theme.runnable(),
-                    Some(CellState::Blocked) => theme.blocked(task),
-                    Some(CellState::GilWait) => theme.gil_wait(task),
-                    Some(CellState::Unknown) => theme.unknown(task),
-                    Some(CellState::OnCpu) | None => task,
-                })
-            }
-            (CellContent::Dense { failed, running }, _) => Some(theme.dense(failed, running)),
-        })
-        .collect();
+    let look_of = |index: usize| task_look(experiment, index, theme);
+    let looks = cell_looks((cells, states), experiment, theme);
     for (column, look) in looks.iter().enumerate() {
         if let Some(look) = look {
             put(buf, x + column as u16, y, look.glyph, look.style);
@@ -89,6 +55,69 @@ pub fn draw_cells(
             put(buf, x + column as u16, y, '✗', theme.failed().label);
         }
     }
+}
+
+/// Draws a row of cells as [`draw_cells`] does, without labels: the further rows of a
+/// lane drawn more than one row tall.
+pub fn draw_fill(
+    buf: &mut Buffer,
+    x: u16,
+    y: u16,
+    cells: (&[CellContent], &[Option<CellState>]),
+    experiment: &Experiment,
+    theme: Theme,
+) {
+    for (column, look) in cell_looks(cells, experiment, theme).iter().enumerate() {
+        if let Some(look) = look {
+            put(buf, x + column as u16, y, look.glyph, look.style);
+        }
+    }
+}
+
+/// How task `index` looks by its state: running, failed, or done (neighbours in a lane
+/// alternate, whatever their inputs).
+fn task_look(experiment: &Experiment, index: usize, theme: Theme) -> Look {
+    match experiment
+        .task(index)
+        .map_or(TaskState::Pending, |t| t.state)
+    {
+        TaskState::Failed { .. } => theme.failed(),
+        TaskState::Running | TaskState::Pending => theme.running(),
+        TaskState::Succeeded { .. } => theme.done(
+            experiment
+                .position_in_lane(index)
+                .map_or(index % 2 == 1, |p| p % 2 == 1),
+        ),
+    }
+}
+
+/// Each cell's look: its task's, shaded by what the worker was doing there.
+fn cell_looks(
+    (cells, states): (&[CellContent], &[Option<CellState>]),
+    experiment: &Experiment,
+    theme: Theme,
+) -> Vec<Option<Look>> {
+    cells
+        .iter()
+        .zip(states.iter().chain(std::iter::repeat(&None)))
+        .map(|(cell, state)| match (*cell, *state) {
+            (CellContent::Empty, Some(CellState::Runnable)) => Some(theme.runnable()),
+            (CellContent::Empty, Some(CellState::GilWait)) => Some(theme.gil_wait(theme.running())),
+            (CellContent::Empty, _) => None,
+            (CellContent::Starting, _) => Some(theme.starting()),
+            (CellContent::Task(index), state) => {
+                let task = task_look(experiment, index, theme);
+                Some(match state {
+                    Some(CellState::Runnable) => theme.runnable(),
+                    Some(CellState::Blocked) => theme.blocked(task),
+                    Some(CellState::GilWait) => theme.gil_wait(task),
+                    Some(CellState::Unknown) => theme.unknown(task),
+                    Some(CellState::OnCpu) | None => task,
+                })
+            }
+            (CellContent::Dense { failed, running }, _) => Some(theme.dense(failed, running)),
+        })
+        .collect()
 }
 
 /// The label of task `index` on a bar of `run` columns, with one to spare, made safe to
@@ -143,14 +172,15 @@ fn input_stands_for_task(plan: &ExperimentPlan) -> bool {
     }
 }
 
-/// Writes `note` (a lane's `never got a task`) into the empty stretch of a drawn row after
-/// its last drawn cell, as far as it fits (cut visibly where it does not).
+/// Writes a lane's note (`never got a task`) into the empty stretch of a drawn row after
+/// its last drawn cell: the longest of `notes` (longest first) that fits, else the last
+/// cut visibly.
 pub fn draw_note(
     buf: &mut Buffer,
     x: u16,
     y: u16,
     cells: &[CellContent],
-    note: &str,
+    notes: &[&str],
     theme: Theme,
 ) {
     let from = cells
@@ -161,7 +191,8 @@ pub fn draw_note(
     if room < 2 {
         return;
     }
-    let text = crate::model::display::shorten(note, room);
+    let forms: Vec<String> = notes.iter().map(ToString::to_string).collect();
+    let text = super::labels::fit(&forms, room);
     buf.set_stringn(x + from as u16, y, text, room, theme.note());
 }
 

@@ -19,6 +19,7 @@ use ratatui::style::{Color, Modifier, Style};
 use unicode_width::UnicodeWidthStr;
 
 use crate::chart::axis::{self, human};
+use crate::chart::cells::note_forms;
 use crate::chart::fold::{Depth, Rows, row_cells, row_label, row_note, row_states};
 use crate::chart::paint::{self, draw_cells, draw_note};
 use crate::chart::span::{TimeSpan, row_lengths};
@@ -94,7 +95,7 @@ pub fn chart(timeline: &Timeline, width: u16, color: bool, depth: Depth) -> Stri
                 theme,
             );
             if let Some(note) = row_note(experiment, &row) {
-                draw_note(&mut buf, label_width, 0, &cells, note, theme);
+                draw_note(&mut buf, label_width, 0, &cells, &note_forms(note), theme);
             }
             paint::sweep(&mut buf, area);
             out.push_str(&buffer_line(&buf, color));

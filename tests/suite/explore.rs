@@ -262,10 +262,14 @@ fn compare_shows_both_runs_figures_and_their_difference() {
     press(&mut app, KeyCode::Char(']'));
     press(&mut app, KeyCode::Char('c'));
     assert!(app.compared().is_none());
-    // Two runs of one plan: the summary gives the speed-up with its spread.
+    // Two runs of one plan: the verdict gives the speed-up with its spread, which way it
+    // runs, and that two runs are too few to tell.
     let text = screen(&app, 140, 40);
+    let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(
-        text.contains("2 runs: sleep threads 2.00±0.00× processes"),
+        words.contains("Over 2 runs")
+            && words.contains("Sleep: threads 2.00 ± 0.00× faster than processes")
+            && words.contains("too few to tell"),
         "{text}"
     );
 }
@@ -311,8 +315,10 @@ fn every_lane_of_64_is_reachable() {
     assert_eq!(app.scroll_of(0), 3);
 }
 
+/// At 80×24 the summary is folded to the verdict (every lane shows); the footer keeps
+/// help, quit and the key that unfolds it, and `v` shows every experiment's row.
 #[test]
-fn at_80x24_the_footer_keeps_help_and_quit_and_the_summary_every_row() {
+fn at_80x24_the_footer_keeps_help_and_quit_and_v_unfolds_every_summary_row() {
     let plan = Plan::default();
     let mut app = App::new(plan.clone(), false);
     // Run the default plan's six experiments quickly (sleep-like tasks are fine here).
@@ -320,9 +326,13 @@ fn at_80x24_the_footer_keeps_help_and_quit_and_the_summary_every_row() {
     let text = screen(&app, 80, 24);
     let footer = text.lines().last().unwrap();
     assert!(
-        footer.contains("? help") && footer.contains("q quit"),
+        footer.contains("? help") && footer.contains("q quit") && footer.contains("v summary"),
         "{footer}"
     );
+    let area = ratatui::layout::Rect::new(0, 0, 80, 24);
+    app.view.summary_folded = poolscope::view::ui::summary_folded(&app, area);
+    press(&mut app, KeyCode::Char('v'));
+    let text = screen(&app, 80, 24);
     for name in [
         "process-fibo",
         "thread-fibo",
@@ -615,7 +625,7 @@ fn runs_in_the_view_follow_one_another_and_are_kept() {
     pty.wait_for("run 1/2", Duration::from_secs(60));
     let screen = pty.wait_for("run 2/2 started (--runs", Duration::from_secs(60));
     assert!(!screen.contains("restarted the plan"), "{screen}");
-    let screen = pty.wait_for("2 runs: sleep ", Duration::from_secs(60));
+    let screen = pty.wait_for("Over 2 runs", Duration::from_secs(60));
     assert!(screen.contains("✓ done"), "{screen}");
     pty.press("[");
     pty.wait_for("run 1/2", Duration::from_secs(10));

@@ -420,3 +420,339 @@ fn isolation_marks_the_writes_and_labels_the_reads() {
         assert!(lane.contains(&format!("X is {x}")), "{lane}");
     }
 }
+
+/// The default plan (fib 34–41 and http 1000–1700 ms on processes, threads and gil) with
+/// `workers` workers a pool, run to the end: task i on worker i, the other workers started
+/// and idle; the sampler's figures as a run gives them; `busy`: other processes used a CPU.
+fn default_run(workers: usize, busy: bool) -> App {
+    let plan = default_plan(workers);
+    let mut app = App::new(plan.clone(), false);
+    run_default(&mut app, &plan, busy);
+    app
+}
+
+/// The default plan with `workers` workers a pool.
+fn default_plan(workers: usize) -> Plan {
+    Plan::from_parts(
+        &[WorkloadKind::Fib, WorkloadKind::Http],
+        &[
+            ExecutorKind::Processes,
+            ExecutorKind::Threads,
+            ExecutorKind::Gil,
+        ],
+        &(34..=41).collect::<Vec<_>>(),
+        &(1000..1800).step_by(100).collect::<Vec<_>>(),
+        Some(workers),
+        HttpSettings::default(),
+    )
+}
+
+/// Runs `plan` (see [`default_run`]) into `app`'s live run.
+fn run_default(app: &mut App, plan: &Plan, busy: bool) {
+    let workers = plan.experiments[0].workers;
+    app.update(Msg::Event(Event::RunStarted {
+        at: Timestamp(T0),
+        cores: 2,
+        experiments: plan.experiments.len(),
+    }));
+    let mut at = T0;
+    for (x, e) in plan.experiments.iter().enumerate() {
+        app.update(Msg::Event(Event::ExperimentStarted {
+            experiment: x,
+            plan: e.clone(),
+            at: Timestamp(at),
+        }));
+        let process = e.executor == ExecutorKind::Processes;
+        // fib: processes 540 ms, threads 610 ms, gil 960 ms; http: the longest delay.
+        let scale = match e.executor {
+            ExecutorKind::Processes => 540,
+            ExecutorKind::Threads => 610,
+            _ => 960,
+        };
+        for w in 0..workers {
+            app.update(Msg::Event(Event::WorkerStarted {
+                experiment: x,
+                worker: worker(w, process),
+                at: Timestamp(at + 2 * MS),
+            }));
+        }
+        let mut end = at;
+        let mut free = vec![at + 3 * MS; workers];
+        for (i, &input) in e.inputs.iter().enumerate() {
+            let ms = match e.workload {
+                WorkloadKind::Fib => scale * (i as u64 + 1) / 8,
+                _ => input + x as u64,
+            };
+            let w = i % workers;
+            let start = free[w];
+            free[w] = start + ms * MS;
+            end = end.max(free[w]);
+            let cpu = if e.workload == WorkloadKind::Fib {
+                ms / 4
+            } else {
+                0
+            };
+            app.update(task(
+                x,
+                i,
+                input,
+                worker(w, process),
+                start,
+                TaskEventKind::Started,
+            ));
+            app.update(task(x, i, input, worker(w, process), free[w], done(cpu)));
+        }
+        let gil = e.executor == ExecutorKind::Gil;
+        app.update(Msg::Event(Event::Figures(
+            poolscope::model::event::ExperimentFigures {
+                experiment: x,
+                others_cpu: Some(if busy { 1.2 } else { 0.0 }),
+                cpu_wait: Some(Duration::from_millis(if gil { 103 } else { 1070 })),
+                voluntary_switches: Some(if gil { 2934 } else { 20 }),
+                involuntary_switches: Some(if gil { 1056 } else { 243 }),
+                gil_wait: gil.then(|| Duration::from_millis(14_930)),
+                ..Default::default()
+            },
+        )));
+        app.update(Msg::Event(Event::ExperimentFinished {
+            experiment: x,
+            at: Timestamp(end),
+        }));
+        at = end + 30 * MS;
+    }
+    app.update(Msg::Event(Event::RunFinished {
+        at: Timestamp(at),
+        outcome: RunOutcome::Completed,
+    }));
+    app.set_now(Timestamp(at));
+}
+
+/// The screen as text, a line per row.
+fn text_of(terminal: &Terminal<TestBackend>) -> String {
+    let buffer = terminal.backend().buffer();
+    (0..buffer.area.height)
+        .map(|y| {
+            let mut line: String = (0..buffer.area.width)
+                .map(|x| buffer[(x, y)].symbol().to_string())
+                .collect();
+            line.push('\n');
+            line
+        })
+        .collect()
+}
+
+/// The post's four speed-ups of the run shown, as the verdict writes them.
+fn figures(app: &App) -> Vec<String> {
+    app.shown_timeline()
+        .speedups()
+        .iter()
+        .map(|s| format!("{} {:.2}%", s.workload.speedup_label(), s.percent))
+        .collect()
+}
+
+#[test]
+fn default_run_at_120x40() {
+    insta::assert_snapshot!(draw(&default_run(8, false), 120, 40).backend());
+}
+
+#[test]
+fn default_run_at_80x24() {
+    insta::assert_snapshot!(draw(&default_run(8, true), 80, 24).backend());
+}
+
+#[test]
+fn default_run_at_40x12() {
+    insta::assert_snapshot!(draw(&default_run(8, false), 40, 12).backend());
+}
+
+/// Four workers leave rows to spare at 120×40: lanes grow taller instead of leaving them
+/// blank under the summary.
+#[test]
+fn four_workers_at_120x40_use_the_height() {
+    let terminal = draw(&default_run(4, false), 120, 40);
+    let text = text_of(&terminal);
+    let blank_tail = text
+        .lines()
+        .rev()
+        .skip(1)
+        .take_while(|l| l.trim().is_empty())
+        .count();
+    // Fewer blank rows than there are lanes: one more row a lane would not fit.
+    assert!(blank_tail < 8, "{blank_tail} blank rows:\n{text}");
+    insta::assert_snapshot!(terminal.backend());
+}
+
+#[test]
+fn sixty_four_workers_at_120x40() {
+    insta::assert_snapshot!(draw(&default_run(64, false), 120, 40).backend());
+}
+
+#[test]
+fn sixty_four_workers_at_80x24() {
+    insta::assert_snapshot!(draw(&default_run(64, false), 80, 24).backend());
+}
+
+/// The verdict is never cut: every speed-up figure is on the screen, whole, at every size
+/// from 40×12 up, with and without colour, with the summary in full or folded.
+#[test]
+fn the_verdict_is_whole_at_every_size() {
+    for busy in [false, true] {
+        let mut app = default_run(8, busy);
+        let wanted = figures(&app);
+        assert_eq!(wanted.len(), 4, "{wanted:?}");
+        for color in [false, true] {
+            app.color = color;
+            for width in (40..=160).step_by(3) {
+                for height in (12..=50).step_by(2) {
+                    for fold in [
+                        poolscope::view::app::SummaryFold::Auto,
+                        poolscope::view::app::SummaryFold::Open,
+                        poolscope::view::app::SummaryFold::Folded,
+                    ] {
+                        app.view.summary = fold;
+                        let text = text_of(&draw(&app, width, height));
+                        for figure in &wanted {
+                            assert!(
+                                text.contains(figure.as_str()),
+                                "{width}×{height} {fold:?}: {figure} cut or missing:\n{text}"
+                            );
+                        }
+                        let words: Vec<&str> = text.split_whitespace().collect();
+                        assert!(
+                            words.join(" ").contains("1 run"),
+                            "{width}×{height}: the caveat:\n{text}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// At 80×24 the default plan's six panels show all 8 lanes each at once, with the verdict;
+/// `v` unfolds the summary (every experiment's row, the verdict still whole), and `v`
+/// again folds it.
+#[test]
+fn at_80x24_every_lane_and_the_verdict_then_v_unfolds_the_summary() {
+    let mut app = default_run(8, true);
+    let area = ratatui::layout::Rect::new(0, 0, 80, 24);
+    let rows = poolscope::view::ui::rows_per_panel(&app, area);
+    assert_eq!(rows.len(), 6);
+    assert!(rows.iter().all(|&(_, n)| n >= 8), "{rows:?}");
+    let text = text_of(&draw(&app, 80, 24));
+    let lanes: usize = text
+        .lines()
+        .map(|l| {
+            (0..8)
+                .map(|w| {
+                    l.matches(&format!("│w{w} ")).count()
+                        + usize::from(l.starts_with(&format!("w{w} ")))
+                })
+                .sum::<usize>()
+        })
+        .sum();
+    assert_eq!(lanes, 48, "every lane of the six panels:\n{text}");
+    assert!(!text.contains("lanes") && !text.contains("/8▼"), "{text}");
+    for figure in figures(&app) {
+        assert!(text.contains(&figure), "{figure}:\n{text}");
+    }
+    assert!(poolscope::view::ui::summary_folded(&app, area));
+    let footer = text.lines().last().unwrap();
+    assert!(footer.contains("v summary"), "{footer}");
+
+    app.view.summary_folded = poolscope::view::ui::summary_folded(&app, area);
+    press(&mut app, KeyCode::Char('v'));
+    let text = text_of(&draw(&app, 80, 24));
+    for name in [
+        "process-fibo",
+        "thread-fibo",
+        "gil-fibo",
+        "process-get",
+        "thread-get",
+        "gil-get",
+    ] {
+        assert!(
+            text.lines()
+                .any(|l| l.starts_with('│') && l.contains(&format!(" {name} "))),
+            "summary row {name}:\n{text}"
+        );
+    }
+    let heading = text
+        .lines()
+        .find(|l| l.contains("experiment"))
+        .unwrap_or_else(|| panic!("{text}"));
+    for column in ["cpu wait", "switches", "gil wait"] {
+        assert!(heading.contains(column), "{column}: {heading}");
+    }
+    for figure in figures(&app) {
+        assert!(text.contains(&figure), "{figure}:\n{text}");
+    }
+    assert!(!poolscope::view::ui::summary_folded(&app, area));
+    app.view.summary_folded = false;
+    press(&mut app, KeyCode::Char('v'));
+    assert!(poolscope::view::ui::summary_folded(&app, area));
+}
+
+/// At 40×12 each panel's title keeps its number and name, cut with `…`.
+#[test]
+fn at_40x12_titles_keep_number_and_name() {
+    let text = text_of(&draw(&default_run(8, false), 40, 12));
+    for (n, name) in ["process-", "thread-", "gil-"].iter().enumerate() {
+        for row in 0..2 {
+            let number = n + 1 + 3 * row;
+            assert!(
+                text.contains(&format!(" {number} {}", &name[..name.len().min(6)])),
+                "panel {number}:\n{text}"
+            );
+        }
+    }
+}
+
+/// With 64 workers and 8 tasks, the lanes of workers that never got a task say so, and
+/// the panel's border counts those that ran tasks apart from them.
+#[test]
+fn many_workers_are_counted_apart() {
+    for (width, height) in [(120, 40), (80, 24)] {
+        let mut app = default_run(64, false);
+        let area = ratatui::layout::Rect::new(0, 0, width, height);
+        let text = text_of(&draw(&app, width, height));
+        let counted = [
+            "8 ran tasks · 56 never got one",
+            "8 ran tasks · 56 got none",
+            "8 ran · 56 none",
+        ];
+        let counts: usize = counted.iter().map(|c| text.matches(c).count()).sum();
+        assert_eq!(counts, 6, "{width}×{height}: every panel counts:\n{text}");
+        // The last lanes, scrolled to: their workers never got a task.
+        app.set_page_rows(&poolscope::view::ui::rows_per_panel(&app, area));
+        press(&mut app, KeyCode::End);
+        let text = text_of(&draw(&app, width, height));
+        assert!(
+            text.lines().any(|l| l.contains("w63 ")
+                && (l.contains("╌ never got a task") || l.contains("╌ no task"))),
+            "{text}"
+        );
+    }
+}
+
+/// After several runs, each ratio says which two executors and which way it runs.
+#[test]
+fn ratios_over_runs_say_which_way_they_run() {
+    let mut app = default_run(8, false);
+    let plan = app.plan().clone();
+    for _ in 0..2 {
+        app.update(Msg::RunRestarted);
+        run_default(&mut app, &plan, false);
+    }
+    for (width, height) in [(120, 40), (80, 24), (40, 12)] {
+        let text = text_of(&draw(&app, width, height));
+        let words: Vec<&str> = text.split_whitespace().collect();
+        let words = words.join(" ");
+        assert!(words.contains("Over 3 runs"), "{width}×{height}:\n{text}");
+        assert!(
+            words.contains("processes 1.77 ± 0.00× faster than gil"),
+            "{width}×{height}:\n{text}"
+        );
+        assert!(!text.contains(" ≈"), "{text}");
+    }
+}

@@ -39,7 +39,7 @@ use crate::view::editor::{Editor, EditorOutcome};
 pub use inspector::Inspect;
 pub use messages::{Effect, ExportKind, Msg, Status};
 pub use runs::{MAX_KEPT_RECORDS, Run};
-pub use viewport::{LaneOrder, MAX_ZOOM, Viewport};
+pub use viewport::{LaneOrder, MAX_ZOOM, SummaryFold, Viewport};
 
 use exports::Exports;
 use inspector::InspectKey;
@@ -500,6 +500,7 @@ impl App {
             KeyCode::Char('s') => self.view.toggle_order(),
             KeyCode::Char('d') => self.change_depth(false),
             KeyCode::Char('D') => self.change_depth(true),
+            KeyCode::Char('v') => self.view.toggle_summary(),
             KeyCode::Char('+') | KeyCode::Char('=') => self.zoom(2.0),
             KeyCode::Char('-') | KeyCode::Char('_') => self.zoom(0.5),
             KeyCode::Left | KeyCode::Char('h') => self.view.pan_by(-0.25),

@@ -25,6 +25,18 @@ pub enum LaneOrder {
     ByStart,
 }
 
+/// Whether the summary shows in full or folded to the verdict alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SummaryFold {
+    /// As the screen allows: folded where the full summary would hide lanes.
+    #[default]
+    Auto,
+    /// In full (`v` on a folded summary); panels scroll if they must.
+    Open,
+    /// The verdict alone (`v` on a full summary).
+    Folded,
+}
+
 /// The displayed state, frozen by `space` while collection goes on.
 #[derive(Debug, Clone)]
 pub struct Frozen {
@@ -50,6 +62,10 @@ pub struct Viewport {
     /// How many rows of nesting a thread shows, the deeper levels folded into the last
     /// (`d` / `D`, `--depth`).
     pub depth: Depth,
+    /// The summary in full or folded to the verdict (`v`).
+    pub summary: SummaryFold,
+    /// Whether the summary was folded when last drawn (set by the loop): what `v` turns.
+    pub summary_folded: bool,
     /// Per panel (plan index): the first row shown.
     scroll: Vec<usize>,
     /// Per panel (plan index): how many rows it shows, as last drawn (set by the loop).
@@ -67,6 +83,8 @@ impl Default for Viewport {
             lane_order: LaneOrder::ByWorker,
             maximized: false,
             depth: Depth::DEFAULT,
+            summary: SummaryFold::Auto,
+            summary_folded: false,
             scroll: Vec::new(),
             page_rows: Vec::new(),
             frozen: None,
@@ -115,6 +133,16 @@ impl Viewport {
     pub fn fit(&mut self) {
         self.zoom = 1.0;
         self.pan = 0.0;
+    }
+
+    /// `v`: the summary in full where it was folded, folded where it was in full.
+    pub fn toggle_summary(&mut self) {
+        self.summary = if self.summary_folded {
+            SummaryFold::Open
+        } else {
+            SummaryFold::Folded
+        };
+        self.summary_folded = !self.summary_folded;
     }
 
     /// `s`: by worker ↔ by task start.

@@ -128,8 +128,9 @@ pub fn render_header(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
     );
 }
 
-/// The bottom line.
-pub fn render_footer(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
+/// The bottom line; `folded`: whether the summary is folded to the verdict (`v` unfolds
+/// it).
+pub fn render_footer(app: &App, area: Rect, buf: &mut Buffer, theme: Theme, folded: bool) {
     let mut spans = Vec::new();
     if let Some(status) = &app.status {
         let style = if status.is_error {
@@ -145,7 +146,13 @@ pub fn render_footer(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
     }
     // Keys in the order shown, each with its priority (lower stays longer): where the line
     // is short, the least needed give way first; help and quit always stay.
-    const FOOTER: [(&str, &str, u8); 19] = [
+    // `v` unfolds a folded summary: said early, since the table is then out of sight.
+    let (fold, fold_priority) = if folded {
+        ("summary", 1)
+    } else {
+        ("fold summary", 11)
+    };
+    let footer: [(&str, &str, u8); 20] = [
         ("e", "export", 2),
         ("t", "trace", 8),
         ("g", "svg", 9),
@@ -163,6 +170,7 @@ pub fn render_footer(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
         ("space", "freeze", 5),
         ("z", "maximize", 5),
         ("i", "inspect", 3),
+        ("v", fold, fold_priority),
         ("?", "help", 0),
         ("q", "quit", 0),
     ];
@@ -175,7 +183,7 @@ pub fn render_footer(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
         .experiments()
         .iter()
         .any(|e| !e.plan.lane_levels.is_empty());
-    let mut shown: Vec<_> = FOOTER
+    let mut shown: Vec<_> = footer
         .iter()
         .copied()
         .filter(|(key, _, _)| live || !matches!(*key, "r" | "p" | "[ ]" | "c"))

@@ -242,6 +242,9 @@ pub fn render(
             highlight: None,
             scroll: app.scroll_of(app.selected),
             depth: app.view.depth,
+            compact: false,
+            beside: false,
+            lane_height: 1,
         }
         .render(rect, buf);
     }

@@ -17,13 +17,13 @@
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Widget};
+use ratatui::widgets::{Block, BorderType, Borders, Widget};
 
 use crate::chart::axis::{self, human};
-use crate::chart::cells::{CellContent, CellState, lane_states, task_cells};
+use crate::chart::cells::{CellContent, CellState, lane_states, note_forms, task_cells};
 use crate::chart::fold::{Depth, Rows as LaneRows, row_cells, row_label, row_note, row_states};
 use crate::chart::labels::{fit, name_parts};
-use crate::chart::paint::{draw_cells, draw_note, highlight};
+use crate::chart::paint::{draw_cells, draw_fill, draw_note, highlight};
 use crate::chart::span::{TimeGrid, TimeSpan};
 use crate::chart::theme::Theme;
 use crate::model::clock::Timestamp;
@@ -59,27 +59,118 @@ pub struct GanttPanel<'a> {
     pub scroll: usize,
     /// How many rows of nesting a thread shows (see [`crate::chart::fold`]).
     pub depth: Depth,
+    /// Drawn compact: a title line instead of a box, for short screens.
+    pub compact: bool,
+    /// Whether another panel is to the left (a compact panel draws a rule between).
+    pub beside: bool,
+    /// Rows each lane takes (more than one where the screen has room to spare).
+    pub lane_height: u16,
 }
 
 impl GanttPanel<'_> {
-    /// The title: number and name always; pool, workers and pid while they fit beside the
-    /// state on the right.
-    fn title(&self, width: u16) -> (Line<'static>, Line<'static>) {
+    /// The title in `room` columns (the box's corners left out): number and name always,
+    /// the name cut with `…` before it is dropped; the state in the shortest form that
+    /// leaves the name its room; then, while they fit, how many workers ran tasks (compact
+    /// panels: a box says it in its bottom border), pid, workers and pool.
+    fn title(&self, room: u16) -> (Line<'static>, Line<'static>) {
         let theme = self.theme;
         let plan = self.plan;
         let failed = self.experiment.map_or(0, Experiment::failed);
-        // Narrow panels get the short forms, so the experiment's name keeps its room.
-        let narrow = width < 50;
-        let mut right = Vec::new();
-        if failed > 0 {
-            let text = if narrow {
-                format!(" ✗{failed} ")
-            } else {
-                format!(" ✗ {failed} failed ")
-            };
-            right.push(Span::styled(text, theme.bad()));
+        let room = room as usize;
+        let number = format!(" {} ", self.number);
+        let name = display::safe(&plan.name).into_owned();
+        // The name keeps at least this much (a longer one is cut with `…`).
+        let least_name = display::width(&name).min(8);
+        let mut right = None;
+        for form in self.state_forms(failed, room < 50) {
+            let w: usize = form.iter().map(Span::width).sum();
+            // The name keeps `least_name` columns and its trailing blank.
+            if w.saturating_sub(1) + number.len() + least_name < room || form.is_empty() {
+                right = Some(Line::from(form).right_aligned());
+                break;
+            }
         }
-        right.push(match self.state {
+        let right = right.unwrap_or_default();
+        // The left title ends with a blank and the right starts with one: they may share
+        // it (the right is drawn over the left).
+        let name_room = room
+            .saturating_sub(right.width().saturating_sub(1) + number.len() + 1)
+            .max(1);
+        let mut left = vec![Span::styled(
+            format!("{number}{} ", display::shorten(&name, name_room)),
+            theme.heading(),
+        )];
+        let workers = match self.experiment {
+            // Lanes of nested calls are levels of a few threads: count the threads.
+            Some(e) if !plan.lane_levels.is_empty() => {
+                let threads = e
+                    .lanes
+                    .iter()
+                    .filter(|l| plan.lane_levels.get(l.worker) == 0)
+                    .count();
+                display::count(threads, "thread")
+            }
+            _ => format!(
+                "{} worker{}",
+                self.experiment
+                    .map_or_else(|| plan.workers.to_string(), |e| e.workers_text()),
+                if plan.workers == 1 { "" } else { "s" }
+            ),
+        };
+        // By priority: (compact) who ran tasks, the pid of a thread pool (its lanes show
+        // only tids), the worker count, then the pool's name (the experiment's name already
+        // says it).
+        let mut extras = Vec::new();
+        if self.compact
+            && let Some(count) = self
+                .worker_count()
+                .and_then(|forms| forms.into_iter().nth(1))
+        {
+            extras.push(format!("· {count} "));
+        }
+        let lanes = self.experiment.map_or(&[][..], |e| &e.lanes[..]);
+        if let (ExecutorKind::Threads | ExecutorKind::Sequential | ExecutorKind::Gil, Some(lane)) =
+            (plan.executor, lanes.first().filter(|l| l.pid != 0))
+        {
+            extras.push(format!("· pid {} ", lane.pid));
+        }
+        extras.push(format!("· {workers} "));
+        extras.push(format!("· {} ", plan.executor.pool_name()));
+        // A rule of one at least between the titles.
+        let mut room = room.saturating_sub(right.width() + left[0].width() + 1);
+        let mut fitting = Vec::new();
+        for extra in extras {
+            let w = extra.chars().count();
+            if w > room {
+                break;
+            }
+            room -= w;
+            fitting.push(extra);
+        }
+        // Shown in reading order: pool, workers, pid, who ran tasks.
+        fitting.reverse();
+        left.extend(
+            fitting
+                .into_iter()
+                .map(|extra| Span::styled(extra, theme.dim())),
+        );
+        (Line::from(left), right)
+    }
+
+    /// The state for the title, longest form first, the last empty: `✓ 537 ms`, then `✓`.
+    fn state_forms(&self, failed: usize, narrow: bool) -> Vec<Vec<Span<'static>>> {
+        let theme = self.theme;
+        let failures = |short: bool| {
+            (failed > 0).then(|| {
+                let text = if short || narrow {
+                    format!(" ✗{failed} ")
+                } else {
+                    format!(" ✗ {failed} failed ")
+                };
+                Span::styled(text, theme.bad())
+            })
+        };
+        let state = match self.state {
             ExperimentState::Waiting => Span::styled(" waiting ".to_string(), theme.dim()),
             ExperimentState::NotRun => Span::styled(" not run ".to_string(), theme.dim()),
             ExperimentState::Running(d) => {
@@ -100,80 +191,75 @@ impl GanttPanel<'_> {
             ExperimentState::Stopped(d) => {
                 Span::styled(format!(" ■ stopped at {} ", human(d)), theme.bad())
             }
-        });
-        let right = Line::from(right).right_aligned();
-
-        let mut left = vec![Span::styled(
-            format!(" {} {} ", self.number, display::safe(&plan.name)),
-            theme.heading(),
-        )];
-        let workers = match self.experiment {
-            // Lanes of nested calls are levels of a few threads: count the threads.
-            Some(e) if !plan.lane_levels.is_empty() => {
-                let threads = e
-                    .lanes
-                    .iter()
-                    .filter(|l| plan.lane_levels.get(l.worker) == 0)
-                    .count();
-                display::count(threads, "thread")
-            }
-            _ => format!(
-                "{} worker{}",
-                self.experiment
-                    .map_or_else(|| plan.workers.to_string(), |e| e.workers_text()),
-                if plan.workers == 1 { "" } else { "s" }
-            ),
         };
-        // By priority: the pid of a thread pool (its lanes show only tids), the worker count,
-        // then the pool's name (the experiment's name already says it).
-        let mut extras = Vec::new();
-        let lanes = self.experiment.map_or(&[][..], |e| &e.lanes[..]);
-        if let (ExecutorKind::Threads | ExecutorKind::Sequential | ExecutorKind::Gil, Some(lane)) =
-            (plan.executor, lanes.first().filter(|l| l.pid != 0))
-        {
-            extras.push(format!("· pid {} ", lane.pid));
+        let mark = match self.state {
+            ExperimentState::Waiting | ExperimentState::NotRun => None,
+            ExperimentState::Running(_) => Some(Span::styled(" ▶ ", theme.busy())),
+            ExperimentState::Done(_) if failed > 0 => None,
+            ExperimentState::Done(_) => Some(Span::styled(" ✓ ", theme.good())),
+            ExperimentState::Stopped(_) => Some(Span::styled(" ■ ", theme.bad())),
+        };
+        let mut forms = vec![failures(false).into_iter().chain([state]).collect()];
+        forms.push(failures(true).into_iter().chain(mark).collect());
+        forms.push(Vec::new());
+        forms
+    }
+
+    /// How many workers ran tasks and how many never got one, longest form first, once
+    /// some never got one (settled: see [`row_note`]).
+    fn worker_count(&self) -> Option<[String; 4]> {
+        let e = self.experiment.filter(|e| e.plan.lane_levels.is_empty())?;
+        let rows = LaneRows::of(e, self.depth);
+        let idle = (0..rows.len())
+            .filter_map(|i| rows.get(i))
+            .filter(|row| row_note(e, row).is_some())
+            .count();
+        if idle == 0 {
+            return None;
         }
-        extras.push(format!("· {workers} "));
-        extras.push(format!("· {} ", plan.executor.pool_name()));
-        // Two corners and a gap of one between the titles.
-        let mut room = (width as usize).saturating_sub(right.width() + 3 + left[0].width());
-        let mut fitting = Vec::new();
-        for extra in extras {
-            let w = extra.chars().count();
-            if w > room {
-                break;
+        let ran = e.lanes.iter().filter(|l| !l.spans().is_empty()).count();
+        Some([
+            format!("{ran} ran tasks · {idle} never got one"),
+            format!("{ran} ran tasks · {idle} got none"),
+            format!("{ran} ran · {idle} none"),
+            format!("{ran}/{} ran", e.lanes.len()),
+        ])
+    }
+
+    /// The area inside the box (or under the title line) of a panel filling `area`.
+    fn inner(&self, area: Rect) -> Rect {
+        if self.compact {
+            let left = u16::from(self.beside).min(area.width);
+            Rect {
+                x: area.x + left,
+                y: area.y + 1.min(area.height),
+                width: area.width - left,
+                height: area.height.saturating_sub(1),
             }
-            room -= w;
-            fitting.push(extra);
+        } else {
+            Block::bordered().inner(area)
         }
-        // Shown in reading order: pool, workers, pid.
-        fitting.reverse();
-        left.extend(
-            fitting
-                .into_iter()
-                .map(|extra| Span::styled(extra, theme.dim())),
-        );
-        (Line::from(left), right)
+    }
+
+    /// How many lanes (or tasks) fit in an inner area `height` rows tall (one is the axis).
+    fn lanes_fitting(&self, height: u16) -> u16 {
+        height.saturating_sub(1) / self.lane_height.max(1)
     }
 
     /// The task whose bar is drawn at (`x`, `y`) when the panel fills `area`, if any.
     pub fn task_at(&self, area: Rect, x: u16, y: u16) -> Option<usize> {
         let (experiment, span) = (self.experiment?, self.span?);
-        let inner = Rect {
-            x: area.x + 1,
-            y: area.y + 1,
-            width: area.width.saturating_sub(2),
-            height: area.height.saturating_sub(2),
-        };
+        let inner = self.inner(area);
         let label_width = self.label_width(inner.width);
         let bars_x = inner.x + label_width;
         let columns = inner.width.saturating_sub(label_width);
-        let height = inner.height.saturating_sub(1);
+        let fitting = self.lanes_fitting(inner.height);
+        let height = fitting * self.lane_height.max(1);
         if x < bars_x || x >= bars_x + columns || y <= inner.y || y > inner.y + height {
             return None;
         }
-        let row = (y - inner.y - 1) as usize;
-        let rows = self.rows(experiment, span, height, label_width, columns);
+        let row = ((y - inner.y - 1) / self.lane_height.max(1)) as usize;
+        let rows = self.rows(experiment, span, fitting, label_width, columns);
         match rows.rows.get(row)?.1.get((x - bars_x) as usize)? {
             CellContent::Task(index) => Some(*index),
             _ => None,
@@ -206,70 +292,118 @@ impl GanttPanel<'_> {
 impl Widget for GanttPanel<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let theme = self.theme;
-        let (left, right) = self.title(area.width);
-        let mut block = Block::bordered()
-            .border_type(if self.selected {
-                BorderType::Thick
-            } else {
-                BorderType::Rounded
-            })
-            .title_top(left)
-            .title_top(right);
-        block = block.border_style(if self.selected {
+        let border_type = if self.selected {
+            BorderType::Thick
+        } else {
+            BorderType::Rounded
+        };
+        let border_style = if self.selected {
             theme.selected_border()
         } else {
             theme.dim()
-        });
-        let inner = block.inner(area);
+        };
+        // The titles' room: all but a box's corners, or a compact panel's rule.
+        let corners = if self.compact {
+            u16::from(self.beside)
+        } else {
+            2
+        };
+        let (left, right) = self.title(area.width.saturating_sub(corners));
+        let mut block = if self.compact {
+            let borders = if self.beside {
+                Borders::TOP | Borders::LEFT
+            } else {
+                Borders::TOP
+            };
+            Block::new().borders(borders)
+        } else {
+            Block::bordered()
+        }
+        .border_type(border_type)
+        .border_style(border_style)
+        .title_top(left)
+        .title_top(right);
+        let inner = self.inner(area);
         // The rows, computed once: drawn below, and placed on the bottom border.
         let label_width = self.label_width(inner.width);
+        let fitting = self.lanes_fitting(inner.height);
         let computed = match (self.experiment, self.span) {
             (Some(experiment), Some(span)) if inner.width > 0 => Some(self.rows(
                 experiment,
                 span,
-                inner.height.saturating_sub(1),
+                fitting,
                 label_width,
                 inner.width.saturating_sub(label_width),
             )),
             _ => None,
         };
-        if let Some(rows) = computed.as_ref().filter(|r| r.hidden > 0) {
-            let (first, shown) = (rows.first, rows.rows.len());
-            let total = shown + rows.hidden;
-            let arrows = format!(
-                "{}{}",
-                if first > 0 { "▲" } else { "" },
-                if first + shown < total { "▼" } else { "" }
-            );
-            let long = format!(
-                " {arrows} {}–{} of {total} {} ",
-                first + 1,
-                first + shown,
-                rows.what
-            );
-            // Narrow panels: the short form, which still says where and that more is.
-            let marker = if long.chars().count() + 4 <= area.width as usize {
-                long
-            } else {
-                format!("{}–{}/{total}{arrows}", first + 1, first + shown)
+        let marker = computed
+            .as_ref()
+            .filter(|r| r.hidden > 0 && !r.rows.is_empty())
+            .map(|rows| rows.marker());
+        if !self.compact {
+            // The bottom border: who ran tasks on the left, which lanes show on the right,
+            // each in the longest form that leaves the other its room.
+            let room = area.width.saturating_sub(2) as usize;
+            // On the left, how many nested lanes are folded (and how to see them), else who
+            // ran tasks.
+            let counts = match computed.as_ref().filter(|r| r.folded > 0) {
+                Some(rows) => {
+                    let long = format!(
+                        "{} folded · d/D depth {}",
+                        display::count(rows.folded, "nested lane"),
+                        self.depth
+                    );
+                    let short = format!("{} folded", rows.folded);
+                    Some([long.clone(), long, short.clone(), short])
+                }
+                None => self.worker_count(),
             };
-            block = block.title_bottom(Line::styled(marker, theme.busy()).right_aligned());
-        }
-        if let Some(rows) = computed.as_ref().filter(|r| r.folded > 0) {
-            // How much is folded, and how to see it: on the left, the scroll marker right.
-            let long = format!(
-                " {} folded · d/D depth {} ",
-                display::count(rows.folded, "nested lane"),
-                self.depth
-            );
-            let marker = if long.chars().count() + 24 <= area.width as usize {
-                long
-            } else {
-                format!(" {} folded ", rows.folded)
+            let count = |form: usize| {
+                counts
+                    .as_ref()
+                    .map_or(String::new(), |c| format!(" {} ", c[form]))
             };
-            block = block.title_bottom(Line::styled(marker, theme.dim()).left_aligned());
+            let (long, short) = marker
+                .clone()
+                .map_or((String::new(), String::new()), |(l, s)| {
+                    (format!(" {l} "), s)
+                });
+            let spaced = if short.is_empty() {
+                String::new()
+            } else {
+                format!(" {short} ")
+            };
+            // By preference; a rule of one between the two, but for the tight marker's.
+            let candidates = [
+                (count(0), &long, 1),
+                (count(1), &long, 1),
+                (count(0), &spaced, 1),
+                (count(1), &spaced, 1),
+                (count(2), &spaced, 1),
+                (count(2), &short, 0),
+                (count(3), &spaced, 1),
+                (count(3), &short, 0),
+                (String::new(), &short, 0),
+            ];
+            let chosen = candidates.iter().find(|(c, m, gap)| {
+                let gap = if c.is_empty() || m.is_empty() {
+                    0
+                } else {
+                    *gap
+                };
+                c.chars().count() + m.chars().count() + gap <= room
+            });
+            if let Some((c, m, _)) = chosen {
+                if !c.is_empty() {
+                    block = block.title_bottom(Line::styled(c.clone(), theme.dim()));
+                }
+                if !m.is_empty() {
+                    block = block
+                        .title_bottom(Line::styled((*m).clone(), theme.busy()).right_aligned());
+                }
+            }
         }
-        let inner = block.inner(area);
         block.render(area, buf);
         if inner.height == 0 || inner.width == 0 {
             return;
@@ -313,9 +447,29 @@ impl Widget for GanttPanel<'_> {
             };
             buf.set_stringn(bars_x + column, inner.y, text, room, theme.busy());
         }
+        // Compact panels have no bottom border: which lanes show is said on the axis line,
+        // in the label column where it fits, else at its right end.
+        if let (true, Some((_, short))) = (self.compact, &marker) {
+            let w = short.chars().count() as u16;
+            let x = if label_width > w {
+                buf.set_string(
+                    inner.x,
+                    inner.y,
+                    " ".repeat(label_width as usize),
+                    theme.dim(),
+                );
+                inner.x
+            } else {
+                inner.right().saturating_sub(w + 1)
+            };
+            if w < inner.width {
+                buf.set_string(x, inner.y, format!("{short} "), theme.busy());
+            }
+        }
 
         let rows = inner.height.saturating_sub(1);
-        let row_y = |row: u16| inner.y + 1 + row;
+        let lane_height = self.lane_height.max(1);
+        let row_y = |row: u16| inner.y + 1 + row * lane_height;
         if self.order == LaneOrder::ByWorker && experiment.lanes.is_empty() {
             if rows > 0 {
                 buf.set_stringn(
@@ -349,13 +503,40 @@ impl Widget for GanttPanel<'_> {
                 self.plan,
                 theme,
             );
+            for extra in 1..lane_height {
+                draw_fill(buf, bars_x, y + extra, (cells, states), experiment, theme);
+            }
             if let Some(note) = note {
-                draw_note(buf, bars_x, y, cells, note, theme);
+                draw_note(buf, bars_x, y, cells, &note_forms(note), theme);
             }
             if let Some(task) = self.highlight {
-                highlight(buf, bars_x, y, cells, task);
+                for extra in 0..lane_height {
+                    highlight(buf, bars_x, y + extra, cells, task);
+                }
             }
         }
+    }
+}
+
+impl Rows {
+    /// Which rows show, long and short: `▲▼ 9–16 of 64 lanes`, `9–16/64▲▼`.
+    fn marker(&self) -> (String, String) {
+        let (first, shown) = (self.first, self.rows.len());
+        let total = shown + self.hidden;
+        let arrows = format!(
+            "{}{}",
+            if first > 0 { "▲" } else { "" },
+            if first + shown < total { "▼" } else { "" }
+        );
+        (
+            format!(
+                "{arrows} {}–{} of {total} {}",
+                first + 1,
+                first + shown,
+                self.what
+            ),
+            format!("{}–{}/{total}{arrows}", first + 1, first + shown),
+        )
     }
 }
 

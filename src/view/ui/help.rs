@@ -21,6 +21,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("tab / 1-9", "select a panel (shift-tab: back)"),
     ("z / enter", "maximize the selected panel"),
     ("s", "rows: by worker / by task start"),
+    ("v", "the summary in full / folded to the verdict"),
     (
         "d / D",
         "fewer / more lanes of nested calls (deeper ones fold)",

@@ -1,13 +1,18 @@
 //! Where everything goes on the screen: the grid of panels (a row per workload, a column per
 //! executor), how the height is shared between rows and the summary, and the body between
 //! header and footer.
+//!
+//! Every lane is shown when it can be, then the summary: on a short screen panels go
+//! compact (a title line for a box) and the summary folds to the verdict, which is always
+//! whole; on a tall one, lanes grow taller rather than leave rows blank.
 
 use ratatui::layout::Rect;
 
 use super::summary::Summary;
+use super::verdict::Verdict;
 use crate::chart::fold::Rows;
 use crate::model::plan::{ExecutorKind, WorkloadKind};
-use crate::view::app::{App, LaneOrder};
+use crate::view::app::{App, LaneOrder, SummaryFold};
 
 /// Which panel goes where: rows are workloads, columns executors, in plan order. Recorded
 /// files add a row per source (a folder of CSVs, a trace), and an experiment whose executor
@@ -62,66 +67,128 @@ impl Grid {
     }
 }
 
-/// Where everything below the header goes: each panel's area, the summary's.
+/// Where everything below the header goes: each panel's area, the summary's or the
+/// verdict's, and how panels are drawn.
 pub struct Layout {
     /// (plan index, area) of every panel drawn.
     pub panels: Vec<(usize, Rect)>,
     /// The area the panels take.
     pub panels_area: Rect,
-    /// The summary's area, if there is room for it.
+    /// The summary's area, if it is shown in full.
     pub summary: Option<Rect>,
+    /// The verdict's area when the summary is folded to it.
+    pub verdict: Option<Rect>,
+    /// Whether the summary is folded to the verdict.
+    pub folded: bool,
+    /// Panels drawn compact: a title line instead of a box.
+    pub compact: bool,
+    /// The rows a lane takes: more than one where every lane fits with room to spare.
+    pub lane_height: u16,
 }
 
+/// Rows a panel takes besides its lanes: boxed (borders and axis), compact (title and axis).
+pub const fn overhead(compact: bool) -> u16 {
+    if compact { 2 } else { 3 }
+}
+
+/// How tall lanes may grow where the screen has room to spare.
+const MAX_LANE_HEIGHT: u16 = 3;
+
 impl Layout {
-    /// The summary keeps every row when each row of panels can still show a lane (panels
-    /// scroll; a summary cut short hides experiments); panels take the rest, up to what they
-    /// want. Where even that does not fit, panels come first and the summary is left out.
+    /// Every lane of every panel is shown when it can be: with boxes and the summary in
+    /// full if they fit, else compact panels, else the summary folded to the verdict (its
+    /// lines always whole). Where lanes cannot all fit, panels scroll: the summary stays in
+    /// full while each row of panels keeps a useful number of lanes, and panels stay boxed
+    /// (their border says which lanes show) while they keep two. `v` overrides the fold.
     pub fn of(app: &App, body: Rect) -> Layout {
         let grid = Grid::of(app);
-        let wanted: u16 = panels_wanted(app, &grid).iter().sum();
-        // Borders, axis and one lane per row of panels.
-        let least = (grid.rows.len() as u16).saturating_mul(4);
-        let summary_full = Summary::height(app);
-        let panels_claim = if body.height >= least + summary_full {
-            wanted.min(body.height - summary_full).max(least)
+        let lanes: Vec<u16> = if app.view.maximized {
+            let wanted = panels_wanted(app, &grid);
+            let row = grid
+                .rows
+                .iter()
+                .position(|r| r.iter().any(|&(i, _)| i == app.selected));
+            vec![row.map_or(0, |r| wanted[r] - 3)]
         } else {
-            wanted.min(body.height * 3 / 4)
+            panels_wanted(app, &grid).iter().map(|w| w - 3).collect()
         };
-        let summary_height = summary_full.min(body.height - panels_claim.min(body.height));
-        let summary_height = if summary_height < 4 {
-            0
-        } else {
-            summary_height
+        let rows = lanes.len() as u16;
+        let all_lanes: u16 = lanes.iter().fold(0u16, |a, &l| a.saturating_add(l));
+        let need = |compact: bool| all_lanes.saturating_add(rows * overhead(compact));
+        // Each row of panels keeping up to `keep` lanes.
+        let keeping = |keep: u16, compact: bool| -> u16 {
+            lanes.iter().map(|&l| l.min(keep) + overhead(compact)).sum()
+        };
+        let height = body.height;
+        let summary_full = Summary::height(app, body.width);
+        let verdict = Verdict::of(app).map_or(0, |v| v.lines(body.width).len() as u16);
+        let fits = |panels: u16, below: u16| panels.saturating_add(below) <= height;
+        // (compact, folded)
+        let candidates: &[(bool, bool)] = match app.view.summary {
+            SummaryFold::Auto => &[(false, false), (true, false), (false, true), (true, true)],
+            SummaryFold::Open => &[(false, false), (true, false)],
+            SummaryFold::Folded => &[(false, true), (true, true)],
+        };
+        let below = |folded: bool| if folded { verdict } else { summary_full };
+        let everything = candidates
+            .iter()
+            .copied()
+            .find(|&(compact, folded)| fits(need(compact), below(folded)));
+        let (compact, folded) = everything.unwrap_or_else(|| {
+            let folded = match app.view.summary {
+                SummaryFold::Open => false,
+                SummaryFold::Folded => true,
+                SummaryFold::Auto => !fits(keeping(8, false), summary_full),
+            };
+            (!fits(keeping(2, false), below(folded)), folded)
+        });
+        let below_height = below(folded).min(height);
+        let panels_height = height - below_height;
+        let lane_height = match everything {
+            Some(_) if !compact && all_lanes > 0 => {
+                (1 + (panels_height - need(false)) / all_lanes).min(MAX_LANE_HEIGHT)
+            }
+            _ => 1,
         };
         let panels_area = Rect {
-            height: body.height - summary_height,
+            height: panels_height,
             ..body
         };
-        let panels = panel_areas(app, &grid, panels_area);
+        let panels = panel_areas(app, &grid, panels_area, (compact, lane_height));
         let used = panels
             .iter()
             .map(|(_, r)| r.bottom())
             .max()
             .map_or(0, |bottom| bottom - panels_area.y);
         // Right under the panels; spare rows stay at the bottom, above the footer.
-        let summary = (summary_height > 0).then_some(Rect {
+        let under = Rect {
             y: panels_area.y + used,
-            height: summary_height,
+            height: below_height,
             ..body
-        });
+        };
         Layout {
             panels,
             panels_area: Rect {
                 height: used,
                 ..panels_area
             },
-            summary,
+            summary: (!folded && below_height > 0).then_some(under),
+            verdict: (folded && below_height > 0).then_some(under),
+            folded,
+            compact,
+            lane_height,
         }
     }
 }
 
-/// Where each panel of the grid goes (or the selected one alone, maximized).
-pub fn panel_areas(app: &App, grid: &Grid, area: Rect) -> Vec<(usize, Rect)> {
+/// Where each panel of the grid goes (or the selected one alone, maximized), drawn
+/// `compact` or boxed with lanes `lane_height` rows tall.
+pub fn panel_areas(
+    app: &App,
+    grid: &Grid,
+    area: Rect,
+    (compact, lane_height): (bool, u16),
+) -> Vec<(usize, Rect)> {
     let plans = &app.plan().experiments;
     if plans.is_empty() || area.height == 0 {
         return Vec::new();
@@ -133,7 +200,11 @@ pub fn panel_areas(app: &App, grid: &Grid, area: Rect) -> Vec<(usize, Rect)> {
             Vec::new()
         };
     }
-    let heights = share(&panels_wanted(app, grid), area.height);
+    let wanted: Vec<u16> = panels_wanted(app, grid)
+        .iter()
+        .map(|w| (w - 3).saturating_mul(lane_height) + overhead(compact))
+        .collect();
+    let heights = share(&wanted, area.height);
     let mut areas = Vec::new();
     let mut y = area.y;
     for (row, members) in grid.rows.iter().enumerate() {

@@ -25,6 +25,7 @@ pub mod help;
 pub mod inspector;
 pub mod layout;
 pub mod summary;
+pub mod verdict;
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -36,6 +37,7 @@ use gantt::GanttPanel;
 pub use help::KEYS;
 use layout::{Layout, body_of};
 use summary::Summary;
+use verdict::Verdict;
 
 /// The smallest screen the full layout needs; below it a notice is shown instead.
 pub const MIN_WIDTH: u16 = 40;
@@ -73,7 +75,6 @@ fn draw(app: &App, area: Rect, buf: &mut Buffer) {
     };
     let body = body_of(area);
     bars::render_header(app, header, buf, theme);
-    bars::render_footer(app, footer, buf, theme);
 
     if let Some(fraction) = app.loading {
         let text = format!("reading the files… {:.0} %", fraction * 100.0);
@@ -82,6 +83,7 @@ fn draw(app: &App, area: Rect, buf: &mut Buffer) {
         buf.set_stringn(x, y, text, body.width as usize, theme.busy());
     }
     if let Some(pair) = app.compared() {
+        bars::render_footer(app, footer, buf, theme, false);
         compare::render(app, pair, body, buf, theme);
         if app.show_help {
             help::render(area, buf, theme, app.help_scroll);
@@ -89,11 +91,17 @@ fn draw(app: &App, area: Rect, buf: &mut Buffer) {
         return;
     }
     let layout = Layout::of(app, body);
+    bars::render_footer(app, footer, buf, theme, layout.folded);
     for &(plan_index, area) in &layout.panels {
-        gantt_panel(app, plan_index).render(area, buf);
+        gantt_panel(app, plan_index, &layout, area).render(area, buf);
     }
     if let Some(area) = layout.summary {
         Summary { app }.render(area, buf);
+    }
+    if let Some(area) = layout.verdict
+        && let Some(verdict) = Verdict::of(app)
+    {
+        Paragraph::new(verdict.lines(area.width)).render(area, buf);
     }
     if let Some(cursor) = app.inspect {
         // Over the panels when they leave it room, else over the summary too.
@@ -160,12 +168,21 @@ pub fn rows_per_panel(app: &App, area: Rect) -> Vec<(usize, u16)> {
         return Vec::new();
     }
     let body = body_of(area);
-    Layout::of(app, body)
+    let layout = Layout::of(app, body);
+    layout
         .panels
         .iter()
-        // Borders and the axis line.
-        .map(|&(i, r)| (i, r.height.saturating_sub(3)))
+        // Borders (or the title line) and the axis line, then lanes of their height.
+        .map(|&(i, r)| {
+            let lanes = r.height.saturating_sub(layout::overhead(layout.compact));
+            (i, lanes / layout.lane_height.max(1))
+        })
         .collect()
+}
+
+/// Whether the summary is folded to the verdict on a screen of `area` (what `v` turns).
+pub fn summary_folded(app: &App, area: Rect) -> bool {
+    area.width >= MIN_WIDTH && area.height >= MIN_HEIGHT && Layout::of(app, body_of(area)).folded
 }
 
 /// What a mouse click at (`x`, `y`) on a screen of `area` hits: the experiment whose panel
@@ -183,12 +200,13 @@ pub fn hit(app: &App, area: Rect, x: u16, y: u16) -> Option<(usize, Option<usize
         .find(|(_, r)| r.contains(ratatui::layout::Position { x, y }))?;
     Some((
         plan_index,
-        gantt_panel(app, plan_index).task_at(panel_area, x, y),
+        gantt_panel(app, plan_index, &layout, panel_area).task_at(panel_area, x, y),
     ))
 }
 
-/// The panel of experiment `plan_index` as the app is now.
-fn gantt_panel(app: &App, plan_index: usize) -> GanttPanel<'_> {
+/// The panel of experiment `plan_index` as the app is now, drawn as `layout` says in
+/// `area`.
+fn gantt_panel<'a>(app: &'a App, plan_index: usize, layout: &Layout, area: Rect) -> GanttPanel<'a> {
     let timeline = app.shown_timeline();
     let plan = &app.plan().experiments[plan_index];
     let experiment = timeline.experiment(plan_index);
@@ -206,5 +224,8 @@ fn gantt_panel(app: &App, plan_index: usize) -> GanttPanel<'_> {
         highlight: app.inspect.filter(|_| selected).map(|c| c.task),
         scroll: app.scroll_of(plan_index),
         depth: app.view.depth,
+        compact: layout.compact,
+        beside: area.x > layout.panels_area.x,
+        lane_height: layout.lane_height,
     }
 }
