@@ -756,3 +756,36 @@ fn ratios_over_runs_say_which_way_they_run() {
         assert!(!text.contains(" ≈"), "{text}");
     }
 }
+
+/// Comparing two runs, each run's speed-ups are whole too, at every size from 40×12 up.
+#[test]
+fn compare_gives_each_runs_verdict_whole() {
+    let mut app = default_run(8, false);
+    let plan = app.plan().clone();
+    app.update(Msg::RunRestarted);
+    run_default(&mut app, &plan, true);
+    press(&mut app, KeyCode::Char('c'));
+    assert!(app.compared().is_some());
+    // Both runs have the same figures: `Fibonacci 11.42% → 11.42%`.
+    let wanted: Vec<String> = app
+        .shown_timeline()
+        .speedups()
+        .iter()
+        .map(|s| {
+            let p = format!("{:.2}%", s.percent);
+            format!("{} {p} → {p}", s.workload.speedup_label())
+        })
+        .collect();
+    for (width, height) in [(120, 40), (80, 24), (60, 20), (40, 12)] {
+        let text = text_of(&draw(&app, width, height));
+        for figure in &wanted {
+            assert!(
+                text.contains(figure.as_str()),
+                "{width}×{height}: {figure}:\n{text}"
+            );
+        }
+        let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(words.contains("run 1 → run 2"), "{text}");
+    }
+    insta::assert_snapshot!(draw(&app, 80, 24).backend());
+}

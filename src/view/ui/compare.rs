@@ -20,6 +20,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Paragraph, Widget};
 
 use super::gantt::GanttPanel;
+use super::verdict::Verdict;
 use crate::chart::axis::human;
 use crate::chart::span::TimeSpan;
 use crate::chart::theme::Theme;
@@ -51,20 +52,18 @@ pub fn render(
         names
     };
     let (na, nb) = (a + 1, b + 1);
-    let mut lines = vec![Line::styled(
-        format!(
-            "{:<18} {:>11} {:>11} {:>11} {:>9} {:>9} {:>7} {:>7}",
-            "experiment",
-            format!("makespan {na}"),
-            format!("makespan {nb}"),
-            format!("Δ {nb} vs {na}"),
-            format!("cpu {na}"),
-            format!("cpu {nb}"),
-            format!("eff {na}"),
-            format!("eff {nb}")
-        ),
-        theme.dim(),
-    )];
+    // The table's cells, row by row; columns give way in pairs where the box is narrow
+    // (efficiencies, then CPU times), and names are shortened before makespans go.
+    let mut cells: Vec<Vec<String>> = vec![vec![
+        "experiment".to_string(),
+        format!("makespan {na}"),
+        format!("makespan {nb}"),
+        format!("Δ {nb} vs {na}"),
+        format!("cpu {na}"),
+        format!("cpu {nb}"),
+        format!("eff {na}"),
+        format!("eff {nb}"),
+    ]];
     let find = |t: &'_ Timeline, name: &str| -> Option<Experiment> {
         t.experiments()
             .iter()
@@ -95,41 +94,30 @@ pub fn render(
                 .and_then(|e| e.efficiency(t.cores()?, e.makespan()?))
                 .map_or("-".to_string(), |x| format!("{:.1} %", x * 100.0))
         };
-        lines.push(Line::raw(format!(
-            "{} {:>11} {:>11} {:>11} {:>9} {:>9} {:>7} {:>7}",
-            display::pad(&display::shorten(name, 18), 18),
+        cells.push(vec![
+            display::safe(name).into_owned(),
             text(ma),
             text(mb),
             delta,
             cpu(&ea),
             cpu(&eb),
             eff(&ea, ta),
-            eff(&eb, tb)
-        )));
+            eff(&eb, tb),
+        ]);
     }
-    for (n, t) in [(na, ta), (nb, tb)] {
-        let speedups: Vec<String> = t
-            .speedups()
+    let lines = table_lines(&cells, area.width.saturating_sub(2) as usize, theme);
+    // Both runs' speed-ups, whole: their lines go under the table, which gives way first.
+    let verdict_of = |run: &crate::view::app::Run| {
+        let t = &run.timeline;
+        let busy = t
+            .experiments()
             .iter()
-            .map(|s| {
-                format!(
-                    "{} vs {} {:.2}%",
-                    s.workload.tag_suffix(),
-                    s.baseline,
-                    s.percent
-                )
-            })
-            .collect();
-        if !speedups.is_empty() {
-            lines.push(Line::styled(
-                format!(
-                    "run {n} speed-ups of processes (one run each: too few to tell): {}",
-                    speedups.join(" · ")
-                ),
-                theme.dim(),
-            ));
-        }
-    }
+            .any(|e| e.busy_note(t.cores()).is_some());
+        Verdict::of_run(t, Some(&run.plan), busy, theme)
+    };
+    let mut tail: Vec<Line<'static>> =
+        Verdict::compared(verdict_of(ra), verdict_of(rb), (na, nb), theme)
+            .map_or_else(Vec::new, |v| v.lines(area.width.saturating_sub(2)));
     // Which runs there are, to choose from.
     let mut list = vec![Span::styled("runs: ", theme.dim())];
     for (i, run) in runs.iter().enumerate() {
@@ -152,33 +140,45 @@ pub fn render(
         "(▸ looked at, [ ] · ◂ compared with, ↑↓)",
         theme.dim(),
     ));
-    lines.push(Line::from(list));
+    tail.push(Line::from(list));
 
-    let table_height = (lines.len() as u16 + 2).min(area.height / 2).max(3);
+    // The box takes what it needs, the charts the rest (when 6 rows or more); rows of the
+    // table give way to the verdicts where the box is short.
+    let wanted = (lines.len() + tail.len()) as u16 + 2;
+    let table_height = wanted.min(area.height);
     let table = Rect {
-        height: table_height.min(area.height),
+        height: table_height,
         ..area
     };
+    let room = table_height.saturating_sub(2) as usize;
+    let mut lines = lines;
+    lines.truncate(room.saturating_sub(tail.len()).max(1));
+    lines.extend(tail);
+    // The title says which runs; the keys' hint in the longest form that leaves it whole.
+    let title = format!(
+        " compare: run {na} ({}) with run {nb} ({}) ",
+        workers_of(&ra.plan),
+        workers_of(&rb.plan)
+    );
+    let title_room = (table.width as usize).saturating_sub(2 + display::width(&title));
+    let hint = [
+        " ↑↓ other run · [ ] this run · tab experiment · c leaves ",
+        " ↑↓ other run · c leaves ",
+        "",
+    ]
+    .into_iter()
+    .find(|h| h.chars().count() + 1 <= title_room || h.is_empty())
+    .unwrap_or_default();
     Paragraph::new(lines)
         .block(
             Block::bordered()
                 .border_type(BorderType::Rounded)
                 .border_style(theme.selected_border())
                 .title_top(Span::styled(
-                    format!(
-                        " compare: run {na} ({}) with run {nb} ({}) ",
-                        workers_of(&ra.plan),
-                        workers_of(&rb.plan)
-                    ),
+                    display::shorten(&title, (table.width as usize).saturating_sub(2)),
                     theme.heading(),
                 ))
-                .title_top(
-                    Line::styled(
-                        " ↑↓ other run · [ ] this run · tab experiment · c leaves ",
-                        theme.dim(),
-                    )
-                    .right_aligned(),
-                ),
+                .title_top(Line::styled(hint, theme.dim()).right_aligned()),
         )
         .render(table, buf);
 
@@ -248,6 +248,37 @@ pub fn render(
         }
         .render(rect, buf);
     }
+}
+
+/// The comparison table in `width` columns: the heading (dim) and a line per experiment.
+fn table_lines(cells: &[Vec<String>], width: usize, theme: Theme) -> Vec<Line<'static>> {
+    const WIDTHS: [usize; 8] = [18, 11, 11, 11, 9, 9, 7, 7];
+    let total = |columns: usize, name: usize| {
+        name + WIDTHS[1..columns].iter().map(|w| w + 1).sum::<usize>()
+    };
+    // Columns kept: all, then without efficiencies, then without CPU times.
+    let columns = [8, 6, 4]
+        .into_iter()
+        .find(|&c| total(c, 18) <= width)
+        .unwrap_or(4);
+    let name = 18usize
+        .saturating_sub(total(columns, 18).saturating_sub(width))
+        .max(8);
+    cells
+        .iter()
+        .enumerate()
+        .map(|(row, cells)| {
+            let mut text = display::pad(&display::shorten(&cells[0], name), name);
+            for (cell, w) in cells.iter().zip(WIDTHS).take(columns).skip(1) {
+                text.push_str(&format!(" {cell:>w$}"));
+            }
+            if row == 0 {
+                Line::styled(text, theme.dim())
+            } else {
+                Line::raw(text)
+            }
+        })
+        .collect()
 }
 
 /// `8 workers`, or `2–8 workers` where the experiments differ.

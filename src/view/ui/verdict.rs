@@ -168,6 +168,86 @@ impl Verdict {
         })
     }
 
+    /// Two runs' verdicts ([`Verdict::of_run`]) side by side, for comparing them: each
+    /// figure as run `na`'s → run `nb`'s (`Fibonacci 11.39% → 12.01%`), `–` where a run has
+    /// none.
+    pub fn compared(
+        first: Option<Verdict>,
+        second: Option<Verdict>,
+        (na, nb): (usize, usize),
+        theme: Theme,
+    ) -> Option<Verdict> {
+        let (first, second) = match (first, second) {
+            (None, None) => return None,
+            (a, b) => (a.map_or_else(Vec::new, |v| v.rows), b),
+        };
+        let busy = second.as_ref().is_some_and(|v| v.caveats.len() > 1);
+        let second = second.map_or_else(Vec::new, |v| v.rows);
+        let mut heads: Vec<(&str, &str)> = Vec::new();
+        for row in first.iter().chain(&second) {
+            if !heads.iter().any(|(long, _)| *long == row.long) {
+                heads.push((&row.long, &row.short));
+            }
+        }
+        let label = |item: &[Span<'static>]| {
+            item.first()
+                .map_or(String::new(), |s| s.content.to_string())
+        };
+        let value = |row: Option<&Row>, wanted: &str| {
+            row.and_then(|r| r.items.iter().find(|i| label(i) == wanted))
+                .and_then(|i| i.get(1).cloned())
+                .unwrap_or_else(|| Span::styled("–", theme.dim()))
+        };
+        let rows = heads
+            .iter()
+            .map(|&(long, short)| {
+                let (a, b) = (
+                    first.iter().find(|r| r.long == long),
+                    second.iter().find(|r| r.long == long),
+                );
+                let mut labels: Vec<String> = Vec::new();
+                for item in a.iter().chain(&b).flat_map(|r| &r.items) {
+                    if !labels.contains(&label(item)) {
+                        labels.push(label(item));
+                    }
+                }
+                let items = labels
+                    .iter()
+                    .map(|l| {
+                        vec![
+                            Span::raw(l.clone()),
+                            value(a, l),
+                            Span::raw(" → "),
+                            value(b, l),
+                        ]
+                    })
+                    .collect();
+                Row {
+                    long: long.to_string(),
+                    short: short.to_string(),
+                    items,
+                }
+            })
+            .collect();
+        let mut caveats = vec![Span::styled("1 run each, too few to tell", theme.dim())];
+        let caveat = if busy {
+            caveats.push(Span::styled(
+                format!("⚠ busy machine during run {nb}: figures skewed"),
+                theme.bad(),
+            ));
+            Span::styled("⚠ 1 run each, busy machine", theme.bad())
+        } else {
+            caveats[0].clone()
+        };
+        Some(Verdict {
+            title: format!("Process speed-up, run {na} → run {nb}"),
+            heads_say_title: false,
+            caveats,
+            caveat,
+            rows,
+        })
+    }
+
     /// The ratios over several runs of one plan, a row per workload.
     fn of_runs(runs: &[&Timeline], busy: bool, theme: Theme) -> Option<Verdict> {
         let ratios = stats::ratios(runs);
