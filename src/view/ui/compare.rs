@@ -167,7 +167,7 @@ pub fn render(
         "",
     ]
     .into_iter()
-    .find(|h| h.chars().count() + 1 <= title_room || h.is_empty())
+    .find(|h| h.chars().count() < title_room || h.is_empty())
     .unwrap_or_default();
     Paragraph::new(lines)
         .block(
