@@ -644,51 +644,67 @@ impl RunArgs {
     }
 }
 
+/// The flags a plan of `workloads` on `executors` makes no use of, each with why: what
+/// the command line warns about when they are given, and what the plan editor leaves out
+/// of its equivalent command line.
+pub fn unused_flags(
+    workloads: &[WorkloadKind],
+    executors: &[ExecutorKind],
+) -> Vec<(&'static str, &'static str)> {
+    let has = |w| workloads.contains(&w);
+    let no_http = "--workload has no http (add it: --workload fib,http)";
+    let mut unused = Vec::new();
+    if !has(WorkloadKind::Http) {
+        unused.push(("--url", no_http));
+        unused.push(("--http-timeout", no_http));
+    }
+    if !has(WorkloadKind::Fib) {
+        unused.push((
+            "--fib",
+            "--workload has no fib (add it: --workload fib,http)",
+        ));
+    }
+    if !has(WorkloadKind::Http) && !has(WorkloadKind::Sleep) {
+        unused.push((
+            "--delays",
+            "--workload has neither http nor sleep, the workloads that take delays",
+        ));
+    }
+    if !executors.contains(&ExecutorKind::Gil) {
+        unused.push((
+            "--switch-interval-ms",
+            "--executor has no gil, the executor with a switch interval",
+        ));
+    }
+    if executors.iter().all(|&e| e == ExecutorKind::Sequential) {
+        unused.push((
+            "--workers",
+            "the sequential executor always runs one worker",
+        ));
+    }
+    unused
+}
+
 /// The flags given that the chosen workloads and executors make no use of.
 fn ignored_flags(
     args: &RunArgs,
     workloads: &[WorkloadKind],
     executors: &[ExecutorKind],
 ) -> Vec<String> {
-    let has = |w| workloads.contains(&w);
-    let mut warnings = Vec::new();
-    let mut unused = |given: bool, flag: &str, why: &str| {
-        if given {
-            warnings.push(format!("{flag} is ignored: {why}"));
-        }
+    let given = |flag: &str| match flag {
+        "--url" => args.url.is_some(),
+        "--http-timeout" => args.http_timeout.is_some(),
+        "--fib" => args.fib.is_some(),
+        "--delays" => args.delays.is_some(),
+        "--switch-interval-ms" => args.switch_interval_ms.is_some(),
+        "--workers" => args.workers.is_some(),
+        _ => false,
     };
-    let no_http = "--workload has no http (add it: --workload fib,http)";
-    unused(
-        args.url.is_some() && !has(WorkloadKind::Http),
-        "--url",
-        no_http,
-    );
-    unused(
-        args.http_timeout.is_some() && !has(WorkloadKind::Http),
-        "--http-timeout",
-        no_http,
-    );
-    unused(
-        args.fib.is_some() && !has(WorkloadKind::Fib),
-        "--fib",
-        "--workload has no fib (add it: --workload fib,http)",
-    );
-    unused(
-        args.delays.is_some() && !has(WorkloadKind::Http) && !has(WorkloadKind::Sleep),
-        "--delays",
-        "--workload has neither http nor sleep, the workloads that take delays",
-    );
-    unused(
-        args.switch_interval_ms.is_some() && !executors.contains(&ExecutorKind::Gil),
-        "--switch-interval-ms",
-        "--executor has no gil, the executor with a switch interval",
-    );
-    unused(
-        args.workers.is_some() && executors.iter().all(|&e| e == ExecutorKind::Sequential),
-        "--workers",
-        "the sequential executor always runs one worker",
-    );
-    warnings
+    unused_flags(workloads, executors)
+        .into_iter()
+        .filter(|(flag, _)| given(flag))
+        .map(|(flag, why)| format!("{flag} is ignored: {why}"))
+        .collect()
 }
 
 #[cfg(test)]

@@ -53,7 +53,13 @@ pub struct Editor {
     pub cursor: usize,
     /// For a choices field: the choice under the cursor.
     pub choice: usize,
-    /// Why the plan was refused, and which field it names (the CLI's message).
+    /// For a text field: where typing goes, in characters from the start.
+    pub caret: usize,
+    /// Whether the field's whole value is selected, as when a form's field is entered:
+    /// typing replaces it, `Backspace` or `Delete` clears it, an arrow keeps it.
+    pub selected: bool,
+    /// Why the plan is refused, and which field it names (the CLI's message): said as soon
+    /// as a value is typed, not only on `Enter`.
     pub error: Option<(usize, String)>,
     /// The plan the form was opened with, and each field's value then: a field left as it
     /// was changes nothing of that plan.
@@ -165,14 +171,61 @@ impl Editor {
             text("runs", "--runs", runs.to_string(), "1"),
         ];
         let opened = fields.iter().map(|f| f.value.clone()).collect();
-        Editor {
+        let mut editor = Editor {
             fields,
             cursor: 0,
             choice: 0,
+            caret: 0,
+            selected: true,
             error: None,
             from: plan.clone(),
             opened,
-        }
+        };
+        editor.focus(0);
+        editor
+    }
+
+    /// Puts the cursor on field `index`, its value selected (typing replaces it).
+    pub fn focus(&mut self, index: usize) {
+        self.cursor = index.min(self.fields.len().saturating_sub(1));
+        self.choice = 0;
+        self.selected = true;
+        self.caret = self
+            .fields
+            .get(self.cursor)
+            .map_or(0, |f| f.value.chars().count());
+    }
+
+    /// The flags the form's workloads and executors make no use of, with why (the command
+    /// line's own rules): left out of the command line, shown as unused.
+    pub fn unused(&self) -> Vec<(&'static str, &'static str)> {
+        let names = |flag: &str| -> Vec<String> {
+            self.field(flag).map_or_else(Vec::new, |f| {
+                f.value
+                    .split(',')
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            })
+        };
+        let workloads: Vec<WorkloadKind> = names("--workload")
+            .iter()
+            .filter_map(|n| WorkloadKind::parse(n))
+            .collect();
+        let executors: Vec<ExecutorKind> = names("--executor")
+            .iter()
+            .filter_map(|n| ExecutorKind::parse(n))
+            .collect();
+        crate::cli::unused_flags(&workloads, &executors)
+    }
+
+    /// Why field `index` does nothing for the plan as the form stands, if it does nothing.
+    pub fn unused_why(&self, index: usize) -> Option<&'static str> {
+        let flag = self.fields.get(index)?.flag;
+        self.unused()
+            .into_iter()
+            .find(|(f, _)| *f == flag)
+            .map(|(_, why)| why)
     }
 
     /// Whether the field of `flag` still holds what it held when the form opened.
@@ -208,11 +261,61 @@ impl Editor {
         self.fields.iter().find(|f| f.flag == flag)
     }
 
-    /// The arguments after `poolscope` for this form: every field that is set and not its
-    /// default, in the form's order.
+    /// The arguments after `poolscope` for this form, in the form's order: every field
+    /// the plan uses (`--delays` goes with http or sleep, as the command line warns) whose
+    /// value makes a difference (`--fib 34..=41` is the default `34..42` in other words,
+    /// and is left out).
     pub fn args(&self) -> Vec<String> {
+        let given = self.given_args();
+        // A refused value stays as typed; what is around it is weighed without it.
+        let refused = match Cli::try_parse_from(
+            std::iter::once("poolscope").chain(given.iter().map(String::as_str)),
+        )
+        .map(Cli::into_action)
+        {
+            Ok(Err(usage)) => Some(usage.flag().to_string()),
+            _ => None,
+        };
+        let pairs: Vec<(String, String)> = given
+            .chunks(2)
+            .map(|p| (p[0].clone(), p.get(1).cloned().unwrap_or_default()))
+            .collect();
+        let mut kept: Vec<bool> = vec![true; pairs.len()];
+        let args_of = |kept: &[bool], skip: Option<usize>| -> Vec<String> {
+            pairs
+                .iter()
+                .enumerate()
+                .filter(|&(i, (flag, _))| {
+                    kept[i] && Some(i) != skip && Some(flag) != refused.as_ref()
+                })
+                .flat_map(|(_, (flag, value))| [flag.clone(), value.clone()])
+                .collect()
+        };
+        if let Some(whole) = parsed(&args_of(&kept, None)) {
+            for i in 0..pairs.len() {
+                if Some(&pairs[i].0) != refused.as_ref()
+                    && parsed(&args_of(&kept, Some(i))).as_ref() == Some(&whole)
+                {
+                    kept[i] = false;
+                }
+            }
+        }
+        pairs
+            .into_iter()
+            .zip(kept)
+            .filter(|(_, k)| *k)
+            .flat_map(|((flag, value), _)| [flag, value])
+            .collect()
+    }
+
+    /// Every field that is set, not its default text, and used by the plan, as arguments.
+    fn given_args(&self) -> Vec<String> {
+        let unused = self.unused();
         let mut args = Vec::new();
         for field in &self.fields {
+            if unused.iter().any(|(flag, _)| *flag == field.flag) {
+                continue;
+            }
             let value = field.value.trim();
             // No choice at all is a choice the CLI refuses, not its default.
             let none_chosen = matches!(field.kind, FieldKind::Choices(_)) && value.is_empty();
@@ -277,32 +380,36 @@ impl Editor {
             KeyCode::Enter => match self.validate() {
                 Ok((plan, runs)) => return EditorOutcome::Run(Box::new(plan), runs),
                 Err((field, message)) => {
-                    self.cursor = field;
-                    self.choice = 0;
+                    self.focus(field);
                     self.error = Some((field, message));
                 }
             },
-            KeyCode::Up | KeyCode::BackTab => {
-                self.cursor = (self.cursor + count - 1) % count;
-                self.choice = 0;
+            KeyCode::Up | KeyCode::BackTab => self.focus((self.cursor + count - 1) % count),
+            KeyCode::Down | KeyCode::Tab => self.focus((self.cursor + 1) % count),
+            code => {
+                if self.edit(code) {
+                    // Said while typing: the command line's own verdict on the form.
+                    self.error = self.validate().err();
+                }
             }
-            KeyCode::Down | KeyCode::Tab => {
-                self.cursor = (self.cursor + 1) % count;
-                self.choice = 0;
-            }
-            code => self.edit(code),
         }
         EditorOutcome::Editing
     }
 
-    fn edit(&mut self, code: KeyCode) {
+    /// Edits the field under the cursor; returns whether its value changed.
+    fn edit(&mut self, code: KeyCode) -> bool {
         let field = &mut self.fields[self.cursor];
+        let mut chars: Vec<char> = field.value.chars().collect();
+        let caret = self.caret.min(chars.len());
+        let selected = self.selected;
         match (field.kind, code) {
             (FieldKind::Choices(names), KeyCode::Left) => {
                 self.choice = (self.choice + names.len() - 1) % names.len();
+                return false;
             }
             (FieldKind::Choices(names), KeyCode::Right) => {
                 self.choice = (self.choice + 1) % names.len();
+                return false;
             }
             (FieldKind::Choices(names), KeyCode::Char(' ')) => {
                 let name = names[self.choice];
@@ -321,22 +428,60 @@ impl Editor {
                 // In the form's order, which is the order they run in.
                 chosen.sort_by_key(|c| names.iter().position(|n| n == c));
                 field.value = chosen.join(",");
-                self.error = None;
+                return true;
             }
-            (FieldKind::Text, KeyCode::Char(c)) => {
-                field.value.push(c);
-                self.error = None;
+            (FieldKind::Choices(_), _) => return false,
+            // A selected value is replaced by what is typed, cleared by a deletion.
+            (_, KeyCode::Char(c)) if selected => chars = vec![c],
+            (_, KeyCode::Backspace | KeyCode::Delete) if selected => chars.clear(),
+            (_, KeyCode::Char(c)) => chars.insert(caret, c),
+            (_, KeyCode::Backspace) if caret > 0 => {
+                chars.remove(caret - 1);
+                self.caret = caret - 1;
             }
-            (FieldKind::Text, KeyCode::Backspace) => {
-                field.value.pop();
-                self.error = None;
+            (_, KeyCode::Delete) if caret < chars.len() => {
+                chars.remove(caret);
             }
-            (FieldKind::Text, KeyCode::Delete) => {
-                field.value.clear();
-                self.error = None;
+            // The arrows leave the selection where the caret shows, at the end.
+            (_, KeyCode::Left) => {
+                self.selected = false;
+                self.caret = caret.saturating_sub(1);
+                return false;
             }
-            _ => {}
+            (_, KeyCode::Right) => {
+                self.selected = false;
+                self.caret = (caret + 1).min(chars.len());
+                return false;
+            }
+            (_, KeyCode::Home) => {
+                self.selected = false;
+                self.caret = 0;
+                return false;
+            }
+            (_, KeyCode::End) => {
+                self.selected = false;
+                self.caret = chars.len();
+                return false;
+            }
+            _ => return false,
         }
+        if let KeyCode::Char(_) = code {
+            self.caret = if selected { 1 } else { caret + 1 };
+        } else if selected {
+            self.caret = 0;
+        }
+        self.selected = false;
+        field.value = chars.into_iter().collect();
+        true
+    }
+}
+
+/// The plan and runs the command line `poolscope ARGS` runs, if it runs one.
+fn parsed(args: &[String]) -> Option<(Plan, usize)> {
+    let argv = std::iter::once("poolscope").chain(args.iter().map(String::as_str));
+    match Cli::try_parse_from(argv).ok()?.into_action() {
+        Ok(Action::Run(config)) => Some((config.plan, config.runs)),
+        _ => None,
     }
 }
 
@@ -415,9 +560,12 @@ fn range_text(inputs: &[u64]) -> String {
 mod tests {
     use super::*;
 
+    /// Moves to the field of `flag` (its value selected) and types `text` over it.
     fn type_into(editor: &mut Editor, flag: &str, text: &str) {
-        editor.cursor = editor.fields.iter().position(|f| f.flag == flag).unwrap();
-        editor.key(KeyCode::Delete);
+        editor.focus(editor.fields.iter().position(|f| f.flag == flag).unwrap());
+        if text.is_empty() {
+            editor.key(KeyCode::Delete);
+        }
         for c in text.chars() {
             editor.key(KeyCode::Char(c));
         }
@@ -447,21 +595,19 @@ mod tests {
         type_into(&mut editor, "--cpus", "0");
         type_into(&mut editor, "--repeat", "2");
         type_into(&mut editor, "--runs", "3");
-        // Toggle sleep on and http off.
-        editor.cursor = 0;
+        // Toggle sleep on.
+        editor.focus(0);
         editor.choice = 2;
         editor.key(KeyCode::Char(' '));
-        editor.choice = 1;
-        editor.key(KeyCode::Char(' '));
-        assert_eq!(editor.field("--workload").unwrap().value, "fib,sleep");
+        assert_eq!(editor.field("--workload").unwrap().value, "fib,http,sleep");
         let EditorOutcome::Run(plan, runs) = editor.key(KeyCode::Enter) else {
             panic!("{:?}", editor.error)
         };
         assert_eq!(runs, 3);
         assert!(plan.experiments.iter().all(|e| e.workers == 2));
         assert_eq!(plan.experiments[0].inputs, [20, 21, 22, 20, 21, 22]);
-        assert_eq!(plan.experiments[3].workload, WorkloadKind::Sleep);
-        assert_eq!(plan.experiments[3].inputs, [10, 20, 10, 20]);
+        assert_eq!(plan.experiments[6].workload, WorkloadKind::Sleep);
+        assert_eq!(plan.experiments[6].inputs, [10, 20, 10, 20]);
         assert_eq!(plan.sched.switch_interval.as_millis(), 7);
         assert_eq!(plan.sched.sample_interval.as_millis(), 20);
         assert_eq!(plan.sched.cpus, Some(vec![0]));
@@ -569,5 +715,171 @@ mod tests {
         assert_eq!(editor.key(KeyCode::Enter), EditorOutcome::Editing);
         assert!(editor.error.is_some());
         assert_eq!(editor.key(KeyCode::Esc), EditorOutcome::Cancelled);
+    }
+
+    /// `poolscope ARGS` as a shell would split the command line (single quotes, `'\''`).
+    fn shell_words(line: &str) -> Vec<String> {
+        let mut words = Vec::new();
+        let mut word = String::new();
+        let (mut quoted, mut any) = (false, false);
+        for c in line.chars() {
+            match c {
+                '\'' => {
+                    quoted = !quoted;
+                    any = true;
+                }
+                '\\' if !quoted => {}
+                ' ' if !quoted => {
+                    if any || !word.is_empty() {
+                        words.push(std::mem::take(&mut word));
+                    }
+                    any = false;
+                }
+                c => word.push(c),
+            }
+        }
+        if any || !word.is_empty() {
+            words.push(word);
+        }
+        words
+    }
+
+    /// What pasting the form's command line does: the plan it runs and what it warns.
+    fn pasted(editor: &Editor) -> (Plan, usize, Vec<String>) {
+        let words = shell_words(&editor.command_line());
+        assert_eq!(words[0], "poolscope");
+        match Cli::try_parse_from(&words).unwrap().into_action() {
+            Ok(Action::Run(config)) => (config.plan, config.runs, config.warnings),
+            _ => panic!("not a plan: {words:?}"),
+        }
+    }
+
+    /// The command line lists only what the plan uses and what differs from the default:
+    /// pasted, it runs the form's plan and warns of nothing.
+    #[test]
+    fn the_command_line_means_what_the_form_shows() {
+        let mut editor = Editor::of(&Plan::default(), 1);
+        assert_eq!(
+            editor.command_line(),
+            "poolscope",
+            "the default plan says nothing"
+        );
+        // Untick http: its delays, URL and timeout go, whatever they hold.
+        type_into(&mut editor, "--delays", "10,20");
+        type_into(&mut editor, "--url", "http://127.0.0.1:9/{ms}");
+        type_into(&mut editor, "--http-timeout", "3");
+        type_into(&mut editor, "--fib", "30..=33");
+        editor.focus(0);
+        editor.choice = 1;
+        editor.key(KeyCode::Char(' '));
+        // (The workers field still says 8, which four inputs would not give by default.)
+        assert_eq!(
+            editor.command_line(),
+            "poolscope --workload fib --fib 30..=33 --workers 8"
+        );
+        assert_eq!(
+            editor.unused_why(3),
+            Some("--workload has neither http nor sleep, the workloads that take delays")
+        );
+        let (plan, runs, warnings) = pasted(&editor);
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!((plan, runs), editor.validate().unwrap());
+        // Sleep takes the delays; gil off leaves the switch interval out.
+        editor.choice = 2;
+        editor.key(KeyCode::Char(' '));
+        type_into(&mut editor, "--switch-interval-ms", "7");
+        editor.focus(1);
+        editor.choice = 2;
+        editor.key(KeyCode::Char(' '));
+        type_into(&mut editor, "--workers", "2");
+        type_into(&mut editor, "--runs", "3");
+        assert_eq!(
+            editor.command_line(),
+            "poolscope --workload fib,sleep --executor processes,threads --fib 30..=33 --delays 10,20 --workers 2 --runs 3"
+        );
+        let (plan, runs, warnings) = pasted(&editor);
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!((plan, runs), editor.validate().unwrap());
+        // Shell characters are quoted, and read back whole.
+        editor.focus(0);
+        editor.choice = 1;
+        editor.key(KeyCode::Char(' '));
+        assert!(
+            editor
+                .command_line()
+                .contains("--url 'http://127.0.0.1:9/{ms}'")
+        );
+        let (_, _, warnings) = pasted(&editor);
+        assert!(warnings.is_empty(), "{warnings:?}");
+    }
+
+    /// Typing on a field replaces its value, as in any form; then the caret edits it:
+    /// arrows, Home, End, Backspace and Delete. A bad value is said at once.
+    #[test]
+    fn typing_replaces_then_edits_and_a_bad_value_is_said_at_once() {
+        let mut editor = Editor::of(&Plan::default(), 1);
+        let workers = editor
+            .fields
+            .iter()
+            .position(|f| f.flag == "--workers")
+            .unwrap();
+        editor.focus(workers);
+        assert_eq!(editor.fields[workers].value, "8");
+        editor.key(KeyCode::Char('0'));
+        assert_eq!(editor.fields[workers].value, "0", "typed over, not after");
+        assert_eq!(
+            editor.error,
+            Some((
+                workers,
+                "--workers '0': expected a whole number from 1 to 1024".into()
+            )),
+            "said while typing"
+        );
+        editor.key(KeyCode::Left);
+        editor.key(KeyCode::Char('1'));
+        assert_eq!(editor.fields[workers].value, "10");
+        assert_eq!(editor.error, None);
+        editor.key(KeyCode::End);
+        editor.key(KeyCode::Char('2'));
+        assert_eq!(editor.fields[workers].value, "102");
+        editor.key(KeyCode::Home);
+        editor.key(KeyCode::Delete);
+        assert_eq!(editor.fields[workers].value, "02");
+        editor.key(KeyCode::Right);
+        editor.key(KeyCode::Backspace);
+        assert_eq!(editor.fields[workers].value, "2");
+        // Leaving and coming back selects the value again; Backspace then clears it.
+        editor.key(KeyCode::Down);
+        editor.key(KeyCode::Up);
+        assert!(editor.selected);
+        editor.key(KeyCode::Backspace);
+        assert_eq!(editor.fields[workers].value, "");
+        assert_eq!(editor.error, None, "empty: each pool one worker per input");
+        // A range typed in halves is refused until it is whole.
+        let fib = editor
+            .fields
+            .iter()
+            .position(|f| f.flag == "--fib")
+            .unwrap();
+        editor.focus(fib);
+        for c in "30..".chars() {
+            editor.key(KeyCode::Char(c));
+        }
+        assert!(
+            editor
+                .error
+                .as_ref()
+                .is_some_and(|(f, m)| *f == fib && m.starts_with("--fib '30..'")),
+            "{:?}",
+            editor.error
+        );
+        for c in "=33".chars() {
+            editor.key(KeyCode::Char(c));
+        }
+        assert_eq!(editor.error, None);
+        assert_eq!(
+            editor.validate().unwrap().0.experiments[0].inputs,
+            [30, 31, 32, 33]
+        );
     }
 }

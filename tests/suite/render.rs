@@ -789,3 +789,37 @@ fn compare_gives_each_runs_verdict_whole() {
     }
     insta::assert_snapshot!(draw(&app, 80, 24).backend());
 }
+
+/// The plan editor means what it shows: with http unticked its settings say they are not
+/// used and the command line leaves them out; typing on a field replaces its value, and a
+/// bad value is said at once, before Enter.
+#[test]
+fn the_editor_shows_what_the_plan_uses_and_refuses_while_typing() {
+    let mut app = default_run(8, false);
+    press(&mut app, KeyCode::Char('p'));
+    // workloads: → http, space unticks it.
+    press(&mut app, KeyCode::Right);
+    press(&mut app, KeyCode::Char(' '));
+    // Down to the workers field (workloads, executors, fib, delays, workers), type 0.
+    for _ in 0..4 {
+        press(&mut app, KeyCode::Down);
+    }
+    press(&mut app, KeyCode::Char('0'));
+    let text = text_of(&draw(&app, 100, 30));
+    let line = |what: &str| {
+        text.lines()
+            .find(|l| l.contains(what))
+            .unwrap_or_else(|| panic!("{what}:\n{text}"))
+            .to_string()
+    };
+    assert!(line("delays (ms)").contains("not used: --workload has neither http nor sleep"));
+    assert!(line("url").contains("not used: --workload has no http"));
+    assert!(
+        line("▸ workers").contains(" 0 "),
+        "typed over the 8: {}",
+        line("▸ workers")
+    );
+    line("✗ --workers '0': expected a whole number from 1 to 1024");
+    line("poolscope --workload fib --workers 0");
+    insta::assert_snapshot!(draw(&app, 100, 30).backend());
+}

@@ -5,14 +5,19 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Widget, Wrap};
+use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Widget};
 
+use super::flow::Flow;
 use crate::chart::theme::Theme;
 use crate::view::editor::{Editor, FieldKind};
 
 /// The plan editor's box: a line per setting, the refusal if any, the command line.
 pub fn render(editor: &Editor, area: Rect, buf: &mut Buffer, theme: Theme) {
+    let width = area.width.min(110);
+    let inner = width.saturating_sub(2) as usize;
     let mut lines: Vec<Line> = Vec::new();
+    // The caret, and a selected value: reversed, visible with or without colour.
+    let caret_style = theme.key().add_modifier(ratatui::style::Modifier::REVERSED);
     for (i, field) in editor.fields.iter().enumerate() {
         let here = i == editor.cursor;
         let mut spans = vec![
@@ -38,29 +43,49 @@ pub fn render(editor: &Editor, area: Rect, buf: &mut Buffer, theme: Theme) {
             FieldKind::Text if field.value.is_empty() => {
                 spans.push(Span::styled(format!("({})", field.default), theme.dim()));
                 if here {
-                    spans.push(Span::styled("▏", theme.key()));
+                    spans.push(Span::styled(" ", caret_style));
                 }
             }
-            FieldKind::Text => {
-                spans.push(Span::raw(field.value.clone()));
-                if here {
-                    spans.push(Span::styled("▏", theme.key()));
+            // The whole value selected: what is typed replaces it.
+            FieldKind::Text if here && editor.selected => {
+                spans.push(Span::styled(field.value.clone(), caret_style));
+            }
+            FieldKind::Text if here => {
+                let chars: Vec<char> = field.value.chars().collect();
+                let caret = editor.caret.min(chars.len());
+                spans.push(Span::raw(chars[..caret].iter().collect::<String>()));
+                let under = chars.get(caret).map_or(" ".to_string(), char::to_string);
+                spans.push(Span::styled(under, caret_style));
+                if caret < chars.len() {
+                    spans.push(Span::raw(chars[caret + 1..].iter().collect::<String>()));
                 }
             }
+            FieldKind::Text => spans.push(Span::raw(field.value.clone())),
+        }
+        // A setting the plan makes no use of says so, and why (the command line's words,
+        // to the first pause).
+        if let Some(why) = editor.unused_why(i) {
+            for span in spans.iter_mut().skip(2) {
+                span.style = span.style.patch(theme.dim());
+            }
+            let short = why.split([',', '(']).next().unwrap_or(why).trim_end();
+            spans.push(Span::styled(format!("  not used: {short}"), theme.dim()));
         }
         lines.push(Line::from(spans));
         if let Some((_, message)) = editor.error.as_ref().filter(|(f, _)| *f == i) {
-            lines.push(Line::styled(format!("    ✗ {message}"), theme.bad()));
+            lines.extend(wrapped(&format!("✗ {message}"), inner, theme.bad(), 4));
         }
     }
-    lines.push(Line::raw(""));
-    lines.push(Line::styled(
-        "↑↓ field · type to edit · ←→ space toggle · enter runs · esc leaves",
+    // Pinned under the fields, whole at any width: the keys, and the command line.
+    let mut bottom = vec![Line::raw("")];
+    bottom.extend(wrapped(
+        "↑↓ field · typing replaces · ←→ Home End Backspace Delete edit · space ticks · enter runs",
+        inner,
         theme.dim(),
+        0,
     ));
-    lines.push(Line::styled(editor.command_line(), theme.heading()));
-    let width = area.width.min(110);
-    let height = (lines.len() as u16 + 2).min(area.height);
+    bottom.extend(wrapped(&editor.command_line(), inner, theme.heading(), 0));
+    let height = (lines.len() + bottom.len() + 2).min(area.height as usize) as u16;
     let popup = Rect {
         x: area.x + (area.width - width) / 2,
         y: area.y + (area.height - height) / 2,
@@ -68,23 +93,52 @@ pub fn render(editor: &Editor, area: Rect, buf: &mut Buffer, theme: Theme) {
         height,
     };
     Clear.render(popup, buf);
+    let block = Block::bordered()
+        .border_type(BorderType::Rounded)
+        .title_top(Span::styled(" plan: the next run ", theme.heading()))
+        .title_top(Line::styled(" esc leaves ", theme.dim()).right_aligned());
+    let inside = block.inner(popup);
+    block.render(popup, buf);
+    let bottom_height = (bottom.len() as u16).min(inside.height.saturating_sub(1));
+    let fields_area = Rect {
+        height: inside.height - bottom_height,
+        ..inside
+    };
     // The cursor's line stays in view on short screens.
-    let inner_height = height.saturating_sub(2) as usize;
     let cursor_line = editor.cursor
-        + usize::from(
-            editor
-                .error
-                .as_ref()
-                .is_some_and(|(f, _)| *f < editor.cursor),
-        );
-    let scroll = cursor_line.saturating_sub(inner_height.saturating_sub(3)) as u16;
+        + editor
+            .error
+            .as_ref()
+            .filter(|(f, _)| *f < editor.cursor)
+            .map_or(0, |(_, m)| {
+                wrapped(&format!("✗ {m}"), inner, theme.bad(), 4).len()
+            });
+    let scroll = cursor_line.saturating_sub(fields_area.height.saturating_sub(1) as usize) as u16;
     Paragraph::new(lines)
-        .wrap(Wrap { trim: false })
         .scroll((scroll, 0))
-        .block(
-            Block::bordered()
-                .border_type(BorderType::Rounded)
-                .title_top(Span::styled(" plan: the next run ", theme.heading())),
-        )
-        .render(popup, buf);
+        .render(fields_area, buf);
+    let skip = bottom.len() - bottom_height as usize;
+    Paragraph::new(bottom.split_off(skip)).render(
+        Rect {
+            y: fields_area.bottom(),
+            height: bottom_height,
+            ..inside
+        },
+        buf,
+    );
+}
+
+/// `text` in lines of `width` columns, words kept whole where they fit, indented `indent`.
+fn wrapped(text: &str, width: usize, style: Style, indent: usize) -> Vec<Line<'static>> {
+    let mut flow = Flow::new(width.saturating_sub(indent).max(1));
+    for word in text.split(' ') {
+        flow.push(" ", vec![Span::styled(word.to_string(), style)]);
+    }
+    flow.finish()
+        .into_iter()
+        .map(|mut line| {
+            line.spans.insert(0, Span::raw(" ".repeat(indent)));
+            line
+        })
+        .collect()
 }

@@ -20,6 +20,7 @@
 pub mod bars;
 pub mod compare;
 pub mod editor;
+pub mod flow;
 pub mod gantt;
 pub mod help;
 pub mod inspector;

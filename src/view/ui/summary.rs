@@ -12,7 +12,8 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Paragraph, Widget};
 
-use super::verdict::{Flow, Verdict};
+use super::flow::Flow;
+use super::verdict::Verdict;
 use crate::chart::axis::human;
 use crate::chart::theme::{Look, Theme};
 use crate::model::display;
