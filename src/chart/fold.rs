@@ -183,6 +183,21 @@ impl Rows {
         }
     }
 
+    /// The order a panel showing `fitting` rows draws these in (row indices): as they
+    /// come; where they do not all fit, the rows of workers that never got a task
+    /// (settled: see [`row_note`]) below those that ran tasks, so the work is in view first
+    /// and the idle are scrolled to.
+    pub fn order(&self, experiment: &Experiment, fitting: usize) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..self.len()).collect();
+        if self.len() > fitting {
+            order.sort_by_key(|&i| {
+                self.get(i)
+                    .is_some_and(|row| row_note(experiment, &row).is_some())
+            });
+        }
+        order
+    }
+
     /// The row that shows lane `lane`.
     pub fn row_of_lane(&self, lane: usize) -> usize {
         match &self.rows {

@@ -427,7 +427,7 @@ fn isolation_marks_the_writes_and_labels_the_reads() {
 fn default_run(workers: usize, busy: bool) -> App {
     let plan = default_plan(workers);
     let mut app = App::new(plan.clone(), false);
-    run_default(&mut app, &plan, busy);
+    run_default(&mut app, &plan, busy, 0);
     app
 }
 
@@ -447,8 +447,8 @@ fn default_plan(workers: usize) -> Plan {
     )
 }
 
-/// Runs `plan` (see [`default_run`]) into `app`'s live run.
-fn run_default(app: &mut App, plan: &Plan, busy: bool) {
+/// Runs `plan` (see [`default_run`]) into `app`'s live run, task i on worker i + `first`.
+fn run_default(app: &mut App, plan: &Plan, busy: bool, first: usize) {
     let workers = plan.experiments[0].workers;
     app.update(Msg::Event(Event::RunStarted {
         at: Timestamp(T0),
@@ -483,7 +483,7 @@ fn run_default(app: &mut App, plan: &Plan, busy: bool) {
                 WorkloadKind::Fib => scale * (i as u64 + 1) / 8,
                 _ => input + x as u64,
             };
-            let w = i % workers;
+            let w = (i + first) % workers;
             let start = free[w];
             free[w] = start + ms * MS;
             end = end.max(free[w]);
@@ -742,7 +742,7 @@ fn ratios_over_runs_say_which_way_they_run() {
     let plan = app.plan().clone();
     for _ in 0..2 {
         app.update(Msg::RunRestarted);
-        run_default(&mut app, &plan, false);
+        run_default(&mut app, &plan, false, 0);
     }
     for (width, height) in [(120, 40), (80, 24), (40, 12)] {
         let text = text_of(&draw(&app, width, height));
@@ -763,7 +763,7 @@ fn compare_gives_each_runs_verdict_whole() {
     let mut app = default_run(8, false);
     let plan = app.plan().clone();
     app.update(Msg::RunRestarted);
-    run_default(&mut app, &plan, true);
+    run_default(&mut app, &plan, true, 0);
     press(&mut app, KeyCode::Char('c'));
     assert!(app.compared().is_some());
     // Both runs have the same figures: `Fibonacci 11.42% → 11.42%`.
@@ -822,4 +822,38 @@ fn the_editor_shows_what_the_plan_uses_and_refuses_while_typing() {
     line("✗ --workers '0': expected a whole number from 1 to 1024");
     line("poolscope --workload fib --workers 0");
     insta::assert_snapshot!(draw(&app, 100, 30).backend());
+}
+
+/// With 64 workers of which the last 8 ran the tasks, the panels show those 8 first where
+/// the lanes do not all fit: the work is in view, the idle are scrolled to.
+#[test]
+fn the_workers_that_ran_tasks_come_first() {
+    let plan = default_plan(64);
+    let mut app = App::new(plan.clone(), false);
+    run_default(&mut app, &plan, false, 56);
+    let text = text_of(&draw(&app, 80, 24));
+    let first_lanes: Vec<&str> = text
+        .lines()
+        .filter(|l| (l.starts_with("┃w") || l.starts_with("│w")) && !l.contains("worker"))
+        .collect();
+    assert_eq!(first_lanes.len(), 14, "{text}");
+    assert!(
+        first_lanes.iter().all(|l| l.starts_with("┃w5")
+            || l.starts_with("┃w6")
+            || l.starts_with("│w5")
+            || l.starts_with("│w6")),
+        "{text}"
+    );
+    assert!(!text.contains("no task"), "{text}");
+    // At 120×40 with the maximized panel, all 64 do not fit either: the same.
+    press(&mut app, KeyCode::Char('z'));
+    let text = text_of(&draw(&app, 120, 40));
+    let lanes: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("┃w") && !l.contains("worker"))
+        .collect();
+    assert!(
+        lanes[0].starts_with("┃w56 ") && lanes[8].contains("never got a task"),
+        "{text}"
+    );
 }

@@ -715,6 +715,9 @@ impl App {
         };
         let outcome = cursor.key(code, experiment);
         let rows = Rows::of(experiment, self.view.depth);
+        // Each row's place as the panel draws them (idle workers last where the rows do not
+        // all fit).
+        let order = rows.order(experiment, self.view.page_of(self.selected) as usize);
         match outcome {
             InspectKey::NotMine => false,
             InspectKey::Leave => {
@@ -729,8 +732,9 @@ impl App {
             InspectKey::Moved(Some((cursor, lane))) => {
                 self.inspect = Some(cursor);
                 if self.view.lane_order == LaneOrder::ByWorker {
-                    self.view
-                        .reveal(self.selected, rows.len(), rows.row_of_lane(lane));
+                    let row = rows.row_of_lane(lane);
+                    let shown = order.iter().position(|&r| r == row).unwrap_or(row);
+                    self.view.reveal(self.selected, rows.len(), shown);
                 }
                 true
             }

@@ -577,8 +577,10 @@ impl GanttPanel<'_> {
                 let lanes = LaneRows::of(experiment, self.depth);
                 let shown = lanes.len().min(height as usize);
                 let first = self.scroll.min(lanes.len() - shown);
-                let rows = (first..first + shown)
-                    .filter_map(|i| lanes.get(i))
+                let order = lanes.order(experiment, height as usize);
+                let rows = order[first..first + shown]
+                    .iter()
+                    .filter_map(|&i| lanes.get(i))
                     .map(|row| {
                         let room = label_width.saturating_sub(1) as usize;
                         let label = row_label(experiment, &row, room);
