@@ -701,7 +701,7 @@ fn at_40x12_titles_keep_number_and_name() {
         for row in 0..2 {
             let number = n + 1 + 3 * row;
             assert!(
-                text.contains(&format!(" {number} {}", &name[..name.len().min(6)])),
+                text.contains(&format!("{number} {}", &name[..name.len().min(6)])),
                 "panel {number}:\n{text}"
             );
         }

@@ -69,7 +69,14 @@ pub fn render(editor: &Editor, area: Rect, buf: &mut Buffer, theme: Theme) {
                 span.style = span.style.patch(theme.dim());
             }
             let short = why.split([',', '(']).next().unwrap_or(why).trim_end();
-            spans.push(Span::styled(format!("  not used: {short}"), theme.dim()));
+            let used: usize = spans.iter().map(Span::width).sum();
+            let note = format!("  not used: {short}");
+            let note = if used + note.chars().count() <= inner {
+                note
+            } else {
+                "  not used".to_string()
+            };
+            spans.push(Span::styled(note, theme.dim()));
         }
         lines.push(Line::from(spans));
         if let Some((_, message)) = editor.error.as_ref().filter(|(f, _)| *f == i) {
@@ -78,12 +85,15 @@ pub fn render(editor: &Editor, area: Rect, buf: &mut Buffer, theme: Theme) {
     }
     // Pinned under the fields, whole at any width: the keys, and the command line.
     let mut bottom = vec![Line::raw("")];
-    bottom.extend(wrapped(
+    let keys = [
         "↑↓ field · typing replaces · ←→ Home End Backspace Delete edit · space ticks · enter runs",
-        inner,
-        theme.dim(),
-        0,
-    ));
+        "↑↓ field · typing replaces · ←→ Home End Backspace Delete edit · enter runs",
+    ];
+    let keys = keys
+        .iter()
+        .find(|k| k.chars().count() <= inner)
+        .unwrap_or(&keys[1]);
+    bottom.extend(wrapped(keys, inner, theme.dim(), 0));
     bottom.extend(wrapped(&editor.command_line(), inner, theme.heading(), 0));
     let height = (lines.len() + bottom.len() + 2).min(area.height as usize) as u16;
     let popup = Rect {

@@ -77,7 +77,13 @@ impl GanttPanel<'_> {
         let plan = self.plan;
         let failed = self.experiment.map_or(0, Experiment::failed);
         let room = room as usize;
-        let number = format!(" {} ", self.number);
+        // A compact panel has no border to thicken: `▸` marks the selected one.
+        let mark = if self.compact && self.selected {
+            '▸'
+        } else {
+            ' '
+        };
+        let number = format!("{mark}{} ", self.number);
         let name = display::safe(&plan.name).into_owned();
         // The name keeps at least this much (a longer one is cut with `…`).
         let least_name = display::width(&name).min(8);
@@ -85,7 +91,8 @@ impl GanttPanel<'_> {
         for form in self.state_forms(failed, room < 50) {
             let w: usize = form.iter().map(Span::width).sum();
             // The name keeps `least_name` columns and its trailing blank.
-            if w.saturating_sub(1) + number.len() + least_name < room || form.is_empty() {
+            if w.saturating_sub(1) + display::width(&number) + least_name < room || form.is_empty()
+            {
                 right = Some(Line::from(form).right_aligned());
                 break;
             }
@@ -94,7 +101,7 @@ impl GanttPanel<'_> {
         // The left title ends with a blank and the right starts with one: they may share
         // it (the right is drawn over the left).
         let name_room = room
-            .saturating_sub(right.width().saturating_sub(1) + number.len() + 1)
+            .saturating_sub(right.width().saturating_sub(1) + display::width(&number) + 1)
             .max(1);
         let mut left = vec![Span::styled(
             format!("{number}{} ", display::shorten(&name, name_room)),
