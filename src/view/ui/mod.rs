@@ -9,13 +9,15 @@
 //! ╭ 3 process-get ────────────── waiting ──╮╭ 4 thread-get ──────────────── waiting ──╮
 //! ╰─────────────────────────────────────────╯╰─────────────────────────────────────────╯
 //! ╭ summary ─────────────────────────────────────────────────────────────────────────╮
-//! │ # experiment  state  makespan  cpu time  efficiency  failed; the post's speed-ups │
+//! │ # experiment  state  makespan  cpu time  efficiency  failed  cpu wait …            │
+//! │ Process vs Threads speed-up: Fibonacci 11.39% · HTTP Get -0.41%  (the verdict)    │
 //! ╰───────────────────────────────────────────────────────────────────────────────────╯
 //!  exported to poolscope-runs/…  e export  r rerun  tab panel  …  ? help  q quit
 //! ```
 //!
 //! Panels form a grid: one row per workload, one column per executor, so the processes and
-//! threads runs of a workload sit side by side on the same time scale.
+//! threads runs of a workload sit side by side on the same time scale. On a short screen
+//! panels go compact and the summary folds to the verdict ([`layout`]).
 
 pub mod bars;
 pub mod compare;
