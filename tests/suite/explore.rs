@@ -316,9 +316,10 @@ fn every_lane_of_64_is_reachable() {
 }
 
 /// At 80×24 the summary is folded to the verdict (every lane shows); the footer keeps
-/// help, quit and the key that unfolds it, and `v` shows every experiment's row.
+/// help, quit and the key that unfolds it (what `v` then shows: `render`
+/// `at_80x24_every_lane_and_the_verdict_then_v_unfolds_the_summary`).
 #[test]
-fn at_80x24_the_footer_keeps_help_and_quit_and_v_unfolds_every_summary_row() {
+fn at_80x24_the_footer_keeps_help_quit_and_the_key_to_the_summary() {
     let plan = Plan::default();
     let mut app = App::new(plan.clone(), false);
     // Run the default plan's six experiments quickly (sleep-like tasks are fine here).
@@ -329,24 +330,6 @@ fn at_80x24_the_footer_keeps_help_and_quit_and_v_unfolds_every_summary_row() {
         footer.contains("? help") && footer.contains("q quit") && footer.contains("v summary"),
         "{footer}"
     );
-    let area = ratatui::layout::Rect::new(0, 0, 80, 24);
-    app.view.summary_folded = poolscope::view::ui::summary_folded(&app, area);
-    press(&mut app, KeyCode::Char('v'));
-    let text = screen(&app, 80, 24);
-    for name in [
-        "process-fibo",
-        "thread-fibo",
-        "gil-fibo",
-        "process-get",
-        "thread-get",
-        "gil-get",
-    ] {
-        assert!(
-            text.lines()
-                .any(|l| l.starts_with('│') && l.contains(&format!(" {name} "))),
-            "summary row {name}:\n{text}"
-        );
-    }
 }
 
 #[test]
