@@ -857,3 +857,39 @@ fn the_workers_that_ran_tasks_come_first() {
         "{text}"
     );
 }
+
+/// A click hits the bar drawn under it in compact panels (80×24) and on the further rows
+/// of taller lanes (4 workers at 120×40).
+#[test]
+fn clicks_hit_bars_in_compact_panels_and_tall_lanes() {
+    for (workers, width, height) in [(8, 80, 24), (4, 120, 40)] {
+        let app = default_run(workers, false);
+        let terminal = draw(&app, width, height);
+        let buffer = terminal.backend().buffer();
+        let area = ratatui::layout::Rect::new(0, 0, width, height);
+        // thread-fibo's w3 runs fib 37 (task 3) from its first bar column: find its row.
+        let (y, line) = (0..height)
+            .map(|y| {
+                let line: String = (0..width)
+                    .map(|x| buffer[(x, y)].symbol().to_string())
+                    .collect();
+                (y, line)
+            })
+            .find(|(_, l)| l.contains("│w3 ") || l.contains("│w3 tid"))
+            .unwrap_or_else(|| panic!("{}", text_of(&terminal)));
+        let label = line.find("│w3").unwrap();
+        let x = line[..label].chars().count() as u16 + 1;
+        let bar = (x..width)
+            .find(|&x| matches!(buffer[(x, y)].symbol(), "█" | "▓"))
+            .unwrap();
+        for row in [y, y + u16::from(workers == 4)] {
+            let hit = poolscope::view::ui::hit(&app, area, bar, row);
+            assert_eq!(
+                hit,
+                Some((1, Some(3))),
+                "{workers} workers, row {row}:\n{}",
+                text_of(&terminal)
+            );
+        }
+    }
+}
