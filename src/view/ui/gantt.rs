@@ -127,31 +127,42 @@ impl GanttPanel<'_> {
         // By priority: (compact) who ran tasks, the pid of a thread pool (its lanes show
         // only tids), the worker count, then the pool's name (the experiment's name already
         // says it).
-        let mut extras = Vec::new();
-        if self.compact
-            && let Some(count) = self
-                .worker_count()
-                .and_then(|forms| forms.into_iter().nth(1))
-        {
-            extras.push(format!("· {count} "));
+        // Each extra in its forms, longest first.
+        let mut extras: Vec<Vec<String>> = Vec::new();
+        if self.compact {
+            // No bottom border: how many nested lanes are folded, else who ran tasks.
+            let folded = self
+                .experiment
+                .map_or(0, |e| LaneRows::of(e, self.depth).folded);
+            if folded > 0 {
+                extras.push(vec![
+                    format!(
+                        "· {} folded · d/D depth {} ",
+                        display::count(folded, "nested lane"),
+                        self.depth
+                    ),
+                    format!("· {folded} folded "),
+                ]);
+            } else if let Some(count) = self.worker_count() {
+                extras.push(count[1..].iter().map(|c| format!("· {c} ")).collect());
+            }
         }
         let lanes = self.experiment.map_or(&[][..], |e| &e.lanes[..]);
         if let (ExecutorKind::Threads | ExecutorKind::Sequential | ExecutorKind::Gil, Some(lane)) =
             (plan.executor, lanes.first().filter(|l| l.pid != 0))
         {
-            extras.push(format!("· pid {} ", lane.pid));
+            extras.push(vec![format!("· pid {} ", lane.pid)]);
         }
-        extras.push(format!("· {workers} "));
-        extras.push(format!("· {} ", plan.executor.pool_name()));
+        extras.push(vec![format!("· {workers} ")]);
+        extras.push(vec![format!("· {} ", plan.executor.pool_name())]);
         // A rule of one at least between the titles.
         let mut room = room.saturating_sub(right.width() + left[0].width() + 1);
         let mut fitting = Vec::new();
-        for extra in extras {
-            let w = extra.chars().count();
-            if w > room {
+        for forms in extras {
+            let Some(extra) = forms.into_iter().find(|f| f.chars().count() <= room) else {
                 break;
-            }
-            room -= w;
+            };
+            room -= extra.chars().count();
             fitting.push(extra);
         }
         // Shown in reading order: pool, workers, pid, who ran tasks.
