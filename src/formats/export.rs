@@ -44,7 +44,10 @@ struct CsvRow<'a> {
 pub const CSV_HEADER: &str = "tag,start_time,end_time,elapsed,result,experiment,executor,workload,input,worker,pid,tid,cpu_time,status,error,label";
 
 fn seconds(d: std::time::Duration) -> String {
-    format!("{:.6}", d.as_secs_f64())
+    // Rounded to the microsecond in integers: `{:.6}` of an f64 rounds a time that ends in
+    // exactly half a microsecond down or up as the binary fraction falls.
+    let micros = (d.as_nanos() + 500) / 1000;
+    format!("{}.{:06}", micros / 1_000_000, micros % 1_000_000)
 }
 
 /// The CSV of one experiment: a row per task in input order, tagged `{experiment}-{i}`.
@@ -582,6 +585,21 @@ mod tests {
     use crate::model::event::{Event, RunOutcome, TaskEventKind};
     use crate::model::plan::ExecutorKind;
     use crate::model::timeline::tests::{finished, started_experiment, task};
+
+    #[test]
+    fn times_are_written_rounded_to_the_microsecond_as_integers_round() {
+        use std::time::Duration;
+        for (nanos, text) in [
+            (0, "0.000000"),
+            (1_234_500, "0.001235"),
+            (1_234_499, "0.001234"),
+            (2_000_000_000, "2.000000"),
+            (999_999_500, "1.000000"),
+            (7_015_000_500, "7.015001"),
+        ] {
+            assert_eq!(seconds(Duration::from_nanos(nanos)), text, "{nanos} ns");
+        }
+    }
 
     fn sample() -> Timeline {
         let base = 1_700_000_000_000_000;
