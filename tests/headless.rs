@@ -32,9 +32,14 @@ fn a_small_run_writes_the_posts_four_csvs() {
         .arg(&out)
         .assert()
         .success()
-        .stdout(predicate::str::contains(
-            "Run experiment ProcessPool: running fib over [20, 21, 22, 23] among 4 workers … done in",
-        ))
+        // On a busy machine the last worker process may still be starting when the four short
+        // tasks are done; the line then says truthfully how many started ("3 of 4").
+        .stdout(
+            predicate::str::is_match(
+                r"Run experiment ProcessPool: running fib over \[20, 21, 22, 23\] among ([1-3] of )?4 workers … done in",
+            )
+            .unwrap(),
+        )
         .stdout(predicate::str::contains("Run experiment ThreadPool: running http over [50, 100, 150, 200] among 4 workers"))
         .stdout(predicate::str::contains("Process vs Threads Fibonacci tasks speed-up = "))
         .stdout(predicate::str::contains("Process vs Threads HTTP Get tasks speed-up = "));
