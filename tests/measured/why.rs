@@ -290,8 +290,10 @@ fn no_holder_keeps_the_gil_past_two_intervals_while_another_waits() {
             }
         }
     }
+    // About 200 ms of fib in 20 ms holds: how many holds there are depends on the CPU's
+    // speed, so a handful is enough to judge how long each was kept.
     assert!(
-        kept.len() >= 10,
+        kept.len() >= 5,
         "the lock changed hands while others waited: {kept:?}"
     );
     kept.sort_unstable();
