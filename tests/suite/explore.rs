@@ -435,7 +435,9 @@ fn the_editor_in_a_terminal_runs_two_workers_and_the_first_run_stays() {
         "two lanes:\n{screen}"
     );
     pty.press("[");
-    let screen = pty.wait_for("run 1/2", Duration::from_secs(10));
+    pty.wait_for("run 1/2", Duration::from_secs(10));
+    // The frame may be read half drawn (its header first): wait for the eighth lane.
+    let screen = pty.wait_for("w7 ", Duration::from_secs(10));
     assert!(
         screen.contains("w7 "),
         "the first run, eight lanes:\n{screen}"
