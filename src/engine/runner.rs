@@ -91,6 +91,12 @@ pub fn start(plan: &Plan, options: &RunOptions) -> anyhow::Result<RunHandle> {
             recorded.name
         );
     }
+    if let Some(watched) = plan.experiments.iter().find(|e| e.is_watched()) {
+        anyhow::bail!(
+            "{} is a watched program: poolscope watch runs it again, not a plan",
+            watched.name
+        );
+    }
     let server = if plan.uses_http() && plan.http.target == HttpTarget::Embedded {
         Some(DelayServer::start(0).context("starting the embedded delay server")?)
     } else {
@@ -157,8 +163,8 @@ fn run_plan(
             WorkloadKind::Isolation => Workload::Isolation {
                 pause_ms: ISOLATION_PAUSE.as_millis() as u64,
             },
-            // `start` refuses plans read from files.
-            WorkloadKind::Recorded => continue,
+            // `start` refuses plans read from files or watched.
+            WorkloadKind::Recorded | WorkloadKind::Watched => continue,
         };
         let _ = events.send(Event::ExperimentStarted {
             experiment: index,

@@ -32,7 +32,7 @@ use crate::model::event::{Event, SampleEvent, SamplerNotice, WorkerId};
 /// The most of one core the sampler may spend on itself.
 pub const MAX_COST: f64 = 0.01;
 /// The widest it widens its interval to.
-const MAX_INTERVAL: Duration = Duration::from_secs(1);
+pub const MAX_INTERVAL: Duration = Duration::from_secs(1);
 
 /// The sampler of one run: its thread, and the handle executors register workers with.
 #[derive(Debug)]
@@ -68,6 +68,16 @@ struct State {
 struct Tracked {
     experiment: usize,
     worker: WorkerId,
+    probe: Probe,
+}
+
+/// One thread's counters, read in place interval after interval and turned into split
+/// intervals: what the run's sampler keeps per worker thread, and `poolscope watch`'s
+/// sampler per thread of the watched tree. `N` is what the caller notes about each
+/// interval as it is read (what the thread waited for, say), carried with it when the
+/// interval is held back.
+#[derive(Debug)]
+pub struct Probe<N = ()> {
     schedstat: File,
     status: Option<File>,
     last: Reading,
@@ -75,16 +85,126 @@ struct Tracked {
     done: Attributed,
     /// An interval held back until the kernel reports the wait it may hide (see
     /// [`settle`]).
-    held: Option<Held>,
+    held: Option<Held<N>>,
 }
 
-/// An interval held back: its span, its split, and how many readings it has waited.
+/// An interval held back: its span, its split, its note, and how many readings it has
+/// waited.
 #[derive(Debug)]
-struct Held {
+struct Held<N> {
     from: Timestamp,
     to: Timestamp,
     split: Split,
+    note: N,
     readings: u32,
+}
+
+/// One interval of a thread, ready to send: its span, its split, and what the caller noted.
+#[derive(Debug, Clone, Copy)]
+pub struct Interval<N> {
+    /// Start.
+    pub from: Timestamp,
+    /// End.
+    pub to: Timestamp,
+    /// How it was spent.
+    pub split: Split,
+    /// The caller's note ([`Probe::sample`]).
+    pub note: N,
+}
+
+impl<N: Copy> Probe<N> {
+    /// Opens `/proc/<pid>/task/<tid>`'s counters and takes a first reading; `None` if the
+    /// thread is gone (or not readable).
+    pub fn open(pid: u32, tid: u32) -> Option<Self> {
+        let task = format!("/proc/{pid}/task/{tid}");
+        let schedstat = File::open(format!("{task}/schedstat")).ok()?;
+        let status = File::open(format!("{task}/status")).ok();
+        let last = read(&schedstat, status.as_ref(), None)?;
+        Some(Probe {
+            schedstat,
+            status,
+            done: Attributed::from(&last),
+            last,
+            held: None,
+        })
+    }
+
+    /// The latest reading.
+    pub fn last(&self) -> &Reading {
+        &self.last
+    }
+
+    /// Reads the thread now and hands `emit` the intervals that are ready (none, one, or
+    /// a held one and this one): `note` is called with the previous and the new reading
+    /// and this interval's split, as soon as it is read, and what it returns travels with
+    /// the interval. An interval that may hide a wait under way as it ended is held back
+    /// until the kernel reports that wait, which it does when the thread next gets a CPU
+    /// (see [`settle`]); `last` (the thread ends, or stops being sampled) sends everything.
+    /// Returns false once the thread has ended (nothing more to send).
+    pub fn sample(
+        &mut self,
+        last: bool,
+        note: impl FnOnce(&Reading, &Reading, &Split) -> N,
+        mut emit: impl FnMut(Interval<N>),
+    ) -> bool {
+        let Some(now) = read(&self.schedstat, self.status.as_ref(), Some(&self.last)) else {
+            if let Some(held) = self.held.take() {
+                emit(held.interval());
+            }
+            return false;
+        };
+        // Every wait so far has ended, and the kernel has reported it, once the thread is
+        // on a CPU or asleep (it ran to fall asleep).
+        let all_reported = now.on_cpu == Some(true) || !now.status.is_some_and(|s| s.runnable);
+        if let Some(mut held) = self.held.take() {
+            held.readings += 1;
+            // Settled before this interval is split, so the wait the held one hides is
+            // counted there first; an interval whose thread slept takes its waits from the
+            // kernel's report, which would otherwise count it here.
+            if all_reported || !never_slept(&self.last, &now) || last || held.readings >= MAX_HOLD
+            {
+                settle(&mut held.split, &now, &mut self.done);
+                emit(held.interval());
+            } else {
+                self.held = Some(held);
+            }
+        }
+        let split = split(&self.last, &now, &mut self.done);
+        let note = note(&self.last, &now, &split);
+        let may_hide_a_wait = split.reported_only && split.blocked_ns() > 0 && !all_reported;
+        if may_hide_a_wait && !last {
+            if let Some(older) = self.held.take() {
+                emit(older.interval());
+            }
+            self.held = Some(Held {
+                from: self.last.at,
+                to: now.at,
+                split,
+                note,
+                readings: 0,
+            });
+        } else if split.wall_ns > 0 {
+            emit(Interval {
+                from: self.last.at,
+                to: now.at,
+                split,
+                note,
+            });
+        }
+        self.last = now;
+        true
+    }
+}
+
+impl<N: Copy> Held<N> {
+    fn interval(&self) -> Interval<N> {
+        Interval {
+            from: self.from,
+            to: self.to,
+            split: self.split,
+            note: self.note,
+        }
+    }
 }
 
 /// The most readings an interval is held back for (a second at the default interval): a
@@ -304,13 +424,8 @@ impl SamplerHandle {
         if (tracked + 1) * 2 > limit / 2 {
             return;
         }
-        let task = format!("/proc/{}/task/{}", worker.pid, worker.tid);
-        let Ok(schedstat) = File::open(format!("{task}/schedstat")) else {
+        let Some(probe) = Probe::open(worker.pid, worker.tid) else {
             return; // the thread is already gone
-        };
-        let status = File::open(format!("{task}/status")).ok();
-        let Some(last) = read(&schedstat, status.as_ref(), None) else {
-            return;
         };
         let mut state = lock(shared);
         state
@@ -319,11 +434,7 @@ impl SamplerHandle {
         state.tracked.push(Tracked {
             experiment,
             worker,
-            schedstat,
-            status,
-            done: Attributed::from(&last),
-            last,
-            held: None,
+            probe,
         });
         drop(state);
         shared.wake.notify_all();
@@ -369,7 +480,7 @@ fn lock(shared: &Shared) -> MutexGuard<'_, State> {
 
 /// Whether this system exposes per-thread scheduler statistics; why not, if it does not.
 /// The hidden test switch `POOLSCOPE_TEST_NO_SCHEDSTAT` plays a system without them.
-fn check_available() -> Result<(), String> {
+pub fn check_available() -> Result<(), String> {
     if std::env::var_os("POOLSCOPE_TEST_NO_SCHEDSTAT").is_some() {
         return Err("per-thread schedstat hidden by POOLSCOPE_TEST_NO_SCHEDSTAT".into());
     }
@@ -469,58 +580,45 @@ pub fn shares(on_cpu_ns: u64, waiting_ns: u64, wall_ns: u64) -> (f32, f32, f32) 
     (running as f32, runnable as f32, blocked as f32)
 }
 
-/// Reads `t` now and sends the interval since its last reading as a sample; false once the
-/// thread has ended (nothing more to send). An interval that may hide a wait under way as
-/// it ended is held back until the kernel reports that wait, which it does when the thread
-/// next gets a CPU (see [`settle`]); `last` (the worker ends) sends everything.
+/// Reads `t` now and sends what is ready as samples; false once the thread has ended
+/// (see [`Probe::sample`]).
 fn sample_once(t: &mut Tracked, events: &Sender<Event>, last: bool) -> bool {
-    let Some(now) = read(&t.schedstat, t.status.as_ref(), Some(&t.last)) else {
-        if let Some(held) = t.held.take() {
-            send(t, events, held.from, held.to, &held.split);
-        }
-        return false;
-    };
-    // Every wait so far has ended, and the kernel has reported it, once the thread is on a
-    // CPU or asleep (it ran to fall asleep).
-    let all_reported = now.on_cpu == Some(true) || !now.status.is_some_and(|s| s.runnable);
-    if let Some(mut held) = t.held.take() {
-        held.readings += 1;
-        // Settled before this interval is split, so the wait the held one hides is counted
-        // there first; an interval whose thread slept takes its waits from the kernel's
-        // report, which would otherwise count it here.
-        if all_reported || !never_slept(&t.last, &now) || last || held.readings >= MAX_HOLD {
-            settle(&mut held.split, &now, &mut t.done);
-            send(t, events, held.from, held.to, &held.split);
-        } else {
-            t.held = Some(held);
-        }
-    }
-    let split = split(&t.last, &now, &mut t.done);
-    let may_hide_a_wait = split.reported_only && split.blocked_ns() > 0 && !all_reported;
-    if may_hide_a_wait && !last {
-        if let Some(older) = t.held.take() {
-            send(t, events, older.from, older.to, &older.split);
-        }
-        t.held = Some(Held {
-            from: t.last.at,
-            to: now.at,
-            split,
-            readings: 0,
-        });
-    } else if split.wall_ns > 0 {
-        send(t, events, t.last.at, now.at, &split);
-    }
-    t.last = now;
-    true
+    let (experiment, worker) = (t.experiment, t.worker);
+    t.probe.sample(
+        last,
+        |_, _, _| (),
+        |i| send(experiment, worker, events, i.from, i.to, &i.split),
+    )
 }
 
-/// Sends `split`, the interval `from`..`to` of `t`, as a sample.
-fn send(t: &Tracked, events: &Sender<Event>, from: Timestamp, to: Timestamp, split: &Split) {
+/// Sends `split`, the interval `from`..`to` of `worker`, as a sample.
+fn send(
+    experiment: usize,
+    worker: WorkerId,
+    events: &Sender<Event>,
+    from: Timestamp,
+    to: Timestamp,
+    split: &Split,
+) {
+    let _ = events.send(Event::Sample(sample_event(
+        experiment, worker, from, to, split,
+    )));
+}
+
+/// The sample of `worker`'s interval `from`..`to`, split as `split` says (no GIL, no
+/// waits: a caller that knows them adds them).
+pub fn sample_event(
+    experiment: usize,
+    worker: WorkerId,
+    from: Timestamp,
+    to: Timestamp,
+    split: &Split,
+) -> SampleEvent {
     let (running, runnable, blocked) = shares(split.running_ns, split.runnable_ns, split.wall_ns);
     let count = |n: u64| u32::try_from(n).unwrap_or(u32::MAX);
-    let _ = events.send(Event::Sample(SampleEvent {
-        experiment: t.experiment,
-        worker: t.worker,
+    SampleEvent {
+        experiment,
+        worker,
         from,
         to,
         running,
@@ -529,19 +627,95 @@ fn send(t: &Tracked, events: &Sender<Event>, from: Timestamp, to: Timestamp, spl
         voluntary_switches: split.switches.map(|(v, _)| count(v)),
         involuntary_switches: split.switches.map(|(_, i)| count(i)),
         gil: None,
-    }));
+        waits: None,
+    }
+}
+
+/// A sampler's watch on its own cost: its thread's CPU time over one-second windows. Two
+/// windows in a row above [`MAX_COST`] of a core double the interval (up to a second); the
+/// first window (start-up: files opened, pages touched) does not count, and one noisy
+/// window does not widen the interval for good. Call it from the sampling thread.
+#[derive(Debug)]
+pub struct CostMeter {
+    interval: Duration,
+    window_start: Timestamp,
+    window_cpu: Duration,
+    windows: u32,
+    over_budget: u32,
+    /// Since the start: (wall, the thread's CPU).
+    started: (Timestamp, Duration),
+    /// The cost of the last full window.
+    last_cost: Option<f64>,
+}
+
+impl CostMeter {
+    /// Starts measuring, at `interval`.
+    pub fn new(interval: Duration) -> Self {
+        let (now, cpu) = (Timestamp::now(), clock::thread_cpu_time());
+        CostMeter {
+            interval,
+            window_start: now,
+            window_cpu: cpu,
+            windows: 0,
+            over_budget: 0,
+            started: (now, cpu),
+            last_cost: None,
+        }
+    }
+
+    /// The interval now.
+    pub fn interval(&self) -> Duration {
+        self.interval
+    }
+
+    /// After a round of readings: the new interval, if it was just widened.
+    pub fn after_round(&mut self) -> Option<Duration> {
+        let now = Timestamp::now();
+        let wall = now.since(self.window_start);
+        if wall < Duration::from_secs(1) {
+            return None;
+        }
+        let cpu = clock::thread_cpu_time();
+        let cost = cpu.saturating_sub(self.window_cpu).as_secs_f64() / wall.as_secs_f64();
+        self.windows += 1;
+        if self.windows > 1 {
+            self.last_cost = Some(cost);
+        }
+        self.over_budget = if cost > MAX_COST && self.windows > 1 {
+            self.over_budget + 1
+        } else {
+            0
+        };
+        self.window_start = now;
+        self.window_cpu = cpu;
+        if self.over_budget >= 2 && self.interval < MAX_INTERVAL {
+            self.over_budget = 0;
+            self.interval = (self.interval * 2).min(MAX_INTERVAL);
+            return Some(self.interval);
+        }
+        None
+    }
+
+    /// The share of a core the thread used since it started measuring.
+    pub fn cost_so_far(&self) -> f64 {
+        let wall = Timestamp::now().since(self.started.0).as_secs_f64();
+        let cpu = clock::thread_cpu_time().saturating_sub(self.started.1);
+        if wall > 0.0 {
+            cpu.as_secs_f64() / wall
+        } else {
+            0.0
+        }
+    }
+
+    /// The share of a core of the last full window (after the first), if there was one.
+    pub fn last_cost(&self) -> Option<f64> {
+        self.last_cost
+    }
 }
 
 fn sample_loop(shared: &Shared, asked: Duration) {
     let events = &shared.events;
-    let mut interval = asked;
-    // The sampler's own cost over the current one-second window.
-    let mut window_start = Timestamp::now();
-    let mut window_cpu = clock::thread_cpu_time();
-    // Windows over budget in a row; the first window (start-up: files opened, pages
-    // touched) does not count, and one noisy window does not widen the interval for good.
-    let mut windows = 0u32;
-    let mut over_budget = 0u32;
+    let mut meter = CostMeter::new(asked);
     let mut state = lock(shared);
     loop {
         while state.tracked.is_empty() && !state.stop {
@@ -552,7 +726,7 @@ fn sample_loop(shared: &Shared, asked: Duration) {
         }
         // A whole interval, whatever wakes the condition variable meanwhile (a worker
         // being tracked), so every sample spans about the same time.
-        let deadline = std::time::Instant::now() + interval;
+        let deadline = std::time::Instant::now() + meter.interval();
         while !state.stop {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             if left.is_zero() {
@@ -568,27 +742,11 @@ fn sample_loop(shared: &Shared, asked: Duration) {
             return;
         }
         state.tracked.retain_mut(|t| sample_once(t, events, false));
-        let now = Timestamp::now();
-        let wall = now.since(window_start);
-        if wall >= Duration::from_secs(1) {
-            let cpu = clock::thread_cpu_time();
-            let cost = cpu.saturating_sub(window_cpu).as_secs_f64() / wall.as_secs_f64();
-            windows += 1;
-            over_budget = if cost > MAX_COST && windows > 1 {
-                over_budget + 1
-            } else {
-                0
-            };
-            if over_budget >= 2 && interval < MAX_INTERVAL {
-                over_budget = 0;
-                interval = (interval * 2).min(MAX_INTERVAL);
-                let _ = events.send(Event::Sampler(SamplerNotice::Interval {
-                    interval_ms: interval.as_millis() as u64,
-                    widened: true,
-                }));
-            }
-            window_start = now;
-            window_cpu = cpu;
+        if let Some(interval) = meter.after_round() {
+            let _ = events.send(Event::Sampler(SamplerNotice::Interval {
+                interval_ms: interval.as_millis() as u64,
+                widened: true,
+            }));
         }
     }
 }

@@ -387,6 +387,7 @@ fn read_samples(
             voluntary_switches: voluntary.zip(involuntary).map(|(v, _)| v),
             involuntary_switches: voluntary.zip(involuntary).map(|(_, i)| i),
             gil,
+            waits: None,
         }))
     };
     let mut samples = Vec::new();

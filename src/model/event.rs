@@ -114,6 +114,49 @@ pub enum Event {
         /// One line.
         text: String,
     },
+    /// A thread of a watched process appeared (`poolscope watch`): its lane exists from now
+    /// on, named as the thread calls itself (its `comm`). Unlike a pool's workers, a watched
+    /// program's threads are not known in advance.
+    LaneAdded {
+        /// Index of the experiment (the watched process) in the run.
+        experiment: usize,
+        /// The thread, as a lane: `index` is its place among the process's threads.
+        worker: WorkerId,
+        /// What the thread calls itself.
+        name: String,
+        /// When it was first seen.
+        at: Timestamp,
+    },
+    /// A task that was not in the experiment's plan: a watched program's pool task, known
+    /// once it starts. Its [`TaskEvent`]s follow with this index.
+    TaskAdded {
+        /// Index of the experiment in the run.
+        experiment: usize,
+        /// The task's index in the experiment (the next one: tasks are added in order).
+        task: usize,
+        /// What the task reads as on its bar (the argument's `repr`).
+        label: String,
+        /// The pool it belongs to, and its number there, when it came from one.
+        pool: Option<PoolTask>,
+    },
+    /// A pool of a watched program ran its first task: its tasks ([`Event::TaskAdded`]) may
+    /// run in several processes (a process pool's workers).
+    PoolAdded {
+        /// The pool's index in the run, from 0.
+        pool: usize,
+        /// What it is.
+        info: PoolInfo,
+    },
+    /// The program `poolscope watch` started has exited: the run goes on until its last
+    /// process is gone, then ends.
+    ProgramExited {
+        /// When.
+        at: Timestamp,
+        /// Its exit code, if it exited.
+        code: Option<i32>,
+        /// The signal that killed it, if one did.
+        signal: Option<i32>,
+    },
     /// The run ended, completely or because it was cancelled.
     RunFinished {
         /// When it ended.
@@ -151,6 +194,68 @@ pub struct SampleEvent {
     /// recording gives them per interval (poolscope's samples CSV) rather than as hand-offs
     /// ([`Event::Gil`]); `None` from a live run, whose GIL is in its hand-offs.
     pub gil: Option<GilShares>,
+    /// What the thread waited for while blocked, where that was read (`poolscope watch`):
+    /// parts of `blocked`.
+    pub waits: Option<WaitShares>,
+}
+
+/// Shares of an interval a blocked thread spent waiting on each kind of thing, from the
+/// system call it slept in; each is part of the sample's `blocked` share, and what the
+/// four leave of it was something else (waiting for a child, a page fault, not known).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct WaitShares {
+    /// Reading, writing, polling: a file, a pipe, a socket.
+    pub io: f32,
+    /// A timed sleep.
+    pub sleep: f32,
+    /// A lock, a condition, a join.
+    pub lock: f32,
+    /// CPython's GIL.
+    pub gil: f32,
+}
+
+impl WaitShares {
+    /// The four added up.
+    pub fn total(&self) -> f32 {
+        self.io + self.sleep + self.lock + self.gil
+    }
+}
+
+/// A task's pool and its number there (from 0, in submit order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolTask {
+    /// The pool's index in the run ([`Event::PoolAdded`]).
+    pub pool: usize,
+    /// The task's number in its pool.
+    pub number: u64,
+}
+
+/// A pool of a watched program.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolInfo {
+    /// Its name in files: `thread-fib`, `process-fib-2` (kind, then the function it ran
+    /// first; `-2`, `-3` for a second pool of the same kind and function).
+    pub name: String,
+    /// [`ExecutorKind::Threads`] or [`ExecutorKind::Processes`].
+    ///
+    /// [`ExecutorKind::Threads`]: crate::model::plan::ExecutorKind::Threads
+    /// [`ExecutorKind::Processes`]: crate::model::plan::ExecutorKind::Processes
+    pub executor: crate::model::plan::ExecutorKind,
+    /// The function its first task ran.
+    pub function: String,
+    /// The process that made it.
+    pub owner_pid: u32,
+}
+
+impl Default for PoolInfo {
+    fn default() -> Self {
+        PoolInfo {
+            name: String::new(),
+            executor: crate::model::plan::ExecutorKind::Threads,
+            function: String::new(),
+            owner_pid: 0,
+        }
+    }
 }
 
 /// Shares of an interval spent waiting for and holding the simulated GIL (the wait is part
@@ -289,8 +394,12 @@ impl Event {
             Event::Sample(s) => Some(s.experiment),
             Event::Gil(g) => Some(g.experiment),
             Event::Figures(f) => Some(f.experiment),
-            Event::Mark { experiment, .. } => Some(*experiment),
+            Event::Mark { experiment, .. }
+            | Event::LaneAdded { experiment, .. }
+            | Event::TaskAdded { experiment, .. } => Some(*experiment),
             Event::RunStarted { .. }
+            | Event::PoolAdded { .. }
+            | Event::ProgramExited { .. }
             | Event::RunFinished { .. }
             | Event::Sampler(_)
             | Event::Notice { .. } => None,

@@ -26,6 +26,9 @@ pub enum ExecutorKind {
     /// Read from a file (`poolscope view`): how the tasks were scheduled is not known, and
     /// nothing can run it again.
     Recorded,
+    /// A process of a program `poolscope watch` watched: its lanes are its threads, its
+    /// tasks its pools' tasks, and nothing can run it again.
+    Watched,
 }
 
 impl ExecutorKind {
@@ -45,6 +48,7 @@ impl ExecutorKind {
             ExecutorKind::Sequential => "sequential",
             ExecutorKind::Gil => "gil",
             ExecutorKind::Recorded => "recorded",
+            ExecutorKind::Watched => "watched",
         }
     }
 
@@ -56,6 +60,7 @@ impl ExecutorKind {
             ExecutorKind::Sequential => "sequential",
             ExecutorKind::Gil => "gil",
             ExecutorKind::Recorded => "recorded",
+            ExecutorKind::Watched => "watched",
         }
     }
 
@@ -67,6 +72,7 @@ impl ExecutorKind {
             ExecutorKind::Sequential => "Sequential",
             ExecutorKind::Gil => "GilThreadPool",
             ExecutorKind::Recorded => "Recorded",
+            ExecutorKind::Watched => "Watched",
         }
     }
 
@@ -100,6 +106,9 @@ pub enum WorkloadKind {
     /// Read from a file (`poolscope view`): tasks are known by their labels, not by an input
     /// poolscope could run.
     Recorded,
+    /// A watched program's own work (`poolscope watch`): tasks are its pools' calls, known
+    /// by their arguments.
+    Watched,
 }
 
 impl WorkloadKind {
@@ -119,6 +128,7 @@ impl WorkloadKind {
             WorkloadKind::Sleep => "sleep",
             WorkloadKind::Isolation => "isolation",
             WorkloadKind::Recorded => "recorded",
+            WorkloadKind::Watched => "watched",
         }
     }
 
@@ -131,6 +141,7 @@ impl WorkloadKind {
             WorkloadKind::Sleep => "sleep",
             WorkloadKind::Isolation => "isolation",
             WorkloadKind::Recorded => "recorded",
+            WorkloadKind::Watched => "watched",
         }
     }
 
@@ -142,6 +153,7 @@ impl WorkloadKind {
             WorkloadKind::Sleep => "Sleep",
             WorkloadKind::Isolation => "Isolation",
             WorkloadKind::Recorded => "Recorded",
+            WorkloadKind::Watched => "Watched",
         }
     }
 
@@ -151,7 +163,7 @@ impl WorkloadKind {
             WorkloadKind::Fib => format!("fib {input}"),
             WorkloadKind::Http | WorkloadKind::Sleep => format!("{input} ms"),
             WorkloadKind::Isolation => format!("read {input}"),
-            WorkloadKind::Recorded => format!("task {input}"),
+            WorkloadKind::Recorded | WorkloadKind::Watched => format!("task {input}"),
         }
     }
 
@@ -274,6 +286,40 @@ impl ExperimentPlan {
         }
     }
 
+    /// A process of a watched program, named `name` (its pid and command line): no tasks
+    /// and no lanes yet; both arrive as the program runs ([`crate::model::event::Event::LaneAdded`],
+    /// [`crate::model::event::Event::TaskAdded`]).
+    pub fn watched(name: String) -> Self {
+        ExperimentPlan {
+            name,
+            executor: ExecutorKind::Watched,
+            workload: WorkloadKind::Watched,
+            inputs: Vec::new(),
+            workers: 0,
+            task_labels: TaskLabels::Table(NameTable::default()),
+            lane_names: LaneNames::default(),
+            lane_levels: LaneLevels::default(),
+            recorded_from: None,
+        }
+    }
+
+    /// Whether this is a process of a watched program.
+    pub fn is_watched(&self) -> bool {
+        self.executor == ExecutorKind::Watched
+    }
+
+    /// Adds task `index` called `label` (a watched program's task, known as it starts); the
+    /// tasks between the last and it, if any, get no name.
+    pub fn add_task(&mut self, index: usize, label: &str) {
+        if index >= self.inputs.len() {
+            let from = self.inputs.len() as u64;
+            self.inputs.extend(from..=index as u64);
+        }
+        if let TaskLabels::Table(table) = &mut self.task_labels {
+            table.set(index, label);
+        }
+    }
+
     /// Task `index`'s recorded name, if a recording gave it one (the CSV `label` column).
     pub fn recorded_label(&self, index: usize, input: u64) -> Option<String> {
         match &self.task_labels {
@@ -320,6 +366,24 @@ impl NameTable {
     /// A task without a name.
     pub const NONE: u32 = u32::MAX;
 
+    /// Names task `index` `name`, storing the name once.
+    pub fn set(&mut self, index: usize, name: &str) {
+        // Watched tasks' names (their arguments) mostly differ: a look at the last few is
+        // enough to share the ones that repeat (the same argument again and again).
+        let last = self.names.iter().rev().take(64).position(|n| n == name);
+        let at = match last {
+            Some(back) => (self.names.len() - 1 - back) as u32,
+            None => {
+                self.names.push(name.to_string());
+                (self.names.len() - 1) as u32
+            }
+        };
+        if self.of_task.len() <= index {
+            self.of_task.resize(index + 1, Self::NONE);
+        }
+        self.of_task[index] = at;
+    }
+
     /// Task `index`'s name, if it has one.
     pub fn get(&self, index: usize) -> Option<&str> {
         let name = *self.of_task.get(index)?;
@@ -349,6 +413,14 @@ impl LaneNames {
     pub fn get(&self, worker: usize) -> Option<&str> {
         let i = self.0.binary_search_by_key(&worker, |(w, _)| *w).ok()?;
         Some(&self.0[i].1)
+    }
+
+    /// Names worker `worker`'s lane `name` (replacing its earlier name).
+    pub fn set(&mut self, worker: usize, name: String) {
+        match self.0.binary_search_by_key(&worker, |(w, _)| *w) {
+            Ok(i) => self.0[i].1 = name,
+            Err(i) => self.0.insert(i, (worker, name)),
+        }
     }
 
     /// Whether no lane is named.
@@ -477,7 +549,7 @@ impl Plan {
                 WorkloadKind::Fib => fib_inputs,
                 WorkloadKind::Http | WorkloadKind::Sleep => delays,
                 WorkloadKind::Isolation => &ISOLATION_READS,
-                WorkloadKind::Recorded => &[],
+                WorkloadKind::Recorded | WorkloadKind::Watched => &[],
             };
             for &executor in executors {
                 // The demo is one worker reading X, as the post's single thread or process.

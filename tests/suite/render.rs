@@ -283,6 +283,7 @@ fn sample(lane: usize, from_ms: u64, to_ms: u64, shares: (f32, f32, f32)) -> Msg
         voluntary_switches: Some(1),
         involuntary_switches: Some(2),
         gil: None,
+        waits: None,
     }))
 }
 

@@ -78,8 +78,8 @@ pub fn run_experiment(run: &ExperimentRun<'_>) -> ExperimentOutcome {
         ExecutorKind::Processes => processes::run(run),
         ExecutorKind::Sequential => sequential::run(run),
         ExecutorKind::Gil => gil::run(run),
-        // Nothing to run: the runner refuses plans read from files.
-        ExecutorKind::Recorded => ExperimentOutcome::Completed,
+        // Nothing to run: the runner refuses plans read from files or watched.
+        ExecutorKind::Recorded | ExecutorKind::Watched => ExperimentOutcome::Completed,
     };
     if let Some(writer) = writer {
         let _ = writer.join();

@@ -806,6 +806,7 @@ impl Collector {
                     voluntary_switches: counted.map(|c| c.0),
                     involuntary_switches: counted.map(|c| c.1),
                     gil: None,
+                    waits: None,
                 });
             }
         }

@@ -7,7 +7,8 @@ use super::lane::{GilSpan, Lane, LaneSample, LaneSpan, StateTime};
 use super::texts::{TextRef, Texts};
 use crate::model::clock::Timestamp;
 use crate::model::event::{
-    ExperimentFigures, GilEvent, GilEventKind, SampleEvent, TaskEvent, TaskEventKind, WorkerId,
+    ExperimentFigures, GilEvent, GilEventKind, PoolTask, SampleEvent, TaskEvent, TaskEventKind,
+    WorkerId,
 };
 use crate::model::plan::ExperimentPlan;
 
@@ -52,6 +53,8 @@ pub struct Experiment {
     pub(super) dropped_tasks: usize,
     /// Whether they were (an experiment of no tasks has none to drop, but is dropped).
     dropped: bool,
+    /// Each added task's pool and number there ([`Experiment::add_task`]), by task index.
+    pools: Vec<Option<PoolTask>>,
 }
 
 /// What the scheduler sampler saw of one experiment, summed over its workers.
@@ -72,6 +75,34 @@ pub struct SchedTotals {
     /// The states inside tasks: each sample's shares over the part of it a task of its
     /// lane covers, kept exact as tasks start and end and samples arrive in any order.
     pub in_tasks: StateTime,
+    /// What blocked threads waited for, where that was read (`poolscope watch`).
+    pub waits: WaitTotals,
+}
+
+/// Time blocked threads spent waiting on each kind of thing, summed over their samples.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WaitTotals {
+    /// Blocked in all, over the samples that said what they waited for.
+    pub blocked: Duration,
+    /// On I/O.
+    pub io: Duration,
+    /// In a timed sleep.
+    pub sleep: Duration,
+    /// On a lock.
+    pub lock: Duration,
+    /// For CPython's GIL.
+    pub gil: Duration,
+}
+
+impl WaitTotals {
+    /// Blocked on something else (a child, a page fault, not known).
+    pub fn other(&self) -> Duration {
+        self.blocked
+            .saturating_sub(self.io)
+            .saturating_sub(self.sleep)
+            .saturating_sub(self.lock)
+            .saturating_sub(self.gil)
+    }
 }
 
 /// One task as read from its experiment ([`Experiment::task`]): which worker ran it,
@@ -208,7 +239,28 @@ impl Experiment {
             },
             dropped_tasks: 0,
             dropped: false,
+            pools: Vec::new(),
         }
+    }
+
+    /// Adds task `index` called `label`, of `pool` if it came from one: a watched
+    /// program's task, known only as it starts (a plan's tasks are known from the start).
+    pub(super) fn add_task(&mut self, index: usize, label: &str, pool: Option<PoolTask>) {
+        if self.dropped || index >= crate::model::timeline::MAX_ADDED_TASKS {
+            return;
+        }
+        self.plan.add_task(index, label);
+        if pool.is_some() || !self.pools.is_empty() {
+            if self.pools.len() <= index {
+                self.pools.resize(index + 1, None);
+            }
+            self.pools[index] = pool;
+        }
+    }
+
+    /// The pool task `index` came from, and its number there, if it came from one.
+    pub fn pool_of(&self, index: usize) -> Option<PoolTask> {
+        self.pools.get(index).copied().flatten()
     }
 
     /// Takes whole-experiment figures into account: each one given replaces the last.
@@ -259,6 +311,30 @@ impl Experiment {
             self.gil_recorded = true;
             self.gil_wait += length.mul_f32(gil_wait);
         }
+        let waits = sample.waits.map(|w| {
+            // Parts of blocked, whatever a sender says.
+            let mut left = blocked;
+            let mut take = |x: f32| {
+                let x = clamp(x).min(left);
+                left -= x;
+                x
+            };
+            (take(w.gil), take(w.io), take(w.sleep), take(w.lock))
+        });
+        let (gil_wait, io, sleep, lock) = match waits {
+            Some((gil, io, sleep, lock)) => {
+                self.gil_recorded |= gil > 0.0;
+                self.gil_wait += length.mul_f32(gil);
+                let w = &mut self.sched.waits;
+                w.io += length.mul_f32(io);
+                w.sleep += length.mul_f32(sleep);
+                w.lock += length.mul_f32(lock);
+                w.gil += length.mul_f32(gil);
+                w.blocked += length.mul_f32(blocked);
+                (gil, io, sleep, lock)
+            }
+            None => (gil_wait, 0.0, 0.0, 0.0),
+        };
         let lane = self.lane_mut(sample.worker);
         lane.sampled_cpu += on_cpu;
         let record = LaneSample {
@@ -270,6 +346,10 @@ impl Experiment {
             gil_wait,
             gil_held,
             switches: sample.voluntary_switches.zip(sample.involuntary_switches),
+            why: waits.is_some(),
+            io,
+            sleep,
+            lock,
         };
         let in_tasks = lane.time_in_tasks(&record);
         // Samples of one thread arrive in order; an odd one out is put in its place.
@@ -580,6 +660,7 @@ impl Experiment {
         self.records = Vec::new();
         self.texts = Texts::default();
         self.by_start = Vec::new();
+        self.pools = Vec::new();
     }
 
     /// Start to finish, once finished.
@@ -596,6 +677,10 @@ impl Experiment {
     /// saw running tasks spend so far (so a busy experiment does not read idle mid-run);
     /// for a reopened run, the figure it computed.
     pub fn cpu_time(&self) -> Duration {
+        if self.plan.is_watched() && self.figures.cpu_time.is_none() {
+            // A watched process: every thread's CPU, not only its pools' tasks'.
+            return self.sched.on_cpu;
+        }
         self.figures.cpu_time.unwrap_or_else(|| {
             self.cpu_time + self.lanes.iter().map(Lane::open_task_cpu).sum::<Duration>()
         })

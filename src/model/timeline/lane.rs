@@ -63,6 +63,15 @@ pub struct LaneSample {
     pub gil_held: f32,
     /// (voluntary, involuntary) context switches in the interval, when counted.
     pub switches: Option<(u32, u32)>,
+    /// Whether what the thread waited for was read (`poolscope watch`): then `io`,
+    /// `sleep`, `lock` and `gil_wait` split `blocked`, and are shown as `blocked` is.
+    pub why: bool,
+    /// Share blocked on I/O (part of `blocked`).
+    pub io: f32,
+    /// Share in a timed sleep (part of `blocked`).
+    pub sleep: f32,
+    /// Share waiting on a lock (part of `blocked`).
+    pub lock: f32,
 }
 
 /// Time in each of the scheduler's states, in microseconds (fractional: shares of
@@ -123,6 +132,12 @@ pub struct StateShare {
     pub gil_wait: f32,
     /// Holding the simulated GIL.
     pub gil_held: f32,
+    /// Blocked on I/O (part of `blocked`, where what threads waited for was read).
+    pub io: f32,
+    /// In a timed sleep (likewise).
+    pub sleep: f32,
+    /// Waiting on a lock (likewise).
+    pub lock: f32,
     /// Not covered by any sample, on a lane whose worker was sampled (0 where nothing was:
     /// then the bars are plain, not unknown).
     pub unknown: f32,
@@ -218,8 +233,25 @@ impl Lane {
             let time = self.sample_time_in(s, t0.max(s.from), t1.min(s.to));
             share.running += time.running as f32 / length;
             share.runnable += time.runnable as f32 / length;
-            share.blocked += time.blocked as f32 / length;
-            share.gil_wait += part * s.gil_wait;
+            let blocked = time.blocked as f32 / length;
+            share.blocked += blocked;
+            if s.why {
+                // What the thread waited for splits its blocked time here as in the
+                // whole sample.
+                let of_blocked = |x: f32| {
+                    if s.blocked > 0.0 {
+                        blocked * (x / s.blocked).min(1.0)
+                    } else {
+                        0.0
+                    }
+                };
+                share.io += of_blocked(s.io);
+                share.sleep += of_blocked(s.sleep);
+                share.lock += of_blocked(s.lock);
+                share.gil_wait += of_blocked(s.gil_wait);
+            } else {
+                share.gil_wait += part * s.gil_wait;
+            }
             share.gil_held += part * s.gil_held;
         }
         if !self.samples.is_empty() {

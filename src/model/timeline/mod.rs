@@ -17,12 +17,16 @@ mod lane;
 mod memory;
 mod texts;
 
-pub use experiment::{Experiment, SchedTotals, Task, TaskState, TaskStatus};
+pub use experiment::{Experiment, SchedTotals, Task, TaskState, TaskStatus, WaitTotals};
+
+/// The most tasks a watched process may add ([`Event::TaskAdded`]): as many as a plan may
+/// have; later ones are not drawn.
+pub const MAX_ADDED_TASKS: usize = 1_000_000;
 pub use figures::{BUSY_MACHINE, Speedup, TaskDetail, efficiency_formula};
 pub use lane::{GilSpan, Lane, LaneSample, LaneSpan, StateShare, StateTime};
 
 use crate::model::clock::Timestamp;
-use crate::model::event::{Event, RunOutcome, SamplerNotice};
+use crate::model::event::{Event, PoolInfo, RunOutcome, SamplerNotice};
 
 /// Everything known about a run so far.
 #[derive(Debug, Clone)]
@@ -36,6 +40,30 @@ pub struct Timeline {
     revision: u64,
     sampler: Option<SamplerNotice>,
     notices: Vec<String>,
+    pools: Vec<PoolInfo>,
+    program_exit: Option<ProgramExit>,
+}
+
+/// How a watched program ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProgramExit {
+    /// When.
+    pub at: Timestamp,
+    /// Its exit code, if it exited.
+    pub code: Option<i32>,
+    /// The signal that killed it, if one did.
+    pub signal: Option<i32>,
+}
+
+impl ProgramExit {
+    /// `exit 0`, `exit 3`, `killed by signal 9`.
+    pub fn describe(&self) -> String {
+        match (self.code, self.signal) {
+            (Some(code), _) => format!("exit {code}"),
+            (None, Some(signal)) => format!("killed by signal {signal}"),
+            (None, None) => "ended".to_string(),
+        }
+    }
 }
 
 impl Default for Timeline {
@@ -61,6 +89,8 @@ impl Timeline {
             revision: block << 32,
             sampler: None,
             notices: Vec::new(),
+            pools: Vec::new(),
+            program_exit: None,
         }
     }
 
@@ -167,12 +197,65 @@ impl Timeline {
                     e.marks.push((*at, label.clone()));
                 }
             }
+            Event::LaneAdded {
+                experiment,
+                worker,
+                name,
+                at,
+            } => {
+                self.see(*at);
+                if let Some(e) = self.experiment_mut(*experiment) {
+                    e.lane_mut(*worker);
+                    e.plan.lane_names.set(worker.index, name.clone());
+                }
+            }
+            Event::TaskAdded {
+                experiment,
+                task,
+                label,
+                pool,
+            } => {
+                if let Some(e) = self.experiment_mut(*experiment) {
+                    e.add_task(*task, label, *pool);
+                }
+            }
+            Event::PoolAdded { pool, info } => {
+                if *pool < MAX_ADDED_TASKS {
+                    if self.pools.len() <= *pool {
+                        self.pools.resize(*pool + 1, PoolInfo::default());
+                    }
+                    self.pools[*pool] = info.clone();
+                }
+            }
+            Event::ProgramExited { at, code, signal } => {
+                self.see(*at);
+                self.program_exit = Some(ProgramExit {
+                    at: *at,
+                    code: *code,
+                    signal: *signal,
+                });
+            }
             Event::RunFinished { at, outcome } => {
                 self.see(*at);
                 self.finished = Some((*at, *outcome));
             }
         }
     }
+    /// The pools of a watched program, by index (empty for a plan's run).
+    pub fn pools(&self) -> &[PoolInfo] {
+        &self.pools
+    }
+
+    /// How the watched program ended, once it has.
+    pub fn program_exit(&self) -> Option<ProgramExit> {
+        self.program_exit
+    }
+
+    /// Whether this is a watched program's run (`poolscope watch`).
+    pub fn is_watch(&self) -> bool {
+        self.experiments.first().is_some_and(|e| e.plan.is_watched())
+    }
+
     /// What the run said the user should know, in order.
     pub fn notices(&self) -> &[String] {
         &self.notices

@@ -223,6 +223,7 @@ fn a_running_tasks_sampled_cpu_counts_so_far() {
             voluntary_switches: Some(0),
             involuntary_switches: Some(3),
             gil: None,
+            waits: None,
         }));
     }
     let e = &t.experiments()[0];
@@ -270,6 +271,7 @@ pub(crate) fn sample(w: usize, from: u64, to: u64, shares: (f32, f32, f32)) -> E
         voluntary_switches: Some(1),
         involuntary_switches: Some(2),
         gil: None,
+        waits: None,
     })
 }
 

@@ -343,6 +343,7 @@ mod tests {
                 voluntary_switches: Some(0),
                 involuntary_switches: Some(0),
                 gil: None,
+                waits: None,
             }));
         }
         events.push(Event::RunFinished {
