@@ -25,6 +25,8 @@ use crate::model::event::{Event, RunOutcome, SamplerNotice, TaskEvent, TaskEvent
 use crate::model::plan::{ExecutorKind, WorkloadKind};
 use crate::model::timeline::{Experiment, TaskState, Timeline, efficiency_formula};
 
+pub mod watch;
+
 /// How often the progress line on stderr is redrawn.
 const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 
@@ -257,6 +259,9 @@ fn run_once(
 /// --print` ends with the same text for a reopened run, line for line, since both read the
 /// same figures.
 pub fn results(timeline: &Timeline) -> String {
+    if timeline.is_watch() {
+        return watch::results(timeline);
+    }
     let mut out = String::new();
     for line in speedup_lines(timeline) {
         out.push_str(&line);
@@ -382,6 +387,23 @@ pub fn describe_sampler(notice: &SamplerNotice) -> String {
         SamplerNotice::Interval { interval_ms, .. } => format!(
             "scheduler sampling widened to every {interval_ms} ms to keep its cost under 1 % of a core"
         ),
+        SamplerNotice::Cost {
+            share,
+            threads,
+            interval_ms,
+            asked_ms,
+        } => {
+            let widened = if interval_ms != asked_ms {
+                format!(" (widened from {asked_ms} ms)")
+            } else {
+                String::new()
+            };
+            format!(
+                "sampling cost {:.2} % of a core: up to {threads} thread{} read every {interval_ms} ms{widened}",
+                share * 100.0,
+                if *threads == 1 { "" } else { "s" }
+            )
+        }
     }
 }
 
@@ -393,6 +415,9 @@ pub fn describe_sampler(notice: &SamplerNotice) -> String {
 /// Workers are those that started, with the planned count beside them (`6/64`) where
 /// fewer did.
 pub fn summary_table(timeline: &Timeline) -> String {
+    if timeline.is_watch() {
+        return watch::results(timeline);
+    }
     let cores = timeline.cores();
     let stopped = timeline.outcome() != Some(RunOutcome::Completed);
     // As wide as the longest name (names from files can be long), within reason.

@@ -53,6 +53,7 @@ fn main() -> ExitCode {
         Action::Completions(shell) => return print_bytes(&poolscope::cli::completions(shell)),
         Action::Man => return print_bytes(&poolscope::cli::man_page()),
         Action::View(config) => return view(&config),
+        Action::Watch(config) => return watch(&config),
         Action::Run(config) => RunOptions::current_exe().and_then(|options| {
             if config.headless {
                 headless::run(&config, &options)
@@ -63,6 +64,35 @@ fn main() -> ExitCode {
                 tui::run(&config, &options)
             }
         }),
+    };
+    result.unwrap_or_else(|error| {
+        say(&format!("poolscope: error: {error:#}"));
+        ExitCode::from(1)
+    })
+}
+
+/// `poolscope watch`: the live view over a watched program, or headless (`--headless`, or
+/// stdout not a terminal).
+fn watch(config: &poolscope::cli::WatchConfig) -> ExitCode {
+    for warning in &config.warnings {
+        say(&format!("poolscope: warning: {warning}"));
+    }
+    if let OutDir::Fixed(dir) = &config.out
+        && let Err(e) = poolscope::formats::export::check_writable(dir)
+    {
+        say(&format!(
+            "poolscope: error: --out: {e:#}; give a folder you can write to"
+        ));
+        return ExitCode::from(2);
+    }
+    let headless = config.headless || !std::io::stdout().is_terminal();
+    if !config.headless && headless {
+        say("poolscope: stdout is not a terminal; watching headless (--headless)");
+    }
+    let result = if headless {
+        headless::watch::run(config)
+    } else {
+        tui::watch(config)
     };
     result.unwrap_or_else(|error| {
         say(&format!("poolscope: error: {error:#}"));

@@ -26,7 +26,7 @@ use crossterm::{cursor, execute, terminal};
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 
-use crate::cli::{OutDir, RunConfig, ViewConfig};
+use crate::cli::{OutDir, RunConfig, ViewConfig, WatchConfig};
 use crate::engine::executor;
 use crate::engine::runner::{self, RunHandle, RunOptions};
 use crate::engine::signals;
@@ -106,6 +106,136 @@ pub fn run(config: &RunConfig, options: &RunOptions) -> anyhow::Result<ExitCode>
     let saved = leave_results_behind(&app, &config.out);
     // `--print`, `--trace`, `--svg` of a live run: written once the view has closed.
     match headless::write_outputs(app.live_timeline(), &config.outputs) {
+        Ok(lines) => {
+            for line in lines {
+                let _ = writeln!(io::stdout(), "{}", display::safe(&line));
+            }
+        }
+        Err(e) => {
+            let _ = writeln!(
+                io::stderr(),
+                "{}",
+                shown(&format!("poolscope: error: {e:#}"))
+            );
+            return Ok(ExitCode::from(1));
+        }
+    }
+    match outcome? {
+        Exit::BadInput(_) => Ok(ExitCode::from(2)),
+        Exit::Quit if !saved => Ok(ExitCode::from(1)),
+        Exit::Quit => Ok(ExitCode::SUCCESS),
+        Exit::Signal(signal) => Ok(ExitCode::from((128 + signal.clamp(1, 127)) as u8)),
+    }
+}
+
+/// Watches a program in the live view until the user quits (`poolscope watch`): one panel
+/// per process as they appear, one lane per thread. The program's output goes to its log,
+/// never to the screen. When it exits the view stays, with its exit status; `q` stops a
+/// command poolscope started (SIGTERM, SIGKILL 2 s later), never an attached pid. On the
+/// way out the watch is saved into its folder (unless exported as it is), its results and
+/// the program's last output lines printed. Exit status: 0 after a quit key, 2 if the
+/// watch could not begin, 128 + N after signal N.
+pub fn watch(config: &WatchConfig) -> anyhow::Result<ExitCode> {
+    let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let dir = headless::watch::watch_dir(&config.out)?;
+    let options = headless::watch::options(config, &dir);
+    let started = match crate::engine::watch::start(&options) {
+        Ok(started) => started,
+        Err(e) => {
+            let _ = writeln!(
+                io::stderr(),
+                "{}",
+                shown(&format!("poolscope: error: watch: {e}"))
+            );
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let description = match &config.target {
+        crate::engine::watch::Target::Command(argv) => format!(
+            "watch {}",
+            argv.iter()
+                .map(|a| a.to_string_lossy())
+                .collect::<Vec<_>>()
+                .join(" ")
+        ),
+        crate::engine::watch::Target::Pid(pid) => format!("watch --pid {pid}"),
+    };
+    let mut app = App::watching(description, color);
+    if let Some(note) = started.notes.first().or(config.warnings.first()) {
+        app.status = Some(Status {
+            text: note.clone(),
+            is_error: true,
+        });
+    }
+    let log = started.log.clone();
+    let mut run = Some(started.run);
+    let out = OutDir::Fixed(dir.clone());
+    let entered = enter_view();
+    let (mut terminal, input_tx, input_rx) = match entered {
+        Ok(entered) => entered,
+        Err(e) => {
+            if let Some(run) = run {
+                run.cancel();
+                run.join();
+            }
+            return Err(e);
+        }
+    };
+    panic_on_request_for_tests();
+    let mut exports = Exports::default();
+    // `p` runs poolscope's own plan beside the watch once it has ended.
+    let rerun = RunOptions::current_exe().ok();
+    let outcome = event_loop(
+        &mut terminal,
+        &mut app,
+        &mut run,
+        (&input_tx, &input_rx),
+        &mut exports,
+        &out,
+        rerun.as_ref(),
+    );
+    // Stop what still runs (a started command: SIGTERM, then SIGKILL), then give the
+    // terminal back.
+    if let Some(run) = run {
+        run.cancel();
+        let events = run.events.clone();
+        run.join();
+        for event in events.try_iter() {
+            app.update(Msg::Event(event));
+        }
+    }
+    exports.finish(&mut app);
+    drop(terminal);
+    let watched = app.runs()[0].timeline.clone();
+    let mut stdout = io::stdout().lock();
+    let _ = write!(stdout, "{}", headless::results(&watched));
+    let saved = match app.run_saved_to(0) {
+        Some(dir) => {
+            let _ = writeln!(stdout, "{}", shown(&format!("Exported to {}", dir.display())));
+            true
+        }
+        None => match export::write_run(&dir, &watched) {
+            Ok(written) => {
+                let _ = writeln!(
+                    stdout,
+                    "{}",
+                    shown(&headless::watch::describe_written(&written, &dir))
+                );
+                true
+            }
+            Err(e) => {
+                let line = format!("poolscope: error: saving the watch: {e:#}");
+                let _ = writeln!(io::stderr(), "{}", shown(&line));
+                false
+            }
+        },
+    };
+    let _ = stdout.flush();
+    drop(stdout);
+    if let Some(log) = &log {
+        headless::watch::print_log_tail(log);
+    }
+    match headless::write_outputs(&watched, &config.outputs) {
         Ok(lines) => {
             for line in lines {
                 let _ = writeln!(io::stdout(), "{}", display::safe(&line));
@@ -362,7 +492,18 @@ impl Exports {
         };
         // Each run as it is now is what gets written, and what counts as saved.
         let written: Vec<u64> = all.iter().map(|t| t.revision()).collect();
-        let (out, done) = (out.clone(), done.clone());
+        // Beside a watched program, poolscope's own runs export into folders of their own
+        // inside the watch's, never over its files.
+        let out = match out {
+            OutDir::Fixed(dir)
+                if app.runs().first().is_some_and(|r| r.watch)
+                    && !app.runs()[app.viewed_run()].watch =>
+            {
+                OutDir::NewUnder(dir.clone())
+            }
+            out => out.clone(),
+        };
+        let done = done.clone();
         // A trace or picture of a run just exported goes beside its CSVs, not in a folder
         // of its own.
         let beside = match kind {

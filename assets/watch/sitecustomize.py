@@ -148,6 +148,7 @@ def _emit(event, pool, kind, task, **extra):
     record = {
         "e": event,
         "t": time.monotonic_ns(),
+        "c": time.thread_time_ns(),
         "pid": os.getpid(),
         "tid": threading.get_native_id(),
         "pool": pool,

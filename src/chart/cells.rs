@@ -39,8 +39,14 @@ pub enum CellState {
     Runnable,
     /// Neither: sleeping, waiting on I/O or a lock.
     Blocked,
-    /// Waiting for the simulated GIL.
+    /// Waiting for the GIL (simulated, or CPython's in a watched program).
     GilWait,
+    /// Blocked on I/O (a watched thread in read, recv, poll, …).
+    Io,
+    /// In a timed sleep (a watched thread in nanosleep).
+    Sleep,
+    /// On a lock (a watched thread in a futex wait that is not the GIL).
+    Lock,
     /// The worker was sampled, but no sample covers most of this cell (a stretch the
     /// sampler has not read yet, or a worker that ended before a last reading): what it
     /// did there is not known, and the cell never claims it ran.
@@ -59,7 +65,7 @@ pub fn dominant_state(share: StateShare) -> Option<CellState> {
         share.gil_held
     };
     let blocked = if sampled {
-        (share.blocked - share.gil_wait).max(0.0)
+        (share.blocked - share.gil_wait - share.io - share.sleep - share.lock).max(0.0)
     } else {
         0.0
     };
@@ -67,6 +73,9 @@ pub fn dominant_state(share: StateShare) -> Option<CellState> {
         (CellState::OnCpu, on_cpu),
         (CellState::Runnable, share.runnable),
         (CellState::GilWait, share.gil_wait),
+        (CellState::Io, share.io),
+        (CellState::Sleep, share.sleep),
+        (CellState::Lock, share.lock),
         (CellState::Blocked, blocked),
         (CellState::Unknown, share.unknown),
     ]
@@ -123,6 +132,9 @@ pub fn lane_states(
 /// ran none, once that is settled (every task has started, or the experiment ended), so an
 /// empty lane is never mistaken for one not drawn yet.
 pub fn lane_note(experiment: &Experiment, lane: &Lane) -> Option<&'static str> {
+    if experiment.plan.is_watched() {
+        return None; // a program's thread is not a pool's worker waiting for tasks
+    }
     let settled = experiment.finished_at.is_some()
         || (experiment.by_start.len() == experiment.tasks_held() && experiment.tasks_held() > 0);
     (lane.spans().is_empty() && !experiment.events_dropped() && settled)

@@ -14,6 +14,20 @@ use crate::model::timeline::Lane;
 /// is cut with `…`, so a number is never shown cut short as if whole.
 pub fn lane_label(lane: &Lane, plan: &ExperimentPlan, room: usize) -> String {
     let w = lane.worker;
+    if plan.is_watched() {
+        // A thread: its name and its id; where short of room, the name gives way first.
+        let name = display::safe(plan.lane_names.get(w).unwrap_or("?")).into_owned();
+        let tid = lane.tid.to_string();
+        let full = format!("{name} {tid}");
+        if display::width(&full) <= room {
+            return full;
+        }
+        if room > tid.len() + 2 {
+            let cut = display::shorten(&name, room - tid.len() - 1);
+            return format!("{cut} {tid}");
+        }
+        return fit(&[tid], room);
+    }
     let forms = if let Some(name) = plan.lane_names.get(w) {
         vec![display::safe(name).into_owned()]
     } else if lane.pid == 0 && lane.tid == 0 {

@@ -97,12 +97,28 @@ fn cell_looks(
     experiment: &Experiment,
     theme: Theme,
 ) -> Vec<Option<Look>> {
+    // A watched program's threads are drawn between tasks too: what a thread does is the
+    // picture, tasks or not.
+    let watched = experiment.plan.is_watched();
+    let thread = theme.thread();
     cells
         .iter()
         .zip(states.iter().chain(std::iter::repeat(&None)))
         .map(|(cell, state)| match (*cell, *state) {
             (CellContent::Empty, Some(CellState::Runnable)) => Some(theme.runnable()),
+            (CellContent::Empty, Some(CellState::GilWait)) if watched => {
+                Some(theme.gil_wait(thread))
+            }
             (CellContent::Empty, Some(CellState::GilWait)) => Some(theme.gil_wait(theme.running())),
+            (CellContent::Empty, Some(state)) if watched => match state {
+                CellState::OnCpu => Some(theme.thread_running()),
+                CellState::Io => Some(theme.io(thread)),
+                CellState::Sleep => Some(theme.sleep(thread)),
+                CellState::Lock => Some(theme.lock(thread)),
+                CellState::Blocked => Some(theme.blocked(thread)),
+                CellState::Unknown => Some(theme.unknown(thread)),
+                CellState::Runnable | CellState::GilWait => None,
+            },
             (CellContent::Empty, _) => None,
             (CellContent::Starting, _) => Some(theme.starting()),
             (CellContent::Task(index), state) => {
@@ -111,6 +127,9 @@ fn cell_looks(
                     Some(CellState::Runnable) => theme.runnable(),
                     Some(CellState::Blocked) => theme.blocked(task),
                     Some(CellState::GilWait) => theme.gil_wait(task),
+                    Some(CellState::Io) => theme.io(task),
+                    Some(CellState::Sleep) => theme.sleep(task),
+                    Some(CellState::Lock) => theme.lock(task),
                     Some(CellState::Unknown) => theme.unknown(task),
                     Some(CellState::OnCpu) | None => task,
                 })

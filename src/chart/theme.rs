@@ -142,6 +142,48 @@ impl Theme {
         self.thin('·', task)
     }
 
+    /// Part of a bar where the thread was blocked on I/O (a watched program's thread).
+    pub fn io(self, task: Look) -> Look {
+        self.thin('≈', task)
+    }
+
+    /// Part of a bar where the thread slept (a timed sleep).
+    pub fn sleep(self, task: Look) -> Look {
+        self.thin('z', task)
+    }
+
+    /// Part of a bar where the thread waited on a lock (not the GIL).
+    pub fn lock(self, task: Look) -> Look {
+        self.thin('#', task)
+    }
+
+    /// A watched thread on a CPU outside any task (a program's own work, not a pool's):
+    /// apart from tasks' bars in both colour and glyph.
+    pub fn thread_running(self) -> Look {
+        if self.color {
+            Look {
+                glyph: ' ',
+                style: Style::new().bg(Color::Green),
+                label: Style::new().bg(Color::Green).fg(Color::Black),
+            }
+        } else {
+            Look {
+                glyph: '▄',
+                style: Style::new(),
+                label: Style::new().add_modifier(Modifier::REVERSED),
+            }
+        }
+    }
+
+    /// The look a watched thread's own shades take outside tasks (grey).
+    pub fn thread(self) -> Look {
+        Look {
+            glyph: ' ',
+            style: Style::new(),
+            label: Style::new(),
+        }
+    }
+
     /// Part of a bar no sample covers: what the worker did there is not known (never drawn
     /// as if it ran).
     pub fn unknown(self, task: Look) -> Look {
@@ -169,7 +211,7 @@ impl Theme {
 
     /// Every look a chart cell can have, with what it means: the help's legend and the one
     /// under `--print`.
-    pub fn legend(self) -> [(Look, &'static str); 9] {
+    pub fn legend(self) -> [(Look, &'static str); 13] {
         [
             (self.done(false), "finished task"),
             (self.running(), "running task"),
@@ -186,7 +228,14 @@ impl Theme {
             ),
             (
                 self.gil_wait(self.done(false)),
-                "waiting for the simulated GIL",
+                "waiting for the GIL (simulated, or CPython's in watch)",
+            ),
+            (self.io(self.done(false)), "watch: blocked on I/O (read, recv, poll…)"),
+            (self.sleep(self.done(false)), "watch: in a timed sleep"),
+            (self.lock(self.done(false)), "watch: waiting on a lock (futex, not the GIL)"),
+            (
+                self.thread_running(),
+                "watch: a thread on a CPU outside any pool task",
             ),
             (
                 self.unknown(self.done(false)),

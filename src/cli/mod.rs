@@ -44,6 +44,9 @@ Examples:
   poolscope view trace.json --svg trace.svg
                                      convert: Chrome trace → SVG picture
   poolscope serve --port 8080        the delay server alone, for your own scripts
+  poolscope watch -- python3 my_pools.py
+                                     watch any program: its processes, threads, waits and
+                                     (Python) its pools' tasks
   poolscope completions bash > ~/.local/share/bash-completion/completions/poolscope
                                      tab completion (also zsh, fish, elvish, powershell)
   poolscope man > ~/.local/share/man/man1/poolscope.1
@@ -77,6 +80,10 @@ enum Command {
     /// Open recorded timings in the view: poolscope's CSVs, the post's CSVs, Chrome traces
     /// (ray timeline, viztracer, Perfetto JSON); several files at once, one panel each.
     View(ViewArgs),
+    /// Watch any program live: run CMD (after --) or attach to --pid PID; one panel per
+    /// process, one lane per thread, shaded by what each thread does and waits for (I/O,
+    /// sleep, a lock, CPython's GIL); a Python program's concurrent.futures tasks as bars.
+    Watch(WatchArgs),
     /// Print a shell completion script: bash, zsh, fish, elvish or powershell (the
     /// README's Install section says where each goes).
     Completions(CompletionsArgs),
@@ -86,6 +93,65 @@ enum Command {
     #[command(hide = true)]
     Worker(WorkerArgs),
 }
+
+#[derive(Debug, Args)]
+#[command(after_help = WATCH_EXAMPLES)]
+struct WatchArgs {
+    /// Attach to this running process (one of yours) and what it starts from now on,
+    /// instead of running a command; it is never signalled.
+    #[arg(long, value_name = "PID", allow_hyphen_values = true)]
+    pid: Option<String>,
+
+    /// Load the Python hook (task bars from concurrent.futures pools) even if CMD does not
+    /// look like Python [default: when CMD is python… or a script run by it]
+    #[arg(long)]
+    python: bool,
+
+    /// Start poolscope's delay server for the program: its address
+    /// (http://127.0.0.1:PORT, answering /200?sleep=MS) goes in POOLSCOPE_DELAY_URL.
+    #[arg(long)]
+    serve: bool,
+
+    /// Where CMD's output (stdout and stderr) goes; its last lines are printed when the
+    /// watch ends [default: watch.log in the output folder]
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    log: Option<PathBuf>,
+
+    /// No live view: write the files and print the summary when CMD exits (or after
+    /// --duration); poolscope exits with CMD's status.
+    #[arg(long)]
+    headless: bool,
+
+    /// Stop watching after SECS (a command poolscope started is then stopped: SIGTERM,
+    /// SIGKILL 2 s later; a --pid is only let go).
+    #[arg(long, value_name = "SECS", allow_hyphen_values = true)]
+    duration: Option<String>,
+
+    /// How often every thread is read, in ms; widened past 1 % of a core [default: 10]
+    #[arg(long, value_name = "MS", allow_hyphen_values = true)]
+    sample_ms: Option<String>,
+
+    /// Write the files and the log into DIR (created if missing; files replaced).
+    /// Default: a new timestamped folder under ./poolscope-runs/.
+    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
+    out: Option<PathBuf>,
+
+    #[command(flatten)]
+    outputs: OutputArgs,
+
+    /// The command to run and its arguments, after --.
+    #[arg(last = true, value_name = "CMD", value_hint = ValueHint::CommandWithArguments)]
+    command: Vec<std::ffi::OsString>,
+}
+
+const WATCH_EXAMPLES: &str = "\
+Examples:
+  poolscope watch -- python3 my_pools.py           every process, thread and pool task, live
+  poolscope watch --serve -- python3 assets/watch/post.py --fib 25 30
+                                                   the blog post's experiment in real CPython
+  poolscope watch --pid 4242 --headless --duration 10
+                                                   10 s of a running process, summarised
+  poolscope watch --headless --out run -- make -j4 the files in ./run; exits with make's status";
 
 #[derive(Debug, Args)]
 struct CompletionsArgs {
@@ -258,6 +324,8 @@ pub enum Action {
     Run(RunConfig),
     /// Open recorded files.
     View(ViewConfig),
+    /// Watch a program (`poolscope watch`).
+    Watch(WatchConfig),
     /// Run the delay server alone.
     Serve {
         /// The port to listen on (0: any free one).
@@ -309,6 +377,31 @@ pub struct ViewConfig {
     pub out: OutDir,
     /// What to write instead of opening the screen.
     pub outputs: Outputs,
+}
+
+/// A validated `poolscope watch`.
+#[derive(Debug, Clone)]
+pub struct WatchConfig {
+    /// What to watch.
+    pub target: crate::engine::watch::Target,
+    /// `--python`.
+    pub python: bool,
+    /// `--serve`.
+    pub serve: bool,
+    /// `--log FILE`, if given.
+    pub log: Option<PathBuf>,
+    /// `--headless`.
+    pub headless: bool,
+    /// `--duration`.
+    pub duration: Option<Duration>,
+    /// `--sample-ms`.
+    pub sample_interval: Duration,
+    /// Where the files go.
+    pub out: OutDir,
+    /// Charts and traces to write when the watch ends.
+    pub outputs: Outputs,
+    /// Flags given that do not apply, one line each.
+    pub warnings: Vec<String>,
 }
 
 /// Charts and traces to write: `--print [--width N]`, `--trace FILE`, `--svg FILE`, and how
@@ -477,6 +570,7 @@ impl Cli {
                     outputs,
                 }))
             }
+            Some(Command::Watch(watch)) => watch.into_config().map(Action::Watch),
             None => self.run.into_config().map(Action::Run),
         }
     }
@@ -683,6 +777,100 @@ pub fn unused_flags(
         ));
     }
     unused
+}
+
+impl WatchArgs {
+    fn into_config(self) -> Result<WatchConfig, UsageError> {
+        use crate::engine::watch::Target;
+        let mut warnings = Vec::new();
+        let target = match (self.pid.as_deref(), self.command.is_empty()) {
+            (Some(text), true) => match text.trim().parse::<u32>() {
+                Ok(pid @ 1..) => Target::Pid(pid),
+                _ => {
+                    return Err(usage(
+                        "--pid",
+                        text,
+                        "expected a process id (a whole number above 0)",
+                    ));
+                }
+            },
+            (Some(text), false) => {
+                return Err(usage(
+                    "--pid",
+                    text,
+                    "give either --pid PID or a command after --, not both",
+                ));
+            }
+            (None, true) => {
+                return Err(usage(
+                    "CMD",
+                    "",
+                    "nothing to watch: give a command after -- (poolscope watch -- python3 x.py) or --pid PID",
+                ));
+            }
+            (None, false) => Target::Command(self.command),
+        };
+        if let Target::Pid(_) = target {
+            for (given, flag) in [
+                (self.serve, "--serve"),
+                (self.log.is_some(), "--log"),
+                (self.python, "--python"),
+            ] {
+                if given {
+                    return Err(usage(
+                        flag,
+                        "",
+                        "applies to a command poolscope starts (after --), not to --pid",
+                    ));
+                }
+            }
+        }
+        let duration = self
+            .duration
+            .as_deref()
+            .map(|text| parse_seconds("--duration", text))
+            .transpose()?;
+        let sample_interval = match self.sample_ms.as_deref() {
+            None => Duration::from_millis(10),
+            Some(text) => match text.trim().parse::<u64>() {
+                Ok(ms @ 1..=10_000) => Duration::from_millis(ms),
+                _ => {
+                    return Err(usage(
+                        "--sample-ms",
+                        text,
+                        "expected a whole number of milliseconds from 1 to 10000",
+                    ));
+                }
+            },
+        };
+        if let Some(log) = &self.log
+            && log.is_dir()
+        {
+            return Err(usage(
+                "--log",
+                &log.display().to_string(),
+                "is a directory; give a file path",
+            ));
+        }
+        if self.headless && duration.is_none() && matches!(target, Target::Pid(_)) {
+            warnings.push(
+                "--headless --pid without --duration watches until the process exits (Ctrl-C stops watching earlier)"
+                    .into(),
+            );
+        }
+        Ok(WatchConfig {
+            target,
+            python: self.python,
+            serve: self.serve,
+            log: self.log,
+            headless: self.headless,
+            duration,
+            sample_interval,
+            out: out_dir(self.out)?,
+            outputs: self.outputs.into_outputs()?,
+            warnings,
+        })
+    }
 }
 
 /// The flags given that the chosen workloads and executors make no use of.

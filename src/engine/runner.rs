@@ -55,6 +55,20 @@ pub struct RunHandle {
 }
 
 impl RunHandle {
+    /// A run streaming into `events`, cancelled through `canceller`, on `thread` (another
+    /// source of runs than [`start`]: `poolscope watch`).
+    pub fn from_parts(
+        events: Receiver<Event>,
+        canceller: Canceller,
+        thread: JoinHandle<()>,
+    ) -> Self {
+        RunHandle {
+            events,
+            canceller,
+            thread: Some(thread),
+        }
+    }
+
     /// Stops dispatching tasks and kills process workers; the run then sends
     /// `RunFinished { outcome: Cancelled }`.
     pub fn cancel(&self) {

@@ -306,6 +306,10 @@ pub fn summary_json(timeline: &Timeline) -> Vec<u8> {
 /// temporary files are removed). Files get mode 0644 less the umask. Returns the paths
 /// written.
 pub fn write_run(dir: &Path, timeline: &Timeline) -> anyhow::Result<Vec<PathBuf>> {
+    if timeline.is_watch() {
+        // A watched program's files: per pool, the samples, its own summary.
+        return super::watch::write(dir, timeline);
+    }
     std::fs::create_dir_all(dir)
         .with_context(|| format!("creating the output directory {}", dir.display()))?;
     let failure_switch = test_failure_switch();
@@ -359,6 +363,39 @@ pub fn write_run(dir: &Path, timeline: &Timeline) -> anyhow::Result<Vec<PathBuf>
     }
     sync_dir(dir)?;
     Ok(written)
+}
+
+/// Writes `files` (names in `dir`, and their bytes) into `dir` (created if missing) as one
+/// consistent set, as [`write_run`] does: each to a synced temporary file first, all
+/// renamed once all are complete, the folder synced. Returns the paths written.
+pub fn write_set(dir: &Path, files: &[(String, Vec<u8>)]) -> anyhow::Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("creating the output directory {}", dir.display()))?;
+    let mut staged = Vec::new();
+    for (name, bytes) in files {
+        staged.push(stage(&dir.join(name), bytes)?);
+        if test_failure_switch() {
+            anyhow::bail!(
+                "writing into {} failed midway (the POOLSCOPE_TEST_FAIL_EXPORTS test switch)",
+                dir.display()
+            );
+        }
+    }
+    test_delay();
+    let mut written = Vec::new();
+    for (file, path) in staged {
+        file.persist(&path)
+            .with_context(|| format!("renaming into {}", path.display()))?;
+        written.push(path);
+    }
+    sync_dir(dir)?;
+    Ok(written)
+}
+
+/// A name from outside made a plain file stem that stays in its folder (see
+/// `file_stem`): what experiments' and pools' files are called.
+pub fn plain_stem(name: &str) -> String {
+    file_stem(name)
 }
 
 /// `process-fibo.csv` for the file stem `process-fibo`.

@@ -34,6 +34,7 @@ pub mod recorded;
 pub mod saved;
 pub mod svg;
 pub mod text;
+pub mod watch;
 
 use std::fmt;
 use std::io::Read;
@@ -251,6 +252,13 @@ pub fn load(
     progress: &Progress,
 ) -> Result<Recording, ImportError> {
     use rayon::prelude::*;
+    // A watched program's folder is read as a whole: its files are its own kind.
+    if let [dir] = files
+        && dir.is_dir()
+        && watch::is_watch_folder(dir)
+    {
+        return watch::read_folder(dir);
+    }
     let files = &expand(files)?;
     let mut opened = Vec::with_capacity(files.len());
     let mut total = 0u64;

@@ -339,6 +339,9 @@ fn look(experiment: &Experiment, paint: Paint) -> (&'static str, f32, Option<Str
             match state {
                 Some(CellState::Runnable) => ("#a032b4", 1.0, tip),
                 Some(CellState::Blocked) => (base, 0.4, tip),
+                Some(CellState::Io) => ("#2e9e5b", 0.6, tip.map(|t| format!("{t} (I/O)"))),
+                Some(CellState::Sleep) => ("#bbbbbb", 0.6, tip.map(|t| format!("{t} (sleep)"))),
+                Some(CellState::Lock) => ("#c47a2f", 0.6, tip.map(|t| format!("{t} (lock)"))),
                 Some(CellState::GilWait) => ("#999999", 0.7, tip),
                 Some(CellState::Unknown) => {
                     ("#d8d8d8", 1.0, tip.map(|t| format!("{t} (not sampled)")))
@@ -360,6 +363,9 @@ fn legend(y: u32) -> Group {
         ("#a032b4", 1.0, "waiting for a CPU"),
         ("#2f5fc4", 0.4, "blocked (sleep, I/O, lock)"),
         ("#999999", 0.7, "waiting for the GIL"),
+        ("#2e9e5b", 0.6, "I/O"),
+        ("#bbbbbb", 0.6, "sleep"),
+        ("#c47a2f", 0.6, "lock"),
         ("#d04040", 1.0, "failed"),
     ];
     let mut group = Group::new().set("font-family", FONT).set("font-size", 11);

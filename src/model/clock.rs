@@ -195,6 +195,13 @@ impl Timestamp {
         ClockAnchor::current().at(monotonic_us())
     }
 
+    /// The instant another process read as `monotonic_ns` on `CLOCK_MONOTONIC` (Python's
+    /// `time.monotonic_ns()`), on this process's anchored clock: the clock is the machine's,
+    /// so the two agree.
+    pub fn from_monotonic_ns(monotonic_ns: u64) -> Self {
+        ClockAnchor::current().at(monotonic_ns / 1_000)
+    }
+
     /// Microseconds since the Unix epoch.
     pub fn as_micros(self) -> u64 {
         self.0

@@ -127,6 +127,14 @@ pub enum Event {
         /// When it was first seen.
         at: Timestamp,
     },
+    /// A watched process now runs another program (it called `exec`): its experiment's new
+    /// name.
+    ExperimentRenamed {
+        /// Index of the experiment in the run.
+        experiment: usize,
+        /// The new name (pid and command line).
+        name: String,
+    },
     /// A task that was not in the experiment's plan: a watched program's pool task, known
     /// once it starts. Its [`TaskEvent`]s follow with this index.
     TaskAdded {
@@ -331,6 +339,18 @@ pub enum SamplerNotice {
         /// Whether it was widened from the one asked for.
         widened: bool,
     },
+    /// What sampling cost over the whole run, said at its end (`poolscope watch`): the
+    /// sampler thread's CPU time over its wall time.
+    Cost {
+        /// Share of one core, 0..
+        share: f64,
+        /// The most threads sampled at once.
+        threads: usize,
+        /// The interval at the end, in milliseconds.
+        interval_ms: u64,
+        /// The interval asked for.
+        asked_ms: u64,
+    },
 }
 
 /// How a run ended.
@@ -396,6 +416,7 @@ impl Event {
             Event::Figures(f) => Some(f.experiment),
             Event::Mark { experiment, .. }
             | Event::LaneAdded { experiment, .. }
+            | Event::ExperimentRenamed { experiment, .. }
             | Event::TaskAdded { experiment, .. } => Some(*experiment),
             Event::RunStarted { .. }
             | Event::PoolAdded { .. }

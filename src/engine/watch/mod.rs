@@ -4,4 +4,8 @@
 
 pub mod procs;
 pub mod python;
+pub mod session;
 pub mod syscall;
+pub mod thread;
+
+pub use session::{Target, Watch, WatchError, WatchOptions, log_tail, start};

@@ -41,6 +41,10 @@ pub struct HookRecord {
     /// poolscope's timestamps run on.
     #[serde(rename = "t")]
     pub monotonic_ns: u64,
+    /// The reporting thread's CPU time in nanoseconds (`time.thread_time_ns()`), so a
+    /// task's CPU time is its end's less its start's.
+    #[serde(rename = "c", default)]
+    pub cpu_ns: Option<u64>,
     /// The process that reported it.
     pub pid: u32,
     /// Its OS thread id (`threading.get_native_id()`).

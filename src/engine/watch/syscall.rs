@@ -168,8 +168,45 @@ pub fn classify_wchan(wchan: &str) -> Wait {
 /// Where `_PyRuntime` lies in process `pid`, if it runs CPython: its ELF symbol in the
 /// executable or a mapped `libpython`, moved by the file's load address.
 pub fn python_runtime(pid: u32) -> Option<Range<u64>> {
-    let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).ok()?;
-    // Each file's lowest mapping, with the file offset it maps: the load bias follows.
+    Runtimes::default().find(pid)
+}
+
+/// `_PyRuntime` found per interpreter file, so each process of a pool costs a read of its
+/// `maps`, not of the interpreter's binary (megabytes).
+#[derive(Debug, Default)]
+pub struct Runtimes {
+    files: std::collections::HashMap<String, Option<RuntimeSymbol>>,
+}
+
+/// The symbol in its file: its address and size, and the file's loadable segments (file
+/// offset, address) that place it once the file's load address is known.
+#[derive(Debug, Clone)]
+struct RuntimeSymbol {
+    address: u64,
+    size: u64,
+    segments: Vec<(u64, u64)>,
+}
+
+impl Runtimes {
+    /// Where `_PyRuntime` lies in process `pid`, if it runs CPython.
+    pub fn find(&mut self, pid: u32) -> Option<Range<u64>> {
+        let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).ok()?;
+        for (path, start, offset) in interpreter_mappings(&maps) {
+            let symbol = self
+                .files
+                .entry(path.clone())
+                .or_insert_with(|| std::fs::read(&path).ok().and_then(|b| symbol_in(&b)));
+            if let Some(range) = symbol.as_ref().and_then(|s| s.placed(start, offset)) {
+                return Some(range);
+            }
+        }
+        None
+    }
+}
+
+/// Each Python interpreter file (`python3.11`, `libpython3.11.so.1.0`) mapped in `maps`,
+/// with its lowest mapping's start and the file offset it maps.
+fn interpreter_mappings(maps: &str) -> Vec<(String, u64, u64)> {
     let mut files: Vec<(String, u64, u64)> = Vec::new();
     for line in maps.lines() {
         let mut fields = line.split_whitespace();
@@ -190,40 +227,55 @@ pub fn python_runtime(pid: u32) -> Option<Range<u64>> {
         if !(name.starts_with("python") || name.starts_with("libpython")) {
             continue;
         }
-        let start = range
+        let Some(start) = range
             .split_once('-')
-            .and_then(|(a, _)| u64::from_str_radix(a, 16).ok())?;
-        let offset = u64::from_str_radix(offset, 16).ok()?;
+            .and_then(|(a, _)| u64::from_str_radix(a, 16).ok())
+        else {
+            continue;
+        };
+        let Ok(offset) = u64::from_str_radix(offset, 16) else {
+            continue;
+        };
         if !files.iter().any(|(p, ..)| p == path) {
             files.push((path.to_string(), start, offset));
         }
     }
-    files.into_iter().find_map(|(path, start, offset)| {
-        let bytes = std::fs::read(&path).ok()?;
-        runtime_in(&bytes, start, offset)
-    })
+    files
 }
 
-/// `_PyRuntime` in an ELF file whose first mapping (file offset `offset`) starts at `start`.
-fn runtime_in(bytes: &[u8], start: u64, offset: u64) -> Option<Range<u64>> {
+/// `_PyRuntime`'s symbol in an ELF file's bytes.
+fn symbol_in(bytes: &[u8]) -> Option<RuntimeSymbol> {
     use object::{Object, ObjectSegment, ObjectSymbol};
     let file = object::File::parse(bytes).ok()?;
     let symbol = file
         .dynamic_symbols()
         .chain(file.symbols())
         .find(|s| s.name() == Ok("_PyRuntime"))?;
-    // The segment that holds `offset` in the file was loaded at `start`.
-    let base_vaddr = file
-        .segments()
-        .filter_map(|seg| {
-            let (file_off, _) = seg.file_range();
-            (file_off <= offset).then(|| seg.address() - file_off + offset)
-        })
-        .min()
-        .unwrap_or(offset);
-    let bias = start.checked_sub(base_vaddr)?;
-    let from = symbol.address().checked_add(bias)?;
-    Some(from..from + symbol.size().max(1))
+    Some(RuntimeSymbol {
+        address: symbol.address(),
+        size: symbol.size().max(1),
+        segments: file
+            .segments()
+            .map(|seg| (seg.file_range().0, seg.address()))
+            .collect(),
+    })
+}
+
+impl RuntimeSymbol {
+    /// Where the symbol lies once the file's mapping of offset `offset` starts at `start`.
+    fn placed(&self, start: u64, offset: u64) -> Option<Range<u64>> {
+        // The segment that holds `offset` in the file was loaded at `start`.
+        let base_vaddr = self
+            .segments
+            .iter()
+            .filter(|(file_off, _)| *file_off <= offset)
+            .map(|(file_off, vaddr)| vaddr.wrapping_sub(*file_off).wrapping_add(offset))
+            .min()
+            .unwrap_or(offset);
+        let bias = start.checked_sub(base_vaddr)?;
+        let from = self.address.checked_add(bias)?;
+        Some(from..from + self.size)
+    }
 }
 
 #[cfg(test)]

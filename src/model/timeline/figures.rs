@@ -152,7 +152,7 @@ impl Experiment {
             let open = lane?.open_task_cpu();
             (task.ended_at.is_none() && !open.is_zero()).then_some(open)
         });
-        let gil = (self.plan.executor == ExecutorKind::Gil)
+        let gil = matches!(self.plan.executor, ExecutorKind::Gil | ExecutorKind::Watched)
             .then(|| share.map(|s| (elapsed.mul_f32(s.gil_held), elapsed.mul_f32(s.gil_wait))))
             .flatten();
         Some(TaskDetail {

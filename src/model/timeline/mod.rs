@@ -42,6 +42,7 @@ pub struct Timeline {
     notices: Vec<String>,
     pools: Vec<PoolInfo>,
     program_exit: Option<ProgramExit>,
+    sampler_cost: Option<SamplerNotice>,
 }
 
 /// How a watched program ended.
@@ -91,6 +92,7 @@ impl Timeline {
             notices: Vec::new(),
             pools: Vec::new(),
             program_exit: None,
+            sampler_cost: None,
         }
     }
 
@@ -177,6 +179,9 @@ impl Timeline {
                     e.apply_figures(figures);
                 }
             }
+            Event::Sampler(cost @ SamplerNotice::Cost { .. }) => {
+                self.sampler_cost = Some(cost.clone());
+            }
             Event::Sampler(notice) => {
                 // "Unavailable" stays: nothing later makes sampling possible in this run.
                 if !matches!(self.sampler, Some(SamplerNotice::Unavailable(_))) {
@@ -207,6 +212,11 @@ impl Timeline {
                 if let Some(e) = self.experiment_mut(*experiment) {
                     e.lane_mut(*worker);
                     e.plan.lane_names.set(worker.index, name.clone());
+                }
+            }
+            Event::ExperimentRenamed { experiment, name } => {
+                if let Some(e) = self.experiment_mut(*experiment) {
+                    e.plan.name = name.clone();
                 }
             }
             Event::TaskAdded {
@@ -244,6 +254,11 @@ impl Timeline {
     /// The pools of a watched program, by index (empty for a plan's run).
     pub fn pools(&self) -> &[PoolInfo] {
         &self.pools
+    }
+
+    /// What sampling cost, if the run said ([`SamplerNotice::Cost`]).
+    pub fn sampler_cost(&self) -> Option<&SamplerNotice> {
+        self.sampler_cost.as_ref()
     }
 
     /// How the watched program ended, once it has.

@@ -173,6 +173,31 @@ impl App {
         app
     }
 
+    /// A view of a watched program (`poolscope watch`), described as `description`: its
+    /// processes become panels as they appear. `p` runs poolscope's own plan beside it once
+    /// it has ended, so `c` compares the two.
+    pub fn watching(description: String, color: bool) -> Self {
+        let mut app = App::new(
+            Plan {
+                experiments: Vec::new(),
+                ..Plan::default()
+            },
+            color,
+        );
+        app.runs.start_watch(description);
+        app
+    }
+
+    /// Whether the live run is a watched program's.
+    pub fn watching_live(&self) -> bool {
+        self.runs.live().watch
+    }
+
+    /// Where the current state of run `index` was exported, if it was.
+    pub fn run_saved_to(&self, index: usize) -> Option<&PathBuf> {
+        self.runs.saved_to(index)
+    }
+
     /// Runs still to start by themselves after this one (`--runs N` gives N − 1).
     pub fn set_runs_left(&mut self, runs: usize) {
         self.runs.left = runs;
@@ -472,6 +497,18 @@ impl App {
             KeyCode::PageDown => self.scroll_by(selected, self.view.page_of(selected)),
             KeyCode::Home => self.scroll_by(selected, isize::MIN / 2),
             KeyCode::End => self.scroll_by(selected, isize::MAX / 2),
+            KeyCode::Char('r' | 'w' | 'W') if self.watching_live() => {
+                self.status = Some(Status::error(
+                    "r, w and W run a plan of poolscope's again; this is a watched program: \
+                     p runs poolscope's own plan beside it (once it has ended), c compares",
+                ));
+            }
+            KeyCode::Char('p') if self.watching_live() && self.is_running() => {
+                self.status = Some(Status::error(
+                    "the watched program still runs: q stops it (SIGTERM, SIGKILL 2 s later; \
+                     an attached --pid is never signalled); p runs poolscope's own plan once it has ended",
+                ));
+            }
             KeyCode::Char('r' | 'w' | 'W' | 'p') if !self.is_live() => {
                 self.status = Some(Status::error(
                     "r, w, W and p run a plan; these are recorded files (run poolscope itself to run one)",

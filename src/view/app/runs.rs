@@ -34,6 +34,9 @@ pub struct Run {
     last_export: Option<(u64, PathBuf)>,
     /// Whether its task-level events were dropped to bound memory (its summary is kept).
     pub compacted: bool,
+    /// Whether it is a watched program (`poolscope watch`): its plan grows as processes
+    /// appear, and nothing runs it again.
+    pub watch: bool,
 }
 
 impl Run {
@@ -44,6 +47,7 @@ impl Run {
             timeline: Arc::new(Timeline::new()),
             last_export: None,
             compacted: false,
+            watch: false,
         }
     }
 
@@ -98,6 +102,14 @@ impl Runs {
     /// Sets the one-line description of the run looked at (recorded files say which).
     pub fn describe_as(&mut self, description: String) {
         self.runs[self.viewing].description = description;
+    }
+
+    /// Makes the first run a watched program's, described as `description`; the next run
+    /// (`p`) is poolscope's own default plan, to compare with.
+    pub fn start_watch(&mut self, description: String) {
+        self.runs[0].watch = true;
+        self.runs[0].description = description;
+        self.next_plan = Some(Plan::default());
     }
 
     /// Replaces everything with one recorded run of `plan` whose events are `timeline`.
@@ -200,6 +212,20 @@ impl Runs {
     /// for it (1-based), if any.
     pub fn apply(&mut self, event: &Event, max_records: usize) -> Vec<usize> {
         let live = self.runs.len() - 1;
+        // A watched program's processes appear as it runs: the run's plan takes each.
+        if let Event::ExperimentStarted {
+            experiment, plan, ..
+        } = event
+            && *experiment == self.runs[live].plan.experiments.len()
+            && plan.is_watched()
+        {
+            self.runs[live].plan.experiments.push(plan.clone());
+        }
+        if let Event::ExperimentRenamed { experiment, name } = event
+            && let Some(plan) = self.runs[live].plan.experiments.get_mut(*experiment)
+        {
+            plan.name = name.clone();
+        }
         Arc::make_mut(&mut self.runs[live].timeline).apply(event);
         if matches!(event, Event::RunFinished { .. }) {
             self.bound_memory(max_records)

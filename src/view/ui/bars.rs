@@ -25,6 +25,8 @@ pub fn render_header(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
         Span::styled(" ↻ restarting… ", theme.busy())
     } else if app.loading.is_some() {
         Span::styled(" reading… ", theme.busy())
+    } else if timeline.is_watch() {
+        watch_badge(timeline, elapsed, theme)
     } else if recorded {
         let n = timeline.experiments().len();
         Span::styled(
@@ -128,6 +130,49 @@ pub fn render_header(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
     );
 }
 
+/// The state of a watched program: how many processes are watched while it runs, then its
+/// exit status (or that the watch of an attached pid ended).
+fn watch_badge(
+    timeline: &crate::model::timeline::Timeline,
+    elapsed: std::time::Duration,
+    theme: Theme,
+) -> Span<'static> {
+    match (timeline.outcome(), timeline.program_exit()) {
+        (None, exit) => {
+            let alive = timeline
+                .experiments()
+                .iter()
+                .filter(|e| e.finished_at.is_none())
+                .count();
+            let exited = exit.map_or(String::new(), |x| format!("{} · ", x.describe()));
+            Span::styled(
+                format!(
+                    " ▶ {exited}watching {} · {} ",
+                    display::count(alive, "process").replace("processs", "processes"),
+                    axis::ticking(elapsed)
+                ),
+                theme.busy(),
+            )
+        }
+        (Some(_), Some(exit)) if exit.code == Some(0) => Span::styled(
+            format!(" ✓ {} · {} ", exit.describe(), human(elapsed)),
+            theme.good(),
+        ),
+        (Some(_), Some(exit)) => Span::styled(
+            format!(" ✗ {} · {} ", exit.describe(), human(elapsed)),
+            theme.bad(),
+        ),
+        (Some(RunOutcome::Cancelled), None) => Span::styled(
+            format!(" ■ stopped watching · {} ", human(elapsed)),
+            theme.busy(),
+        ),
+        (Some(_), None) => Span::styled(
+            format!(" ✓ ended · {} ", human(elapsed)),
+            theme.good(),
+        ),
+    }
+}
+
 /// The bottom line; `folded`: whether the summary is folded to the verdict (`v` unfolds
 /// it).
 pub fn render_footer(app: &App, area: Rect, buf: &mut Buffer, theme: Theme, folded: bool) {
@@ -188,6 +233,7 @@ pub fn render_footer(app: &App, area: Rect, buf: &mut Buffer, theme: Theme, fold
         .copied()
         .filter(|(key, _, _)| live || !matches!(*key, "r" | "p" | "[ ]" | "c"))
         .filter(|(key, _, _)| nested || *key != "d/D")
+        .filter(|(key, _, _)| !app.watching_live() || *key != "r")
         .collect();
     while status_width + shown.iter().map(width_of).sum::<usize>() > area.width as usize {
         let Some(least) = shown

@@ -41,6 +41,10 @@ pub const KEYS: &[(&str, &str)] = &[
     ),
     ("?", "this help"),
     ("q / esc / ctrl-c", "quit (stops the run, kills workers)"),
+    (
+        "watch",
+        "q stops a command it started (SIGTERM, SIGKILL 2 s later), never a --pid; p then runs poolscope's own plan beside it, c compares",
+    ),
 ];
 
 /// The help box over `area`, scrolled by `scroll` lines.

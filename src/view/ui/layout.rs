@@ -27,6 +27,9 @@ impl Grid {
     pub fn of(app: &App) -> Self {
         type Key<'a> = (WorkloadKind, Option<&'a str>, Option<usize>);
         let plans = &app.plan().experiments;
+        if !plans.is_empty() && plans.iter().all(|e| e.is_watched()) {
+            return Grid::watched(plans.len());
+        }
         let mut columns: Vec<ExecutorKind> = Vec::new();
         for e in plans {
             if e.executor != ExecutorKind::Recorded && !columns.contains(&e.executor) {
@@ -64,6 +67,21 @@ impl Grid {
             rows,
             columns: columns.len().max(1),
         }
+    }
+}
+
+impl Grid {
+    /// A watched program's processes: the first (the program) across the whole width, the
+    /// rest (its children: pool workers, helpers) side by side, up to three a row.
+    fn watched(processes: usize) -> Self {
+        const COLUMNS: usize = 3;
+        let mut rows = vec![vec![(0, None)]];
+        let children: Vec<usize> = (1..processes).collect();
+        let columns = children.len().clamp(1, COLUMNS);
+        for chunk in children.chunks(columns) {
+            rows.push(chunk.iter().enumerate().map(|(c, &i)| (i, Some(c))).collect());
+        }
+        Grid { rows, columns }
     }
 }
 

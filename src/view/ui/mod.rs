@@ -211,8 +211,10 @@ pub fn hit(app: &App, area: Rect, x: u16, y: u16) -> Option<(usize, Option<usize
 /// `area`.
 fn gantt_panel<'a>(app: &'a App, plan_index: usize, layout: &Layout, area: Rect) -> GanttPanel<'a> {
     let timeline = app.shown_timeline();
-    let plan = &app.plan().experiments[plan_index];
     let experiment = timeline.experiment(plan_index);
+    // The experiment's own plan once it started: a watched process's lanes and tasks are
+    // named as they appear.
+    let plan = experiment.map_or(&app.plan().experiments[plan_index], |e| &e.plan);
     let selected = plan_index == app.selected;
     GanttPanel {
         plan,

@@ -166,10 +166,13 @@ impl Summary<'_> {
                     .map_or_else(dash, |(v, i)| plain(format!("{v}/{i}")))
             }));
         }
-        if plans.iter().any(|e| e.executor == ExecutorKind::Gil) {
+        if plans
+            .iter()
+            .any(|e| e.executor == ExecutorKind::Gil || e.is_watched())
+        {
             columns.push(column("gil wait", true, 90, &|i| {
                 experiments[i]
-                    .filter(|e| e.plan.executor == ExecutorKind::Gil)
+                    .filter(|e| e.plan.executor == ExecutorKind::Gil || e.plan.is_watched())
                     .and_then(Experiment::gil_wait)
                     .map_or_else(dash, |d| plain(human(d)))
             }));
@@ -351,13 +354,15 @@ fn legend(app: &App, theme: Theme, width: u16) -> Vec<Span<'static>> {
             format!(" sampled every {interval_ms} ms (widened: cost) "),
             theme.dim(),
         )),
-        None => {}
+        Some(SamplerNotice::Cost { .. }) | None => {}
     }
     let experiments = timeline.experiments();
     let sampled = experiments.iter().any(|e| e.sched.samples > 0);
-    let gil = experiments
-        .iter()
-        .any(|e| e.plan.executor == ExecutorKind::Gil && !e.lanes.is_empty());
+    let gil = experiments.iter().any(|e| {
+        (e.plan.executor == ExecutorKind::Gil && !e.lanes.is_empty())
+            || (e.plan.is_watched() && e.gil_recorded)
+    });
+    let watched = experiments.iter().any(|e| e.plan.is_watched());
     if !sampled && !gil {
         return spans;
     }
@@ -370,9 +375,23 @@ fn legend(app: &App, theme: Theme, width: u16) -> Vec<Span<'static>> {
         spans.push(Span::styled(format!(" {words}  "), theme.dim()));
     };
     swatch(task, "on a CPU", "CPU");
+    if watched {
+        swatch(theme.thread_running(), "thread on a CPU", "thread CPU");
+    }
     if sampled {
         swatch(theme.runnable(), "waiting for a CPU", "wants CPU");
-        swatch(theme.blocked(task), "blocked", "blocked");
+    }
+    if watched {
+        swatch(theme.io(task), "I/O", "I/O");
+        swatch(theme.sleep(task), "sleep", "sleep");
+        swatch(theme.lock(task), "lock", "lock");
+    }
+    if sampled {
+        swatch(
+            theme.blocked(task),
+            if watched { "blocked, other" } else { "blocked" },
+            if watched { "other" } else { "blocked" },
+        );
     }
     if gil {
         swatch(theme.gil_wait(task), "waiting for the GIL", "wants GIL");
