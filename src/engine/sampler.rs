@@ -646,6 +646,8 @@ pub struct CostMeter {
     started: (Timestamp, Duration),
     /// The cost of the last full window.
     last_cost: Option<f64>,
+    /// Where the current interval's measure starts: (wall, the thread's CPU).
+    settled: (Timestamp, Duration),
 }
 
 impl CostMeter {
@@ -660,6 +662,7 @@ impl CostMeter {
             over_budget: 0,
             started: (now, cpu),
             last_cost: None,
+            settled: (now, cpu),
         }
     }
 
@@ -680,6 +683,8 @@ impl CostMeter {
         self.windows += 1;
         if self.windows > 1 {
             self.last_cost = Some(cost);
+        } else {
+            self.settled = (now, cpu);
         }
         self.over_budget = if cost > MAX_COST && self.windows > 1 {
             self.over_budget + 1
@@ -691,9 +696,24 @@ impl CostMeter {
         if self.over_budget >= 2 && self.interval < MAX_INTERVAL {
             self.over_budget = 0;
             self.interval = (self.interval * 2).min(MAX_INTERVAL);
+            self.settled = (now, cpu);
             return Some(self.interval);
         }
         None
+    }
+
+    /// The share of a core the thread used at the interval it settled on: since the last
+    /// time it widened (after its first window, which opens files and touches pages), or
+    /// since it started if a window has not closed yet.
+    pub fn settled_cost(&self) -> f64 {
+        let (at, cpu) = self.settled;
+        let wall = Timestamp::now().since(at).as_secs_f64();
+        let used = clock::thread_cpu_time().saturating_sub(cpu);
+        if wall > 0.0 {
+            used.as_secs_f64() / wall
+        } else {
+            self.cost_so_far()
+        }
     }
 
     /// The share of a core the thread used since it started measuring.

@@ -339,8 +339,9 @@ pub enum SamplerNotice {
         /// Whether it was widened from the one asked for.
         widened: bool,
     },
-    /// What sampling cost over the whole run, said at its end (`poolscope watch`): the
-    /// sampler thread's CPU time over its wall time.
+    /// What sampling cost, said at the end of a watch: the sampler thread's CPU time over
+    /// wall time, at the interval it settled on (since it last widened, its first second
+    /// of start-up left out).
     Cost {
         /// Share of one core, 0..
         share: f64,

@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, Sender, select};
+use crossbeam_channel::{Receiver, Sender};
 
 use super::procs;
 use super::python::{self, HookEvent, HookRecord, PoolKind, PythonHook};
@@ -41,7 +41,7 @@ use crate::model::event::{
 use crate::model::plan::{ExecutorKind, ExperimentPlan};
 
 /// How often the process tree and each process's threads are looked for anew.
-pub const SCAN_EVERY: Duration = Duration::from_millis(100);
+pub const SCAN_EVERY: Duration = Duration::from_millis(200);
 /// How long a command that was asked to stop has before it is killed.
 pub const KILL_AFTER: Duration = Duration::from_secs(2);
 /// The environment variable that gives the watched program the delay server's address
@@ -224,6 +224,8 @@ pub fn start(options: &WatchOptions) -> Result<Watch, WatchError> {
         procs: Vec::new(),
         by_pid: HashMap::new(),
         outside: HashSet::new(),
+        new_pids: NewPids::new(),
+        listed: 0,
         runtimes: Runtimes::default(),
         pools: HashMap::new(),
         pool_names: HashMap::new(),
@@ -292,6 +294,8 @@ struct Proc {
     /// Thread scans since it was found (names are re-read on the first few: a new
     /// thread names itself after it starts).
     scans: u32,
+    /// Its thread count when its threads were last listed.
+    threads_seen: u32,
     runtime: Option<Range<u64>>,
     /// Looks for `_PyRuntime` so far, and when the next may be made.
     runtime_looks: u32,
@@ -332,6 +336,10 @@ struct Session {
     /// Processes seen outside the tree (forgotten once gone, so a reused pid is looked at
     /// again).
     outside: HashSet<u32>,
+    /// Where new processes are found.
+    new_pids: NewPids,
+    /// How many processes the last listing of `/proc` held.
+    listed: u32,
     runtimes: Runtimes,
     /// The hook's pool ids → pool index.
     pools: HashMap<String, usize>,
@@ -369,35 +377,40 @@ impl Session {
         let started = Instant::now();
         let mut next_tick = Instant::now();
         let mut next_scan = Instant::now();
-        let mut cancel = self.cancel.receiver().clone();
-        let mut records = self.records.clone();
+        let records = self.records.clone();
         // Once asked to stop: when, and when the command is killed if still there.
         let mut stopping: Option<Instant> = None;
         let mut kill_at: Option<Instant> = None;
         let mut outcome = RunOutcome::Completed;
+        let mut cancel_seen = false;
         loop {
+            // One wait a round, woken at once by a cancel: the hook's records are taken
+            // in rounds too (each carries its own time).
             let wait = next_tick.saturating_duration_since(Instant::now());
-            select! {
-                recv(records) -> record => match record {
-                    Ok(record) => self.on_record(record),
-                    Err(_) => records = crossbeam_channel::never(),
-                },
-                recv(cancel) -> _ => {
-                    cancel = crossbeam_channel::never();
-                    outcome = RunOutcome::Cancelled;
-                    if self.child.is_none() {
-                        break; // an attached pid: just stop watching
-                    }
-                    self.signal_command(self.stop_signal.load(Ordering::SeqCst));
-                    stopping = Some(Instant::now());
-                    kill_at = Some(Instant::now() + KILL_AFTER);
-                },
-                recv(crossbeam_channel::after(wait)) -> _ => {},
+            let cancelled = !wait.is_zero() && self.cancel.sleep(wait)
+                || self.cancel.is_cancelled();
+            for record in records.try_iter() {
+                self.on_record(record);
+            }
+            if cancelled && !cancel_seen {
+                cancel_seen = true;
+                outcome = RunOutcome::Cancelled;
+                if self.child.is_none() {
+                    break; // an attached pid: just stop watching
+                }
+                self.signal_command(self.stop_signal.load(Ordering::SeqCst));
+                stopping = Some(Instant::now());
+                kill_at = Some(Instant::now() + KILL_AFTER);
             }
             let now = Instant::now();
-            if now < next_tick {
+            if now < next_tick && !cancelled {
                 continue;
             }
+            if cancel_seen && now < next_tick {
+                // Cancelled: the token no longer waits, so pace the rounds by hand.
+                std::thread::sleep(next_tick - now);
+            }
+            let now = Instant::now();
             if now >= next_scan {
                 self.scan_tree();
                 next_scan = now + SCAN_EVERY;
@@ -454,7 +467,7 @@ impl Session {
             }
         }
         self.reap();
-        let cost = meter.cost_so_far();
+        let cost = meter.settled_cost();
         self.send(Event::Sampler(SamplerNotice::Cost {
             share: cost,
             threads: self.most_threads,
@@ -527,26 +540,52 @@ impl Session {
     }
 
     /// Looks for processes that joined or left the tree, and for new threads.
+    ///
+    /// New processes are found among the ids the kernel handed out since the last scan
+    /// (`ns_last_pid`), each looked at once, where those are fewer than a listing of
+    /// `/proc` would read; else (a machine starting threads by the thousand, a wrapped
+    /// counter, every few seconds anyway) `/proc` is listed. A watched process's new
+    /// threads show in its thread count (`stat`, read anyway): only then are its threads
+    /// listed.
     fn scan_tree(&mut self) {
         let me = std::process::id();
-        let Ok(entries) = std::fs::read_dir("/proc") else {
-            return;
+        let candidates: Vec<u32> = match self.new_pids.since_last(self.listed / 4) {
+            Some(ids) => ids
+                .into_iter()
+                .filter(|id| !self.by_pid.contains_key(id) && thread_group(*id) == Some(*id))
+                .collect(),
+            None => {
+                let Ok(entries) = std::fs::read_dir("/proc") else {
+                    return;
+                };
+                let present: HashSet<u32> = entries
+                    .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+                    .collect();
+                self.listed = present.len() as u32;
+                self.outside.retain(|p| present.contains(p));
+                present.into_iter().collect()
+            }
         };
-        let present: HashSet<u32> = entries
-            .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
-            .collect();
-        self.outside.retain(|p| present.contains(p));
-        // Known processes: gone, ended (a zombie), or reparented.
+        // Known processes: gone, ended (a zombie), reparented, renamed, with new threads.
         let now = Timestamp::now();
         for index in 0..self.procs.len() {
             if self.procs[index].ended {
                 continue;
             }
             let pid = self.procs[index].pid;
-            match read_stat(pid) {
-                Some((ppid, state)) if state != 'Z' && state != 'X' => {
-                    self.procs[index].ppid = ppid;
-                    self.notice_exec(index);
+            match read_stat_fields(pid) {
+                Some(stat) if stat.state != 'Z' && stat.state != 'X' => {
+                    self.procs[index].ppid = stat.ppid;
+                    // Its command line settles as it starts; later, a new name means exec.
+                    if stat.comm != self.procs[index].comm || self.procs[index].scans < 5 {
+                        self.notice_exec(index);
+                    }
+                    if stat.threads != self.procs[index].threads_seen {
+                        self.procs[index].threads_seen = stat.threads;
+                        self.scan_threads(index);
+                    } else {
+                        self.rename_threads(index);
+                    }
                 }
                 _ => self.end_process(index, now),
             }
@@ -554,7 +593,7 @@ impl Session {
         // New processes: in the tree if their parent is (or poolscope, for the orphans
         // of a command it started, as their subreaper).
         let mut fresh: HashMap<u32, u32> = HashMap::new();
-        for &pid in &present {
+        for &pid in &candidates {
             if self.by_pid.contains_key(&pid) || self.outside.contains(&pid) || pid == me {
                 continue;
             }
@@ -573,7 +612,7 @@ impl Session {
         in_tree.insert(self.root);
         let adopts_orphans = self.child.is_some();
         loop {
-            let joining: Vec<u32> = fresh
+            let mut joining: Vec<u32> = fresh
                 .iter()
                 .filter(|(pid, ppid)| {
                     in_tree.contains(ppid)
@@ -585,7 +624,6 @@ impl Session {
             if joining.is_empty() {
                 break;
             }
-            let mut joining = joining;
             joining.sort_unstable();
             for pid in joining {
                 fresh.remove(&pid);
@@ -594,11 +632,6 @@ impl Session {
             }
         }
         self.outside.extend(fresh.keys());
-        for index in 0..self.procs.len() {
-            if !self.procs[index].ended {
-                self.scan_threads(index);
-            }
-        }
     }
 
     /// Renames process `index` if it runs another program since it was last seen (it
@@ -649,6 +682,7 @@ impl Session {
             threads: Vec::new(),
             by_tid: HashMap::new(),
             scans: 0,
+            threads_seen: 0,
             runtime: None,
             runtime_looks: 0,
             runtime_next: Instant::now(),
@@ -679,13 +713,28 @@ impl Session {
         p.runtime_next = Instant::now() + wait;
     }
 
-    /// Adds lanes for the threads of process `index` not seen yet, and renames the new
-    /// ones that named themselves since.
+    /// Adds lanes for the threads of process `index` not seen yet (listing them), and
+    /// renames the new ones that named themselves since.
     fn scan_threads(&mut self, index: usize) {
         let pid = self.procs[index].pid;
         let Ok(tids) = procs::threads(pid) else {
             return;
         };
+        self.procs[index].threads_seen = tids.len() as u32;
+        self.rename_threads(index);
+        for tid in tids {
+            if !self.procs[index].by_tid.contains_key(&tid) {
+                self.add_thread(index, tid);
+            }
+        }
+        self.look_for_runtime(index);
+    }
+
+    /// In its first few scans, reads the names of process `index`'s threads again: a new
+    /// thread names itself after it starts (and a process that called `exec` renames its
+    /// main one).
+    fn rename_threads(&mut self, index: usize) {
+        let pid = self.procs[index].pid;
         let rename = self.procs[index].scans < 3;
         self.procs[index].scans += 1;
         if rename {
@@ -702,11 +751,6 @@ impl Session {
                         at: Timestamp::now(),
                     });
                 }
-            }
-        }
-        for tid in tids {
-            if !self.procs[index].by_tid.contains_key(&tid) {
-                self.add_thread(index, tid);
             }
         }
         self.look_for_runtime(index);
@@ -793,6 +837,10 @@ impl Session {
             let mut alive = 0;
             for lane in &mut p.threads {
                 if let Some(sampler) = &mut lane.sampler {
+                    if !sampler.due() {
+                        alive += 1;
+                        continue;
+                    }
                     if sampler.sample(p.experiment, false, p.runtime.as_ref(), &mut samples) {
                         alive += 1;
                     } else {
@@ -984,12 +1032,94 @@ impl Session {
 
 /// `(ppid, state)` of process `pid`, if it is there.
 fn read_stat(pid: u32) -> Option<(u32, char)> {
+    read_stat_fields(pid).map(|s| (s.ppid, s.state))
+}
+
+/// What a scan reads of a watched process's `stat`.
+struct StatFields {
+    ppid: u32,
+    state: char,
+    comm: String,
+    threads: u32,
+}
+
+/// Process `pid`'s parent, state, name and thread count, if it is there.
+fn read_stat_fields(pid: u32) -> Option<StatFields> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let (_, rest) = procs::split_stat(&stat)?;
-    let mut fields = rest.split_whitespace();
-    let state = fields.next()?.chars().next()?;
-    let ppid = fields.next()?.parse().ok()?;
-    Some((ppid, state))
+    let (comm, rest) = procs::split_stat(&stat)?;
+    let fields: Vec<&str> = rest.split_whitespace().take(18).collect();
+    Some(StatFields {
+        state: fields.first()?.chars().next()?,
+        ppid: fields.get(1)?.parse().ok()?,
+        comm: comm.to_string(),
+        // After the state: ppid … nice, then num_threads (stat's 20th field).
+        threads: fields.get(17)?.parse().ok()?,
+    })
+}
+
+/// The process (thread group) id `id` belongs to, if it is there: `id` itself for a
+/// process; threads take ids from the same counter, and `/proc/<tid>` answers for them too.
+fn thread_group(id: u32) -> Option<u32> {
+    use std::io::Read;
+    let file = File::open(format!("/proc/{id}/status")).ok()?;
+    let mut head = [0u8; 512];
+    let n = file.take(512).read(&mut head).unwrap_or(0);
+    String::from_utf8_lossy(&head[..n])
+        .lines()
+        .find_map(|l| l.strip_prefix("Tgid:"))
+        .and_then(|t| t.trim().parse::<u32>().ok())
+}
+
+/// The pids handed out since the last look, found from the kernel's last pid
+/// (`/proc/sys/kernel/ns_last_pid`): a scan then reads the few new ids instead of listing
+/// every process on the machine. Every [`FULL_SCAN_EVERY`], when the counter wrapped or ran
+/// far, or where it cannot be read, the whole of `/proc` is listed instead.
+#[derive(Debug)]
+struct NewPids {
+    file: Option<File>,
+    last: Option<u32>,
+    last_full: Instant,
+}
+
+/// How often `/proc` is listed whole anyway (a safety net).
+const FULL_SCAN_EVERY: Duration = Duration::from_secs(5);
+/// The most new ids looked at one by one; past it, `/proc` is listed.
+const MOST_NEW_IDS: u32 = 400;
+
+impl NewPids {
+    fn new() -> Self {
+        NewPids {
+            file: File::open("/proc/sys/kernel/ns_last_pid").ok(),
+            last: None,
+            last_full: Instant::now(),
+        }
+    }
+
+    /// The ids handed out since the last call (processes or threads, alive or gone), or
+    /// `None` when `/proc` must be listed whole (also when there are more than `most`).
+    fn since_last(&mut self, most: u32) -> Option<Vec<u32>> {
+        use std::os::unix::fs::FileExt;
+        let mut buf = [0u8; 16];
+        let now = self
+            .file
+            .as_ref()
+            .and_then(|f| f.read_at(&mut buf, 0).ok())
+            .and_then(|n| std::str::from_utf8(&buf[..n]).ok()?.trim().parse::<u32>().ok());
+        let last = std::mem::replace(&mut self.last, now);
+        match (last, now) {
+            (Some(last), Some(now))
+                if now >= last
+                    && now - last <= most.min(MOST_NEW_IDS)
+                    && self.last_full.elapsed() < FULL_SCAN_EVERY =>
+            {
+                Some((last + 1..=now).collect())
+            }
+            _ => {
+                self.last_full = Instant::now();
+                None
+            }
+        }
+    }
 }
 
 /// Whether `pid` is one of poolscope's own process-pool workers (`poolscope worker …`),

@@ -55,7 +55,19 @@ pub struct WatchedThread {
     wait: Option<Wait>,
     /// What it slept in when last seen asleep.
     known: Option<Wait>,
+    /// Readings in a row that found it asleep and not run since the one before.
+    quiet: u32,
+    /// Rounds of readings still to skip (see [`WatchedThread::due`]).
+    skip: u32,
 }
+
+/// A thread found asleep and untouched this many readings in a row is read every other
+/// round, and from [`QUIET_LONGER`] on every fourth, until it runs again: an idle thread
+/// then costs a quarter of a `schedstat` read a round, and a wake-up is seen within four
+/// rounds (where the interval that holds it is split as any other).
+pub const QUIET: u32 = 5;
+/// See [`QUIET`].
+pub const QUIET_LONGER: u32 = 20;
 
 /// How a thread's waits can be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,6 +106,8 @@ impl WatchedThread {
                 why,
                 wait: None,
                 known: None,
+                quiet: 0,
+                skip: 0,
             },
             source,
         ))
@@ -111,12 +125,14 @@ impl WatchedThread {
         out: &mut Vec<SampleEvent>,
     ) -> bool {
         let worker = self.worker;
-        let (why, wait, known) = (&self.why, &mut self.wait, &mut self.known);
+        let (why, wait, known, quiet) =
+            (&self.why, &mut self.wait, &mut self.known, &mut self.quiet);
         let note = |prev: &Reading, now: &Reading, _: &sampler::Split| {
             let start = *wait;
             let asleep = now.status.is_none_or(|s| !s.runnable) && now.on_cpu != Some(true);
             let moved = (prev.on_cpu_ns, prev.waiting_ns, prev.switched_in)
                 != (now.on_cpu_ns, now.waiting_ns, now.switched_in);
+            *quiet = if asleep && !moved { *quiet + 1 } else { 0 };
             *wait = if !asleep {
                 None
             } else if !moved && wait.is_some() {
@@ -137,6 +153,21 @@ impl WatchedThread {
         self.probe.sample(last, note, |interval| {
             out.push(to_sample(experiment, worker, &interval));
         })
+    }
+
+    /// Whether this round of readings should read the thread: every round while it runs
+    /// or wakes, less often while it sleeps untouched (see [`QUIET`]).
+    pub fn due(&mut self) -> bool {
+        if self.skip > 0 {
+            self.skip -= 1;
+            return false;
+        }
+        self.skip = match self.quiet {
+            q if q >= QUIET_LONGER => 3,
+            q if q >= QUIET => 1,
+            _ => 0,
+        };
+        true
     }
 
     /// Whether its waits are read from anything.
