@@ -145,6 +145,10 @@ def _emit(event, pool, kind, task, **extra):
     import threading
     import time
 
+    if event == "start":
+        # Python's name for the thread (ThreadPoolExecutor-0_3): the kernel's is the
+        # program's until Python 3.14.
+        extra["thread"] = threading.current_thread().name
     record = {
         "e": event,
         "t": time.monotonic_ns(),

@@ -166,7 +166,8 @@ pub fn print_log_tail(log: &Path) {
         log.display()
     ));
     for line in lines {
-        say(&format!("  {line}"));
+        // Tabs are harmless: a space each, not a control picture.
+        say(&format!("  {}", line.replace('\t', " ")));
     }
 }
 
@@ -181,9 +182,9 @@ pub fn results(timeline: &Timeline) -> String {
         .map(|e| display::width(&e.plan.name))
         .max()
         .unwrap_or(0)
-        .clamp(10, 40);
+        .clamp(10, 32);
     out.push_str(&format!(
-        "{} {:>7} {:>5} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}\n",
+        "{} {:>7} {:>5} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}\n",
         display::pad("process", name_width),
         "threads",
         "tasks",
@@ -201,7 +202,7 @@ pub fn results(timeline: &Timeline) -> String {
         let w = e.sched.waits;
         let ended = e.makespan().map_or("running".to_string(), time);
         out.push_str(&format!(
-            "{} {:>7} {:>5} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}\n",
+            "{} {:>7} {:>5} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}\n",
             display::pad(&display::shorten(&e.plan.name, name_width), name_width),
             e.lanes.len(),
             e.task_count(),

@@ -24,21 +24,50 @@ pub struct ProcessInfo {
 impl ProcessInfo {
     /// `1234 python3 prog.py 8`: the pid and the command line (or `comm`), for a panel's
     /// title. (Shown through [`crate::model::display`] like any text from outside.)
+    ///
+    /// Paths are shortened to their file names (`python3 post.py`, not the full path), and
+    /// code given with `-c` to what names it (multiprocessing's `spawn_main`,
+    /// `resource_tracker`, `forkserver`) or its first words: a panel's title has little
+    /// room, and the pid tells processes apart.
     pub fn title(&self) -> String {
         if self.cmdline.is_empty() {
-            format!("{} {}", self.pid, self.comm)
-        } else {
-            let program = std::path::Path::new(&self.cmdline[0])
+            return format!("{} {}", self.pid, self.comm);
+        }
+        let base = |word: &str| {
+            std::path::Path::new(word)
                 .file_name()
-                .map_or_else(
-                    || self.cmdline[0].clone(),
-                    |n| n.to_string_lossy().into_owned(),
-                );
-            let mut words = vec![self.pid.to_string(), program];
-            words.extend(self.cmdline[1..].iter().cloned());
-            words.join(" ")
+                .map_or_else(|| word.to_string(), |n| n.to_string_lossy().into_owned())
+        };
+        let mut words = vec![self.pid.to_string(), base(&self.cmdline[0])];
+        let mut args = self.cmdline[1..].iter();
+        while let Some(arg) = args.next() {
+            if arg == "-c" {
+                words.push(arg.clone());
+                if let Some(code) = args.next() {
+                    words.push(short_code(code));
+                }
+            } else if arg.contains('/') && !arg.starts_with('-') && !arg.contains("://") {
+                words.push(base(arg));
+            } else {
+                words.push(arg.clone());
+            }
+        }
+        words.join(" ")
+    }
+}
+
+/// Code run with `-c`, in a few words: multiprocessing's helpers by name, the rest cut.
+fn short_code(code: &str) -> String {
+    for name in ["spawn_main", "forkserver", "resource_tracker", "semaphore_tracker"] {
+        if code.contains(name) {
+            return format!("…{name}…");
         }
     }
+    let mut short: String = code.chars().take(24).collect();
+    if short.len() < code.len() {
+        short.push('…');
+    }
+    short
 }
 
 /// Reads process `pid`'s `stat` and `cmdline`.

@@ -67,6 +67,9 @@ pub struct HookRecord {
     /// The exception's `repr`, cut (on an `end` that raised).
     #[serde(default)]
     pub error: Option<String>,
+    /// Python's name for the thread (on `start`): `ThreadPoolExecutor-0_3`.
+    #[serde(default)]
+    pub thread: Option<String>,
     /// How many records this process had to drop so far (poolscope fell behind).
     #[serde(default)]
     pub dropped: u64,

@@ -970,6 +970,21 @@ impl Session {
                 let Some((index, worker)) = self.locate(record.pid, record.tid) else {
                     return;
                 };
+                // A thread the kernel knows by the program's name gets Python's.
+                if let Some(name) = record.thread.as_deref().filter(|n| !n.is_empty()) {
+                    let p = &mut self.procs[index];
+                    let lane = &mut p.threads[worker.index];
+                    if lane.name == p.comm && worker.tid != p.pid && lane.name != name {
+                        lane.name = name.to_string();
+                        let experiment = p.experiment;
+                        self.send(Event::LaneAdded {
+                            experiment,
+                            worker,
+                            name: name.to_string(),
+                            at: Timestamp::now(),
+                        });
+                    }
+                }
                 let p = &mut self.procs[index];
                 let task = p.tasks;
                 p.tasks += 1;

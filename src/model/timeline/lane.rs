@@ -33,6 +33,10 @@ pub struct Lane {
     /// The worker's process and thread ids from a span on: a new entry only when they
     /// change (a replaced worker process), so tasks need not carry them.
     pub(super) identities: Vec<Identity>,
+    /// Whether what no sample covers is unknown only between the first sample and the
+    /// last: a watched program's thread exists only in between (before it started and
+    /// after it ended there is nothing to know).
+    pub(super) lifetime_only: bool,
 }
 
 /// From span `from` on, the lane's worker had these ids.
@@ -192,6 +196,7 @@ impl Lane {
             sampled_cpu_at_task_start: Duration::ZERO,
             gil: Vec::new(),
             identities: Vec::new(),
+            lifetime_only: false,
         }
     }
 
@@ -254,8 +259,14 @@ impl Lane {
             }
             share.gil_held += part * s.gil_held;
         }
-        if !self.samples.is_empty() {
-            share.unknown = (1.0 - covered).max(0.0);
+        if let (Some(first), Some(last)) = (self.samples.first(), self.samples.last()) {
+            share.unknown = if self.lifetime_only {
+                // Only the part of the stretch within the thread's sampled life.
+                let alive = overlap(first.from, last.to);
+                (alive - covered).max(0.0)
+            } else {
+                (1.0 - covered).max(0.0)
+            };
         }
         let first = self
             .gil

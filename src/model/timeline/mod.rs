@@ -210,7 +210,7 @@ impl Timeline {
             } => {
                 self.see(*at);
                 if let Some(e) = self.experiment_mut(*experiment) {
-                    e.lane_mut(*worker);
+                    e.lane_mut(*worker).lifetime_only = true;
                     e.plan.lane_names.set(worker.index, name.clone());
                 }
             }

@@ -148,13 +148,20 @@ impl GanttPanel<'_> {
             }
         }
         let lanes = self.experiment.map_or(&[][..], |e| &e.lanes[..]);
-        if let (ExecutorKind::Threads | ExecutorKind::Sequential | ExecutorKind::Gil, Some(lane)) =
-            (plan.executor, lanes.first().filter(|l| l.pid != 0))
-        {
-            extras.push(vec![format!("· pid {} ", lane.pid)]);
+        if plan.is_watched() {
+            // A watched process: its name holds its pid; its lanes are its threads.
+            extras.push(vec![format!("· {} ", display::count(lanes.len(), "thread"))]);
+        } else {
+            if let (
+                ExecutorKind::Threads | ExecutorKind::Sequential | ExecutorKind::Gil,
+                Some(lane),
+            ) = (plan.executor, lanes.first().filter(|l| l.pid != 0))
+            {
+                extras.push(vec![format!("· pid {} ", lane.pid)]);
+            }
+            extras.push(vec![format!("· {workers} ")]);
+            extras.push(vec![format!("· {} ", plan.executor.pool_name())]);
         }
-        extras.push(vec![format!("· {workers} ")]);
-        extras.push(vec![format!("· {} ", plan.executor.pool_name())]);
         // A rule of one at least between the titles.
         let mut room = room.saturating_sub(right.width() + left[0].width() + 1);
         let mut fitting = Vec::new();

@@ -53,6 +53,19 @@ pub fn render(app: &App, task: usize, area: Rect, buf: &mut Buffer, theme: Theme
             Span::raw(display::safe(place).into_owned()),
         ]));
     }
+    if let Some(pool) = experiment.pool_of(task)
+        && let Some(info) = app.shown_timeline().pools().get(pool.pool)
+    {
+        lines.push(Line::from(vec![
+            label("pool"),
+            Span::raw(format!(
+                "{} · task {} · {}",
+                display::safe(&info.name),
+                pool.number,
+                display::safe(&info.function)
+            )),
+        ]));
+    }
     if let Some(w) = t.worker {
         lines.push(match recorded_thread(experiment, w.index) {
             // A recording's thread by its name (its lanes are numbered by poolscope), and
@@ -61,6 +74,9 @@ pub fn render(app: &App, task: usize, area: Rect, buf: &mut Buffer, theme: Theme
                 label("thread"),
                 Span::raw(if w.pid == 0 {
                     thread
+                } else if plan.is_watched() {
+                    // A watched program's thread: the kernel's ids, both.
+                    format!("{thread} · pid {} · tid {}", w.pid, w.tid)
                 } else {
                     format!("{thread} · pid {}", w.pid)
                 }),
@@ -102,6 +118,20 @@ pub fn render(app: &App, task: usize, area: Rect, buf: &mut Buffer, theme: Theme
                     s.runnable * 100.0,
                     s.blocked * 100.0
                 );
+                // What blocked threads waited for, where it was read (watch).
+                let why: Vec<String> = [
+                    ("I/O", s.io),
+                    ("sleep", s.sleep),
+                    ("lock", s.lock),
+                    ("GIL", s.gil_wait),
+                ]
+                .into_iter()
+                .filter(|(_, x)| plan.is_watched() && *x >= 0.005)
+                .map(|(what, x)| format!("{what} {:.0} %", x * 100.0))
+                .collect();
+                if !why.is_empty() {
+                    text.push_str(&format!(" ({})", why.join(", ")));
+                }
                 // What no sample covers yet (a running task's last stretch) is said apart.
                 if s.unknown >= 0.005 {
                     text.push_str(&format!(" · not sampled {:.0} %", s.unknown * 100.0));
@@ -114,10 +144,13 @@ pub fn render(app: &App, task: usize, area: Rect, buf: &mut Buffer, theme: Theme
             ])),
         }
         if let Some((held, waited)) = d.gil {
-            lines.push(Line::from(vec![
-                label("GIL"),
-                Span::raw(format!("held {} · waited {}", human(held), human(waited))),
-            ]));
+            // CPython's GIL is seen only as waits: who holds it is not read.
+            let text = if plan.is_watched() {
+                format!("waited {}", human(waited))
+            } else {
+                format!("held {} · waited {}", human(held), human(waited))
+            };
+            lines.push(Line::from(vec![label("GIL"), Span::raw(text)]));
         }
     }
     let (word, text, style) = match t.state {

@@ -21,7 +21,10 @@ pub struct Grid {
     /// Each row's panels: plan index and column (`None`: the whole row).
     pub rows: Vec<Vec<(usize, Option<usize>)>>,
     pub columns: usize,
+    /// Whether the panels are a watched program's processes.
+    pub watched: bool,
 }
+
 
 impl Grid {
     pub fn of(app: &App) -> Self {
@@ -66,22 +69,31 @@ impl Grid {
         Grid {
             rows,
             columns: columns.len().max(1),
+            watched: false,
         }
     }
 }
 
 impl Grid {
     /// A watched program's processes: the first (the program) across the whole width, the
-    /// rest (its children: pool workers, helpers) side by side, up to three a row.
+    /// rest (its children: pool workers, helpers) side by side, three a row, more where
+    /// there are many.
     fn watched(processes: usize) -> Self {
-        const COLUMNS: usize = 3;
         let mut rows = vec![vec![(0, None)]];
         let children: Vec<usize> = (1..processes).collect();
-        let columns = children.len().clamp(1, COLUMNS);
+        let columns = match children.len() {
+            0..=6 => children.len().clamp(1, 3),
+            7..=12 => 4,
+            _ => 5,
+        };
         for chunk in children.chunks(columns) {
             rows.push(chunk.iter().enumerate().map(|(c, &i)| (i, Some(c))).collect());
         }
-        Grid { rows, columns }
+        Grid {
+            rows,
+            columns,
+            watched: true,
+        }
     }
 }
 
@@ -222,11 +234,18 @@ pub fn panel_areas(
         .iter()
         .map(|w| (w - 3).saturating_mul(lane_height) + overhead(compact))
         .collect();
-    let heights = share(&wanted, area.height);
+    let heights = if grid.watched {
+        share_watched(&wanted, area.height)
+    } else {
+        share(&wanted, area.height)
+    };
     let mut areas = Vec::new();
     let mut y = area.y;
     for (row, members) in grid.rows.iter().enumerate() {
         let height = heights[row];
+        if height == 0 {
+            continue; // no room: reached with Tab or a number, shown whole with z
+        }
         for &(plan_index, column) in members {
             let (column, columns) = match column {
                 Some(column) => (column as u16, grid.columns as u16),
@@ -287,6 +306,29 @@ pub fn panels_wanted(app: &App, grid: &Grid) -> Vec<u16> {
         .collect()
 }
 
+/// A watched program's rows: the program's own panel (the first) keeps at least half the
+/// height where it wants it; its children's rows follow in order, each whole or not at
+/// all; what is left goes back to the first.
+pub fn share_watched(wanted: &[u16], total: u16) -> Vec<u16> {
+    let mut given = vec![0u16; wanted.len()];
+    let Some((&first, rest)) = wanted.split_first() else {
+        return given;
+    };
+    let rest_wanted: u16 = rest.iter().sum();
+    let first_floor = first.min(total.max(total / 2).saturating_sub(rest_wanted).max(total / 2));
+    let mut left = total.saturating_sub(first_floor);
+    for (i, &w) in rest.iter().enumerate() {
+        if w <= left {
+            given[i + 1] = w;
+            left -= w;
+        } else {
+            break;
+        }
+    }
+    given[0] = first_floor + left.min(first.saturating_sub(first_floor));
+    given
+}
+
 /// Splits `total` rows among parts wanting `wanted` each: everyone gets an equal share or
 /// what they want if less; leftovers go to those still wanting more.
 pub fn share(wanted: &[u16], total: u16) -> Vec<u16> {
@@ -319,5 +361,13 @@ mod tests {
         assert_eq!(share(&[20, 20], 30), [15, 15]);
         assert_eq!(share(&[4, 40], 30), [4, 26]);
         assert_eq!(share(&[10, 10, 10], 0), [0, 0, 0]);
+    }
+
+    #[test]
+    fn a_watched_programs_panel_keeps_half_and_children_come_whole() {
+        assert_eq!(share_watched(&[20, 4, 4], 30), [20, 4, 4]);
+        assert_eq!(share_watched(&[20, 4, 4, 4, 4], 16), [8, 4, 4, 0, 0]);
+        assert_eq!(share_watched(&[5, 4, 4], 30), [5, 4, 4]);
+        assert_eq!(share_watched(&[], 30), Vec::<u16>::new());
     }
 }
