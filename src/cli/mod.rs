@@ -496,7 +496,12 @@ pub struct UsageError {
 
 impl fmt::Display for UsageError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} '{}': {}", self.flag, self.value, self.problem)
+        if self.value.is_empty() {
+            // A flag that takes no value, or something missing: no empty quotes.
+            write!(f, "{}: {}", self.flag, self.problem)
+        } else {
+            write!(f, "{} '{}': {}", self.flag, self.value, self.problem)
+        }
     }
 }
 
