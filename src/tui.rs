@@ -211,7 +211,11 @@ pub fn watch(config: &WatchConfig) -> anyhow::Result<ExitCode> {
     let _ = write!(stdout, "{}", headless::results(&watched));
     let saved = match app.run_saved_to(0) {
         Some(dir) => {
-            let _ = writeln!(stdout, "{}", shown(&format!("Exported to {}", dir.display())));
+            let _ = writeln!(
+                stdout,
+                "{}",
+                shown(&format!("Exported to {}", dir.display()))
+            );
             true
         }
         None => match export::write_run(&dir, &watched) {

@@ -169,7 +169,10 @@ fn a_programs_threads_are_shaded_by_what_they_do() {
         assert_eq!(mostly(t), expected, "{thread}: {t:?}");
         // Mostly, not barely: over three seconds, at least 60 % of the sampled time.
         let total: f64 = t.iter().sum();
-        assert!(t.iter().cloned().fold(0.0, f64::max) >= 0.6 * total, "{thread}: {t:?}");
+        assert!(
+            t.iter().cloned().fold(0.0, f64::max) >= 0.6 * total,
+            "{thread}: {t:?}"
+        );
     }
     // Stopped at --duration like a quit: SIGTERM (the helper dies of it).
     assert_eq!(output.status.code(), Some(128 + libc::SIGTERM), "{stderr}");
@@ -231,7 +234,15 @@ with ThreadPoolExecutor(max_workers=4) as pool:
     let (header, rows) = read_csv(&out.join("thread-fib.csv"));
     assert_eq!(
         header[..7],
-        ["tag", "start_time", "end_time", "elapsed", "result", "pid", "tid"]
+        [
+            "tag",
+            "start_time",
+            "end_time",
+            "elapsed",
+            "result",
+            "pid",
+            "tid"
+        ]
     );
     assert_eq!(rows.len(), 8);
     assert!(rows.iter().all(|r| r["result"] == "196418"), "{rows:?}");
@@ -290,7 +301,10 @@ if __name__ == "__main__":
     for r in &rows {
         let pid: u64 = r["pid"].parse().unwrap();
         assert_ne!(pid, main, "a worker ran it: {r:?}");
-        assert!(pids.contains(&pid), "its process has a panel: {r:?} {pids:?}");
+        assert!(
+            pids.contains(&pid),
+            "its process has a panel: {r:?} {pids:?}"
+        );
         assert_eq!(r["tid"], r["pid"], "on the worker's main thread: {r:?}");
         assert_eq!(r["status"], "ok");
     }
@@ -338,13 +352,23 @@ fn a_command_that_ignores_sigterm_is_killed_two_seconds_later() {
     let started = std::time::Instant::now();
     let output = watch(
         dir.path(),
-        &["--duration", "0.5", "--", "sh", "-c", "trap '' TERM; sleep 30"],
+        &[
+            "--duration",
+            "0.5",
+            "--",
+            "sh",
+            "-c",
+            "trap '' TERM; sleep 30",
+        ],
         &[],
     );
     let took = started.elapsed();
     assert_eq!(output.status.code(), Some(128 + 9), "{output:?}");
     assert!(took < Duration::from_secs(15), "{took:?}");
-    assert!(took >= Duration::from_millis(2400), "SIGKILL only after 2 s: {took:?}");
+    assert!(
+        took >= Duration::from_millis(2400),
+        "SIGKILL only after 2 s: {took:?}"
+    );
 }
 
 #[test]
@@ -436,7 +460,9 @@ with ThreadPoolExecutor(max_workers=2) as pool:
     .unwrap();
     let output = watch(
         dir.path(),
-        &["--trace", "t.json", "--svg", "g.svg", "--", "python3", "pools.py"],
+        &[
+            "--trace", "t.json", "--svg", "g.svg", "--", "python3", "pools.py",
+        ],
         &[],
     );
     assert!(output.status.success(), "{output:?}");
@@ -479,7 +505,14 @@ with ThreadPoolExecutor(max_workers=2) as pool:
         assert!(json["processes"][0]["threads"][0][key].is_number(), "{key}");
     }
     let pool = &json["pools"][0];
-    for key in ["name", "executor", "tasks", "makespan_s", "cpu_time_s", "gil_wait_s"] {
+    for key in [
+        "name",
+        "executor",
+        "tasks",
+        "makespan_s",
+        "cpu_time_s",
+        "gil_wait_s",
+    ] {
         assert!(!pool[key].is_null(), "{key}: {pool}");
     }
     assert!(dir.path().join("t.json").is_file() && dir.path().join("g.svg").is_file());
@@ -528,7 +561,10 @@ fn the_live_view_keeps_the_programs_output_off_the_screen_and_restores_the_termi
     assert!(screen.contains("sh -c"), "{screen}");
     std::thread::sleep(Duration::from_millis(700));
     let raw = String::from_utf8_lossy(&pty.raw_output()).into_owned();
-    assert!(!raw.contains("GARBLE"), "the program's output reached the screen");
+    assert!(
+        !raw.contains("GARBLE"),
+        "the program's output reached the screen"
+    );
     pty.press("q");
     let status = pty.wait_exit(Duration::from_secs(30));
     assert!(status.success(), "{status:?}");
@@ -539,5 +575,8 @@ fn the_live_view_keeps_the_programs_output_off_the_screen_and_restores_the_termi
     // After the view: its last lines, control characters shown, never obeyed.
     let after = pty.wait_for("last output", Duration::from_secs(10));
     assert!(after.contains("GARBLE"), "{after}");
-    assert!(dir.path().join("out/summary.json").is_file(), "saved on the way out");
+    assert!(
+        dir.path().join("out/summary.json").is_file(),
+        "saved on the way out"
+    );
 }

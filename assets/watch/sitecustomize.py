@@ -196,7 +196,11 @@ def _patch_submit(executor_class, kind):
 
     def submit(self, fn, /, *args, **kwargs):
         try:
-            pool = "%d:%d" % (os.getpid(), id(self))
+            # A number of its own per pool (an id() is reused once a pool is collected).
+            pool = self.__dict__.get("_poolscope_pool")
+            if pool is None:
+                pool = "%d:%d" % (os.getpid(), next(_POOL_NUMBERS))
+                self._poolscope_pool = pool
             task = counters.get(pool, 0)
             counters[pool] = task + 1
             name, arg = _describe_call(fn, args)
@@ -211,6 +215,8 @@ def _patch_submit(executor_class, kind):
     submit.__wrapped__ = original
     executor_class.submit = submit
 
+
+_POOL_NUMBERS = __import__("itertools").count()
 
 _PATCHES = {
     "concurrent.futures.thread": ("ThreadPoolExecutor", "thread"),

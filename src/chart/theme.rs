@@ -230,9 +230,15 @@ impl Theme {
                 self.gil_wait(self.done(false)),
                 "waiting for the GIL (simulated, or CPython's in watch)",
             ),
-            (self.io(self.done(false)), "watch: blocked on I/O (read, recv, poll…)"),
+            (
+                self.io(self.done(false)),
+                "watch: blocked on I/O (read, recv, poll…)",
+            ),
             (self.sleep(self.done(false)), "watch: in a timed sleep"),
-            (self.lock(self.done(false)), "watch: waiting on a lock (futex, not the GIL)"),
+            (
+                self.lock(self.done(false)),
+                "watch: waiting on a lock (futex, not the GIL)",
+            ),
             (
                 self.thread_running(),
                 "watch: a thread on a CPU outside any pool task",

@@ -161,8 +161,7 @@ impl<N: Copy> Probe<N> {
             // Settled before this interval is split, so the wait the held one hides is
             // counted there first; an interval whose thread slept takes its waits from the
             // kernel's report, which would otherwise count it here.
-            if all_reported || !never_slept(&self.last, &now) || last || held.readings >= MAX_HOLD
-            {
+            if all_reported || !never_slept(&self.last, &now) || last || held.readings >= MAX_HOLD {
                 settle(&mut held.split, &now, &mut self.done);
                 emit(held.interval());
             } else {

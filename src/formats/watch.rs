@@ -105,7 +105,11 @@ fn pool_files(timeline: &Timeline) -> Vec<String> {
 }
 
 /// Pool `pool`'s CSV.
-fn pool_csv(timeline: &Timeline, pool: &PoolInfo, members: &[PoolMember<'_>]) -> anyhow::Result<Vec<u8>> {
+fn pool_csv(
+    timeline: &Timeline,
+    pool: &PoolInfo,
+    members: &[PoolMember<'_>],
+) -> anyhow::Result<Vec<u8>> {
     let mut writer = csv::WriterBuilder::new()
         .has_headers(false)
         .from_writer(Vec::new());
@@ -138,10 +142,7 @@ fn pool_csv(timeline: &Timeline, pool: &PoolInfo, members: &[PoolMember<'_>]) ->
             pool: pool.name.clone(),
             executor: pool.executor.as_str().to_string(),
             function: pool.function.clone(),
-            input: m
-                .experiment
-                .plan
-                .task_label(m.index, task.input),
+            input: m.experiment.plan.task_label(m.index, task.input),
             worker: worker.index,
             cpu_time: task.cpu_time().map(seconds),
             status: timeline.status_of(&task).as_str().to_string(),
@@ -159,9 +160,8 @@ fn samples_csv(timeline: &Timeline) -> Vec<u8> {
             let comm = e.plan.lane_names.get(lane.worker).unwrap_or("");
             let comm = csv_field(comm);
             for s in lane.samples() {
-                let (voluntary, involuntary) = s
-                    .switches
-                    .map_or((String::new(), String::new()), |(v, i)| {
+                let (voluntary, involuntary) =
+                    s.switches.map_or((String::new(), String::new()), |(v, i)| {
                         (v.to_string(), i.to_string())
                     });
                 let why = |x: f32| {
@@ -337,7 +337,10 @@ struct PoolSummary {
 }
 
 /// A pool's figures: (makespan, CPU time of its tasks, their GIL wait, failures).
-fn pool_figures(timeline: &Timeline, members: &[PoolMember<'_>]) -> (Option<Duration>, Option<Duration>, Duration, usize) {
+fn pool_figures(
+    timeline: &Timeline,
+    members: &[PoolMember<'_>],
+) -> (Option<Duration>, Option<Duration>, Duration, usize) {
     let now = timeline.latest().unwrap_or(Timestamp(0));
     let mut first: Option<Timestamp> = None;
     let mut last: Option<Timestamp> = None;
@@ -520,7 +523,10 @@ pub fn files(timeline: &Timeline) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
         out.push((name.clone(), pool_csv(timeline, pool, members)?));
     }
     out.push((SAMPLES_FILE.to_string(), samples_csv(timeline)));
-    out.push((super::export::SUMMARY_FILE.to_string(), summary_json(timeline, &names)));
+    out.push((
+        super::export::SUMMARY_FILE.to_string(),
+        summary_json(timeline, &names),
+    ));
     Ok(out)
 }
 
@@ -629,9 +635,8 @@ pub fn read_folder(dir: &Path) -> Result<Recording, ImportError> {
             continue; // never a path reaching outside the folder
         }
         let path = dir.join(&p.file);
-        let mut reader = csv::Reader::from_path(&path).map_err(|e| {
-            Problem::whole(format!("cannot read it: {e}")).in_file(&path)
-        })?;
+        let mut reader = csv::Reader::from_path(&path)
+            .map_err(|e| Problem::whole(format!("cannot read it: {e}")).in_file(&path))?;
         for (line, row) in reader.deserialize::<PoolRow>().enumerate() {
             let line = line as u64 + 2;
             let row = row.map_err(|e| Problem::at(line, None, e.to_string()).in_file(&path))?;
@@ -701,10 +706,15 @@ pub fn read_folder(dir: &Path) -> Result<Recording, ImportError> {
             let bad = |why: String| Problem::at(line, None, why).in_file(&samples_path);
             let record = record.map_err(|e| bad(e.to_string()))?;
             let field = |i: usize| record.get(i).unwrap_or("");
-            let number = |i: usize| field(i).parse::<u32>().map_err(|_| bad(format!("column {} is not a number", i + 1)));
+            let number = |i: usize| {
+                field(i)
+                    .parse::<u32>()
+                    .map_err(|_| bad(format!("column {} is not a number", i + 1)))
+            };
             let share = |i: usize| field(i).parse::<f32>().ok().filter(|x| x.is_finite());
             let (pid, tid) = (number(0)?, number(1)?);
-            let from = epoch_micros(field(3), line, "t_start").map_err(|p| p.in_file(&samples_path))?;
+            let from =
+                epoch_micros(field(3), line, "t_start").map_err(|p| p.in_file(&samples_path))?;
             let to = epoch_micros(field(4), line, "t_end").map_err(|p| p.in_file(&samples_path))?;
             let Some((experiment, worker)) = lane_of(pid, tid, field(2), &mut events) else {
                 continue;
@@ -769,10 +779,13 @@ pub fn read_folder(dir: &Path) -> Result<Recording, ImportError> {
         });
     }
     events.push(Event::RunFinished {
-        at: summary
-            .finished_at
-            .map(micros)
-            .unwrap_or_else(|| events.iter().filter_map(event_time).max().unwrap_or(started)),
+        at: summary.finished_at.map(micros).unwrap_or_else(|| {
+            events
+                .iter()
+                .filter_map(event_time)
+                .max()
+                .unwrap_or(started)
+        }),
         outcome: if summary.status == "cancelled" {
             RunOutcome::Cancelled
         } else {
@@ -944,7 +957,10 @@ mod tests {
         ");
         let samples = String::from_utf8(files[1].1.clone()).unwrap();
         assert!(samples.starts_with(SAMPLES_HEADER));
-        assert!(samples.contains(r#"10,11,"worker, ""a""",1700000000.000000"#), "{samples}");
+        assert!(
+            samples.contains(r#"10,11,"worker, ""a""",1700000000.000000"#),
+            "{samples}"
+        );
         let json: serde_json::Value = serde_json::from_slice(&files[2].1).unwrap();
         assert_eq!(json["kind"], "watch");
         assert_eq!(json["exit"]["code"], 3);
@@ -956,7 +972,10 @@ mod tests {
         assert_eq!(pool["cpu_time_s"], 0.001);
         let thread = &json["processes"][0]["threads"][1];
         assert_eq!(thread["tid"], 11);
-        assert!((thread["gil_wait_s"].as_f64().unwrap() - 0.0015).abs() < 1e-9, "{thread}");
+        assert!(
+            (thread["gil_wait_s"].as_f64().unwrap() - 0.0015).abs() < 1e-9,
+            "{thread}"
+        );
     }
 
     #[test]
@@ -980,7 +999,10 @@ mod tests {
         let again = files(&back).unwrap();
         for ((name, bytes), (_, before)) in again.iter().zip(files(&t).unwrap()) {
             if name != "summary.json" {
-                assert_eq!(String::from_utf8_lossy(bytes), String::from_utf8_lossy(&before));
+                assert_eq!(
+                    String::from_utf8_lossy(bytes),
+                    String::from_utf8_lossy(&before)
+                );
             }
         }
     }

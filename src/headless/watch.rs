@@ -127,7 +127,11 @@ pub fn run(config: &WatchConfig) -> anyhow::Result<ExitCode> {
         }
     }
     let status = exit_status(&timeline, stopped_by);
-    Ok(ExitCode::from(if failed && status == 0 { 1 } else { status }))
+    Ok(ExitCode::from(if failed && status == 0 {
+        1
+    } else {
+        status
+    }))
 }
 
 /// The command's status as poolscope's: its code, 128 + the signal that ended it; for an

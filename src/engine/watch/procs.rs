@@ -58,7 +58,12 @@ impl ProcessInfo {
 
 /// Code run with `-c`, in a few words: multiprocessing's helpers by name, the rest cut.
 fn short_code(code: &str) -> String {
-    for name in ["spawn_main", "forkserver", "resource_tracker", "semaphore_tracker"] {
+    for name in [
+        "spawn_main",
+        "forkserver",
+        "resource_tracker",
+        "semaphore_tracker",
+    ] {
         if code.contains(name) {
             return format!("…{name}…");
         }

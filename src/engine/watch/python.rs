@@ -49,7 +49,7 @@ pub struct HookRecord {
     pub pid: u32,
     /// Its OS thread id (`threading.get_native_id()`).
     pub tid: u32,
-    /// The pool: `<pid of the submitting process>:<id of the executor>`.
+    /// The pool: `<pid of the submitting process>:<the pool's number there>`.
     pub pool: String,
     /// `thread` or `process`.
     pub kind: PoolKind,

@@ -274,8 +274,7 @@ pub fn start(options: &WatchOptions) -> Result<Watch, WatchError> {
 /// Opens (creates, truncates) the command's log file.
 fn open_log(path: &Path) -> Result<File, WatchError> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| fail(format!("--log {}: {e}", path.display())))?;
+        std::fs::create_dir_all(dir).map_err(|e| fail(format!("--log {}: {e}", path.display())))?;
     }
     File::create(path).map_err(|e| fail(format!("--log {}: cannot write it: {e}", path.display())))
 }
@@ -387,8 +386,8 @@ impl Session {
             // One wait a round, woken at once by a cancel: the hook's records are taken
             // in rounds too (each carries its own time).
             let wait = next_tick.saturating_duration_since(Instant::now());
-            let cancelled = !wait.is_zero() && self.cancel.sleep(wait)
-                || self.cancel.is_cancelled();
+            let cancelled =
+                !wait.is_zero() && self.cancel.sleep(wait) || self.cancel.is_cancelled();
             for record in records.try_iter() {
                 self.on_record(record);
             }
@@ -530,7 +529,11 @@ impl Session {
             return;
         }
         let me = std::process::id();
-        for p in self.procs.iter().filter(|p| p.ppid == me && p.pid != self.root) {
+        for p in self
+            .procs
+            .iter()
+            .filter(|p| p.ppid == me && p.pid != self.root)
+        {
             let mut status = 0;
             // SAFETY: waitpid on a pid that is our child (reparented to us), not blocking.
             unsafe {
@@ -1119,7 +1122,13 @@ impl NewPids {
             .file
             .as_ref()
             .and_then(|f| f.read_at(&mut buf, 0).ok())
-            .and_then(|n| std::str::from_utf8(&buf[..n]).ok()?.trim().parse::<u32>().ok());
+            .and_then(|n| {
+                std::str::from_utf8(&buf[..n])
+                    .ok()?
+                    .trim()
+                    .parse::<u32>()
+                    .ok()
+            });
         let last = std::mem::replace(&mut self.last, now);
         match (last, now) {
             (Some(last), Some(now))

@@ -152,9 +152,12 @@ impl Experiment {
             let open = lane?.open_task_cpu();
             (task.ended_at.is_none() && !open.is_zero()).then_some(open)
         });
-        let gil = matches!(self.plan.executor, ExecutorKind::Gil | ExecutorKind::Watched)
-            .then(|| share.map(|s| (elapsed.mul_f32(s.gil_held), elapsed.mul_f32(s.gil_wait))))
-            .flatten();
+        let gil = matches!(
+            self.plan.executor,
+            ExecutorKind::Gil | ExecutorKind::Watched
+        )
+        .then(|| share.map(|s| (elapsed.mul_f32(s.gil_held), elapsed.mul_f32(s.gil_wait))))
+        .flatten();
         Some(TaskDetail {
             elapsed,
             cpu_time,

@@ -268,7 +268,9 @@ impl Timeline {
 
     /// Whether this is a watched program's run (`poolscope watch`).
     pub fn is_watch(&self) -> bool {
-        self.experiments.first().is_some_and(|e| e.plan.is_watched())
+        self.experiments
+            .first()
+            .is_some_and(|e| e.plan.is_watched())
     }
 
     /// What the run said the user should know, in order.

@@ -166,10 +166,7 @@ fn watch_badge(
             format!(" ■ stopped watching · {} ", human(elapsed)),
             theme.busy(),
         ),
-        (Some(_), None) => Span::styled(
-            format!(" ✓ ended · {} ", human(elapsed)),
-            theme.good(),
-        ),
+        (Some(_), None) => Span::styled(format!(" ✓ ended · {} ", human(elapsed)), theme.good()),
     }
 }
 

@@ -198,7 +198,10 @@ pub fn render(
         .map(|e| e.name.as_str())
         .or_else(|| names.first().copied());
     let Some(name) = name else { return };
-    let (ea, eb) = (find(ta, name), find(tb, name));
+    let (ea, eb) = (
+        find(ta, name).or_else(|| counterpart(ta, tb)),
+        find(tb, name).or_else(|| counterpart(tb, ta)),
+    );
     let now = |t: &Timeline| {
         t.finished_at()
             .or(t.latest())
@@ -281,8 +284,32 @@ fn table_lines(cells: &[Vec<String>], width: usize, theme: Theme) -> Vec<Line<'s
         .collect()
 }
 
-/// `8 workers`, or `2–8 workers` where the experiments differ.
+/// The chart of `t` to show beside a run of another kind (`other`), when none has the
+/// selected experiment's name: a watched program's main process (where its thread pools
+/// run) beside a plan, and a plan's simulated-GIL pool (else its first) beside a watched
+/// program: real CPython next to the simulated GIL.
+fn counterpart(t: &Timeline, other: &Timeline) -> Option<Experiment> {
+    if t.is_watch() == other.is_watch() {
+        return None;
+    }
+    let experiments = t.experiments();
+    let pick = if t.is_watch() {
+        experiments.first()
+    } else {
+        experiments
+            .iter()
+            .find(|e| e.plan.executor == crate::model::plan::ExecutorKind::Gil)
+            .or(experiments.first())
+    };
+    pick.cloned()
+}
+
+/// `8 workers`, or `2–8 workers` where the experiments differ; `watched program` for a
+/// watch.
 fn workers_of(plan: &crate::model::plan::Plan) -> String {
+    if !plan.experiments.is_empty() && plan.experiments.iter().all(|e| e.is_watched()) {
+        return "watched program".into();
+    }
     let counts: Vec<usize> = plan
         .experiments
         .iter()

@@ -87,7 +87,13 @@ impl Grid {
             _ => 5,
         };
         for chunk in children.chunks(columns) {
-            rows.push(chunk.iter().enumerate().map(|(c, &i)| (i, Some(c))).collect());
+            rows.push(
+                chunk
+                    .iter()
+                    .enumerate()
+                    .map(|(c, &i)| (i, Some(c)))
+                    .collect(),
+            );
         }
         Grid {
             rows,
@@ -315,7 +321,12 @@ pub fn share_watched(wanted: &[u16], total: u16) -> Vec<u16> {
         return given;
     };
     let rest_wanted: u16 = rest.iter().sum();
-    let first_floor = first.min(total.max(total / 2).saturating_sub(rest_wanted).max(total / 2));
+    let first_floor = first.min(
+        total
+            .max(total / 2)
+            .saturating_sub(rest_wanted)
+            .max(total / 2),
+    );
     let mut left = total.saturating_sub(first_floor);
     for (i, &w) in rest.iter().enumerate() {
         if w <= left {
