@@ -27,6 +27,7 @@ pub mod build;
 pub mod chrome_trace;
 pub mod csv_rows;
 pub mod export;
+pub mod files;
 pub mod names;
 pub mod poolscope_csv;
 pub mod post_csv;

@@ -92,7 +92,7 @@ fn pool_files(timeline: &Timeline) -> Vec<String> {
         .pools()
         .iter()
         .map(|p| {
-            let base = super::export::plain_stem(&p.name);
+            let base = super::files::plain_stem(&p.name);
             let name = std::iter::once(base.clone())
                 .chain((2..).map(|n| format!("{base}-{n}")))
                 .map(|stem| format!("{stem}.csv"))
@@ -524,7 +524,7 @@ pub fn files(timeline: &Timeline) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
     }
     out.push((SAMPLES_FILE.to_string(), samples_csv(timeline)));
     out.push((
-        super::export::SUMMARY_FILE.to_string(),
+        super::names::SUMMARY_FILE.to_string(),
         summary_json(timeline, &names),
     ));
     Ok(out)
@@ -546,14 +546,14 @@ pub fn earlier_files(summary: &Path) -> Vec<String> {
         .filter_map(|p| p["file"].as_str().map(String::from))
         .filter(|f| {
             f.strip_suffix(".csv")
-                .is_some_and(|stem| stem == super::export::plain_stem(stem))
+                .is_some_and(|stem| stem == super::files::plain_stem(stem))
         })
         .collect()
 }
 
 /// Whether `dir` holds a watch's files (its `summary.json` says so).
 pub fn is_watch_folder(dir: &Path) -> bool {
-    std::fs::read(dir.join(super::export::SUMMARY_FILE))
+    std::fs::read(dir.join(super::names::SUMMARY_FILE))
         .ok()
         .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
         .is_some_and(|j| j["kind"] == KIND)
@@ -561,7 +561,7 @@ pub fn is_watch_folder(dir: &Path) -> bool {
 
 /// Reads a watch's folder back into the events it streamed.
 pub fn read_folder(dir: &Path) -> Result<Recording, ImportError> {
-    let summary_path = dir.join(super::export::SUMMARY_FILE);
+    let summary_path = dir.join(super::names::SUMMARY_FILE);
     let bytes = std::fs::read(&summary_path)
         .map_err(|e| Problem::whole(format!("cannot read it: {e}")).in_file(&summary_path))?;
     let summary: WatchSummary = serde_json::from_slice(&bytes).map_err(|e| {
@@ -631,7 +631,7 @@ pub fn read_folder(dir: &Path) -> Result<Recording, ImportError> {
                 owner_pid: p.pid,
             },
         });
-        if p.file != super::export::plain_stem(p.file.trim_end_matches(".csv")) + ".csv" {
+        if p.file != super::files::plain_stem(p.file.trim_end_matches(".csv")) + ".csv" {
             continue; // never a path reaching outside the folder
         }
         let path = dir.join(&p.file);
@@ -823,8 +823,8 @@ fn event_time(event: &Event) -> Option<Timestamp> {
 /// paths written.
 pub fn write(dir: &Path, timeline: &Timeline) -> anyhow::Result<Vec<PathBuf>> {
     let files = files(timeline)?;
-    let earlier = earlier_files(&dir.join(super::export::SUMMARY_FILE));
-    let written = super::export::write_set(dir, &files)?;
+    let earlier = earlier_files(&dir.join(super::names::SUMMARY_FILE));
+    let written = super::files::write_set(dir, &files)?;
     for stale in earlier {
         if !files.iter().any(|(name, _)| *name == stale) {
             let _ = std::fs::remove_file(dir.join(stale));

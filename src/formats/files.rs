@@ -1,0 +1,118 @@
+//! Where and how files are written: names from outside made plain file names, and a set
+//! of files replaced atomically as one (every export: a run's, a watch's).
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use anyhow::Context;
+
+/// A name from outside (an experiment's, a pool's) as a plain file stem that stays in its
+/// folder: names come from files too (a trace's process name, a CSV's `experiment`
+/// column), and `../x`, `/etc/x` or a name holding control characters must not choose
+/// where poolscope writes. Letters, digits,
+/// `-`, `_` and `.` stay; anything else becomes `_`; a leading `.` becomes `_` (no hidden
+/// files, no `..`); at most 100 characters; empty becomes `experiment`.
+pub fn plain_stem(name: &str) -> String {
+    let mut stem: String = name
+        .chars()
+        .take(100)
+        .map(|c| {
+            if c.is_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if stem.starts_with('.') {
+        stem.replace_range(..1, "_");
+    }
+    if stem.is_empty() {
+        stem.push_str("experiment");
+    }
+    stem
+}
+
+/// Writes `files` (names in `dir`, and their bytes) into `dir` (created if missing) as one
+/// consistent set, as [`super::export::write_run`] does: each to a synced temporary file first, all
+/// renamed once all are complete, the folder synced. Returns the paths written.
+pub fn write_set(dir: &Path, files: &[(String, Vec<u8>)]) -> anyhow::Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("creating the output directory {}", dir.display()))?;
+    let mut staged = Vec::new();
+    for (name, bytes) in files {
+        staged.push(stage(&dir.join(name), bytes)?);
+        if test_failure_switch() {
+            anyhow::bail!(
+                "writing into {} failed midway (the POOLSCOPE_TEST_FAIL_EXPORTS test switch)",
+                dir.display()
+            );
+        }
+    }
+    test_delay();
+    let mut written = Vec::new();
+    for (file, path) in staged {
+        file.persist(&path)
+            .with_context(|| format!("renaming into {}", path.display()))?;
+        written.push(path);
+    }
+    sync_dir(dir)?;
+    Ok(written)
+}
+
+/// Hidden test switch: `POOLSCOPE_TEST_FAIL_EXPORTS=N` makes the first N exports of this
+/// process fail midway (after one file is complete), as a full disk would, so tests can
+/// check that nothing half-written is left and that the next export works. Tests run as
+/// root, which read-only modes do not stop.
+pub(super) fn test_failure_switch() -> bool {
+    static EXPORTS: AtomicUsize = AtomicUsize::new(0);
+    let failing = std::env::var("POOLSCOPE_TEST_FAIL_EXPORTS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(0);
+    failing > 0 && EXPORTS.fetch_add(1, Ordering::SeqCst) < failing
+}
+
+/// Hidden test switch: `POOLSCOPE_TEST_EXPORT_DELAY_MS=N` holds every export N ms between
+/// writing its files and renaming them, as a slow disk would, so tests can signal
+/// poolscope while an export is under way.
+pub(super) fn test_delay() {
+    if let Some(ms) = std::env::var("POOLSCOPE_TEST_EXPORT_DELAY_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+    }
+}
+
+/// Writes `bytes` to a synced temporary file beside `path`, to be renamed over it.
+pub(super) fn stage(
+    path: &Path,
+    bytes: &[u8],
+) -> anyhow::Result<(tempfile::NamedTempFile, PathBuf)> {
+    use std::io::Write;
+    use std::os::unix::fs::PermissionsExt;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut file = tempfile::Builder::new()
+        .prefix(".poolscope-")
+        .suffix(".tmp")
+        // The mode is given to open(2), which takes the umask off, as for any file the
+        // user writes (tempfile's own default is 0600).
+        .permissions(std::fs::Permissions::from_mode(0o644))
+        .tempfile_in(dir)
+        .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
+    file.write_all(bytes)
+        .and_then(|()| file.as_file().sync_all())
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok((file, path.to_path_buf()))
+}
+
+/// Makes the renames in `dir` durable.
+pub(super) fn sync_dir(dir: &Path) -> anyhow::Result<()> {
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .with_context(|| format!("syncing the folder {}", dir.display()))
+}
