@@ -188,9 +188,10 @@ fn input_stands_for_task(plan: &ExperimentPlan) -> bool {
     match plan.task_labels {
         TaskLabels::Inputs | TaskLabels::Tags => true,
         // A watched task's input is its number in its pool, not what it was called with.
-        TaskLabels::Each(_) | TaskLabels::Table(_) => {
-            !matches!(plan.workload, WorkloadKind::Recorded | WorkloadKind::Watched)
-        }
+        TaskLabels::Each(_) | TaskLabels::Table(_) => !matches!(
+            plan.workload,
+            WorkloadKind::Recorded | WorkloadKind::Watched
+        ),
     }
 }
 

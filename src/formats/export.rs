@@ -10,10 +10,10 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use serde::Serialize;
 
-pub use super::names::{SAMPLES_SUFFIX, STATS_FILE, SUMMARY_FILE, SVG_FILE, TRACE_FILE};
-use crate::chart::fold::Depth;
 pub use super::files::{plain_stem, write_set};
 use super::files::{stage, sync_dir, test_delay, test_failure_switch};
+pub use super::names::{SAMPLES_SUFFIX, STATS_FILE, SUMMARY_FILE, SVG_FILE, TRACE_FILE};
+use crate::chart::fold::Depth;
 use crate::model::clock::Timestamp;
 use crate::model::plan::ExecutorKind;
 use crate::model::timeline::{Experiment, TaskState, Timeline};

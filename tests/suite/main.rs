@@ -16,4 +16,5 @@ mod show_why;
 mod terminal;
 mod traces;
 mod untrusted;
+mod watch;
 mod watch_hook;

@@ -5,16 +5,14 @@
 //! signalled, the files and their reopening, and the live view in a pseudo-terminal that
 //! the program's output never reaches.
 
-mod common;
-
 use std::collections::HashMap;
 use std::path::Path;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::pty::Pty;
-use common::*;
+use crate::common::pty::Pty;
+use crate::common::*;
 
 /// The environment variable that turns the helper test below into the program watched.
 const HELPER: &str = "POOLSCOPE_WATCH_HELPER";
@@ -82,7 +80,7 @@ fn helper() -> Vec<String> {
     vec![
         std::env::current_exe().unwrap().display().to_string(),
         "--exact".into(),
-        "helper_program_with_four_kinds_of_thread".into(),
+        "watch::helper_program_with_four_kinds_of_thread".into(),
         "--ignored".into(),
         "--nocapture".into(),
         "--test-threads".into(),
