@@ -250,12 +250,13 @@ with ThreadPoolExecutor(max_workers=4) as pool:
     // The pool's threads, over the pool's time: about one runs at a time (their CPU time
     // is at most about the makespan, not four times it on two cores), and the others wait
     // for the GIL: three waiting while one runs, so well over the CPU time (the machine's
-    // other load makes every thread also wait for a CPU, so not three times).
+    // other load makes every thread also wait for a CPU, the holder too, so not three
+    // times).
     let cpu = pool["cpu_time_s"].as_f64().unwrap();
     let gil = pool["gil_wait_s"].as_f64().unwrap();
     assert!(cpu <= 1.3 * makespan, "cpu {cpu} s over {makespan} s");
     assert!(
-        gil >= 1.5 * cpu,
+        gil >= 1.2 * cpu,
         "GIL wait {gil} s against {cpu} s on a CPU over {makespan} s (4 threads, one runs)"
     );
     // Python's own thread names for the lanes.

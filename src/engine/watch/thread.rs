@@ -207,7 +207,11 @@ pub fn to_sample(experiment: usize, worker: WorkerId, interval: &Interval<Note>)
         &interval.split,
     );
     let note = interval.note;
-    let gil_side = note.start == Some(Wait::Gil) || note.end == Some(Wait::Gil);
+    // Asleep in the GIL's wait at either end; or on a run queue at both, having last slept
+    // in it (woken to check, and still waiting for a CPU to do so).
+    let gil_side = note.start == Some(Wait::Gil)
+        || note.end == Some(Wait::Gil)
+        || (note.start.is_none() && note.end.is_none() && note.known == Some(Wait::Gil));
     if gil_side && sample.running < GIL_WAITER_RUNS_LESS_THAN {
         sample.blocked += sample.runnable;
         sample.runnable = 0.0;
@@ -316,5 +320,14 @@ mod tests {
         let s = to_sample(0, WORKER, &interval(6_000_000, 2_000_000, waiter));
         assert!((s.runnable - 0.2).abs() < 1e-6);
         assert!((s.waits.unwrap().gil - 0.2).abs() < 1e-6);
+        // Woken, and on a run queue at both readings: still waiting to check the GIL.
+        let queued = Note {
+            start: None,
+            end: None,
+            known: Some(Wait::Gil),
+        };
+        let s = to_sample(0, WORKER, &interval(200_000, 9_000_000, queued));
+        assert_eq!(s.runnable, 0.0);
+        assert!((s.waits.unwrap().gil - 0.98).abs() < 1e-4, "{s:?}");
     }
 }
