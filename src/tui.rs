@@ -105,7 +105,19 @@ pub fn run(config: &RunConfig, options: &RunOptions) -> anyhow::Result<ExitCode>
     drop(terminal);
     let saved = leave_results_behind(&app, &config.out);
     // `--print`, `--trace`, `--svg` of a live run: written once the view has closed.
-    match headless::write_outputs(app.live_timeline(), &config.outputs) {
+    after_the_view(app.live_timeline(), &config.outputs, outcome?, saved)
+}
+
+/// Once the view has closed: `--print`, `--trace` and `--svg` of `timeline`, then the exit
+/// status: 0 after a quit key (1 if the run could not be saved), 2 for bad input, 128 + N
+/// after signal N, 1 if an output could not be written.
+fn after_the_view(
+    timeline: &Timeline,
+    outputs: &crate::cli::Outputs,
+    outcome: Exit,
+    saved: bool,
+) -> anyhow::Result<ExitCode> {
+    match headless::write_outputs(timeline, outputs) {
         Ok(lines) => {
             for line in lines {
                 let _ = writeln!(io::stdout(), "{}", display::safe(&line));
@@ -120,7 +132,7 @@ pub fn run(config: &RunConfig, options: &RunOptions) -> anyhow::Result<ExitCode>
             return Ok(ExitCode::from(1));
         }
     }
-    match outcome? {
+    match outcome {
         Exit::BadInput(_) => Ok(ExitCode::from(2)),
         Exit::Quit if !saved => Ok(ExitCode::from(1)),
         Exit::Quit => Ok(ExitCode::SUCCESS),
@@ -239,27 +251,7 @@ pub fn watch(config: &WatchConfig) -> anyhow::Result<ExitCode> {
     if let Some(log) = &log {
         headless::watch::print_log_tail(log);
     }
-    match headless::write_outputs(&watched, &config.outputs) {
-        Ok(lines) => {
-            for line in lines {
-                let _ = writeln!(io::stdout(), "{}", display::safe(&line));
-            }
-        }
-        Err(e) => {
-            let _ = writeln!(
-                io::stderr(),
-                "{}",
-                shown(&format!("poolscope: error: {e:#}"))
-            );
-            return Ok(ExitCode::from(1));
-        }
-    }
-    match outcome? {
-        Exit::BadInput(_) => Ok(ExitCode::from(2)),
-        Exit::Quit if !saved => Ok(ExitCode::from(1)),
-        Exit::Quit => Ok(ExitCode::SUCCESS),
-        Exit::Signal(signal) => Ok(ExitCode::from((128 + signal.clamp(1, 127)) as u8)),
-    }
+    after_the_view(&watched, &config.outputs, outcome?, saved)
 }
 
 /// Opens recorded files in the view until the user quits: the screen comes up at once and

@@ -403,10 +403,7 @@ fn samples_file_name(stem: &str) -> String {
 /// there is none or it cannot be read): the CSVs poolscope itself wrote there, and only
 /// those, may be removed.
 fn earlier_experiments(summary: &Path) -> Vec<String> {
-    let Ok(bytes) = std::fs::read(summary) else {
-        return Vec::new();
-    };
-    let Ok(json) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+    let Some(json) = super::files::read_json(summary) else {
         return Vec::new();
     };
     json["experiments"]

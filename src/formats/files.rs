@@ -33,6 +33,11 @@ pub fn plain_stem(name: &str) -> String {
     stem
 }
 
+/// An earlier export's `summary.json` (or any JSON file), if it is there and reads.
+pub fn read_json(path: &Path) -> Option<serde_json::Value> {
+    serde_json::from_slice(&std::fs::read(path).ok()?).ok()
+}
+
 /// Writes `files` (names in `dir`, and their bytes) into `dir` (created if missing) as one
 /// consistent set, as [`super::export::write_run`] does: each to a synced temporary file first, all
 /// renamed once all are complete, the folder synced. Returns the paths written.

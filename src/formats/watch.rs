@@ -533,10 +533,7 @@ pub fn files(timeline: &Timeline) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
 /// The pool files an earlier watch export's `summary.json` in a folder lists (to remove
 /// those this export does not write again).
 pub fn earlier_files(summary: &Path) -> Vec<String> {
-    let Ok(bytes) = std::fs::read(summary) else {
-        return Vec::new();
-    };
-    let Ok(json) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+    let Some(json) = super::files::read_json(summary) else {
         return Vec::new();
     };
     json["pools"]
@@ -553,9 +550,7 @@ pub fn earlier_files(summary: &Path) -> Vec<String> {
 
 /// Whether `dir` holds a watch's files (its `summary.json` says so).
 pub fn is_watch_folder(dir: &Path) -> bool {
-    std::fs::read(dir.join(super::names::SUMMARY_FILE))
-        .ok()
-        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+    super::files::read_json(&dir.join(super::names::SUMMARY_FILE))
         .is_some_and(|j| j["kind"] == KIND)
 }
 
