@@ -150,7 +150,10 @@ impl GanttPanel<'_> {
         let lanes = self.experiment.map_or(&[][..], |e| &e.lanes[..]);
         if plan.is_watched() {
             // A watched process: its name holds its pid; its lanes are its threads.
-            extras.push(vec![format!("· {} ", display::count(lanes.len(), "thread"))]);
+            extras.push(vec![format!(
+                "· {} ",
+                display::count(lanes.len(), "thread")
+            )]);
         } else {
             if let (
                 ExecutorKind::Threads | ExecutorKind::Sequential | ExecutorKind::Gil,

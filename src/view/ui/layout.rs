@@ -25,7 +25,6 @@ pub struct Grid {
     pub watched: bool,
 }
 
-
 impl Grid {
     pub fn of(app: &App) -> Self {
         type Key<'a> = (WorkloadKind, Option<&'a str>, Option<usize>);
