@@ -67,8 +67,63 @@ impl Verdict {
                 return verdict;
             }
         }
+        if timeline.is_watch() {
+            return Self::of_watch(timeline, theme);
+        }
         let planned = (*app.source() == crate::view::app::Source::Live).then(|| app.plan());
         Self::of_run(timeline, planned, busy, theme)
+    }
+
+    /// A watched program's pools: per pool its tasks, makespan, CPU and GIL wait (the
+    /// post's figures, from the real program), and how the program ended. `None` before a
+    /// pool ran a task.
+    pub fn of_watch(timeline: &Timeline, theme: Theme) -> Option<Verdict> {
+        use crate::chart::axis::human;
+        let pools = crate::formats::watch::pool_figures_of(timeline);
+        if pools.is_empty() {
+            return None;
+        }
+        let rows = pools
+            .into_iter()
+            .map(|p| {
+                let mut items = vec![vec![
+                    Span::raw(format!("{} tasks ", p.tasks)),
+                    Span::styled(p.makespan.map_or("…".to_string(), human), theme.heading()),
+                ]];
+                if let Some(cpu) = p.cpu_time {
+                    items.push(vec![Span::raw(format!("cpu {}", human(cpu)))]);
+                }
+                if !p.gil_wait.is_zero() {
+                    items.push(vec![
+                        Span::raw("GIL wait "),
+                        Span::styled(human(p.gil_wait), theme.heading()),
+                    ]);
+                }
+                if p.failed > 0 {
+                    items.push(vec![Span::styled(
+                        format!("{} failed", p.failed),
+                        theme.bad(),
+                    )]);
+                }
+                let name = display::safe(&p.name).into_owned();
+                Row {
+                    long: format!("{name}:"),
+                    short: format!("{name}:"),
+                    items,
+                }
+            })
+            .collect();
+        let ended = timeline
+            .program_exit()
+            .map_or("running".to_string(), |x| x.describe());
+        let caveat = Span::styled(format!("the program: {ended}"), theme.dim());
+        Some(Verdict {
+            title: "Pools".into(),
+            heads_say_title: false,
+            caveats: vec![caveat.clone()],
+            caveat,
+            rows,
+        })
     }
 
     /// One run's speed-ups, with `…` for those still to come (and `not run` or `failed`
