@@ -309,6 +309,8 @@ struct Proc {
 struct Lane {
     worker: WorkerId,
     name: String,
+    /// Whether it took Python's name for it.
+    python_named: bool,
     sampler: Option<WatchedThread>,
 }
 
@@ -743,6 +745,9 @@ impl Session {
         if rename {
             for lane in 0..self.procs[index].threads.len() {
                 let worker = self.procs[index].threads[lane].worker;
+                if self.procs[index].threads[lane].python_named {
+                    continue; // Python's name says more than the program's
+                }
                 if let Some(name) = procs::thread_comm(pid, worker.tid)
                     && name != self.procs[index].threads[lane].name
                 {
@@ -797,6 +802,7 @@ impl Session {
         p.threads.push(Lane {
             worker,
             name,
+            python_named: false,
             sampler,
         });
         let threads: usize = self
@@ -973,11 +979,13 @@ impl Session {
                 let Some((index, worker)) = self.locate(record.pid, record.tid) else {
                     return;
                 };
-                // A thread the kernel knows by the program's name gets Python's.
+                // A pool's thread is named as Python names it (the kernel knows it by the
+                // program's name until Python 3.14), once, at its first task.
                 if let Some(name) = record.thread.as_deref().filter(|n| !n.is_empty()) {
                     let p = &mut self.procs[index];
                     let lane = &mut p.threads[worker.index];
-                    if lane.name == p.comm && worker.tid != p.pid && lane.name != name {
+                    if !lane.python_named && worker.tid != p.pid {
+                        lane.python_named = true;
                         lane.name = name.to_string();
                         let experiment = p.experiment;
                         self.send(Event::LaneAdded {
