@@ -44,6 +44,10 @@ use crate::model::plan::{ExecutorKind, ExperimentPlan};
 pub const SCAN_EVERY: Duration = Duration::from_millis(200);
 /// How long a command that was asked to stop has before it is killed.
 pub const KILL_AFTER: Duration = Duration::from_secs(2);
+/// After the program ended, how long no hook record may come before the watch ends.
+const DRAIN_QUIET: Duration = Duration::from_millis(200);
+/// And how long the hook's last records are waited for at most.
+const DRAIN_AT_MOST: Duration = Duration::from_secs(2);
 /// The environment variable that gives the watched program the delay server's address
 /// (`--serve`): `http://127.0.0.1:PORT`, to which it adds `/200?sleep=MS`.
 pub const DELAY_URL_ENV: &str = "POOLSCOPE_DELAY_URL";
@@ -217,6 +221,14 @@ pub fn start(options: &WatchOptions) -> Result<Watch, WatchError> {
         cancel: canceller.token(),
         records,
         root,
+        command: match &options.target {
+            Target::Command(argv) => Some(
+                argv.iter()
+                    .map(|a| a.to_string_lossy().into_owned())
+                    .collect(),
+            ),
+            _ => None,
+        },
         child,
         origin,
         stop_signal: stop_signal.clone(),
@@ -328,6 +340,9 @@ struct Session {
     cancel: CancelToken,
     records: Receiver<HookRecord>,
     root: u32,
+    /// The command line poolscope started, if it started one: the root's name while its
+    /// own cannot be read (it ended, or is between `fork` and `exec`).
+    command: Option<Vec<String>>,
     child: Option<Child>,
     origin: Timestamp,
     stop_signal: Arc<AtomicI32>,
@@ -443,6 +458,15 @@ impl Session {
             }
             // Killed and still not gone (a process stuck in the kernel): stop waiting.
             if stopping.is_some_and(|at| now >= at + 2 * KILL_AFTER) {
+                break;
+            }
+        }
+        // The hook's last records may still be on their way (a reader thread per connection
+        // reads what an exited process wrote): take them until none came for a moment.
+        let drain_until = Instant::now() + DRAIN_AT_MOST;
+        while let Ok(record) = records.recv_timeout(DRAIN_QUIET) {
+            self.on_record(record);
+            if Instant::now() >= drain_until {
                 break;
             }
         }
@@ -644,9 +668,12 @@ impl Session {
     /// threads' names, and where its interpreter (and so its GIL) now is.
     fn notice_exec(&mut self, index: usize) {
         let pid = self.procs[index].pid;
-        let Ok(info) = procs::read_process(pid) else {
+        let Ok(mut info) = procs::read_process(pid) else {
             return;
         };
+        if info.cmdline.is_empty() && pid == self.root {
+            info.cmdline = self.command.clone().unwrap_or_default();
+        }
         let title = info.title();
         let p = &mut self.procs[index];
         if info.comm != p.comm {
@@ -671,7 +698,10 @@ impl Session {
         if let Some(&index) = self.by_pid.get(&pid) {
             return Some(index);
         }
-        let info = procs::read_process(pid).ok()?;
+        let mut info = procs::read_process(pid).ok()?;
+        if info.cmdline.is_empty() && pid == self.root {
+            info.cmdline = self.command.clone().unwrap_or_default();
+        }
         let experiment = self.procs.len();
         self.send(Event::ExperimentStarted {
             experiment,
