@@ -30,7 +30,9 @@ fn live_view_runs_exports_and_quits_cleanly() {
     let mut pty = Pty::spawn(SMALL_PLAN, dir.path(), 120, 40);
     assert_eq!(pty.line_discipline(), (true, true), "a fresh pty is cooked");
 
-    let screen = pty.wait_for("✓ done", Duration::from_secs(60));
+    pty.wait_for("✓ done", Duration::from_secs(60));
+    // The header comes first in a frame, which may be read half drawn: wait for the verdict.
+    let screen = pty.wait_for("Process vs Threads speed-up", Duration::from_secs(10));
     assert_eq!(
         pty.line_discipline(),
         (false, false),
