@@ -111,6 +111,19 @@ impl Pty {
             found,
             "waited {timeout:?} for {what:?}; the screen:\n{screen}"
         );
+        // A frame is written in pieces, and `what` may be in its first (the header): read
+        // again until two reads agree (or a little while has passed), so the caller gets a
+        // whole frame, not one half drawn over the last.
+        for _ in 0..10 {
+            std::thread::sleep(Duration::from_millis(30));
+            let again = self.screen();
+            if again == screen {
+                break;
+            }
+            if again.contains(what) {
+                screen = again;
+            }
+        }
         screen
     }
 
