@@ -92,16 +92,7 @@ pub fn run(config: &RunConfig, options: &RunOptions) -> anyhow::Result<ExitCode>
         Some(options),
     );
     // Stop the run first (kills and reaps the workers), then give the terminal back.
-    if let Some(run) = run {
-        run.cancel();
-        let events = run.events.clone();
-        run.join();
-        for event in events.try_iter() {
-            app.update(Msg::Event(event));
-        }
-    }
-    // An export under way finishes before we leave, so it never leaves half a folder.
-    exports.finish(&mut app);
+    stop_and_settle(run, &mut app, &mut exports);
     drop(terminal);
     let saved = leave_results_behind(&app, &config.out);
     // `--print`, `--trace`, `--svg` of a live run: written once the view has closed.
@@ -208,15 +199,7 @@ pub fn watch(config: &WatchConfig) -> anyhow::Result<ExitCode> {
     );
     // Stop what still runs (a started command: SIGTERM, then SIGKILL), then give the
     // terminal back.
-    if let Some(run) = run {
-        run.cancel();
-        let events = run.events.clone();
-        run.join();
-        for event in events.try_iter() {
-            app.update(Msg::Event(event));
-        }
-    }
-    exports.finish(&mut app);
+    stop_and_settle(run, &mut app, &mut exports);
     drop(terminal);
     let watched = app.runs()[0].timeline.clone();
     let mut stdout = io::stdout().lock();
@@ -719,6 +702,21 @@ fn event_loop(
             }
         }
     }
+}
+
+/// Before the view closes: cancels what still runs (killing and reaping its workers or the
+/// watched command), applies its last events, and lets an export under way finish, so it
+/// never leaves half a folder.
+fn stop_and_settle(run: Option<RunHandle>, app: &mut App, exports: &mut Exports) {
+    if let Some(run) = run {
+        run.cancel();
+        let events = run.events.clone();
+        run.join();
+        for event in events.try_iter() {
+            app.update(Msg::Event(event));
+        }
+    }
+    exports.finish(app);
 }
 
 /// Applies pending events for at most [`MAX_DRAIN`]; the rest wait for the next pass.

@@ -333,7 +333,7 @@ pub fn write_run(dir: &Path, timeline: &Timeline) -> anyhow::Result<Vec<PathBuf>
         }
     }
     let summary = dir.join(SUMMARY_FILE);
-    let earlier = earlier_experiments(&summary);
+    let earlier = super::files::listed_csv_stems(&summary, "experiments", true);
     staged.push(stage(&summary, &summary_json(timeline))?);
     test_delay();
 
@@ -397,27 +397,6 @@ fn file_stems(timeline: &Timeline) -> Vec<String> {
 /// `process-fibo-samples.csv` for the file stem `process-fibo`.
 fn samples_file_name(stem: &str) -> String {
     format!("{stem}{SAMPLES_SUFFIX}")
-}
-
-/// The file stems of the experiments an earlier export's `summary.json` lists (none if
-/// there is none or it cannot be read): the CSVs poolscope itself wrote there, and only
-/// those, may be removed.
-fn earlier_experiments(summary: &Path) -> Vec<String> {
-    let Some(json) = super::files::read_json(summary) else {
-        return Vec::new();
-    };
-    json["experiments"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|e| match e["file"].as_str() {
-            Some(file) => file.strip_suffix(".csv").map(String::from),
-            // Exports before `file` was written: the name was the stem.
-            None => e["name"].as_str().map(String::from),
-        })
-        // Only plain names: never a path that would reach outside the folder.
-        .filter(|stem| *stem == plain_stem(stem))
-        .collect()
 }
 
 /// Writes `bytes` to `path` so that readers see the old file or the new one, never half.

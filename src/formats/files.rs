@@ -33,6 +33,17 @@ pub fn plain_stem(name: &str) -> String {
     stem
 }
 
+/// Whether `name` is one [`plain_stem`] could have given (its `-2` suffix included), so a
+/// file name read back from a `summary.json` stays in its folder: not empty, no leading `.`,
+/// only letters, digits, `-`, `_` and `.`.
+pub fn is_plain(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
 /// An earlier export's `summary.json` (or any JSON file), if it is there and reads.
 pub fn read_json(path: &Path) -> Option<serde_json::Value> {
     serde_json::from_slice(&std::fs::read(path).ok()?).ok()
@@ -120,4 +131,54 @@ pub(super) fn sync_dir(dir: &Path) -> anyhow::Result<()> {
     std::fs::File::open(dir)
         .and_then(|d| d.sync_all())
         .with_context(|| format!("syncing the folder {}", dir.display()))
+}
+
+/// The CSV file stems an earlier export's `summary.json` lists under `key` (each entry's
+/// `file`; with `name_before_file`, an entry without one gives its `name`, as exports
+/// wrote before `file` existed): the files poolscope itself wrote there, so the only ones
+/// a new export may remove. Only plain stems: never a path reaching outside the folder.
+/// None if there is no summary or it cannot be read.
+pub fn listed_csv_stems(summary: &Path, key: &str, name_before_file: bool) -> Vec<String> {
+    let Some(json) = read_json(summary) else {
+        return Vec::new();
+    };
+    json[key]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| match e["file"].as_str() {
+            Some(file) => file.strip_suffix(".csv").map(String::from),
+            None if name_before_file => e["name"].as_str().map(String::from),
+            None => None,
+        })
+        .filter(|stem| is_plain(stem))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_name_plain_stem_gives_reads_back_as_plain_and_nothing_else_does() {
+        let long = "f".repeat(150);
+        for name in [
+            "Foo.csv",
+            "../x",
+            "/etc/x",
+            "\u{1b}]0;x\u{7}",
+            "",
+            ".hidden",
+            &long,
+        ] {
+            let stem = plain_stem(name);
+            // As exports write it: a repeat gets `-2`, then `.csv`, even past 100 characters.
+            for file in [format!("{stem}.csv"), format!("{stem}-2.csv")] {
+                assert!(is_plain(&file), "{file:?} from {name:?}");
+            }
+        }
+        for bad in ["../x.csv", "a/b.csv", ".x.csv", "", "x\u{1b}.csv"] {
+            assert!(!is_plain(bad), "{bad:?}");
+        }
+    }
 }

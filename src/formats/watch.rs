@@ -530,24 +530,6 @@ pub fn files(timeline: &Timeline) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
     Ok(out)
 }
 
-/// The pool files an earlier watch export's `summary.json` in a folder lists (to remove
-/// those this export does not write again).
-pub fn earlier_files(summary: &Path) -> Vec<String> {
-    let Some(json) = super::files::read_json(summary) else {
-        return Vec::new();
-    };
-    json["pools"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|p| p["file"].as_str().map(String::from))
-        .filter(|f| {
-            f.strip_suffix(".csv")
-                .is_some_and(|stem| stem == super::files::plain_stem(stem))
-        })
-        .collect()
-}
-
 /// Whether `dir` holds a watch's files (its `summary.json` says so).
 pub fn is_watch_folder(dir: &Path) -> bool {
     super::files::read_json(&dir.join(super::names::SUMMARY_FILE))
@@ -626,7 +608,7 @@ pub fn read_folder(dir: &Path) -> Result<Recording, ImportError> {
                 owner_pid: p.pid,
             },
         });
-        if p.file != super::files::plain_stem(p.file.trim_end_matches(".csv")) + ".csv" {
+        if !p.file.ends_with(".csv") || !super::files::is_plain(&p.file) {
             continue; // never a path reaching outside the folder
         }
         let path = dir.join(&p.file);
@@ -818,7 +800,11 @@ fn event_time(event: &Event) -> Option<Timestamp> {
 /// paths written.
 pub fn write(dir: &Path, timeline: &Timeline) -> anyhow::Result<Vec<PathBuf>> {
     let files = files(timeline)?;
-    let earlier = earlier_files(&dir.join(super::names::SUMMARY_FILE));
+    // The pool files an earlier watch export there lists, to remove those not written again.
+    let earlier =
+        super::files::listed_csv_stems(&dir.join(super::names::SUMMARY_FILE), "pools", false)
+            .into_iter()
+            .map(|stem| format!("{stem}.csv"));
     let written = super::files::write_set(dir, &files)?;
     for stale in earlier {
         if !files.iter().any(|(name, _)| *name == stale) {
