@@ -269,13 +269,21 @@ pub fn results(timeline: &Timeline) -> String {
     }
     out.push('\n');
     out.push_str(&summary_table(timeline));
-    for e in timeline.experiments() {
-        if let Some(note) = e.busy_note(timeline.cores()) {
-            out.push_str(&note);
-            out.push('\n');
-        }
+    for note in busy_notes(timeline) {
+        out.push_str(&note);
+        out.push('\n');
     }
     out
+}
+
+/// A line for each experiment that ran on a busy machine (other programs used a quarter
+/// of a CPU or more), for the printouts that follow a run.
+pub fn busy_notes(timeline: &Timeline) -> Vec<String> {
+    timeline
+        .experiments()
+        .iter()
+        .filter_map(|e| e.busy_note(timeline.cores()))
+        .collect()
 }
 
 /// What follows the post's speed-up lines after a single run: one run has no spread.

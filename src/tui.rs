@@ -360,6 +360,9 @@ fn leave_results_behind(app: &App, out: &OutDir) -> bool {
         return true; // quit before anything ran: nothing to report or save
     }
     let _ = write!(stdout, "{}", headless::summary_table(timeline));
+    for note in headless::busy_notes(timeline) {
+        let _ = writeln!(stdout, "{}", shown(&note));
+    }
     // The speed-ups of the workloads whose experiments finished, even if the run was
     // stopped before the rest (summary.json has them too).
     let lines = headless::speedup_lines(timeline);

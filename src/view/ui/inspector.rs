@@ -112,23 +112,29 @@ pub fn render(app: &App, task: usize, area: Rect, buf: &mut Buffer, theme: Theme
             .filter(|s| s.running + s.runnable + s.blocked > 0.0)
         {
             Some(s) => {
+                // Waiting for the GIL is part of `blocked` in the samples; it is drawn with
+                // a shade of its own, so it is said apart here, as the chart shows it.
                 let mut text = format!(
-                    "running {:.0} % · waiting for a CPU {:.0} % · blocked {:.0} %",
+                    "running {:.0} % · waiting for a CPU {:.0} %",
                     s.running * 100.0,
                     s.runnable * 100.0,
-                    s.blocked * 100.0
                 );
+                if s.gil_wait >= 0.005 {
+                    text.push_str(&format!(
+                        " · waiting for the GIL {:.0} %",
+                        s.gil_wait * 100.0
+                    ));
+                }
+                text.push_str(&format!(
+                    " · blocked {:.0} %",
+                    (s.blocked - s.gil_wait).max(0.0) * 100.0
+                ));
                 // What blocked threads waited for, where it was read (watch).
-                let why: Vec<String> = [
-                    ("I/O", s.io),
-                    ("sleep", s.sleep),
-                    ("lock", s.lock),
-                    ("GIL", s.gil_wait),
-                ]
-                .into_iter()
-                .filter(|(_, x)| plan.is_watched() && *x >= 0.005)
-                .map(|(what, x)| format!("{what} {:.0} %", x * 100.0))
-                .collect();
+                let why: Vec<String> = [("I/O", s.io), ("sleep", s.sleep), ("lock", s.lock)]
+                    .into_iter()
+                    .filter(|(_, x)| plan.is_watched() && *x >= 0.005)
+                    .map(|(what, x)| format!("{what} {:.0} %", x * 100.0))
+                    .collect();
                 if !why.is_empty() {
                     text.push_str(&format!(" ({})", why.join(", ")));
                 }
