@@ -356,10 +356,7 @@ impl Collector {
     fn begin(&mut self, event: RawEvent<'_>, ts: f64) -> Result<(), Problem> {
         let pid = self.pid(event.pid);
         let thread = self.thread(pid, event.tid);
-        if event.cat.as_deref() == Some(pyspy::CATEGORY) {
-            self.pyspy
-                .opened(&self.thread_keys[thread as usize].1, thread);
-        }
+        let from_pyspy = event.cat.as_deref() == Some(pyspy::CATEGORY);
         let args = event.args.unwrap_or_default();
         let own = |raw: Option<&RawValue>| text(raw).map(Cow::into_owned);
         let (status, result, error) = (own(args.status), own(args.result), own(args.error));
@@ -377,6 +374,11 @@ impl Collector {
             false,
             (failed, &outcome),
         )?;
+        // Only a slice that was kept is on py-spy's stack, so its ends stay in step.
+        if from_pyspy {
+            self.pyspy
+                .opened(&self.thread_keys[thread as usize].1, thread);
+        }
         self.open.entry(thread).or_default().push(Open {
             pid,
             position,
