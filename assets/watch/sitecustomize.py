@@ -54,6 +54,7 @@ class _Sender:
         self.pid = None
         self.sock = None
         self.dropped = 0
+        self.introduced = False
 
     def _open(self):
         import socket
@@ -68,6 +69,7 @@ class _Sender:
         self.sock.settimeout(2.0)
         self.sock.connect(self.path)
         self.pid = os.getpid()
+        self.introduced = False
 
     def send(self, record):
         import json
@@ -75,13 +77,20 @@ class _Sender:
         if self.dropped:
             # Say how many were lost, so poolscope can tell the user bars are missing.
             record["dropped"] = self.dropped
-        data = json.dumps(record, separators=(",", ":")).encode("utf-8", "replace") + b"\n"
         for attempt in range(2):
             try:
                 if self.pid != os.getpid():
                     # First use in this process, or a forked child: a connection of its own.
                     self._open()
-                self.sock.sendall(data)
+                if not self.introduced:
+                    # Who this process is, with its first record: poolscope may read the
+                    # record after the process exited (a pool's worker lives briefly), when
+                    # /proc no longer tells.
+                    record["ppid"] = os.getppid()
+                    record["argv"] = list(getattr(sys, "orig_argv", sys.argv))
+                data = json.dumps(record, separators=(",", ":")).encode("utf-8", "replace")
+                self.sock.sendall(data + b"\n")
+                self.introduced = True
                 return
             except OSError:
                 # Timed out, poolscope gone, or the program closed our descriptor

@@ -203,6 +203,8 @@ fn csv_field(text: &str) -> String {
 /// Time a lane spent in each state, over all its samples.
 #[derive(Debug, Default, Clone, Copy)]
 struct LaneTotals {
+    /// Whether any sample was read: without one, every figure is unknown, not zero.
+    sampled: bool,
     cpu: f64,
     cpu_wait: f64,
     blocked: f64,
@@ -216,6 +218,7 @@ impl LaneTotals {
     fn of(lane: &Lane) -> Self {
         let mut t = LaneTotals::default();
         for s in lane.samples() {
+            t.sampled = true;
             let length = (s.to.saturating_sub(s.from)) as f64 / 1e6;
             t.cpu += f64::from(s.running) * length;
             t.cpu_wait += f64::from(s.runnable) * length;
@@ -230,6 +233,7 @@ impl LaneTotals {
 
     fn plus(self, o: LaneTotals) -> Self {
         LaneTotals {
+            sampled: self.sampled || o.sampled,
             cpu: self.cpu + o.cpu,
             cpu_wait: self.cpu_wait + o.cpu_wait,
             blocked: self.blocked + o.blocked,
@@ -276,25 +280,28 @@ struct SamplerSummary {
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Waits {
-    cpu_time_s: f64,
-    cpu_wait_s: f64,
-    blocked_s: f64,
-    io_s: f64,
-    sleep_s: f64,
-    lock_s: f64,
-    gil_wait_s: f64,
+    cpu_time_s: Option<f64>,
+    cpu_wait_s: Option<f64>,
+    blocked_s: Option<f64>,
+    io_s: Option<f64>,
+    sleep_s: Option<f64>,
+    lock_s: Option<f64>,
+    gil_wait_s: Option<f64>,
 }
 
 impl From<LaneTotals> for Waits {
+    /// A thread or process never sampled (gone before poolscope saw it, or past the
+    /// open-files budget) has `null` figures: unknown, not zero.
     fn from(t: LaneTotals) -> Self {
+        let known = |v: f64| t.sampled.then_some(v);
         Waits {
-            cpu_time_s: t.cpu,
-            cpu_wait_s: t.cpu_wait,
-            blocked_s: t.blocked,
-            io_s: t.io,
-            sleep_s: t.sleep,
-            lock_s: t.lock,
-            gil_wait_s: t.gil,
+            cpu_time_s: known(t.cpu),
+            cpu_wait_s: known(t.cpu_wait),
+            blocked_s: known(t.blocked),
+            io_s: known(t.io),
+            sleep_s: known(t.sleep),
+            lock_s: known(t.lock),
+            gil_wait_s: known(t.gil),
         }
     }
 }

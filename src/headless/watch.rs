@@ -201,9 +201,16 @@ pub fn results(timeline: &Timeline) -> String {
         "gil wait",
         "other"
     ));
-    let time = |d: std::time::Duration| human(d);
     for e in timeline.experiments() {
         let w = e.sched.waits;
+        // Never sampled (gone before a scan found it): its figures are unknown.
+        let time = |d: std::time::Duration| {
+            if e.sched.samples > 0 {
+                human(d)
+            } else {
+                "-".to_string()
+            }
+        };
         let ended = e.makespan().map_or("running".to_string(), time);
         out.push_str(&format!(
             "{} {:>7} {:>5} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}\n",

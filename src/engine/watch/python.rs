@@ -73,6 +73,13 @@ pub struct HookRecord {
     /// How many records this process had to drop so far (poolscope fell behind).
     #[serde(default)]
     pub dropped: u64,
+    /// The reporting process's parent (on its first record over a connection).
+    #[serde(default)]
+    pub ppid: Option<u32>,
+    /// The reporting process's command line (`sys.orig_argv`, on its first record over a
+    /// connection): who it was, should it exit before poolscope reads the record.
+    #[serde(default)]
+    pub argv: Option<Vec<String>>,
 }
 
 /// What happened to a task.

@@ -5,7 +5,9 @@
 //! One experiment per process of the tree (in the order they appear), one lane per thread
 //! (named from its `comm`), one task per pool task (on the lane of the thread that ran it).
 //! The tree is rescanned every [`SCAN_EVERY`]; a hook record from a process not seen yet
-//! adds it at once. Every experiment starts at the watch's start, so all panels share one
+//! adds it at once (from what the record says of it, if it has exited since: a pool's
+//! worker may live a fraction of a second). Each process reports over a connection of its
+//! own, so a worker's start may be read before its submit: it waits for it. Every experiment starts at the watch's start, so all panels share one
 //! time axis.
 //!
 //! Stopping: a command poolscope started gets SIGTERM (or the signal poolscope itself got),
@@ -48,6 +50,9 @@ pub const KILL_AFTER: Duration = Duration::from_secs(2);
 const DRAIN_QUIET: Duration = Duration::from_millis(200);
 /// And how long the hook's last records are waited for at most.
 const DRAIN_AT_MOST: Duration = Duration::from_secs(2);
+/// How long a task's start waits for its submit (read from another process's connection)
+/// before it is shown without the function and argument the submit names.
+const PARK_AT_MOST: Duration = Duration::from_secs(1);
 /// The environment variable that gives the watched program the delay server's address
 /// (`--serve`): `http://127.0.0.1:PORT`, to which it adds `/200?sleep=MS`.
 pub const DELAY_URL_ENV: &str = "POOLSCOPE_DELAY_URL";
@@ -243,6 +248,7 @@ pub fn start(options: &WatchOptions) -> Result<Watch, WatchError> {
         pool_names: HashMap::new(),
         submitted: HashMap::new(),
         running: HashMap::new(),
+        parked: HashMap::new(),
         said: HashSet::new(),
         most_threads: 0,
         open_threads: 0,
@@ -314,6 +320,9 @@ struct Proc {
     /// Tasks added to its experiment so far.
     tasks: usize,
     ended: bool,
+    /// For a process found only by its hook records after it exited: its last record's
+    /// time, where its panel ends (a process seen alive ends when a scan finds it gone).
+    exited_by: Option<Timestamp>,
 }
 
 /// One thread: its lane, its name, and its sampler (none once it ended, or where files
@@ -324,6 +333,12 @@ struct Lane {
     /// Whether it took Python's name for it.
     python_named: bool,
     sampler: Option<WatchedThread>,
+}
+
+/// A task's records that came before its submit, and since when.
+struct Parked {
+    since: Instant,
+    records: Vec<HookRecord>,
 }
 
 /// A running pool task: where it runs, and the thread's CPU clock at its start.
@@ -364,6 +379,9 @@ struct Session {
     /// Submitted tasks: (pool id, number) → (function, argument).
     submitted: HashMap<(String, u64), (String, String)>,
     running: HashMap<(String, u64), RunningTask>,
+    /// Starts (and ends) read before their task's submit, which came over another
+    /// connection: held until the submit names the task, or [`PARK_AT_MOST`] passed.
+    parked: HashMap<(String, u64), Parked>,
     /// One-time notices said.
     said: HashSet<&'static str>,
     most_threads: usize,
@@ -408,6 +426,7 @@ impl Session {
             for record in records.try_iter() {
                 self.on_record(record);
             }
+            self.unpark(false);
             if cancelled && !cancel_seen {
                 cancel_seen = true;
                 outcome = RunOutcome::Cancelled;
@@ -470,6 +489,7 @@ impl Session {
                 break;
             }
         }
+        self.unpark(true);
         self.finish(outcome, &meter, interval);
     }
 
@@ -488,7 +508,8 @@ impl Session {
         let now = Timestamp::now();
         for index in 0..self.procs.len() {
             if !self.procs[index].ended {
-                self.end_process(index, now);
+                let at = self.procs[index].exited_by.unwrap_or(now);
+                self.end_process(index, at);
             }
         }
         self.reap();
@@ -616,7 +637,10 @@ impl Session {
                         self.rename_threads(index);
                     }
                 }
-                _ => self.end_process(index, now),
+                _ => {
+                    let at = self.procs[index].exited_by.unwrap_or(now);
+                    self.end_process(index, at);
+                }
             }
         }
         // New processes: in the tree if their parent is (or poolscope, for the orphans
@@ -702,6 +726,41 @@ impl Session {
         if info.cmdline.is_empty() && pid == self.root {
             info.cmdline = self.command.clone().unwrap_or_default();
         }
+        Some(self.add_process_from(info, None))
+    }
+
+    /// Adds a process the hook reported but that exited before poolscope read its record
+    /// (a pool's worker can live a fraction of a second): who it was comes from the
+    /// record, its panel ends at its last record, and its threads are the ones that
+    /// reported.
+    fn add_exited_process(&mut self, record: &HookRecord) -> usize {
+        let argv = record.argv.clone().unwrap_or_default();
+        // The kernel's name for it: its program's file name, cut to 15 bytes.
+        let mut comm = argv
+            .first()
+            .and_then(|program| Path::new(program).file_name())
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "?".into());
+        while comm.len() > 15 {
+            comm.pop();
+        }
+        let info = procs::ProcessInfo {
+            pid: record.pid,
+            ppid: record.ppid.unwrap_or(0),
+            comm,
+            cmdline: argv,
+        };
+        let at = Timestamp::from_monotonic_ns(record.monotonic_ns);
+        self.add_process_from(info, Some(at))
+    }
+
+    /// Adds process `info.pid` (`exited_by`: it had exited, and reported last then).
+    fn add_process_from(
+        &mut self,
+        info: procs::ProcessInfo,
+        exited_by: Option<Timestamp>,
+    ) -> usize {
+        let pid = info.pid;
         let experiment = self.procs.len();
         self.send(Event::ExperimentStarted {
             experiment,
@@ -723,11 +782,14 @@ impl Session {
             runtime_next: Instant::now(),
             tasks: 0,
             ended: false,
+            exited_by,
         });
         self.by_pid.insert(pid, experiment);
-        self.look_for_runtime(experiment);
-        self.scan_threads(experiment);
-        Some(experiment)
+        if exited_by.is_none() {
+            self.look_for_runtime(experiment);
+            self.scan_threads(experiment);
+        }
+        experiment
     }
 
     /// Finds the interpreter's `_PyRuntime` in process `index` (CPython's GIL is inside
@@ -802,7 +864,10 @@ impl Session {
             pid: p.pid,
             tid,
         };
-        let name = procs::thread_comm(p.pid, tid).unwrap_or_else(|| "?".into());
+        // A thread gone before it was seen: a process's main thread bears its name.
+        let name = procs::thread_comm(p.pid, tid)
+            .or_else(|| (tid == p.pid).then(|| p.comm.clone()))
+            .unwrap_or_else(|| "?".into());
         let sampler = if self.open_threads < self.fd_budget / 3 {
             match WatchedThread::open(worker, self.no_syscall) {
                 Some((sampler, source)) => {
@@ -923,18 +988,31 @@ impl Session {
         for sample in samples {
             self.send(Event::Sample(sample));
         }
-        // Its tasks still running never ended: they stay open (a killed worker).
-        self.running.retain(|_, t| t.experiment != experiment);
+        // Its tasks still running stay in `running`: the end of one may still be on its
+        // way from the hook (read after the scan found the process gone); one that never
+        // comes leaves the task open (a killed worker).
         self.send(Event::ExperimentFinished { experiment, at });
     }
 
     /// The process and lane of a hook record's thread, found if new.
-    fn locate(&mut self, pid: u32, tid: u32) -> Option<(usize, WorkerId)> {
+    fn locate(&mut self, record: &HookRecord) -> Option<(usize, WorkerId)> {
+        let (pid, tid) = (record.pid, record.tid);
         let index = match self.by_pid.get(&pid) {
-            Some(&index) => index,
+            Some(&index) => {
+                let p = &mut self.procs[index];
+                if let Some(last) = &mut p.exited_by {
+                    *last = (*last).max(Timestamp::from_monotonic_ns(record.monotonic_ns));
+                }
+                index
+            }
             // The hook runs only in the watched tree (its socket is private): a process
-            // reporting before a scan found it is added now.
-            None => self.add_process(pid)?,
+            // reporting before a scan found it is added now, and one that has exited since
+            // from what its record says of it.
+            None => match self.add_process(pid) {
+                Some(index) => index,
+                None if record.argv.is_some() => self.add_exited_process(record),
+                None => return None,
+            },
         };
         if !self.procs[index].by_tid.contains_key(&tid) {
             self.scan_threads(index);
@@ -992,6 +1070,57 @@ impl Session {
             );
         }
         let key = (record.pool.clone(), record.task);
+        // Each process has a connection of its own, read by a thread of its own: a worker's
+        // start can be read before the submitting process's submit. It waits for it.
+        let early = match record.event {
+            HookEvent::Submit => false,
+            HookEvent::Start => !self.submitted.contains_key(&key),
+            HookEvent::End => self.parked.contains_key(&key),
+        };
+        if early {
+            if record.event == HookEvent::Start {
+                // Its process and thread are looked at now, while they may still be there.
+                self.locate(&record);
+            }
+            self.parked
+                .entry(key)
+                .or_insert_with(|| Parked {
+                    since: Instant::now(),
+                    records: Vec::new(),
+                })
+                .records
+                .push(record);
+            return;
+        }
+        self.apply_record(record);
+        if let Some(parked) = self.parked.remove(&key) {
+            for record in parked.records {
+                self.apply_record(record);
+            }
+        }
+    }
+
+    /// Shows the parked records whose submit never came in time (`all`: every one, as the
+    /// watch ends), without the function and argument.
+    fn unpark(&mut self, all: bool) {
+        let due: Vec<_> = self
+            .parked
+            .iter()
+            .filter(|(_, parked)| all || parked.since.elapsed() >= PARK_AT_MOST)
+            .map(|(key, _)| key.clone())
+            .collect();
+        for key in due {
+            if let Some(parked) = self.parked.remove(&key) {
+                for record in parked.records {
+                    self.apply_record(record);
+                }
+            }
+        }
+    }
+
+    /// A hook record in its place: a task submitted, started or ended.
+    fn apply_record(&mut self, record: HookRecord) {
+        let key = (record.pool.clone(), record.task);
         let at = Timestamp::from_monotonic_ns(record.monotonic_ns);
         match record.event {
             HookEvent::Submit => {
@@ -1006,7 +1135,7 @@ impl Session {
                     .remove(&key)
                     .unwrap_or_else(|| ("?".into(), format!("task {}", record.task)));
                 let pool = self.pool_of(&record, &function);
-                let Some((index, worker)) = self.locate(record.pid, record.tid) else {
+                let Some((index, worker)) = self.locate(&record) else {
                     return;
                 };
                 // A pool's thread is named as Python names it (the kernel knows it by the
