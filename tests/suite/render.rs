@@ -825,6 +825,21 @@ fn the_editor_shows_what_the_plan_uses_and_refuses_while_typing() {
     insta::assert_snapshot!(draw(&app, 100, 30).backend());
 }
 
+/// The header gives the plan being edited as the flags that make it: for the default plan,
+/// which needs none, it says so (not "poolscope poolscope").
+#[test]
+fn the_editors_header_says_the_default_plan_needs_no_flags() {
+    let mut app = default_run(8, false);
+    press(&mut app, KeyCode::Char('p'));
+    let text = text_of(&draw(&app, 100, 30));
+    let header = text.lines().next().unwrap();
+    assert!(
+        header.starts_with("poolscope (the default plan: no flags)"),
+        "{header}"
+    );
+    assert!(!text.contains("poolscope poolscope"), "{text}");
+}
+
 /// With 64 workers of which the last 8 ran the tasks, the panels show those 8 first where
 /// the lanes do not all fit: the work is in view, the idle are scrolled to.
 #[test]

@@ -109,10 +109,14 @@ pub fn render_header(app: &App, area: Rect, buf: &mut Buffer, theme: Theme) {
     let left_width = area.width.saturating_sub(right_width + 1);
     // While the plan is edited, the header gives the equivalent command line to copy.
     let plan = match &app.editor {
-        Some(editor) => editor
-            .command_line()
-            .trim_start_matches("poolscope ")
-            .to_string(),
+        Some(editor) => {
+            let line = editor.command_line();
+            match line.strip_prefix("poolscope").map(str::trim_start) {
+                Some("") => "(the default plan: no flags)".to_string(),
+                Some(args) => args.to_string(),
+                None => line,
+            }
+        }
         None => app.plan_description().to_string(),
     };
     // File names and URLs come from outside: shown safe, cut by the columns they take.
