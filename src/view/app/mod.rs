@@ -395,7 +395,7 @@ impl App {
             Msg::RunRestarted => {
                 self.inspect = None;
                 let (number, scheduled) = self.runs.start_next();
-                self.view.thaw();
+                self.view.new_run();
                 self.status = Some(Status::info(if scheduled {
                     format!(
                         "run {number}/{} started (--runs; [ and ] step through the runs)",

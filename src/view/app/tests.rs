@@ -174,8 +174,16 @@ fn zoom_pan_fit_follow() {
     assert_eq!(app.time_span(&e).start, Timestamp(750_000));
     press(&mut app, KeyCode::Char('f'));
     assert_eq!(app.time_span(&e).start, Timestamp(1_000_000));
+    press(&mut app, KeyCode::Left);
+    assert!(!app.view.follow);
     press(&mut app, KeyCode::Char('0'));
     assert_eq!(app.time_span(&e).length, Duration::from_secs(2));
+    assert!(app.view.follow, "the whole run, followed again");
+    press(&mut app, KeyCode::Char('+'));
+    press(&mut app, KeyCode::Left);
+    app.update(Msg::RunRestarted);
+    assert!(app.view.follow, "a new run is followed");
+    press(&mut app, KeyCode::Char('0'));
     for _ in 0..40 {
         press(&mut app, KeyCode::Char('+'));
     }

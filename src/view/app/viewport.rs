@@ -129,10 +129,11 @@ impl Viewport {
         self.follow = false;
     }
 
-    /// Shows the whole run (`0`).
+    /// Shows the whole run (`0`), its live edge followed again.
     pub fn fit(&mut self) {
         self.zoom = 1.0;
         self.pan = 0.0;
+        self.follow = true;
     }
 
     /// `v`: the summary in full where it was folded, folded where it was in full.
@@ -169,9 +170,11 @@ impl Viewport {
         }
     }
 
-    /// Thaws (a new run started: the frozen picture belongs to the last one).
-    pub fn thaw(&mut self) {
+    /// A new run started: the frozen picture belongs to the last one, and the new run's
+    /// live edge is followed whatever was panned in the last.
+    pub fn new_run(&mut self) {
         self.frozen = None;
+        self.follow = true;
     }
 
     /// The first row panel `panel` shows.
