@@ -14,7 +14,7 @@ use crate::cli::{OutDir, WatchConfig};
 use crate::engine::watch::{self, WatchOptions};
 use crate::formats::export;
 use crate::model::display;
-use crate::model::event::{Event, RunOutcome};
+use crate::model::event::{Event, RunOutcome, SamplerNotice};
 use crate::model::timeline::Timeline;
 
 /// How many of the command's last output lines are printed when the watch ends.
@@ -68,7 +68,12 @@ pub fn run(config: &WatchConfig) -> anyhow::Result<ExitCode> {
                         Event::ExperimentStarted { plan, .. } => {
                             say(&format!("poolscope: watching {}", plan.name));
                         }
+                        Event::ExperimentRenamed { name, .. } => {
+                            say(&format!("poolscope: watching {name} (its command line changed)"));
+                        }
                         Event::Notice { text, .. } => say(&format!("poolscope: note: {text}")),
+                        // The cost is in the results, on stdout.
+                        Event::Sampler(SamplerNotice::Cost { .. }) => {}
                         Event::Sampler(notice) => {
                             say(&format!("poolscope: {}", describe_sampler(notice)));
                         }

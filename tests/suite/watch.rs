@@ -176,7 +176,10 @@ fn a_programs_threads_are_shaded_by_what_they_do() {
     assert_eq!(output.status.code(), Some(128 + libc::SIGTERM), "{stderr}");
     let json = summary(&out);
     assert_eq!(json["exit"]["signal"], libc::SIGTERM);
-    assert!(stderr.contains("sampling cost"), "{stderr}");
+    // What sampling cost is said once, with the results (stdout), not among the progress.
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(stdout.matches("sampling cost").count(), 1, "{stdout}");
+    assert!(!stderr.contains("sampling cost"), "{stderr}");
     // The program's output went to its log, and its last lines were printed after.
     assert!(
         std::fs::read_to_string(out.join("watch.log"))
