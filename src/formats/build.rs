@@ -25,6 +25,12 @@ use crate::model::timeline::Timeline;
 /// Every file's experiments, one panel each, as a plan and a timeline.
 pub fn recording(files: Vec<FileContents>) -> (Plan, Timeline) {
     let cores = files.iter().find_map(|f| f.cores).unwrap_or(0);
+    // The runs' own bounds, where their files say (the earliest start, the latest end).
+    let run_start = files.iter().filter_map(|f| f.run_bounds).map(|b| b.0).min();
+    let run_end = files
+        .iter()
+        .filter_map(|f| f.run_bounds.and_then(|b| b.1))
+        .max();
     let mut experiments: Vec<RecordedExperiment> =
         files.into_iter().flat_map(|f| f.experiments).collect();
     in_run_order(&mut experiments);
@@ -34,6 +40,7 @@ pub fn recording(files: Vec<FileContents>) -> (Plan, Timeline) {
         .flat_map(|e| e.tasks.as_slice().iter().filter_map(|t| t.start()))
         .min()
         .unwrap_or(0);
+    let first = run_start.map_or(first, |start| start.min(first));
     let mut timeline = Timeline::new();
     timeline.apply(&Event::RunStarted {
         at: Timestamp(first),
@@ -49,7 +56,8 @@ pub fn recording(files: Vec<FileContents>) -> (Plan, Timeline) {
         complete &= replayed.complete;
     }
     timeline.apply(&Event::RunFinished {
-        at: Timestamp(last),
+        // The run's own end, unless a task ran past it (an edited file).
+        at: Timestamp(run_end.map_or(last, |end| if last > end { last } else { end })),
         outcome: if complete {
             RunOutcome::Completed
         } else {

@@ -151,6 +151,9 @@ pub struct FileContents {
     pub experiments: Vec<RecordedExperiment>,
     /// CPUs of the machine it was recorded on, when it says (poolscope's summary.json).
     pub cores: Option<usize>,
+    /// When the run started and finished (epoch µs), when it says: a run begins before its
+    /// first task (the pools are built first), and a reopened run keeps its own bounds.
+    pub run_bounds: Option<(u64, Option<u64>)>,
     /// Rows skipped (`--lenient`).
     pub skipped: Skipped,
     /// Things worth telling the user ("ignored 12 instant events").

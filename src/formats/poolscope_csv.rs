@@ -139,10 +139,11 @@ pub fn read(
             experiment.bounds = Some((start, entry.finished_at.filter(|&end| end >= start)));
         }
     }
-    let cores = saved.and_then(|s| s.cores);
+    let (cores, run_bounds) = saved.map_or((None, None), |s| (s.cores, s.bounds));
     Ok(FileContents {
         experiments,
         cores,
+        run_bounds,
         skipped,
         notes,
     })

@@ -47,6 +47,7 @@ pub fn read(
     Ok(FileContents {
         experiments: vec![experiment],
         cores: None,
+        run_bounds: None,
         skipped,
         notes: Vec::new(),
     })

@@ -34,11 +34,13 @@ pub struct SavedExperiment {
     pub figures: ExperimentFigures,
 }
 
-/// A saved run: its cores and experiments.
+/// A saved run: its cores, bounds and experiments.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SavedRun {
     /// The CPUs it ran on.
     pub cores: Option<usize>,
+    /// When it started and finished, epoch µs (the finish only if not before the start).
+    pub bounds: Option<(u64, Option<u64>)>,
     /// Its experiments, in run order.
     pub experiments: Vec<SavedExperiment>,
 }
@@ -60,7 +62,14 @@ pub fn beside(file: &Path) -> Option<SavedRun> {
 
 /// A summary's JSON (or a trace's `otherData.poolscope`, which holds the same fields).
 pub fn run(json: &Value) -> SavedRun {
+    let started = epoch_us(json, "started_at");
     SavedRun {
+        bounds: started.map(|start| {
+            (
+                start,
+                epoch_us(json, "finished_at").filter(|&end| end >= start),
+            )
+        }),
         cores: json
             .get("cores")
             .and_then(Value::as_u64)
@@ -77,6 +86,14 @@ pub fn run(json: &Value) -> SavedRun {
     }
 }
 
+/// Field `key` of `json`, epoch seconds, as epoch µs, if it is a time one could hold.
+fn epoch_us(json: &Value, key: &str) -> Option<u64> {
+    json.get(key)
+        .and_then(Value::as_f64)
+        .filter(|s| s.is_finite() && *s >= 0.0 && *s < 1e11)
+        .map(|s| (s * 1e6).round() as u64)
+}
+
 /// The entry at `position` of a run's experiments, if it has a name.
 pub fn experiment(position: usize, e: &Value) -> Option<SavedExperiment> {
     let name = e.get("name")?.as_str()?.to_string();
@@ -87,12 +104,6 @@ pub fn experiment(position: usize, e: &Value) -> Option<SavedExperiment> {
             .and_then(|s| Duration::try_from_secs_f64(s).ok())
     };
     let count = |key: &str| e.get(key).and_then(Value::as_u64);
-    let epoch_us = |key: &str| {
-        e.get(key)
-            .and_then(Value::as_f64)
-            .filter(|s| s.is_finite() && *s >= 0.0 && *s < 1e11)
-            .map(|s| (s * 1e6).round() as u64)
-    };
     let file = e
         .get("file")
         .and_then(Value::as_str)
@@ -108,8 +119,8 @@ pub fn experiment(position: usize, e: &Value) -> Option<SavedExperiment> {
             .or_else(|| count("workers"))
             .filter(|&w| w > 0 && w <= 1 << 20)
             .map(|w| w as usize),
-        started_at: epoch_us("started_at"),
-        finished_at: epoch_us("finished_at"),
+        started_at: epoch_us(e, "started_at"),
+        finished_at: epoch_us(e, "finished_at"),
         figures: ExperimentFigures {
             experiment: 0,
             others_cpu: e
@@ -163,5 +174,20 @@ mod tests {
             ExperimentFigures::default(),
             "bad values are unknown"
         );
+        assert_eq!(run.bounds, None, "the run's bounds are not said");
+    }
+
+    #[test]
+    fn the_runs_own_bounds_are_read_and_an_end_before_the_start_is_not() {
+        let bounds = |json| run(&json).bounds;
+        assert_eq!(
+            bounds(serde_json::json!({"started_at": 1700000000.25, "finished_at": 1700000002.0})),
+            Some((1_700_000_000_250_000, Some(1_700_000_002_000_000)))
+        );
+        assert_eq!(
+            bounds(serde_json::json!({"started_at": 1700000000.25, "finished_at": 5.0})),
+            Some((1_700_000_000_250_000, None))
+        );
+        assert_eq!(bounds(serde_json::json!({"started_at": "noon"})), None);
     }
 }

@@ -143,6 +143,27 @@ fn a_reopened_run_reads_as_it_did() {
         assert_eq!(a.makespan(), b.makespan(), "{}", a.plan.name);
         assert!(b.switches().is_some(), "{}", b.plan.name);
     }
+    // The run's own bounds (it starts before its first task: the pools are built first).
+    assert_eq!(original.started_at(), reopened.started_at());
+    assert_eq!(original.finished_at(), reopened.finished_at());
+
+    // Exported again, the reopened run writes the summary the run wrote, to the number.
+    let summary = |dir: &std::path::Path| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap()
+    };
+    for (reopened, again) in [(&reopened, "again"), (&original, "again-from-trace")] {
+        let again = dir.path().join(again);
+        poolscope::formats::export::write_run(&again, reopened).unwrap();
+        assert_eq!(summary(&again), summary(&out), "{}", again.display());
+        for name in &listed {
+            assert_eq!(
+                std::fs::read_to_string(again.join(name)).unwrap(),
+                std::fs::read_to_string(out.join(name)).unwrap(),
+                "{name} exported again from {}",
+                again.display()
+            );
+        }
+    }
 }
 
 /// `view` of an `E` export's folder (a run per `run-N`) says which runs it holds and how to

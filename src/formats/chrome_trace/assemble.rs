@@ -516,7 +516,10 @@ impl Collector {
         notes.extend(self.left_out.note());
         FileContents {
             experiments,
-            cores: own.and_then(|o| o.cores).filter(|&c| c > 0),
+            cores: own.as_ref().and_then(|o| o.cores).filter(|&c| c > 0),
+            run_bounds: own
+                .and_then(|o| o.run)
+                .map(|(start, end)| (start, end.filter(|&end| end >= start))),
             skipped: self.skipped,
             notes,
         }

@@ -119,6 +119,9 @@ struct OwnData {
     /// Each experiment's entry of `summary.json`: the figures the run reported.
     #[serde(default)]
     figures: Vec<serde_json::Value>,
+    /// The run's start and end (µs): it begins before its first task.
+    #[serde(default)]
+    run: Option<(u64, Option<u64>)>,
 }
 
 const GIL_HELD: &str = "GIL held";

@@ -227,6 +227,12 @@ pub fn export(timeline: &Timeline) -> Vec<u8> {
             })
             .collect(),
         figures: super::super::export::experiment_summaries(timeline),
+        run: timeline.started_at().map(|start| {
+            (
+                start.as_micros(),
+                timeline.finished_at().map(Timestamp::as_micros),
+            )
+        }),
     };
     let _ = serde_json::to_writer(&mut out, &serde_json::json!({ "poolscope": own }));
     out.extend_from_slice(b"}\n");
