@@ -216,7 +216,7 @@ pub fn results(timeline: &Timeline) -> String {
                 "-".to_string()
             }
         };
-        let ended = e.makespan().map_or("running".to_string(), time);
+        let ended = e.makespan().map_or("running".to_string(), human);
         out.push_str(&format!(
             "{} {:>7} {:>5} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}\n",
             display::pad(&display::shorten(&e.plan.name, name_width), name_width),

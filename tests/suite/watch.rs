@@ -390,6 +390,16 @@ if __name__ == "__main__":
         assert!(p["cpu_time_s"].is_null(), "{p}");
         assert!(p["finished_at"].as_f64() >= p["started_at"].as_f64(), "{p}");
     }
+    // Printed so too: when it ended is known, what it did with its time is '-'.
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let row = stdout
+        .lines()
+        .find(|l| l.contains("spawn_main") && !l.contains(" 0 "))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    let words: Vec<&str> = row.split_whitespace().collect();
+    let (ended, figures) = words.split_at(words.len() - 7);
+    assert!(figures.iter().all(|w| *w == "-"), "{row}");
+    assert!(["ms", "s"].contains(ended.last().unwrap()), "{row}");
 }
 
 #[test]
