@@ -50,11 +50,23 @@ class _Sender:
     keeps up, and never holds the program up for long if it does not."""
 
     def __init__(self, path):
+        import _thread
+
         self.path = path
         self.pid = None
         self.sock = None
         self.dropped = 0
         self.introduced = False
+        # One record at a time: two threads' sendall must not interleave their bytes.
+        self.lock = _thread.allocate_lock()
+        if hasattr(os, "register_at_fork"):
+            # A child forked while another thread held the lock gets a free one.
+            os.register_at_fork(after_in_child=self._after_fork)
+
+    def _after_fork(self):
+        import _thread
+
+        self.lock = _thread.allocate_lock()
 
     def _open(self):
         import socket
@@ -72,6 +84,10 @@ class _Sender:
         self.introduced = False
 
     def send(self, record):
+        with self.lock:
+            self._send(record)
+
+    def _send(self, record):
         import json
 
         if self.dropped:
@@ -87,7 +103,9 @@ class _Sender:
                     # record after the process exited (a pool's worker lives briefly), when
                     # /proc no longer tells.
                     record["ppid"] = os.getppid()
-                    record["argv"] = list(getattr(sys, "orig_argv", sys.argv))
+                    argv = _command_line()
+                    if argv is not None:
+                        record["argv"] = argv
                 data = json.dumps(record, separators=(",", ":")).encode("utf-8", "replace")
                 self.sock.sendall(data + b"\n")
                 self.introduced = True
@@ -100,6 +118,23 @@ class _Sender:
                 if attempt == 1:
                     break
         self.dropped += 1
+
+
+def _command_line():
+    """This process's command line as JSON can carry it: valid UTF-8 (bytes that are not
+    are replaced, as poolscope shows them anyway), each argument cut to 200 characters and
+    64 arguments at most, so the record stays small; None if it cannot be read."""
+    try:
+        argv = getattr(sys, "orig_argv", None) or getattr(sys, "argv", None) or []
+        words = []
+        for arg in argv[:64]:
+            if not isinstance(arg, str):
+                arg = str(arg)
+            arg = os.fsencode(arg).decode("utf-8", "replace")
+            words.append(arg if len(arg) <= 200 else arg[:199] + "…")
+        return words
+    except Exception:
+        return None
 
 
 def _short_repr(value):

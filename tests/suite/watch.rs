@@ -358,6 +358,7 @@ if __name__ == "__main__":
         for pid in workers:  # joined by the pool's shutdown: gone from /proc
             assert not os.path.exists("/proc/%d" % pid), pid
     finally:
+        print("resumed", time.time(), flush=True)
         os.kill(watcher, signal.SIGCONT)
     time.sleep(0.3)
 "#,
@@ -382,24 +383,40 @@ if __name__ == "__main__":
     let workers: Vec<_> = processes.iter().filter(|p| p["pid"] != main).collect();
     let tasks: u64 = workers.iter().map(|p| p["tasks"].as_u64().unwrap()).sum();
     assert_eq!(tasks, 4, "{workers:?}");
+    let log = std::fs::read_to_string(out.join("watch.log")).unwrap();
+    let resumed: f64 = log
+        .lines()
+        .find_map(|l| l.strip_prefix("resumed "))
+        .and_then(|t| t.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{log}"));
+    let stdout = String::from_utf8_lossy(&output.stdout);
     for p in workers.iter().filter(|p| p["tasks"].as_u64() > Some(0)) {
         // Named from the hook's argv: multiprocessing's spawn_main.
         let name = p["name"].as_str().unwrap_or_default();
         assert!(name.contains("spawn_main"), "{p}");
         // Never sampled: what it did with its time is unknown, not zero.
         assert!(p["cpu_time_s"].is_null(), "{p}");
-        assert!(p["finished_at"].as_f64() >= p["started_at"].as_f64(), "{p}");
+        // Its panel ends at its last record: after its tasks, before poolscope resumed.
+        let finished = p["finished_at"].as_f64().unwrap();
+        let last_end = rows
+            .iter()
+            .filter(|r| r["pid"].parse::<u64>().ok() == p["pid"].as_u64())
+            .map(|r| r["end_time"].parse::<f64>().unwrap())
+            .fold(0.0, f64::max);
+        assert!(
+            finished >= last_end - 1e-6 && finished <= resumed,
+            "ended at {finished}, its last task at {last_end}, resumed at {resumed}: {p}"
+        );
+        // Printed so too: when it ended is known, what it did with its time is '-'.
+        let row = stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("{} ", p["pid"])))
+            .unwrap_or_else(|| panic!("{stdout}"));
+        let words: Vec<&str> = row.split_whitespace().collect();
+        let (ended, figures) = words.split_at(words.len() - 7);
+        assert!(figures.iter().all(|w| *w == "-"), "{row}");
+        assert!(["ms", "s"].contains(ended.last().unwrap()), "{row}");
     }
-    // Printed so too: when it ended is known, what it did with its time is '-'.
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let row = stdout
-        .lines()
-        .find(|l| l.contains("spawn_main") && !l.contains(" 0 "))
-        .unwrap_or_else(|| panic!("{stdout}"));
-    let words: Vec<&str> = row.split_whitespace().collect();
-    let (ended, figures) = words.split_at(words.len() - 7);
-    assert!(figures.iter().all(|w| *w == "-"), "{row}");
-    assert!(["ms", "s"].contains(ended.last().unwrap()), "{row}");
 }
 
 #[test]

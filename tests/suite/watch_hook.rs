@@ -7,7 +7,7 @@ use std::process::Command;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use poolscope::engine::watch::python::{HookEvent, HookRecord, PoolKind, PythonHook};
+use poolscope::engine::watch::python::{HookEvent, HookMessage, HookRecord, PoolKind, PythonHook};
 
 /// Runs `script` under python3 with the hook (and `extra_path` after it on PYTHONPATH);
 /// returns its stdout, stderr and the records the hook sent. `None` without python3.
@@ -35,8 +35,19 @@ fn run_python(
     // Every process has exited and closed its connection: what it sent is in the readers,
     // which hand it over within moments.
     let mut records = Vec::new();
-    while let Ok(record) = rx.recv_timeout(Duration::from_secs(2)) {
-        records.push(record);
+    let mut closed = HashSet::new();
+    while let Ok(message) = rx.recv_timeout(Duration::from_secs(2)) {
+        match message {
+            // (A process may connect again after its program closed the descriptor.)
+            HookMessage::Record(record) => records.push(*record),
+            HookMessage::Closed { pid } => {
+                closed.extend(pid);
+            }
+        }
+    }
+    // Every process that reported has its connection's close said.
+    for r in &records {
+        assert!(closed.contains(&r.pid), "no close for {}", r.pid);
     }
     Some((
         String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -289,4 +300,35 @@ time.sleep(100)
         "the sleeper and the main thread: {seen:?}"
     );
     assert_eq!(mostly(Wait::Io), 1, "the pipe reader: {seen:?}");
+}
+
+/// Each process says who it is with its first record (its parent and command line, which
+/// poolscope needs if the process exits before its records are read); a command line that
+/// is not UTF-8 comes as valid text, never losing the record.
+#[test]
+fn each_process_introduces_itself_once_even_with_a_command_line_that_is_not_utf8() {
+    let Some((_, stderr, records)) = run_python(
+        r#"
+import os, sys
+from concurrent.futures import ThreadPoolExecutor
+sys.orig_argv.append("caf\udce9.txt")
+sys.orig_argv.append("x" * 100000)
+with ThreadPoolExecutor(max_workers=1) as pool:
+    print(list(pool.map(abs, [-1, -2])))
+"#,
+        None,
+    ) else {
+        return;
+    };
+    assert!(!stderr.contains("poolscope hook"), "{stderr}");
+    let introduced: Vec<&HookRecord> = records.iter().filter(|r| r.argv.is_some()).collect();
+    assert_eq!(introduced.len(), 1, "{records:?}");
+    let first = introduced[0];
+    assert!(std::ptr::eq(first, &records[0]), "with the first record");
+    let argv = first.argv.as_ref().unwrap();
+    assert!(argv.iter().any(|a| a.ends_with("prog.py")), "{argv:?}");
+    assert!(argv.contains(&"caf\u{fffd}.txt".to_string()), "{argv:?}");
+    assert!(argv.iter().all(|a| a.chars().count() <= 200), "cut");
+    assert!(first.ppid.is_some_and(|p| p > 0));
+    assert_eq!(records.len(), 2 * 3, "submit, start and end of both tasks");
 }

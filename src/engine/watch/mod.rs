@@ -2,6 +2,7 @@
 //! program poolscope did not write — any process tree the user owns, and Python's own pools
 //! through a hook the program loads without being changed.
 
+pub mod order;
 pub mod procs;
 pub mod python;
 pub mod session;

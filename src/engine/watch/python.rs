@@ -82,6 +82,19 @@ pub struct HookRecord {
     pub argv: Option<Vec<String>>,
 }
 
+/// What the readers hand the session: a record, or that a process's connection closed
+/// (it exited, or closed it): nothing more will come from it over that connection.
+#[derive(Debug, Clone)]
+pub enum HookMessage {
+    /// One record.
+    Record(Box<HookRecord>),
+    /// A connection ended; the pid its records named, if it sent any.
+    Closed {
+        /// The process that reported over it.
+        pid: Option<u32>,
+    },
+}
+
 /// What happened to a task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -149,11 +162,12 @@ impl PythonHook {
     }
 
     /// Accepts the watched processes' connections on a thread of its own and reads each on
-    /// another, handing every record to `deliver` until it returns false. Lines that are
-    /// not records are skipped (the folder is private, but a program may write anything).
+    /// another, handing every record to `deliver` until it returns false, then that the
+    /// connection closed. Lines that are not records are skipped (the folder is private,
+    /// but a program may write anything).
     pub fn spawn_readers(
         &self,
-        deliver: impl Fn(HookRecord) -> bool + Send + Sync + 'static,
+        deliver: impl Fn(HookMessage) -> bool + Send + Sync + 'static,
     ) -> std::io::Result<()> {
         let listener = self.listener.try_clone()?;
         let deliver = std::sync::Arc::new(deliver);
@@ -168,6 +182,7 @@ impl PythonHook {
                         .spawn(move || {
                             let mut reader = std::io::BufReader::new(stream);
                             let mut line = Vec::new();
+                            let mut pid = None;
                             loop {
                                 line.clear();
                                 match reader
@@ -178,12 +193,14 @@ impl PythonHook {
                                     Ok(0) | Err(_) => break,
                                     Ok(_) => {}
                                 }
-                                if let Some(record) = parse_record(&line)
-                                    && !deliver(record)
-                                {
-                                    break;
+                                if let Some(record) = parse_record(&line) {
+                                    pid = Some(record.pid);
+                                    if !deliver(HookMessage::Record(Box::new(record))) {
+                                        return;
+                                    }
                                 }
                             }
+                            deliver(HookMessage::Closed { pid });
                         });
                 }
             })?;

@@ -27,8 +27,9 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
 
+use super::order::Reorder;
 use super::procs;
-use super::python::{self, HookEvent, HookRecord, PoolKind, PythonHook};
+use super::python::{self, HookEvent, HookMessage, HookRecord, PoolKind, PythonHook};
 use super::syscall::Runtimes;
 use super::thread::{WatchedThread, WhySource};
 use crate::engine::cancel::{CancelToken, Canceller};
@@ -50,9 +51,6 @@ pub const KILL_AFTER: Duration = Duration::from_secs(2);
 const DRAIN_QUIET: Duration = Duration::from_millis(200);
 /// And how long the hook's last records are waited for at most.
 const DRAIN_AT_MOST: Duration = Duration::from_secs(2);
-/// How long a task's start waits for its submit (read from another process's connection)
-/// before it is shown without the function and argument the submit names.
-const PARK_AT_MOST: Duration = Duration::from_secs(1);
 /// The environment variable that gives the watched program the delay server's address
 /// (`--serve`): `http://127.0.0.1:PORT`, to which it adds `/200?sleep=MS`.
 pub const DELAY_URL_ENV: &str = "POOLSCOPE_DELAY_URL";
@@ -248,7 +246,8 @@ pub fn start(options: &WatchOptions) -> Result<Watch, WatchError> {
         pool_names: HashMap::new(),
         submitted: HashMap::new(),
         running: HashMap::new(),
-        parked: HashMap::new(),
+        order: Reorder::new(),
+        introduced: HashMap::new(),
         said: HashSet::new(),
         most_threads: 0,
         open_threads: 0,
@@ -335,10 +334,10 @@ struct Lane {
     sampler: Option<WatchedThread>,
 }
 
-/// A task's records that came before its submit, and since when.
-struct Parked {
-    since: Instant,
-    records: Vec<HookRecord>,
+/// What a process said of itself with its first hook record.
+struct Introduced {
+    ppid: Option<u32>,
+    argv: Vec<String>,
 }
 
 /// A running pool task: where it runs, and the thread's CPU clock at its start.
@@ -353,7 +352,7 @@ struct RunningTask {
 struct Session {
     events: Sender<Event>,
     cancel: CancelToken,
-    records: Receiver<HookRecord>,
+    records: Receiver<HookMessage>,
     root: u32,
     /// The command line poolscope started, if it started one: the root's name while its
     /// own cannot be read (it ended, or is between `fork` and `exec`).
@@ -379,9 +378,12 @@ struct Session {
     /// Submitted tasks: (pool id, number) → (function, argument).
     submitted: HashMap<(String, u64), (String, String)>,
     running: HashMap<(String, u64), RunningTask>,
-    /// Starts (and ends) read before their task's submit, which came over another
-    /// connection: held until the submit names the task, or [`PARK_AT_MOST`] passed.
-    parked: HashMap<(String, u64), Parked>,
+    /// The hook's records put back in the order they happened (a start read before its
+    /// submit, which came over another connection, waits for it).
+    order: Reorder,
+    /// What each reporting process said of itself with its first record: its parent and
+    /// command line, for a process that exited before poolscope read its records.
+    introduced: HashMap<u32, Introduced>,
     /// One-time notices said.
     said: HashSet<&'static str>,
     most_threads: usize,
@@ -423,10 +425,10 @@ impl Session {
             let wait = next_tick.saturating_duration_since(Instant::now());
             let cancelled =
                 !wait.is_zero() && self.cancel.sleep(wait) || self.cancel.is_cancelled();
-            for record in records.try_iter() {
-                self.on_record(record);
+            for message in records.try_iter() {
+                self.on_message(message);
             }
-            self.unpark(false);
+            self.apply_released(false);
             if cancelled && !cancel_seen {
                 cancel_seen = true;
                 outcome = RunOutcome::Cancelled;
@@ -483,13 +485,13 @@ impl Session {
         // The hook's last records may still be on their way (a reader thread per connection
         // reads what an exited process wrote): take them until none came for a moment.
         let drain_until = Instant::now() + DRAIN_AT_MOST;
-        while let Ok(record) = records.recv_timeout(DRAIN_QUIET) {
-            self.on_record(record);
+        while let Ok(message) = records.recv_timeout(DRAIN_QUIET) {
+            self.on_message(message);
             if Instant::now() >= drain_until {
                 break;
             }
         }
-        self.unpark(true);
+        self.apply_released(true);
         self.finish(outcome, &meter, interval);
     }
 
@@ -499,7 +501,8 @@ impl Session {
             Some(_) => self.program_exited,
             None => !Path::new(&format!("/proc/{}", self.root)).exists(),
         };
-        root_done && self.procs.iter().all(|p| p.ended)
+        // One found after it exited ends when its connection closes, or as the watch ends.
+        root_done && self.procs.iter().all(|p| p.ended || p.exited_by.is_some())
     }
 
     /// Last readings of every thread, every process still open ended, the sampler's cost,
@@ -508,8 +511,7 @@ impl Session {
         let now = Timestamp::now();
         for index in 0..self.procs.len() {
             if !self.procs[index].ended {
-                let at = self.procs[index].exited_by.unwrap_or(now);
-                self.end_process(index, at);
+                self.end_process(index, now);
             }
         }
         self.reap();
@@ -541,7 +543,12 @@ impl Session {
                 libc::kill(-root, signal);
                 libc::kill(root, signal);
             }
-            for p in self.procs.iter().filter(|p| !p.ended && p.pid != self.root) {
+            // Never one found after it exited: its pid may be another process's now.
+            for p in self
+                .procs
+                .iter()
+                .filter(|p| !p.ended && p.exited_by.is_none() && p.pid != self.root)
+            {
                 libc::kill(p.pid as i32, signal);
             }
         }
@@ -619,7 +626,9 @@ impl Session {
         // Known processes: gone, ended (a zombie), reparented, renamed, with new threads.
         let now = Timestamp::now();
         for index in 0..self.procs.len() {
-            if self.procs[index].ended {
+            // One found after it exited is not looked for (its pid may be another's now):
+            // it ends when its connection closes.
+            if self.procs[index].ended || self.procs[index].exited_by.is_some() {
                 continue;
             }
             let pid = self.procs[index].pid;
@@ -637,10 +646,7 @@ impl Session {
                         self.rename_threads(index);
                     }
                 }
-                _ => {
-                    let at = self.procs[index].exited_by.unwrap_or(now);
-                    self.end_process(index, at);
-                }
+                _ => self.end_process(index, now),
             }
         }
         // New processes: in the tree if their parent is (or poolscope, for the orphans
@@ -733,8 +739,11 @@ impl Session {
     /// (a pool's worker can live a fraction of a second): who it was comes from the
     /// record, its panel ends at its last record, and its threads are the ones that
     /// reported.
-    fn add_exited_process(&mut self, record: &HookRecord) -> usize {
-        let argv = record.argv.clone().unwrap_or_default();
+    fn add_exited_process(&mut self, pid: u32, last: Timestamp) -> usize {
+        let (ppid, argv) = self
+            .introduced
+            .get(&pid)
+            .map_or((None, Vec::new()), |i| (i.ppid, i.argv.clone()));
         // The kernel's name for it: its program's file name, cut to 15 bytes.
         let mut comm = argv
             .first()
@@ -745,13 +754,12 @@ impl Session {
             comm.pop();
         }
         let info = procs::ProcessInfo {
-            pid: record.pid,
-            ppid: record.ppid.unwrap_or(0),
+            pid,
+            ppid: ppid.unwrap_or(0),
             comm,
             cmdline: argv,
         };
-        let at = Timestamp::from_monotonic_ns(record.monotonic_ns);
-        self.add_process_from(info, Some(at))
+        self.add_process_from(info, Some(last))
     }
 
     /// Adds process `info.pid` (`exited_by`: it had exited, and reported last then).
@@ -935,7 +943,7 @@ impl Session {
         let mut samples = std::mem::take(&mut self.samples);
         let mut ended = Vec::new();
         for (index, p) in self.procs.iter_mut().enumerate() {
-            if p.ended {
+            if p.ended || p.exited_by.is_some() {
                 continue;
             }
             let mut alive = 0;
@@ -978,6 +986,8 @@ impl Session {
             return;
         }
         p.ended = true;
+        // One found only by its records after it exited ended by its last record.
+        let at = p.exited_by.unwrap_or(at);
         for lane in &mut p.threads {
             if let Some(mut sampler) = lane.sampler.take() {
                 sampler.sample(p.experiment, true, p.runtime.as_ref(), &mut samples);
@@ -1008,11 +1018,20 @@ impl Session {
             // The hook runs only in the watched tree (its socket is private): a process
             // reporting before a scan found it is added now, and one that has exited since
             // from what its record says of it.
-            None => match self.add_process(pid) {
-                Some(index) => index,
-                None if record.argv.is_some() => self.add_exited_process(record),
-                None => return None,
-            },
+            None => {
+                let last = Timestamp::from_monotonic_ns(record.monotonic_ns);
+                let said = self.introduced.get(&pid).map(|i| i.ppid);
+                match said {
+                    // It said who it is: watched live only while /proc still shows that
+                    // process (not a zombie, not another process under a reused pid).
+                    Some(ppid) if !still_there(pid, ppid) => self.add_exited_process(pid, last),
+                    _ => match self.add_process(pid) {
+                        Some(index) => index,
+                        None if said.is_some() => self.add_exited_process(pid, last),
+                        None => return None,
+                    },
+                }
+            }
         };
         if !self.procs[index].by_tid.contains_key(&tid) {
             self.scan_threads(index);
@@ -1060,8 +1079,25 @@ impl Session {
         pool
     }
 
+    /// What a hook reader handed over: a record, or that a connection closed.
+    fn on_message(&mut self, message: HookMessage) {
+        match message {
+            HookMessage::Record(record) => self.on_record(*record),
+            HookMessage::Closed { pid: Some(pid) } => {
+                // A process found only by its records after it exited: nothing more will
+                // come from it, so its panel ends, at its last record.
+                if let Some(&index) = self.by_pid.get(&pid)
+                    && self.procs[index].exited_by.is_some()
+                {
+                    self.end_process(index, Timestamp::now());
+                }
+            }
+            HookMessage::Closed { pid: None } => {}
+        }
+    }
+
     /// A record from the Python hook: a task submitted, started or ended.
-    fn on_record(&mut self, record: HookRecord) {
+    fn on_record(&mut self, mut record: HookRecord) {
         if record.dropped > 0 {
             self.say_once(
                 "dropped",
@@ -1069,52 +1105,32 @@ impl Session {
                     .into(),
             );
         }
-        let key = (record.pool.clone(), record.task);
-        // Each process has a connection of its own, read by a thread of its own: a worker's
-        // start can be read before the submitting process's submit. It waits for it.
-        let early = match record.event {
-            HookEvent::Submit => false,
-            HookEvent::Start => !self.submitted.contains_key(&key),
-            HookEvent::End => self.parked.contains_key(&key),
-        };
-        if early {
-            if record.event == HookEvent::Start {
-                // Its process and thread are looked at now, while they may still be there.
-                self.locate(&record);
-            }
-            self.parked
-                .entry(key)
-                .or_insert_with(|| Parked {
-                    since: Instant::now(),
-                    records: Vec::new(),
-                })
-                .records
-                .push(record);
-            return;
+        if let Some(argv) = record.argv.take() {
+            self.introduced.insert(
+                record.pid,
+                Introduced {
+                    ppid: record.ppid,
+                    argv,
+                },
+            );
         }
-        self.apply_record(record);
-        if let Some(parked) = self.parked.remove(&key) {
-            for record in parked.records {
-                self.apply_record(record);
-            }
+        if record.event != HookEvent::Submit {
+            // Its process and thread are looked at now, while they may still be there,
+            // even if the record waits for its submit.
+            self.locate(&record);
+        }
+        for ready in self.order.push(record, Instant::now()) {
+            self.apply_record(ready);
         }
     }
 
-    /// Shows the parked records whose submit never came in time (`all`: every one, as the
-    /// watch ends), without the function and argument.
-    fn unpark(&mut self, all: bool) {
-        let due: Vec<_> = self
-            .parked
-            .iter()
-            .filter(|(_, parked)| all || parked.since.elapsed() >= PARK_AT_MOST)
-            .map(|(key, _)| key.clone())
-            .collect();
-        for key in due {
-            if let Some(parked) = self.parked.remove(&key) {
-                for record in parked.records {
-                    self.apply_record(record);
-                }
-            }
+    /// Applies the held records that may go now (`all`: every one, as the watch ends).
+    fn apply_released(&mut self, all: bool) {
+        if !self.order.holds_any() {
+            return;
+        }
+        for ready in self.order.release(Instant::now(), all) {
+            self.apply_record(ready);
         }
     }
 
@@ -1213,6 +1229,14 @@ impl Session {
             }
         }
     }
+}
+
+/// Whether process `pid` is there and alive (not a zombie), with parent `ppid` if given:
+/// the process a hook record named, not another that took its pid since.
+fn still_there(pid: u32, ppid: Option<u32>) -> bool {
+    read_stat(pid).is_some_and(|(parent, state)| {
+        state != 'Z' && state != 'X' && ppid.is_none_or(|p| p == parent)
+    })
 }
 
 /// `(ppid, state)` of process `pid`, if it is there.
