@@ -35,12 +35,15 @@ pub fn recording(files: Vec<FileContents>) -> (Plan, Timeline) {
         files.into_iter().flat_map(|f| f.experiments).collect();
     in_run_order(&mut experiments);
     unique_names(&mut experiments);
+    // The run starts at its own start where a file says, else at its first experiment's
+    // or first task's (a run cancelled before any task started has only the former).
     let first = experiments
         .iter()
         .flat_map(|e| e.tasks.as_slice().iter().filter_map(|t| t.start()))
+        .chain(experiments.iter().filter_map(|e| e.bounds.map(|b| b.0)))
+        .chain(run_start)
         .min()
         .unwrap_or(0);
-    let first = run_start.map_or(first, |start| start.min(first));
     let mut timeline = Timeline::new();
     timeline.apply(&Event::RunStarted {
         at: Timestamp(first),
@@ -57,7 +60,7 @@ pub fn recording(files: Vec<FileContents>) -> (Plan, Timeline) {
     }
     timeline.apply(&Event::RunFinished {
         // The run's own end, unless a task ran past it (an edited file).
-        at: Timestamp(run_end.map_or(last, |end| if last > end { last } else { end })),
+        at: Timestamp(run_end.map_or(last, |end| last.max(end))),
         outcome: if complete {
             RunOutcome::Completed
         } else {
@@ -435,6 +438,27 @@ pub fn pack(intervals: impl Iterator<Item = (u64, u64)>) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_run_keeps_its_own_bounds_even_with_no_task() {
+        let mut cancelled = RecordedExperiment::named("process-fibo");
+        cancelled.bounds = Some((1_000_500, Some(1_002_000)));
+        let (_, timeline) = recording(vec![FileContents {
+            experiments: vec![cancelled],
+            run_bounds: Some((1_000_000, Some(1_003_000))),
+            ..FileContents::default()
+        }]);
+        assert_eq!(timeline.started_at(), Some(Timestamp(1_000_000)));
+        assert_eq!(timeline.finished_at(), Some(Timestamp(1_003_000)));
+        // Without the run's own: its first experiment's start, never the epoch.
+        let mut cancelled = RecordedExperiment::named("process-fibo");
+        cancelled.bounds = Some((1_000_500, None));
+        let (_, timeline) = recording(vec![FileContents {
+            experiments: vec![cancelled],
+            ..FileContents::default()
+        }]);
+        assert_eq!(timeline.started_at(), Some(Timestamp(1_000_500)));
+    }
 
     #[test]
     fn packing_uses_the_fewest_lanes_lowest_first() {

@@ -139,7 +139,15 @@ pub fn read(
             experiment.bounds = Some((start, entry.finished_at.filter(|&end| end >= start)));
         }
     }
-    let (cores, run_bounds) = saved.map_or((None, None), |s| (s.cores, s.bounds));
+    // The run's bounds only for a file the summary lists (not a stranger in its folder).
+    let listed = experiments.iter().any(|e| {
+        saved
+            .as_ref()
+            .is_some_and(|s| s.experiment(&e.name).is_some())
+    });
+    let (cores, run_bounds) = saved.map_or((None, None), |s| {
+        (s.cores, if listed { s.bounds } else { None })
+    });
     Ok(FileContents {
         experiments,
         cores,

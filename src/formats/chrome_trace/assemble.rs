@@ -517,9 +517,11 @@ impl Collector {
         FileContents {
             experiments,
             cores: own.as_ref().and_then(|o| o.cores).filter(|&c| c > 0),
-            run_bounds: own
-                .and_then(|o| o.run)
-                .map(|(start, end)| (start, end.filter(|&end| end >= start))),
+            run_bounds: own.and_then(|o| o.run).and_then(|run| {
+                let start = run.get(0)?.as_u64()?;
+                let end = run.get(1).and_then(serde_json::Value::as_u64);
+                Some((start, end.filter(|&end| end >= start)))
+            }),
             skipped: self.skipped,
             notes,
         }

@@ -119,9 +119,10 @@ struct OwnData {
     /// Each experiment's entry of `summary.json`: the figures the run reported.
     #[serde(default)]
     figures: Vec<serde_json::Value>,
-    /// The run's start and end (µs): it begins before its first task.
+    /// The run's start and end (µs): it begins before its first task. Read leniently
+    /// (`[start, end]`, end may be null): an edited value loses only itself.
     #[serde(default)]
-    run: Option<(u64, Option<u64>)>,
+    run: Option<serde_json::Value>,
 }
 
 const GIL_HELD: &str = "GIL held";

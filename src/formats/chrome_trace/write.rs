@@ -228,10 +228,10 @@ pub fn export(timeline: &Timeline) -> Vec<u8> {
             .collect(),
         figures: super::super::export::experiment_summaries(timeline),
         run: timeline.started_at().map(|start| {
-            (
+            serde_json::json!([
                 start.as_micros(),
-                timeline.finished_at().map(Timestamp::as_micros),
-            )
+                timeline.finished_at().map(Timestamp::as_micros)
+            ])
         }),
     };
     let _ = serde_json::to_writer(&mut out, &serde_json::json!({ "poolscope": own }));
