@@ -213,6 +213,36 @@ fn help_overlay_lists_every_key() {
     }
 }
 
+/// On a narrow screen the help wraps each description under itself, never back to the
+/// box's edge, and every word of every key's line is there once scrolled through.
+#[test]
+fn narrow_help_wraps_under_its_text() {
+    let mut app = demo(false);
+    press(&mut app, KeyCode::Char('?'));
+    let mut seen = String::new();
+    for _ in 0..60 {
+        let text = text_of(&draw(&app, 40, 12));
+        for line in text.lines().filter(|l| l.starts_with('│')) {
+            assert!(
+                line.starts_with("│ "),
+                "a line back at the edge: {line:?}\n{text}"
+            );
+            seen.push_str(line.trim_matches('│').trim());
+            seen.push(' ');
+        }
+        press(&mut app, KeyCode::Down);
+    }
+    let words: Vec<&str> = seen.split_whitespace().collect();
+    for (_, what) in poolscope::view::ui::KEYS {
+        for word in what.split(' ') {
+            assert!(
+                words.contains(&word),
+                "{word:?} of {what:?} not shown: {seen}"
+            );
+        }
+    }
+}
+
 #[test]
 fn zoomed_in_the_axis_and_bars_follow() {
     let mut app = demo(false);

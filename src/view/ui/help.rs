@@ -3,9 +3,11 @@
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Alignment, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Widget, Wrap};
+use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Widget};
 
+use super::flow::Flow;
 use crate::chart::theme::Theme;
+use crate::model::display;
 
 /// The keys, as the help overlay and the footer list them.
 pub const KEYS: &[(&str, &str)] = &[
@@ -51,39 +53,51 @@ pub const KEYS: &[(&str, &str)] = &[
 pub fn render(area: Rect, buf: &mut Buffer, theme: Theme, scroll: u16) {
     // Narrow screens: keys above what they do, so lines wrap under the text, not the key.
     let narrow = area.width < 70;
-    let mut lines: Vec<Line> = Vec::new();
+    // Each entry: what leads it (a key, a shade), then words that wrap under themselves.
+    let mut entries: Vec<(Vec<Span<'static>>, &str)> = Vec::new();
     for (key, what) in KEYS {
         if narrow {
-            lines.push(Line::styled(format!(" {key}"), theme.key()));
-            lines.push(Line::raw(format!("    {what}")));
+            entries.push((vec![Span::styled(format!(" {key}"), theme.key())], ""));
+            entries.push((vec![Span::raw("    ")], what));
         } else {
-            lines.push(Line::from(vec![
-                Span::styled(format!("{key:>18}  "), theme.key()),
-                Span::raw(*what),
-            ]));
+            entries.push((
+                vec![Span::styled(format!("{key:>18}  "), theme.key())],
+                what,
+            ));
         }
     }
-    let legend = theme.legend();
-    lines.push(Line::raw(""));
-    for (look, what) in legend {
-        lines.push(Line::from(vec![
-            Span::raw(" ".repeat(14)),
-            Span::styled(look.glyph.to_string().repeat(2), look.style),
-            Span::raw(format!("  {what}")),
-        ]));
+    entries.push((Vec::new(), ""));
+    let margin = if narrow { 1 } else { 14 };
+    for (look, what) in theme.legend() {
+        entries.push((
+            vec![
+                Span::raw(" ".repeat(margin)),
+                Span::styled(look.glyph.to_string().repeat(2), look.style),
+                Span::raw("  "),
+            ],
+            what,
+        ));
     }
-    lines.push(Line::from(vec![
-        Span::raw(" ".repeat(8)),
-        Span::styled("never got a task", theme.note()),
-        Span::raw("  a worker that ran nothing (idle, blocked)"),
-    ]));
-    let width = (lines.iter().map(Line::width).max().unwrap_or(0) as u16 + 4).min(area.width);
-    // Wrapped at this width, how tall is it?
-    let inner_width = width.saturating_sub(2).max(1) as usize;
-    let wrapped: usize = lines
+    entries.push((
+        vec![
+            Span::raw(" ".repeat(margin.min(8))),
+            Span::styled("never got a task", theme.note()),
+            Span::raw("  "),
+        ],
+        "a worker that ran nothing (idle, blocked)",
+    ));
+    let natural = entries
         .iter()
-        .map(|l| l.width().max(1).div_ceil(inner_width))
-        .sum();
+        .map(|(lead, what)| lead.iter().map(Span::width).sum::<usize>() + display::width(what))
+        .max()
+        .unwrap_or(0);
+    let width = (natural as u16 + 4).min(area.width);
+    let inner_width = width.saturating_sub(2).max(1) as usize;
+    let lines: Vec<Line> = entries
+        .into_iter()
+        .flat_map(|(lead, what)| hanging(lead, what, inner_width))
+        .collect();
+    let wrapped = lines.len();
     let height = (wrapped as u16 + 2).min(area.height);
     let scroll = scroll.min((wrapped as u16).saturating_sub(height.saturating_sub(2)));
     let popup = Rect {
@@ -99,7 +113,6 @@ pub fn render(area: Rect, buf: &mut Buffer, theme: Theme, scroll: u16) {
     };
     Clear.render(popup, buf);
     Paragraph::new(lines)
-        .wrap(Wrap { trim: false })
         .scroll((scroll, 0))
         .block(
             Block::bordered()
@@ -108,4 +121,36 @@ pub fn render(area: Rect, buf: &mut Buffer, theme: Theme, scroll: u16) {
                 .title_bottom(Line::styled(hint, theme.dim()).alignment(Alignment::Right)),
         )
         .render(popup, buf);
+}
+
+/// `lead` then `text`'s words, wrapped to `width` columns under the text's first column
+/// (never back under the key or the shade), a word wider than the room split.
+fn hanging(lead: Vec<Span<'static>>, text: &str, width: usize) -> Vec<Line<'static>> {
+    let indent: usize = lead.iter().map(Span::width).sum();
+    let room = width.saturating_sub(indent);
+    if text.is_empty() || room < 8 {
+        // No room beside the lead: the text goes under it, wrapped to the whole width.
+        let mut lines = vec![Line::from(lead)];
+        if !text.is_empty() {
+            lines.extend(hanging(vec![Span::raw("  ")], text, width));
+        }
+        return lines;
+    }
+    let mut flow = Flow::new(room);
+    for word in text.split(' ') {
+        flow.push(" ", vec![Span::raw(word.to_string())]);
+    }
+    flow.finish()
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut line)| {
+            let head = if i == 0 {
+                lead.clone()
+            } else {
+                vec![Span::raw(" ".repeat(indent))]
+            };
+            line.spans.splice(0..0, head);
+            line
+        })
+        .collect()
 }
