@@ -33,6 +33,8 @@ use crate::model::event::{Event, SampleEvent, SamplerNotice, WorkerId};
 pub const MAX_COST: f64 = 0.01;
 /// The widest it widens its interval to.
 pub const MAX_INTERVAL: Duration = Duration::from_secs(1);
+/// How long the cost meter measures over before it judges.
+const WINDOW: Duration = Duration::from_secs(1);
 
 /// The sampler of one run: its thread, and the handle executors register workers with.
 #[derive(Debug)]
@@ -674,7 +676,7 @@ impl CostMeter {
     pub fn after_round(&mut self) -> Option<Duration> {
         let now = Timestamp::now();
         let wall = now.since(self.window_start);
-        if wall < Duration::from_secs(1) {
+        if wall < WINDOW {
             return None;
         }
         let cpu = clock::thread_cpu_time();
@@ -703,24 +705,34 @@ impl CostMeter {
 
     /// The share of a core the thread used at the interval it settled on: since the last
     /// time it widened (after its first window, which opens files and touches pages), or
-    /// since it started if a window has not closed yet.
+    /// since it started if less than a window has passed since then (a run that ended
+    /// just after a window closed would otherwise be judged on the last moments' work:
+    /// its final readings over a few milliseconds read as most of a core).
     pub fn settled_cost(&self) -> f64 {
-        let (at, cpu) = self.settled;
-        let wall = Timestamp::now().since(at).as_secs_f64();
-        let used = clock::thread_cpu_time().saturating_sub(cpu);
-        if wall > 0.0 {
-            used.as_secs_f64() / wall
+        self.settled_cost_at(Timestamp::now(), clock::thread_cpu_time())
+    }
+
+    /// [`CostMeter::settled_cost`] at wall time `now`, the thread having used `cpu`.
+    fn settled_cost_at(&self, now: Timestamp, cpu: Duration) -> f64 {
+        let (at, settled_cpu) = self.settled;
+        let wall = now.since(at);
+        if wall >= WINDOW {
+            cpu.saturating_sub(settled_cpu).as_secs_f64() / wall.as_secs_f64()
         } else {
-            self.cost_so_far()
+            self.cost_so_far_at(now, cpu)
         }
     }
 
     /// The share of a core the thread used since it started measuring.
     pub fn cost_so_far(&self) -> f64 {
-        let wall = Timestamp::now().since(self.started.0).as_secs_f64();
-        let cpu = clock::thread_cpu_time().saturating_sub(self.started.1);
+        self.cost_so_far_at(Timestamp::now(), clock::thread_cpu_time())
+    }
+
+    fn cost_so_far_at(&self, now: Timestamp, cpu: Duration) -> f64 {
+        let wall = now.since(self.started.0).as_secs_f64();
+        let used = cpu.saturating_sub(self.started.1);
         if wall > 0.0 {
-            cpu.as_secs_f64() / wall
+            used.as_secs_f64() / wall
         } else {
             0.0
         }
@@ -775,6 +787,23 @@ mod tests {
     use super::*;
 
     const MS: u64 = 1_000_000;
+
+    /// A run that ends 5 ms after its first window closed is judged on the whole run, not
+    /// on those 5 ms of final readings (which read as most of a core).
+    #[test]
+    fn the_cost_is_never_judged_on_a_sliver_after_a_window() {
+        let ms = |n: u64| Duration::from_millis(n);
+        let mut meter = CostMeter::new(ms(10));
+        meter.started = (Timestamp(0), ms(0));
+        // The first window closed at 1 s, the thread having used 10 ms.
+        meter.settled = (Timestamp(1_000_000), ms(10));
+        // 5 ms later, 4.5 ms more: the final readings.
+        let cost = meter.settled_cost_at(Timestamp(1_005_000), Duration::from_micros(14_500));
+        assert!((cost - 0.0145 / 1.005).abs() < 1e-9, "{cost}");
+        // Two seconds after it settled: the settled stretch alone.
+        let cost = meter.settled_cost_at(Timestamp(3_000_000), ms(30));
+        assert!((cost - 0.01).abs() < 1e-9, "{cost}");
+    }
 
     /// A reading at `at_ms`, with the counters in ms, runnable or asleep, and switches.
     fn reading(at_ms: u64, on_ms: u64, waited_ms: u64, runnable: bool, sw: (u64, u64)) -> Reading {
