@@ -419,6 +419,34 @@ if __name__ == "__main__":
     }
 }
 
+/// A program that runs another under the same name (pyenv's `python3` shim is a bash
+/// script that ends in the real `python3`) is renamed when it does: told by its program
+/// (`/proc/<pid>/exe`) changing, not only its name.
+#[test]
+fn an_exec_under_the_same_name_renames_the_panel() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let sleep = ["/bin/sleep", "/usr/bin/sleep"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+        .unwrap();
+    std::os::unix::fs::symlink(sleep, bin.join("napper")).unwrap();
+    let script = dir.path().join("napper");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\n# Past the first scans, then the real napper, under the same name.\nsleep 1.5\nexec \"$(dirname \"$0\")/bin/napper\" 0.6\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let output = watch(dir.path(), &["--", "./napper"], &[]);
+    assert!(output.status.success(), "{output:?}");
+    let json = summary(&dir.path().join("out"));
+    let root = &json["processes"][0];
+    let name = root["name"].as_str().unwrap();
+    assert!(name.ends_with(" napper 0.6"), "{root}");
+}
+
 #[test]
 fn a_child_process_gets_a_panel_of_its_own_and_the_status_is_the_commands() {
     let dir = tempfile::tempdir().unwrap();

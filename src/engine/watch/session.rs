@@ -302,6 +302,9 @@ struct Proc {
     ppid: u32,
     /// Its `comm` when last seen: a change means it called `exec`.
     comm: String,
+    /// Its program (`/proc/<pid>/exe`) when last seen: a change means `exec` too, where
+    /// the name stays (pyenv's `python3` shim, a bash script, runs the real `python3`).
+    exe: Option<PathBuf>,
     /// Its panel's name (pid and command line) as last sent.
     title: String,
     experiment: usize,
@@ -635,8 +638,12 @@ impl Session {
             match read_stat_fields(pid) {
                 Some(stat) if stat.state != 'Z' && stat.state != 'X' => {
                     self.procs[index].ppid = stat.ppid;
-                    // Its command line settles as it starts; later, a new name means exec.
-                    if stat.comm != self.procs[index].comm || self.procs[index].scans < 5 {
+                    // Its command line settles as it starts; later, a new name or program
+                    // means exec.
+                    if stat.comm != self.procs[index].comm
+                        || self.procs[index].scans < 5
+                        || exe_of(pid) != self.procs[index].exe
+                    {
                         self.notice_exec(index);
                     }
                     if stat.threads != self.procs[index].threads_seen {
@@ -705,9 +712,11 @@ impl Session {
             info.cmdline = self.command.clone().unwrap_or_default();
         }
         let title = info.title();
+        let exe = exe_of(pid);
         let p = &mut self.procs[index];
-        if info.comm != p.comm {
+        if info.comm != p.comm || exe != p.exe {
             p.comm = info.comm.clone();
+            p.exe = exe;
             p.runtime = None;
             p.runtime_looks = 0;
             p.runtime_next = Instant::now();
@@ -779,6 +788,7 @@ impl Session {
             pid,
             ppid: info.ppid,
             comm: info.comm.clone(),
+            exe: exited_by.is_none().then(|| exe_of(pid)).flatten(),
             title: info.title(),
             experiment,
             threads: Vec::new(),
@@ -1229,6 +1239,11 @@ impl Session {
             }
         }
     }
+}
+
+/// The program process `pid` runs, if it can be read.
+fn exe_of(pid: u32) -> Option<PathBuf> {
+    std::fs::read_link(format!("/proc/{pid}/exe")).ok()
 }
 
 /// Whether process `pid` is there and alive (not a zombie), with parent `ppid` if given:
