@@ -223,6 +223,12 @@ pub fn student_t_975(df: usize) -> f64 {
 }
 
 impl Ratio {
+    /// Whether the two ran alike as far as two decimals tell (1.00×), where the runs do
+    /// not show a difference: "1.00× faster" would read as nonsense.
+    fn alike(&self) -> bool {
+        self.verdict != Verdict::Faster && (self.ratio.mean - 1.0).abs() < 0.005
+    }
+
     /// `95 % interval 1.02–1.08`, with two runs or more.
     fn interval_text(&self) -> String {
         self.interval.map_or(String::new(), |(low, high)| {
@@ -237,6 +243,14 @@ impl Ratio {
         let what = self.workload.speedup_label();
         let runs = format!("{} run{}", r.n, if r.n == 1 { "" } else { "s" });
         match self.verdict {
+            Verdict::TooFewRuns if self.alike() && r.n == 1 => format!(
+                "{what}: {} and {} ran alike ({:.2}×) in one run: too few runs to tell noise from a difference (--runs {ENOUGH_RUNS} or more)",
+                self.faster, self.slower, r.mean
+            ),
+            Verdict::TooFewRuns if self.alike() => format!(
+                "{what}: {} and {} ran alike: {:.2} ± {:.2}× ({runs}): too few runs to tell (--runs {ENOUGH_RUNS} or more)",
+                self.faster, self.slower, r.mean, r.sd
+            ),
             Verdict::TooFewRuns if r.n == 1 => format!(
                 "{what}: {} ran {:.2}× faster than {} in one run: too few runs to tell noise from a difference (--runs {ENOUGH_RUNS} or more)",
                 self.faster, r.mean, self.slower
@@ -279,6 +293,10 @@ impl Ratio {
                 "{} and {} within the noise: {:.2}{spread}×",
                 self.faster, self.slower, r.mean
             ),
+            Verdict::TooFewRuns if self.alike() => format!(
+                "{} and {} alike: {:.2}{spread}×",
+                self.faster, self.slower, r.mean
+            ),
             Verdict::Faster | Verdict::TooFewRuns => format!(
                 "{} {:.2}{spread}× faster than {}",
                 self.faster, r.mean, self.slower
@@ -297,11 +315,19 @@ pub fn report(runs: &[&Timeline]) -> String {
     ));
     for s in experiments(runs) {
         let m = s.makespan_s;
+        // Milliseconds for experiments under a second: "0.001 s ± 0.000 s" tells nothing.
+        let time = |seconds: f64| {
+            if m.max < 1.0 {
+                format!("{:.1} ms", seconds * 1e3)
+            } else {
+                format!("{seconds:.3} s")
+            }
+        };
         out.push_str(&format!(
             "{} {:>22} {:>22}\n",
             crate::model::display::pad(&s.name, 18),
-            format!("{:.3} s ± {:.3} s", m.mean, m.sd),
-            format!("{:.3} s … {:.3} s", m.min, m.max)
+            format!("{} ± {}", time(m.mean), time(m.sd)),
+            format!("{} … {}", time(m.min), time(m.max))
         ));
     }
     for ratio in ratios(runs) {
@@ -439,6 +465,41 @@ mod tests {
         assert_eq!(r.verdict, Verdict::TooFewRuns);
         assert!(r.line().contains("too few runs to tell"), "{}", r.line());
         assert_eq!(r.words(), "processes 1.20× faster than threads");
+
+        // Two runs that ran alike: never "1.00× faster".
+        let alike = [run(100, 100), run(200, 200)];
+        let refs: Vec<&Timeline> = alike.iter().collect();
+        let r = &ratios(&refs)[0];
+        assert_eq!(r.verdict, Verdict::TooFewRuns);
+        assert_eq!(r.words(), "processes and threads alike: 1.00 ± 0.00×");
+        assert_eq!(
+            r.line(),
+            "Fibonacci: processes and threads ran alike: 1.00 ± 0.00× (2 runs): too few runs to tell (--runs 3 or more)"
+        );
+    }
+
+    /// The table of makespans speaks in milliseconds for experiments under a second.
+    #[test]
+    fn the_report_gives_short_makespans_in_milliseconds() {
+        let runs = [run(1, 2), run(2, 3)];
+        let refs: Vec<&Timeline> = runs.iter().collect();
+        let text = report(&refs);
+        let row = text
+            .lines()
+            .find(|l| l.starts_with("process-fibo"))
+            .unwrap();
+        assert!(
+            row.contains("1.5 ms ± 0.7 ms") && row.contains("1.0 ms … 2.0 ms"),
+            "{row}"
+        );
+        let long = [run(1500, 2000), run(1600, 2100)];
+        let refs: Vec<&Timeline> = long.iter().collect();
+        let text = report(&refs);
+        let row = text
+            .lines()
+            .find(|l| l.starts_with("process-fibo"))
+            .unwrap();
+        assert!(row.contains("1.550 s ± 0.071 s"), "{row}");
     }
 
     /// Many runs settle a small difference their single ratios could not: 20 runs at
