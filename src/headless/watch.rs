@@ -152,16 +152,23 @@ fn exit_status(timeline: &Timeline, stopped_by: Option<i32>) -> u8 {
     }
 }
 
-/// "Wrote 2 pool CSV files, watch-samples.csv and summary.json to DIR".
+/// "Wrote 2 CSV files (one per pool), watch-samples.csv and summary.json to DIR", or,
+/// where no pool ran a task, "Wrote watch-samples.csv and summary.json to DIR (no pool
+/// task was seen)".
 pub fn describe_written(written: &[PathBuf], dir: &Path) -> String {
     let pools = written.len().saturating_sub(2);
-    format!(
-        "Wrote {} CSV file{} (one per pool), {} and summary.json to {}",
-        pools,
-        if pools == 1 { "" } else { "s" },
-        crate::formats::watch::SAMPLES_FILE,
-        dir.display()
-    )
+    let samples = crate::formats::watch::SAMPLES_FILE;
+    match pools {
+        0 => format!(
+            "Wrote {samples} and summary.json to {} (no pool task was seen)",
+            dir.display()
+        ),
+        n => format!(
+            "Wrote {n} CSV file{} (one per pool), {samples} and summary.json to {}",
+            if n == 1 { "" } else { "s" },
+            dir.display()
+        ),
+    }
 }
 
 /// The last lines of the command's output, on stderr, each shown safe.
@@ -277,4 +284,23 @@ fn pool_rows(timeline: &Timeline) -> Vec<String> {
             )
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_was_written_is_said_without_a_zero_count() {
+        let dir = Path::new("out");
+        let files = |names: &[&str]| names.iter().map(PathBuf::from).collect::<Vec<_>>();
+        assert_eq!(
+            describe_written(&files(&["watch-samples.csv", "summary.json"]), dir),
+            "Wrote watch-samples.csv and summary.json to out (no pool task was seen)"
+        );
+        assert_eq!(
+            describe_written(&files(&["a.csv", "watch-samples.csv", "summary.json"]), dir),
+            "Wrote 1 CSV file (one per pool), watch-samples.csv and summary.json to out"
+        );
+    }
 }
