@@ -484,6 +484,12 @@ impl App {
         let panels = self.plan().experiments.len().max(1);
         let selected = self.selected;
         match code {
+            // Esc first dismisses a message (reading one and quitting a watched program
+            // by the same key is a trap); q always quits.
+            KeyCode::Esc if self.status.is_some() => {
+                self.status = None;
+                return None;
+            }
             KeyCode::Char('q') | KeyCode::Esc => return Some(Effect::Quit),
             KeyCode::Char(c) if ExportKind::of_key(c).is_some() => {
                 let kind = ExportKind::of_key(c)?;

@@ -28,6 +28,8 @@ fn quit_export_rerun_are_effects() {
     let mut app = app();
     assert_eq!(press(&mut app, KeyCode::Char('e')), Some(Effect::Export));
     assert_eq!(press(&mut app, KeyCode::Char('q')), Some(Effect::Quit));
+    // The export's message shows: Esc dismisses it, then quits.
+    assert_eq!(press(&mut app, KeyCode::Esc), None);
     assert_eq!(press(&mut app, KeyCode::Esc), Some(Effect::Quit));
     let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
     assert_eq!(app.update(Msg::Key(ctrl_c)), Some(Effect::Interrupt));
@@ -239,6 +241,19 @@ fn a_stopped_run_stops_the_clock_for_every_experiment() {
         ExperimentState::Stopped(Duration::from_secs(2))
     );
     assert_eq!(app.experiment_state(2), ExperimentState::NotRun);
+}
+
+#[test]
+fn esc_dismisses_a_message_before_it_quits() {
+    let mut app = app();
+    app.status = Some(Status::info("nothing to inspect yet"));
+    assert_eq!(
+        press(&mut app, KeyCode::Esc),
+        None,
+        "the message goes first"
+    );
+    assert!(app.status.is_none());
+    assert_eq!(press(&mut app, KeyCode::Esc), Some(Effect::Quit));
 }
 
 #[test]

@@ -42,7 +42,10 @@ pub const KEYS: &[(&str, &str)] = &[
         "inspect a task (↑↓ lanes, ←→ tasks, esc leaves)",
     ),
     ("?", "this help"),
-    ("q / esc / ctrl-c", "quit (stops the run, kills workers)"),
+    (
+        "q / esc / ctrl-c",
+        "quit (stops the run, kills workers); esc first dismisses a message",
+    ),
     (
         "watch",
         "q stops a command it started (SIGTERM, SIGKILL 2 s later), never a --pid; p then runs poolscope's own plan beside it, c compares",
