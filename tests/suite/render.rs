@@ -939,3 +939,105 @@ fn clicks_hit_bars_in_compact_panels_and_tall_lanes() {
         }
     }
 }
+
+/// A watched program's legend (more shades than a run's) is never cut inside a word on
+/// the summary's border: long words where they fit, short ones, else as many as fit and a
+/// pointer to the whole legend under `?`.
+#[test]
+fn the_watch_legend_is_never_cut_inside_a_word() {
+    use poolscope::model::event::{SampleEvent, WaitShares};
+    use poolscope::model::plan::ExperimentPlan;
+    let mut app = App::watching("python3 x.py".into(), false);
+    let worker = WorkerId {
+        index: 0,
+        pid: 10,
+        tid: 10,
+    };
+    for event in [
+        Event::RunStarted {
+            at: Timestamp(0),
+            cores: 2,
+            experiments: 0,
+        },
+        Event::ExperimentStarted {
+            experiment: 0,
+            plan: ExperimentPlan::watched("10 python3 x.py".into()),
+            at: Timestamp(0),
+        },
+        Event::LaneAdded {
+            experiment: 0,
+            worker,
+            name: "python3".into(),
+            at: Timestamp(0),
+        },
+        Event::Sample(SampleEvent {
+            experiment: 0,
+            worker,
+            from: Timestamp(0),
+            to: Timestamp(10_000),
+            running: 0.5,
+            runnable: 0.0,
+            blocked: 0.5,
+            voluntary_switches: Some(1),
+            involuntary_switches: Some(0),
+            gil: None,
+            waits: Some(WaitShares {
+                io: 0.5,
+                sleep: 0.0,
+                lock: 0.0,
+                gil: 0.0,
+            }),
+        }),
+    ] {
+        app.update(Msg::Event(event));
+    }
+    let words = [
+        "on a CPU",
+        "thread on a CPU",
+        "waiting for a CPU",
+        "I/O",
+        "sleep",
+        "lock",
+        "blocked, other",
+        "not sampled",
+    ];
+    let brief = [
+        "CPU",
+        "thread CPU",
+        "wants CPU",
+        "I/O",
+        "sleep",
+        "lock",
+        "other",
+        "unknown",
+    ];
+    for width in [160u16, 120, 100, 80, 60, 40] {
+        let text = text_of(&draw(&app, width, 30));
+        let border = text
+            .lines()
+            .find(|l| l.contains(" summary "))
+            .unwrap_or_else(|| panic!("{width}:\n{text}"));
+        // Each swatch's words, between its glyph and the next, are whole.
+        let legend = border.split(" summary ").nth(1).unwrap();
+        let shown: Vec<String> = legend
+            .split("  ")
+            .map(|part| part.trim_matches(|c| c == '─' || c == '╮' || c == ' '))
+            .filter(|part| !part.is_empty())
+            .map(|part| part.chars().skip(2).collect())
+            .collect();
+        for label in &shown {
+            assert!(
+                words.contains(&label.as_str())
+                    || brief.contains(&label.as_str())
+                    || label == "? all",
+                "{width}: {label:?} in {border}"
+            );
+        }
+        if width >= 160 {
+            assert_eq!(shown.len(), words.len(), "{width}: all, long: {border}");
+        }
+        if shown.len() < words.len() {
+            assert_eq!(shown.last().map(String::as_str), Some("? all"), "{border}");
+        }
+    }
+}

@@ -367,39 +367,60 @@ fn legend(app: &App, theme: Theme, width: u16) -> Vec<Span<'static>> {
         return spans;
     }
     let task = theme.done(false);
-    // Short words where the border is short.
-    let short = width < 110;
-    let mut swatch = |look: Look, long: &'static str, brief: &'static str| {
-        spans.push(Span::styled(look.glyph.to_string(), look.style));
-        let words = if short { brief } else { long };
-        spans.push(Span::styled(format!(" {words}  "), theme.dim()));
-    };
-    swatch(task, "on a CPU", "CPU");
+    let mut entries: Vec<(Look, &'static str, &'static str)> = vec![(task, "on a CPU", "CPU")];
     if watched {
-        swatch(theme.thread_running(), "thread on a CPU", "thread CPU");
+        entries.push((theme.thread_running(), "thread on a CPU", "thread CPU"));
     }
     if sampled {
-        swatch(theme.runnable(), "waiting for a CPU", "wants CPU");
+        entries.push((theme.runnable(), "waiting for a CPU", "wants CPU"));
     }
     if watched {
-        swatch(theme.io(task), "I/O", "I/O");
-        swatch(theme.sleep(task), "sleep", "sleep");
-        swatch(theme.lock(task), "lock", "lock");
+        entries.push((theme.io(task), "I/O", "I/O"));
+        entries.push((theme.sleep(task), "sleep", "sleep"));
+        entries.push((theme.lock(task), "lock", "lock"));
     }
     if sampled {
-        swatch(
+        entries.push((
             theme.blocked(task),
             if watched { "blocked, other" } else { "blocked" },
             if watched { "other" } else { "blocked" },
-        );
+        ));
     }
     if gil {
-        swatch(theme.gil_wait(task), "waiting for the GIL", "wants GIL");
+        entries.push((theme.gil_wait(task), "waiting for the GIL", "wants GIL"));
     }
     if sampled {
-        swatch(theme.unknown(task), "not sampled", "unknown");
+        entries.push((theme.unknown(task), "not sampled", "unknown"));
+    }
+    // Long words where they fit on the border (beside " summary " and the corners), else
+    // short ones, else as many as fit and a pointer to the whole legend: never a word cut.
+    let room = (width as usize).saturating_sub(2 + " summary ".len() + spans_width(&spans));
+    let cost = |words: fn(&(Look, &'static str, &'static str)) -> &'static str| {
+        entries
+            .iter()
+            .map(|e| display::width(words(e)) + 4)
+            .sum::<usize>()
+    };
+    let long = cost(|e| e.1) <= room;
+    let fits_all = long || cost(|e| e.2) <= room;
+    const MORE: &str = "… ? all ";
+    let mut used = 0;
+    for (look, long_words, brief) in &entries {
+        let words = if long { long_words } else { brief };
+        let needed = display::width(words) + 4;
+        if !fits_all && used + needed + display::width(MORE) > room {
+            spans.push(Span::styled(MORE, theme.dim()));
+            break;
+        }
+        used += needed;
+        spans.push(Span::styled(look.glyph.to_string(), look.style));
+        spans.push(Span::styled(format!(" {words}  "), theme.dim()));
     }
     spans
+}
+
+fn spans_width(spans: &[Span<'_>]) -> usize {
+    spans.iter().map(Span::width).sum()
 }
 
 impl Widget for Summary<'_> {
@@ -411,15 +432,14 @@ impl Widget for Summary<'_> {
         };
         let legend = legend(self.app, theme, area.width);
         // The efficiency formula gives way to the legend where both do not fit.
-        let formula_from = if legend.is_empty() { 66 } else { 150 };
+        let taken = 2 + " summary ".len() + spans_width(&legend);
         let cores = self
             .app
             .shown_timeline()
             .cores()
-            .filter(|_| area.width >= formula_from)
-            .map_or(String::new(), |c| {
-                format!(" {} ", crate::model::timeline::efficiency_formula(c))
-            });
+            .map(|c| format!(" {} ", crate::model::timeline::efficiency_formula(c)))
+            .filter(|formula| taken + display::width(formula) < area.width as usize)
+            .unwrap_or_default();
         let mut title = vec![Span::styled(" summary ", theme.heading())];
         title.extend(legend);
         let block = Block::bordered()
