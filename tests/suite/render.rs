@@ -1041,3 +1041,21 @@ fn the_watch_legend_is_never_cut_inside_a_word() {
         }
     }
 }
+
+/// A message longer than the bottom line is cut with '…', and help and quit stay.
+#[test]
+fn a_long_message_is_cut_and_help_and_quit_stay() {
+    let mut app = default_run(8, false);
+    app.status = Some(poolscope::view::app::Status::info(
+        "r, w and W run a plan of poolscope's again; this is a watched program: p runs poolscope's own plan beside it (once it has ended), and c compares the two",
+    ));
+    for width in [120u16, 80, 40] {
+        let text = text_of(&draw(&app, width, 24));
+        let footer = text.lines().last().unwrap();
+        assert!(footer.contains('…'), "{width}: {footer}");
+        assert!(
+            footer.trim_end().ends_with("? help  q quit"),
+            "{width}: {footer}"
+        );
+    }
+}

@@ -184,8 +184,10 @@ pub fn render_footer(app: &App, area: Rect, buf: &mut Buffer, theme: Theme, fold
         } else {
             theme.good()
         };
+        // Cut with '…' where it would push out help and quit (which always stay).
+        let room = (area.width as usize).saturating_sub("│ ? help  q quit  ".len() + 1);
         spans.push(Span::styled(
-            format!("{} ", display::safe(&status.text)),
+            format!("{} ", display::shorten(&status.text, room)),
             style,
         ));
         spans.push(Span::styled("│ ", theme.dim()));
