@@ -399,7 +399,15 @@ impl Experiment {
     /// [`Experiment::cpu_wait_outside_tasks`].
     pub fn cpu_wait(&self) -> Option<Duration> {
         self.figures.cpu_wait.or_else(|| {
-            (self.sched.samples > 0).then(|| StateTime::duration(self.sched.in_tasks.runnable))
+            (self.sched.samples > 0).then(|| {
+                if self.plan.is_watched() {
+                    // A watched process's threads are the program's, not a pool's idle
+                    // workers: all their waiting is its own (as `watch --headless` says).
+                    self.sched.cpu_wait
+                } else {
+                    StateTime::duration(self.sched.in_tasks.runnable)
+                }
+            })
         })
     }
 

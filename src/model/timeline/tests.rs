@@ -305,6 +305,23 @@ fn cpu_wait_counts_the_tasks_waiting_and_the_rest_apart() {
     }
 }
 
+/// A watched process has no idle pool workers: its cpu wait is all its threads' waiting,
+/// in tasks or not (the view and `watch --headless` say the same figure).
+#[test]
+fn a_watched_processs_cpu_wait_is_all_of_its_threads_waiting() {
+    let mut plan = started_experiment(0, ExecutorKind::Threads, 0);
+    if let Event::ExperimentStarted { plan: p, .. } = &mut plan {
+        *p = crate::model::plan::ExperimentPlan::watched("10 python3 x.py".into());
+    }
+    let t = Timeline::from_events(&[
+        plan,
+        sample(0, 0, 100, (0.0, 0.5, 0.5)),
+        sample(0, 100, 200, (0.5, 0.5, 0.0)),
+    ]);
+    let e = &t.experiments()[0];
+    assert_eq!(e.cpu_wait(), Some(Duration::from_micros(100)));
+}
+
 #[test]
 fn figures_not_measured_are_unknown_not_zero() {
     let mut t = Timeline::new();
