@@ -311,6 +311,9 @@ struct ProcessSummary {
     pid: u32,
     name: String,
     started_at: f64,
+    /// When it was first seen (`started_at` is the watch's start, for one time axis).
+    #[serde(default)]
+    seen_at: Option<f64>,
     finished_at: Option<f64>,
     tasks: usize,
     #[serde(flatten)]
@@ -448,6 +451,7 @@ fn summary_json(timeline: &Timeline, files: &[String]) -> Vec<u8> {
                 pid: e.lanes.first().map_or(0, |l| l.pid),
                 name: e.plan.name.clone(),
                 started_at: e.started_at.as_secs_f64(),
+                seen_at: e.appeared_at.map(Timestamp::as_secs_f64),
                 finished_at: e.finished_at.map(Timestamp::as_secs_f64),
                 tasks: e.task_count(),
                 waits: total.into(),
@@ -577,7 +581,7 @@ pub fn read_folder(dir: &Path) -> Result<Recording, ImportError> {
                 experiment,
                 worker,
                 name: t.name.clone(),
-                at: micros(p.started_at),
+                at: micros(p.seen_at.unwrap_or(p.started_at)),
             });
         }
     }
@@ -964,6 +968,57 @@ mod tests {
             (thread["gil_wait_s"].as_f64().unwrap() - 0.0015).abs() < 1e-9,
             "{thread}"
         );
+    }
+
+    #[test]
+    fn a_process_seen_late_reads_back_with_its_own_lifetime() {
+        let base = 1_700_000_000_000_000;
+        let worker = WorkerId {
+            index: 0,
+            pid: 20,
+            tid: 20,
+        };
+        let t = Timeline::from_events(&[
+            Event::RunStarted {
+                at: Timestamp(base),
+                cores: 2,
+                experiments: 0,
+            },
+            Event::ExperimentStarted {
+                experiment: 0,
+                plan: ExperimentPlan::watched("20 python3 -c …spawn_main…".into()),
+                at: Timestamp(base),
+            },
+            Event::LaneAdded {
+                experiment: 0,
+                worker,
+                name: "python3".into(),
+                at: Timestamp(base + 2_000_000),
+            },
+            Event::ExperimentFinished {
+                experiment: 0,
+                at: Timestamp(base + 2_100_000),
+            },
+            Event::RunFinished {
+                at: Timestamp(base + 3_000_000),
+                outcome: RunOutcome::Completed,
+            },
+        ]);
+        let lived = Duration::from_millis(100);
+        let e = &t.experiments()[0];
+        assert_eq!(
+            e.elapsed_shown(Timestamp(base)),
+            lived,
+            "from when it was seen"
+        );
+        assert_eq!(e.elapsed(Timestamp(base)), Duration::from_millis(2100));
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), &t).unwrap();
+        let back = read_folder(dir.path()).unwrap().timeline;
+        let b = &back.experiments()[0];
+        assert_eq!(b.appeared_at, e.appeared_at);
+        assert_eq!(b.elapsed_shown(Timestamp(base)), lived);
+        assert_eq!(b.started_at, e.started_at, "one time axis still");
     }
 
     #[test]

@@ -904,11 +904,13 @@ impl Session {
         };
         self.open_threads += usize::from(sampler.is_some());
         let experiment = self.procs[index].experiment;
+        // Seen now, or, for a process found after it exited, when it reported.
+        let at = self.procs[index].exited_by.unwrap_or_else(Timestamp::now);
         self.send(Event::LaneAdded {
             experiment,
             worker,
             name: name.clone(),
-            at: Timestamp::now(),
+            at,
         });
         let p = &mut self.procs[index];
         p.by_tid.insert(tid, worker.index);

@@ -23,6 +23,9 @@ pub struct Experiment {
     pub started_at: Timestamp,
     /// When every task had ended and the workers were gone.
     pub finished_at: Option<Timestamp>,
+    /// When its first lane was added (a watched process: when it was first seen; every
+    /// watched panel starts at the watch's start, for one time axis).
+    pub appeared_at: Option<Timestamp>,
     /// One compact record per task that has started, in input order (tasks past the end
     /// are pending): read them with [`Experiment::task`].
     records: Vec<TaskRecord>,
@@ -219,6 +222,7 @@ impl Experiment {
             plan,
             started_at,
             finished_at: None,
+            appeared_at: None,
             // Grown as tasks start: a million pending tasks cost nothing until they do.
             records: Vec::new(),
             texts: Texts::default(),
@@ -679,6 +683,16 @@ impl Experiment {
     /// Start to finish, or to `now` while it runs.
     pub fn elapsed(&self, now: Timestamp) -> Duration {
         self.finished_at.unwrap_or(now).since(self.started_at)
+    }
+
+    /// The time its panel and summary row give: [`Experiment::elapsed`], but for a watched
+    /// process from when it was first seen (a pool worker that lived 0.1 s late in a watch
+    /// did not last the whole watch).
+    pub fn elapsed_shown(&self, now: Timestamp) -> Duration {
+        match self.appeared_at.filter(|_| self.plan.is_watched()) {
+            Some(seen) => self.finished_at.unwrap_or(now).since(seen),
+            None => self.elapsed(now),
+        }
     }
 
     /// CPU time of the tasks: what ended tasks measured, plus what the scheduler sampler

@@ -210,6 +210,7 @@ impl Timeline {
             } => {
                 self.see(*at);
                 if let Some(e) = self.experiment_mut(*experiment) {
+                    e.appeared_at = Some(e.appeared_at.map_or(*at, |seen| seen.min(*at)));
                     e.lane_mut(*worker).lifetime_only = true;
                     e.plan.lane_names.set(worker.index, name.clone());
                 }

@@ -790,11 +790,13 @@ impl App {
         match timeline.experiment(index) {
             None if timeline.outcome().is_some() => ExperimentState::NotRun,
             None => ExperimentState::Waiting,
-            Some(e) if e.finished_at.is_some() => ExperimentState::Done(e.elapsed(self.now())),
-            Some(e) if timeline.outcome().is_some() => {
-                ExperimentState::Stopped(e.elapsed(self.now()))
+            Some(e) if e.finished_at.is_some() => {
+                ExperimentState::Done(e.elapsed_shown(self.now()))
             }
-            Some(e) => ExperimentState::Running(e.elapsed(self.now())),
+            Some(e) if timeline.outcome().is_some() => {
+                ExperimentState::Stopped(e.elapsed_shown(self.now()))
+            }
+            Some(e) => ExperimentState::Running(e.elapsed_shown(self.now())),
         }
     }
 
