@@ -940,11 +940,9 @@ fn clicks_hit_bars_in_compact_panels_and_tall_lanes() {
     }
 }
 
-/// A watched program's legend (more shades than a run's) is never cut inside a word on
-/// the summary's border: long words where they fit, short ones, else as many as fit and a
-/// pointer to the whole legend under `?`.
-#[test]
-fn the_watch_legend_is_never_cut_inside_a_word() {
+/// A live watch of one process with one thread, sampled once (half on a CPU, half on
+/// I/O), no pool task.
+fn watched_app() -> App {
     use poolscope::model::event::{SampleEvent, WaitShares};
     use poolscope::model::plan::ExperimentPlan;
     let mut app = App::watching("python3 x.py".into(), false);
@@ -991,6 +989,26 @@ fn the_watch_legend_is_never_cut_inside_a_word() {
     ] {
         app.update(Msg::Event(event));
     }
+    app
+}
+
+/// A watched process with no pool task says its state without a count ("0/0").
+#[test]
+fn a_watched_process_without_tasks_has_no_count() {
+    let app = watched_app();
+    for (width, height) in [(120u16, 40u16), (80, 24)] {
+        let text = text_of(&draw(&app, width, height));
+        assert!(!text.contains("0/0"), "{width}x{height}:\n{text}");
+        assert!(text.contains("running"), "{width}x{height}:\n{text}");
+    }
+}
+
+/// A watched program's legend (more shades than a run's) is never cut inside a word on
+/// the summary's border: long words where they fit, short ones, else as many as fit and a
+/// pointer to the whole legend under `?`.
+#[test]
+fn the_watch_legend_is_never_cut_inside_a_word() {
+    let app = watched_app();
     let words = [
         "on a CPU",
         "thread on a CPU",

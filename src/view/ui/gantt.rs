@@ -202,7 +202,10 @@ impl GanttPanel<'_> {
             ExperimentState::Waiting => Span::styled(" waiting ".to_string(), theme.dim()),
             ExperimentState::NotRun => Span::styled(" not run ".to_string(), theme.dim()),
             ExperimentState::Running(d) => {
-                let e = self.experiment.filter(|_| !narrow);
+                // A watched process with no pool task has no count to give ("0/0").
+                let e = self
+                    .experiment
+                    .filter(|e| !narrow && (e.tasks_held() > 0 || !e.plan.is_watched()));
                 let progress = e.map_or(String::new(), |e| {
                     format!("{}/{} done ", e.ended(), e.tasks_held())
                 });

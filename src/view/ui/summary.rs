@@ -89,7 +89,8 @@ impl Summary<'_> {
                 )
             }),
             column("state", false, 255, &|i| {
-                let e = experiments[i];
+                // A watched process with no pool task has no count to give ("0/0").
+                let e = experiments[i].filter(|e| e.task_count() > 0 || !e.plan.is_watched());
                 let progress = e.map_or(String::new(), |e| {
                     format!(" {}/{}", e.ended(), e.task_count())
                 });
