@@ -320,12 +320,8 @@ pub fn share_watched(wanted: &[u16], total: u16) -> Vec<u16> {
         return given;
     };
     let rest_wanted: u16 = rest.iter().sum();
-    let first_floor = first.min(
-        total
-            .max(total / 2)
-            .saturating_sub(rest_wanted)
-            .max(total / 2),
-    );
+    // The root's panel keeps at least half, and whatever the others do not want.
+    let first_floor = first.min(total.saturating_sub(rest_wanted).max(total / 2));
     let mut left = total.saturating_sub(first_floor);
     for (i, &w) in rest.iter().enumerate() {
         if w <= left {
