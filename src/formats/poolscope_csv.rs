@@ -136,7 +136,7 @@ pub fn read(
         experiment.workers = entry.workers;
         experiment.figures = Some(entry.figures.clone());
         if let Some(start) = entry.started_at {
-            experiment.bounds = Some((start, entry.finished_at.filter(|&end| end >= start)));
+            experiment.bounds = Some(super::saved::bounds(start, entry.finished_at));
         }
     }
     // The run's bounds only for a file the summary lists (not a stranger in its folder).

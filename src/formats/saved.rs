@@ -64,12 +64,7 @@ pub fn beside(file: &Path) -> Option<SavedRun> {
 pub fn run(json: &Value) -> SavedRun {
     let started = epoch_us(json, "started_at");
     SavedRun {
-        bounds: started.map(|start| {
-            (
-                start,
-                epoch_us(json, "finished_at").filter(|&end| end >= start),
-            )
-        }),
+        bounds: started.map(|start| bounds(start, epoch_us(json, "finished_at"))),
         cores: json
             .get("cores")
             .and_then(Value::as_u64)
@@ -84,6 +79,12 @@ pub fn run(json: &Value) -> SavedRun {
             .filter_map(|(position, e)| experiment(position, e))
             .collect(),
     }
+}
+
+/// A start and an end as a file gave them: the end only if it is not before the start
+/// (an edited or cut file), never a negative length.
+pub fn bounds(start: u64, end: Option<u64>) -> (u64, Option<u64>) {
+    (start, end.filter(|&end| end >= start))
 }
 
 /// Field `key` of `json`, epoch seconds, as epoch µs, if it is a time one could hold.

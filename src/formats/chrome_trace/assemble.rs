@@ -520,7 +520,7 @@ impl Collector {
             run_bounds: own.and_then(|o| o.run).and_then(|run| {
                 let start = run.get(0)?.as_u64()?;
                 let end = run.get(1).and_then(serde_json::Value::as_u64);
-                Some((start, end.filter(|&end| end >= start)))
+                Some(crate::formats::saved::bounds(start, end))
             }),
             skipped: self.skipped,
             notes,
