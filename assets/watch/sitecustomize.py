@@ -59,6 +59,7 @@ class _Sender:
         self.introduced = False
         # One record at a time: two threads' sendall must not interleave their bytes.
         self.lock = _thread.allocate_lock()
+        self.holder = None
         if hasattr(os, "register_at_fork"):
             # A child forked while another thread held the lock gets a free one.
             os.register_at_fork(after_in_child=self._after_fork)
@@ -67,6 +68,7 @@ class _Sender:
         import _thread
 
         self.lock = _thread.allocate_lock()
+        self.holder = None
 
     def _open(self):
         import socket
@@ -84,8 +86,21 @@ class _Sender:
         self.introduced = False
 
     def send(self, record):
-        with self.lock:
+        import _thread
+
+        me = _thread.get_ident()
+        # The same thread again (a signal handler or __del__ submitting while this thread
+        # sends) would wait for itself: that record is dropped. Another thread waits its
+        # turn at most as long as one send may take; poolscope behind, the record goes.
+        if self.holder == me or not self.lock.acquire(timeout=2.0):
+            self.dropped += 1
+            return
+        self.holder = me
+        try:
             self._send(record)
+        finally:
+            self.holder = None
+            self.lock.release()
 
     def _send(self, record):
         import json
@@ -128,9 +143,12 @@ def _command_line():
         argv = getattr(sys, "orig_argv", None) or getattr(sys, "argv", None) or []
         words = []
         for arg in argv[:64]:
-            if not isinstance(arg, str):
-                arg = str(arg)
-            arg = os.fsencode(arg).decode("utf-8", "replace")
+            try:
+                if not isinstance(arg, str):
+                    arg = str(arg)
+                arg = arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            except Exception:  # a lone surrogate no bytes stand for: this word alone
+                arg = "?"
             words.append(arg if len(arg) <= 200 else arg[:199] + "…")
         return words
     except Exception:

@@ -719,8 +719,17 @@ impl CostMeter {
         if wall >= WINDOW {
             cpu.saturating_sub(settled_cpu).as_secs_f64() / wall.as_secs_f64()
         } else {
-            self.cost_so_far_at(now, cpu)
+            // The last whole window at this interval, else the whole run.
+            self.last_cost
+                .unwrap_or_else(|| self.cost_so_far_at(now, cpu))
         }
+    }
+
+    /// Whether it has measured over a whole window: under one, start-up (files opened,
+    /// pages touched, an interpreter's runtime looked for) is most of what it saw, and a
+    /// share of a core says nothing of what sampling costs.
+    pub fn measured_a_window(&self) -> bool {
+        Timestamp::now().since(self.started.0) >= WINDOW
     }
 
     /// The share of a core the thread used since it started measuring.

@@ -260,8 +260,12 @@ pub fn results(timeline: &Timeline) -> String {
     } else if timeline.outcome() == Some(RunOutcome::Cancelled) {
         out.push_str("\n(stopped watching; the process was not signalled)\n");
     }
-    if let Some(cost) = timeline.sampler_cost() {
-        out.push_str(&format!("{}\n", describe_sampler(cost)));
+    match timeline.sampler_cost() {
+        Some(cost) => out.push_str(&format!("{}\n", describe_sampler(cost))),
+        None if timeline.outcome().is_some() => out.push_str(
+            "sampling cost not judged: the watch lasted under a second (start-up is most of what it would measure)\n",
+        ),
+        None => {}
     }
     out
 }

@@ -447,6 +447,26 @@ fn an_exec_under_the_same_name_renames_the_panel() {
     assert!(name.ends_with(" napper 0.6"), "{root}");
 }
 
+/// A command that ends at once is not judged on what sampling cost: under a second,
+/// start-up is most of what the meter saw (it read 99 % of a core for `true`).
+#[test]
+fn a_watch_under_a_second_does_not_judge_the_sampling_cost() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = watch(dir.path(), &["--", "true"], &[]);
+    assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("sampling cost not judged: the watch lasted under a second"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("% of a core"), "{stdout}");
+    let json = summary(&dir.path().join("out"));
+    assert!(
+        json["sampler"].is_null() || json["sampler"]["cpu_share"].is_null(),
+        "{json}"
+    );
+}
+
 #[test]
 fn a_child_process_gets_a_panel_of_its_own_and_the_status_is_the_commands() {
     let dir = tempfile::tempdir().unwrap();
@@ -469,6 +489,20 @@ fn a_child_process_gets_a_panel_of_its_own_and_the_status_is_the_commands() {
         "{names:?}"
     );
     assert_eq!(json["exit"]["code"], 7);
+    // The watch ends when its processes did, not after the wait for the hook's last
+    // records (200 ms of quiet): the header's time is the panels' time.
+    let last_process = json["processes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["finished_at"].as_f64())
+        .fold(0.0, f64::max);
+    let ended = json["finished_at"].as_f64().unwrap();
+    assert!(
+        ended >= last_process && ended - last_process < 0.2,
+        "the watch ended {} s after its last process",
+        ended - last_process
+    );
     // Killed by a signal: 128 + it, as a shell says.
     let output = watch(dir.path(), &["--", "sh", "-c", "kill -9 $$"], &[]);
     assert_eq!(output.status.code(), Some(128 + 9), "{output:?}");

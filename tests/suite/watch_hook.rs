@@ -313,6 +313,7 @@ import os, sys
 from concurrent.futures import ThreadPoolExecutor
 sys.orig_argv.append("caf\udce9.txt")
 sys.orig_argv.append("x" * 100000)
+sys.orig_argv.append("\ud800")
 with ThreadPoolExecutor(max_workers=1) as pool:
     print(list(pool.map(abs, [-1, -2])))
 "#,
@@ -329,6 +330,11 @@ with ThreadPoolExecutor(max_workers=1) as pool:
     assert!(argv.iter().any(|a| a.ends_with("prog.py")), "{argv:?}");
     assert!(argv.contains(&"caf\u{fffd}.txt".to_string()), "{argv:?}");
     assert!(argv.iter().all(|a| a.chars().count() <= 200), "cut");
+    assert_eq!(
+        argv.last().map(String::as_str),
+        Some("?"),
+        "a word no bytes stand for"
+    );
     assert!(first.ppid.is_some_and(|p| p > 0));
     assert_eq!(records.len(), 2 * 3, "submit, start and end of both tasks");
 }

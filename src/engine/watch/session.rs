@@ -485,6 +485,7 @@ impl Session {
                 break;
             }
         }
+        let stopped = Timestamp::now();
         // The hook's last records may still be on their way (a reader thread per connection
         // reads what an exited process wrote): take them until none came for a moment.
         let drain_until = Instant::now() + DRAIN_AT_MOST;
@@ -495,7 +496,7 @@ impl Session {
             }
         }
         self.apply_released(true);
-        self.finish(outcome, &meter, interval);
+        self.finish(outcome, &meter, interval, stopped);
     }
 
     /// Whether nothing is left to watch: the root has ended, and every process found.
@@ -510,23 +511,32 @@ impl Session {
 
     /// Last readings of every thread, every process still open ended, the sampler's cost,
     /// and the run's end.
-    fn finish(&mut self, outcome: RunOutcome, meter: &CostMeter, asked: Duration) {
-        let now = Timestamp::now();
+    /// `stopped`: when the watch stopped watching (before the hook's last records were
+    /// waited for), the run's end.
+    fn finish(
+        &mut self,
+        outcome: RunOutcome,
+        meter: &CostMeter,
+        asked: Duration,
+        stopped: Timestamp,
+    ) {
         for index in 0..self.procs.len() {
             if !self.procs[index].ended {
-                self.end_process(index, now);
+                self.end_process(index, stopped);
             }
         }
         self.reap();
-        let cost = meter.settled_cost();
-        self.send(Event::Sampler(SamplerNotice::Cost {
-            share: cost,
-            threads: self.most_threads,
-            interval_ms: meter.interval().as_millis() as u64,
-            asked_ms: asked.as_millis() as u64,
-        }));
+        // A watch under a second is not judged: start-up is most of what was measured.
+        if meter.measured_a_window() {
+            self.send(Event::Sampler(SamplerNotice::Cost {
+                share: meter.settled_cost(),
+                threads: self.most_threads,
+                interval_ms: meter.interval().as_millis() as u64,
+                asked_ms: asked.as_millis() as u64,
+            }));
+        }
         self.send(Event::RunFinished {
-            at: Timestamp::now(),
+            at: stopped,
             outcome,
         });
     }
@@ -642,7 +652,7 @@ impl Session {
                     // means exec.
                     if stat.comm != self.procs[index].comm
                         || self.procs[index].scans < 5
-                        || exe_of(pid) != self.procs[index].exe
+                        || exec_seen(&self.procs[index].exe, &exe_of(pid))
                     {
                         self.notice_exec(index);
                     }
@@ -708,13 +718,18 @@ impl Session {
         let Ok(mut info) = procs::read_process(pid) else {
             return;
         };
-        if info.cmdline.is_empty() && pid == self.root {
-            info.cmdline = self.command.clone().unwrap_or_default();
+        if info.cmdline.is_empty() {
+            if pid == self.root {
+                info.cmdline = self.command.clone().unwrap_or_default();
+            } else if self.procs[index].scans > 0 {
+                // Exiting (its memory already gone): the name it had is truer than none.
+                return;
+            }
         }
         let title = info.title();
         let exe = exe_of(pid);
         let p = &mut self.procs[index];
-        if info.comm != p.comm || exe != p.exe {
+        if info.comm != p.comm || exec_seen(&p.exe, &exe) {
             p.comm = info.comm.clone();
             p.exe = exe;
             p.runtime = None;
@@ -886,7 +901,10 @@ impl Session {
         let name = procs::thread_comm(p.pid, tid)
             .or_else(|| (tid == p.pid).then(|| p.comm.clone()))
             .unwrap_or_else(|| "?".into());
-        let sampler = if self.open_threads < self.fd_budget / 3 {
+        // One found after it exited is not read (its pid may be another's now).
+        let sampler = if p.exited_by.is_some() {
+            None
+        } else if self.open_threads < self.fd_budget / 3 {
             match WatchedThread::open(worker, self.no_syscall) {
                 Some((sampler, source)) => {
                     self.say_source(source, p.pid, tid);
@@ -1117,14 +1135,21 @@ impl Session {
                     .into(),
             );
         }
-        if let Some(argv) = record.argv.take() {
+        if record.argv.is_some() || record.ppid.is_some() {
             self.introduced.insert(
                 record.pid,
                 Introduced {
                     ppid: record.ppid,
-                    argv,
+                    argv: record.argv.take().unwrap_or_default(),
                 },
             );
+            // Python says it runs now: a process seen before it exec'd Python (pyenv's
+            // bash shim) is named anew, even if it ends before the next scan would.
+            if let Some(&index) = self.by_pid.get(&record.pid)
+                && self.procs[index].exited_by.is_none()
+            {
+                self.notice_exec(index);
+            }
         }
         if record.event != HookEvent::Submit {
             // Its process and thread are looked at now, while they may still be there,
@@ -1243,6 +1268,13 @@ impl Session {
     }
 }
 
+/// Whether the program changed from `was` to `now`: both read and different. A process
+/// that is exiting loses its memory, and its `exe` reads as nothing, before it is a zombie:
+/// that is no exec.
+fn exec_seen(was: &Option<PathBuf>, now: &Option<PathBuf>) -> bool {
+    matches!((was, now), (Some(a), Some(b)) if a != b)
+}
+
 /// The program process `pid` runs, if it can be read.
 fn exe_of(pid: u32) -> Option<PathBuf> {
     std::fs::read_link(format!("/proc/{pid}/exe")).ok()
@@ -1251,8 +1283,11 @@ fn exe_of(pid: u32) -> Option<PathBuf> {
 /// Whether process `pid` is there and alive (not a zombie), with parent `ppid` if given:
 /// the process a hook record named, not another that took its pid since.
 fn still_there(pid: u32, ppid: Option<u32>) -> bool {
+    // Its parent may have exited since: then it was handed to poolscope (the subreaper of
+    // a command it started) or to init.
+    let adopted = |parent: u32| parent == std::process::id() || parent == 1;
     read_stat(pid).is_some_and(|(parent, state)| {
-        state != 'Z' && state != 'X' && ppid.is_none_or(|p| p == parent)
+        state != 'Z' && state != 'X' && ppid.is_none_or(|p| p == parent || adopted(parent))
     })
 }
 

@@ -400,7 +400,8 @@ impl Experiment {
     /// Time the tasks waited for a CPU, if known: the samples' runnable share over the
     /// part of each sample its lane's tasks cover (or the run's own figure, reopened).
     /// Waits outside tasks (a worker starting, between tasks) are apart:
-    /// [`Experiment::cpu_wait_outside_tasks`].
+    /// [`Experiment::cpu_wait_outside_tasks`]. For a watched process, all its threads'
+    /// waiting (they are the program's threads, not a pool's idle workers).
     pub fn cpu_wait(&self) -> Option<Duration> {
         self.figures.cpu_wait.or_else(|| {
             (self.sched.samples > 0).then(|| {
