@@ -587,6 +587,7 @@ fn event_loop(
                 let rows = terminal.rows_per_panel(app);
                 app.set_page_rows(&rows);
                 app.view.summary_folded = terminal.summary_folded(app);
+                app.help_limit = terminal.help_limit();
                 last_key = Some(key);
             }
             last_draw = Some(Instant::now());
@@ -849,6 +850,18 @@ impl TerminalGuard {
                 app,
                 ratatui::layout::Rect::new(0, 0, size.width, size.height),
             )
+        })
+    }
+
+    /// How far the help can scroll on the current screen.
+    fn help_limit(&self) -> u16 {
+        self.terminal.size().ok().map_or(0, |size| {
+            crate::view::ui::help::max_scroll(ratatui::layout::Rect::new(
+                0,
+                0,
+                size.width,
+                size.height,
+            ))
         })
     }
 

@@ -98,7 +98,7 @@ fn section(
         display::safe(&plan.name),
         rows.len(),
         experiment.tasks_held(),
-        human(experiment.elapsed(now))
+        human(experiment.elapsed_shown(now))
     );
     if experiment.failed() > 0 {
         title.push_str(&format!(" · {} failed", experiment.failed()));

@@ -191,7 +191,7 @@ fn title(timeline: &Timeline, e: &Experiment, now: Timestamp, rows: &Rows) -> St
         e.tasks_held(),
         if e.tasks_held() == 1 { "" } else { "s" }
     ));
-    parts.push(human(e.elapsed(now)));
+    parts.push(human(e.elapsed_shown(now)));
     if e.failed() > 0 {
         parts.push(format!("✗ {} failed", e.failed()));
     }

@@ -1019,6 +1019,10 @@ mod tests {
         assert_eq!(b.appeared_at, e.appeared_at);
         assert_eq!(b.elapsed_shown(Timestamp(base)), lived);
         assert_eq!(b.started_at, e.started_at, "one time axis still");
+        // --print's panel title says the same.
+        let text = crate::formats::text::chart(&back, 100, false, Default::default());
+        let title = text.lines().find(|l| l.contains("spawn_main")).unwrap();
+        assert!(title.ends_with("· 100 ms"), "{title}");
     }
 
     #[test]

@@ -123,6 +123,9 @@ pub fn shorten(text: &str, max: usize) -> String {
         out.push_str(grapheme);
         used += w;
     }
+    // Never "……" (a text that was shortened already).
+    let kept = out.trim_end_matches('…').len();
+    out.truncate(kept);
     out.push('…');
     out
 }
@@ -148,7 +151,16 @@ pub fn count(n: usize, noun: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+
     use super::*;
+
+    #[test]
+    fn shortening_never_doubles_the_mark() {
+        assert_eq!(
+            shorten("2272 python3 -c …spawn_main…--fork", 29),
+            "2272 python3 -c …spawn_main…"
+        );
+    }
 
     #[test]
     fn controls_and_bidi_become_visible() {

@@ -219,8 +219,16 @@ fn help_overlay_lists_every_key() {
 fn narrow_help_wraps_under_its_text() {
     let mut app = demo(false);
     press(&mut app, KeyCode::Char('?'));
+    // As the loop tells it after each frame: how far this screen lets the help scroll.
+    app.help_limit =
+        poolscope::view::ui::help::max_scroll(ratatui::layout::Rect::new(0, 0, 40, 12));
+    assert!(
+        app.help_limit > 60,
+        "the legend is below the keys: {}",
+        app.help_limit
+    );
     let mut seen = String::new();
-    for _ in 0..60 {
+    for _ in 0..200 {
         let text = text_of(&draw(&app, 40, 12));
         for line in text.lines().filter(|l| l.starts_with('│')) {
             assert!(
@@ -241,6 +249,8 @@ fn narrow_help_wraps_under_its_text() {
             );
         }
     }
+    // The legend's last line too, scrolled down to.
+    assert!(seen.contains("a worker that ran nothing"), "{seen}");
 }
 
 #[test]

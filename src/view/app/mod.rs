@@ -109,6 +109,8 @@ pub struct App {
     pub show_help: bool,
     /// How far the help is scrolled (lines), on screens too short for it.
     pub help_scroll: u16,
+    /// How far the help can scroll on the screen as last drawn (set by the loop).
+    pub help_limit: u16,
     /// The footer's message.
     pub status: Option<Status>,
     /// Whether colours may be used (`NO_COLOR` unset).
@@ -153,6 +155,7 @@ impl App {
             selected: 0,
             show_help: false,
             help_scroll: 0,
+            help_limit: 200,
             status: None,
             color,
         }
@@ -470,7 +473,7 @@ impl App {
                 return None;
             }
             KeyCode::Down | KeyCode::Char('j') => {
-                self.help_scroll = self.help_scroll.saturating_add(1).min(60);
+                self.help_scroll = self.help_scroll.saturating_add(1).min(self.help_limit);
                 return None;
             }
             _ => {}
@@ -743,9 +746,21 @@ impl App {
         match first {
             Some(cursor) => self.inspect = Some(cursor),
             None => {
-                self.status = Some(Status::info(
-                    "nothing to inspect yet: no task of this experiment has started",
-                ))
+                let timeline = self.shown_timeline();
+                let watched = timeline
+                    .experiment(self.selected)
+                    .is_some_and(|e| e.plan.is_watched());
+                let ended = timeline.outcome().is_some();
+                self.status = Some(Status::info(match (watched, ended) {
+                    (true, true) => "nothing to inspect: no pool task ran in this process",
+                    (true, false) => {
+                        "nothing to inspect yet: no pool task has started in this process"
+                    }
+                    (false, true) => "nothing to inspect: no task of this experiment started",
+                    (false, false) => {
+                        "nothing to inspect yet: no task of this experiment has started"
+                    }
+                }))
             }
         }
     }

@@ -185,7 +185,7 @@ pub fn render_footer(app: &App, area: Rect, buf: &mut Buffer, theme: Theme, fold
             theme.good()
         };
         // Cut with '…' where it would push out help and quit (which always stay).
-        let room = (area.width as usize).saturating_sub("│ ? help  q quit  ".len() + 1);
+        let room = (area.width as usize).saturating_sub(display::width("│ ? help  q quit  ") + 1);
         spans.push(Span::styled(
             format!("{} ", display::shorten(&status.text, room)),
             style,

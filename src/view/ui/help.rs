@@ -52,8 +52,44 @@ pub const KEYS: &[(&str, &str)] = &[
     ),
 ];
 
+/// How far the help can scroll on a screen of `area` (its lines past the box's height).
+pub fn max_scroll(area: Rect) -> u16 {
+    let (lines, _) = laid_out(area, Theme { color: false });
+    let inner = area.height.saturating_sub(2);
+    (lines.len() as u16).saturating_sub(inner)
+}
+
 /// The help box over `area`, scrolled by `scroll` lines.
 pub fn render(area: Rect, buf: &mut Buffer, theme: Theme, scroll: u16) {
+    let (lines, width) = laid_out(area, theme);
+    let wrapped = lines.len();
+    let height = (wrapped as u16 + 2).min(area.height);
+    let scroll = scroll.min((wrapped as u16).saturating_sub(height.saturating_sub(2)));
+    let popup = Rect {
+        x: area.x + (area.width - width) / 2,
+        y: area.y + (area.height - height) / 2,
+        width,
+        height,
+    };
+    let hint = if (wrapped as u16) > height.saturating_sub(2) {
+        " ↑↓ scroll · any key closes "
+    } else {
+        " any key closes "
+    };
+    Clear.render(popup, buf);
+    Paragraph::new(lines)
+        .scroll((scroll, 0))
+        .block(
+            Block::bordered()
+                .border_type(BorderType::Rounded)
+                .title_top(Span::styled(" keys ", theme.heading()))
+                .title_bottom(Line::styled(hint, theme.dim()).alignment(Alignment::Right)),
+        )
+        .render(popup, buf);
+}
+
+/// The help's lines, wrapped for `area`, and the box's width.
+fn laid_out(area: Rect, theme: Theme) -> (Vec<Line<'static>>, u16) {
     // Narrow screens: keys above what they do, so lines wrap under the text, not the key.
     let narrow = area.width < 70;
     // Each entry: what leads it (a key, a shade), then words that wrap under themselves.
@@ -96,34 +132,11 @@ pub fn render(area: Rect, buf: &mut Buffer, theme: Theme, scroll: u16) {
         .unwrap_or(0);
     let width = (natural as u16 + 4).min(area.width);
     let inner_width = width.saturating_sub(2).max(1) as usize;
-    let lines: Vec<Line> = entries
+    let lines: Vec<Line<'static>> = entries
         .into_iter()
         .flat_map(|(lead, what)| hanging(lead, what, inner_width))
         .collect();
-    let wrapped = lines.len();
-    let height = (wrapped as u16 + 2).min(area.height);
-    let scroll = scroll.min((wrapped as u16).saturating_sub(height.saturating_sub(2)));
-    let popup = Rect {
-        x: area.x + (area.width - width) / 2,
-        y: area.y + (area.height - height) / 2,
-        width,
-        height,
-    };
-    let hint = if (wrapped as u16) > height.saturating_sub(2) {
-        " ↑↓ scroll · any key closes "
-    } else {
-        " any key closes "
-    };
-    Clear.render(popup, buf);
-    Paragraph::new(lines)
-        .scroll((scroll, 0))
-        .block(
-            Block::bordered()
-                .border_type(BorderType::Rounded)
-                .title_top(Span::styled(" keys ", theme.heading()))
-                .title_bottom(Line::styled(hint, theme.dim()).alignment(Alignment::Right)),
-        )
-        .render(popup, buf);
+    (lines, width)
 }
 
 /// `lead` then `text`'s words, wrapped to `width` columns under the text's first column
@@ -131,7 +144,7 @@ pub fn render(area: Rect, buf: &mut Buffer, theme: Theme, scroll: u16) {
 fn hanging(lead: Vec<Span<'static>>, text: &str, width: usize) -> Vec<Line<'static>> {
     let indent: usize = lead.iter().map(Span::width).sum();
     let room = width.saturating_sub(indent);
-    if text.is_empty() || room < 8 {
+    if text.is_empty() || (room < 8 && indent > 2) {
         // No room beside the lead: the text goes under it, wrapped to the whole width.
         let mut lines = vec![Line::from(lead)];
         if !text.is_empty() {
@@ -139,6 +152,7 @@ fn hanging(lead: Vec<Span<'static>>, text: &str, width: usize) -> Vec<Line<'stat
         }
         return lines;
     }
+    let room = room.max(1);
     let mut flow = Flow::new(room);
     for word in text.split(' ') {
         flow.push(" ", vec![Span::raw(word.to_string())]);

@@ -87,7 +87,11 @@ impl Verdict {
             .into_iter()
             .map(|p| {
                 let mut items = vec![vec![
-                    Span::raw(format!("{} tasks ", p.tasks)),
+                    Span::raw(format!(
+                        "{} task{} ",
+                        p.tasks,
+                        if p.tasks == 1 { "" } else { "s" }
+                    )),
                     Span::styled(p.makespan.map_or("…".to_string(), human), theme.heading()),
                 ]];
                 if let Some(cpu) = p.cpu_time {
