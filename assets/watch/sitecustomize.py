@@ -8,7 +8,8 @@ spawn or forkserver). It
 - patches concurrent.futures lazily, when the program imports it: ThreadPoolExecutor.submit
   and ProcessPoolExecutor.submit (and so map) wrap each call so that the process and thread
   that run it report when it starts and ends;
-- sends one JSON line per task submit, start and end to the unix socket whose path is in
+- sends one JSON line per task submit, start and end (a connection per thread) to the unix
+  socket whose path is in
   POOLSCOPE_WATCH_SOCKET (a path, never an inherited file descriptor: multiprocessing's
   spawn and forkserver close descriptors and reuse their numbers).
 
@@ -45,64 +46,53 @@ _chain_shadowed_sitecustomize()
 
 
 class _Sender:
-    """One connection to poolscope per process (a forked child makes its own): one JSON
-    line per record over a unix stream socket, which never loses a record while poolscope
-    keeps up, and never holds the program up for long if it does not."""
+    """One connection to poolscope per thread of each process (a forked child makes its
+    own): one JSON line per record over a unix stream socket, which never loses a record
+    while poolscope keeps up, and never holds the program up for long if it does not.
+
+    A connection per thread, not per process: threads never share a socket, so no lock is
+    needed (a lock would make a pool thread wait for another's send, which itself waits
+    for the GIL: waits poolscope would then see as a lock's, not the GIL's)."""
 
     def __init__(self, path):
         import _thread
 
         self.path = path
-        self.pid = None
-        self.sock = None
         self.dropped = 0
-        self.introduced = False
-        # One record at a time: two threads' sendall must not interleave their bytes.
-        self.lock = _thread.allocate_lock()
-        self.holder = None
-        if hasattr(os, "register_at_fork"):
-            # A child forked while another thread held the lock gets a free one.
-            os.register_at_fork(after_in_child=self._after_fork)
+        self.local = _thread._local()
 
-    def _after_fork(self):
-        import _thread
-
-        self.lock = _thread.allocate_lock()
-        self.holder = None
-
-    def _open(self):
+    def _open(self, local):
         import socket
 
-        if self.sock is not None and self.pid == os.getpid():
+        old = getattr(local, "sock", None)
+        if old is not None and getattr(local, "pid", None) == os.getpid():
             try:
-                self.sock.close()
+                old.close()
             except OSError:
                 pass
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         # A record waits at most this long for poolscope, then is dropped and counted.
-        self.sock.settimeout(2.0)
-        self.sock.connect(self.path)
-        self.pid = os.getpid()
-        self.introduced = False
+        sock.settimeout(2.0)
+        local.sock = None
+        sock.connect(self.path)
+        local.sock = sock
+        local.pid = os.getpid()
+        local.introduced = False
 
     def send(self, record):
-        import _thread
-
-        me = _thread.get_ident()
-        # The same thread again (a signal handler or __del__ submitting while this thread
-        # sends) would wait for itself: that record is dropped. Another thread waits its
-        # turn at most as long as one send may take; poolscope behind, the record goes.
-        if self.holder == me or not self.lock.acquire(timeout=2.0):
+        local = self.local
+        if getattr(local, "busy", False):
+            # This thread is inside a send already (a signal handler or __del__ submitting
+            # meanwhile): its bytes must not land inside the other record's.
             self.dropped += 1
             return
-        self.holder = me
+        local.busy = True
         try:
-            self._send(record)
+            self._send(record, local)
         finally:
-            self.holder = None
-            self.lock.release()
+            local.busy = False
 
-    def _send(self, record):
+    def _send(self, record, local):
         import json
 
         if self.dropped:
@@ -110,10 +100,10 @@ class _Sender:
             record["dropped"] = self.dropped
         for attempt in range(2):
             try:
-                if self.pid != os.getpid():
-                    # First use in this process, or a forked child: a connection of its own.
-                    self._open()
-                if not self.introduced:
+                if getattr(local, "pid", None) != os.getpid():
+                    # First use in this thread, or a forked child: a connection of its own.
+                    self._open(local)
+                if not local.introduced:
                     # Who this process is, with its first record: poolscope may read the
                     # record after the process exited (a pool's worker lives briefly), when
                     # /proc no longer tells.
@@ -122,14 +112,14 @@ class _Sender:
                     if argv is not None:
                         record["argv"] = argv
                 data = json.dumps(record, separators=(",", ":")).encode("utf-8", "replace")
-                self.sock.sendall(data + b"\n")
-                self.introduced = True
+                local.sock.sendall(data + b"\n")
+                local.introduced = True
                 return
             except OSError:
                 # Timed out, poolscope gone, or the program closed our descriptor
                 # (os.closerange) and its number is now another file's: connect afresh,
                 # by path, once.
-                self.pid = None
+                local.pid = None
                 if attempt == 1:
                     break
         self.dropped += 1

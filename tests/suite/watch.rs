@@ -260,7 +260,8 @@ with ThreadPoolExecutor(max_workers=4) as pool:
     assert!(cpu <= 1.3 * makespan, "cpu {cpu} s over {makespan} s");
     assert!(
         gil >= cpu,
-        "GIL wait {gil} s against {cpu} s on a CPU over {makespan} s (4 threads, one runs)"
+        "GIL wait {gil} s against {cpu} s on a CPU over {makespan} s (4 threads, one runs); the process: {}",
+        summary(&out)["processes"][0]
     );
     // Python's own thread names for the lanes.
     let threads = summary(&out)["processes"][0]["threads"].to_string();

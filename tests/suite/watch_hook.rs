@@ -322,10 +322,20 @@ with ThreadPoolExecutor(max_workers=1) as pool:
         return;
     };
     assert!(!stderr.contains("poolscope hook"), "{stderr}");
-    let introduced: Vec<&HookRecord> = records.iter().filter(|r| r.argv.is_some()).collect();
-    assert_eq!(introduced.len(), 1, "{records:?}");
-    let first = introduced[0];
-    assert!(std::ptr::eq(first, &records[0]), "with the first record");
+    // A connection per thread (no thread waits for another's send): each thread's first
+    // record introduces the process, and no other record does.
+    let threads: HashSet<u32> = records.iter().map(|r| r.tid).collect();
+    assert_eq!(
+        threads.len(),
+        2,
+        "the main thread and the pool's: {records:?}"
+    );
+    for tid in threads {
+        let own: Vec<&HookRecord> = records.iter().filter(|r| r.tid == tid).collect();
+        assert!(own[0].argv.is_some(), "{own:?}");
+        assert!(own[1..].iter().all(|r| r.argv.is_none()), "{own:?}");
+    }
+    let first = &records[0];
     let argv = first.argv.as_ref().unwrap();
     assert!(argv.iter().any(|a| a.ends_with("prog.py")), "{argv:?}");
     assert!(argv.contains(&"caf\u{fffd}.txt".to_string()), "{argv:?}");

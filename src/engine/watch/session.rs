@@ -745,6 +745,9 @@ impl Session {
                 name: title,
             });
         }
+        // Its interpreter (and GIL) looked for at once, not at the next scan: a short
+        // program's GIL waits would otherwise read as a lock's until then.
+        self.look_for_runtime(index);
     }
 
     /// Starts watching process `pid`: its experiment, and its threads.
@@ -1040,8 +1043,16 @@ impl Session {
         let index = match self.by_pid.get(&pid) {
             Some(&index) => {
                 let p = &mut self.procs[index];
-                if let Some(last) = &mut p.exited_by {
-                    *last = (*last).max(Timestamp::from_monotonic_ns(record.monotonic_ns));
+                let at = Timestamp::from_monotonic_ns(record.monotonic_ns);
+                if let Some(last) = &mut p.exited_by
+                    && at > *last
+                {
+                    *last = at;
+                    if p.ended {
+                        // Another of its threads' connections closed first: it ends later.
+                        let experiment = p.experiment;
+                        self.send(Event::ExperimentFinished { experiment, at });
+                    }
                 }
                 index
             }
