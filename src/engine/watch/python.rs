@@ -5,7 +5,7 @@
 //! that goes first on `PYTHONPATH`, so every Python process of the watched tree imports it
 //! at start-up (fork, spawn or forkserver alike). It reports each task of a
 //! `concurrent.futures` pool — submitted, started, ended — as one JSON line over a unix
-//! stream socket in the same folder, one connection per process, whose *path* it finds in
+//! stream socket in the same folder, one connection per thread, whose *path* it finds in
 //! `POOLSCOPE_WATCH_SOCKET`: never an inherited descriptor number, which multiprocessing
 //! closes and reuses. (A stream, not datagrams: the kernel queues only a few datagrams per
 //! socket, and a burst of tiny tasks would lose records.)
