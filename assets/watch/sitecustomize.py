@@ -45,6 +45,57 @@ def _chain_shadowed_sitecustomize():
 _chain_shadowed_sitecustomize()
 
 
+class _Connection:
+    """One socket to poolscope, which knows its own descriptor: the program may close
+    descriptors it did not open (os.closerange, a daemon's fork) and open its own files under
+    the same numbers. A connection that finds its number is another file's any more never
+    writes to it and never closes it (it lets go of the number: detach)."""
+
+    def __init__(self, path):
+        import socket
+
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        # A record waits at most this long for poolscope, then is dropped and counted.
+        sock.settimeout(2.0)
+        try:
+            sock.connect(path)
+            st = os.fstat(sock.fileno())
+        except BaseException:
+            sock.close()  # just made: the number is still ours
+            raise
+        self.sock = sock
+        self.ident = (st.st_dev, st.st_ino)
+        self.pid = os.getpid()
+        self.introduced = False
+
+    def ours(self):
+        """Whether the descriptor is still this connection's socket."""
+        return self.sock is not None and self._same(self.sock)
+
+    def release(self):
+        sock, self.sock = self.sock, None
+        if sock is None:
+            return
+        try:
+            if self._same(sock):
+                sock.close()
+            else:
+                sock.detach()
+        except OSError:
+            pass
+
+    def _same(self, sock):
+        try:
+            st = os.fstat(sock.fileno())
+        except (OSError, ValueError):
+            return False
+        return (st.st_dev, st.st_ino) == self.ident
+
+    def __del__(self):
+        # A thread's connection goes with the thread: closed if still ours, else let go.
+        self.release()
+
+
 class _Sender:
     """One connection to poolscope per thread of each process (a forked child makes its
     own): one JSON line per record over a unix stream socket, which never loses a record
@@ -60,24 +111,6 @@ class _Sender:
         self.path = path
         self.dropped = 0
         self.local = _thread._local()
-
-    def _open(self, local):
-        import socket
-
-        old = getattr(local, "sock", None)
-        if old is not None and getattr(local, "pid", None) == os.getpid():
-            try:
-                old.close()
-            except OSError:
-                pass
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        # A record waits at most this long for poolscope, then is dropped and counted.
-        sock.settimeout(2.0)
-        local.sock = None
-        sock.connect(self.path)
-        local.sock = sock
-        local.pid = os.getpid()
-        local.introduced = False
 
     def send(self, record):
         local = self.local
@@ -99,11 +132,16 @@ class _Sender:
             # Say how many were lost, so poolscope can tell the user bars are missing.
             record["dropped"] = self.dropped
         for attempt in range(2):
+            conn = getattr(local, "conn", None)
             try:
-                if getattr(local, "pid", None) != os.getpid():
-                    # First use in this thread, or a forked child: a connection of its own.
-                    self._open(local)
-                if not local.introduced:
+                if conn is None or conn.pid != os.getpid() or not conn.ours():
+                    # First use in this thread, a forked child, or a number the program
+                    # took back: a connection of its own, by path.
+                    if conn is not None:
+                        local.conn = None
+                        conn.release()
+                    conn = local.conn = _Connection(self.path)
+                if not conn.introduced:
                     # Who this process is, with its first record: poolscope may read the
                     # record after the process exited (a pool's worker lives briefly), when
                     # /proc no longer tells.
@@ -112,16 +150,22 @@ class _Sender:
                     if argv is not None:
                         record["argv"] = argv
                 data = json.dumps(record, separators=(",", ":")).encode("utf-8", "replace")
-                local.sock.sendall(data + b"\n")
-                local.introduced = True
+                conn.sock.sendall(data + b"\n")
+                conn.introduced = True
                 return
             except OSError:
-                # Timed out, poolscope gone, or the program closed our descriptor
-                # (os.closerange) and its number is now another file's: connect afresh,
-                # by path, once.
-                local.pid = None
+                # Timed out or poolscope gone: connect afresh, once.
+                if conn is not None:
+                    local.conn = None
+                    conn.release()
                 if attempt == 1:
                     break
+            except BaseException:
+                # Interrupted mid-line (Ctrl-C): the next record must not be glued to it.
+                if conn is not None:
+                    local.conn = None
+                    conn.release()
+                raise
         self.dropped += 1
 
 

@@ -197,16 +197,24 @@ if __name__ == "__main__":
     # Close every inherited descriptor and take the numbers for files of our own: the hook
     # reports by path, so nothing it holds is lost or written to the wrong file.
     os.closerange(3, 256)
+    written = open("mine.txt", "w")  # the lowest number: the hook's socket's old one
     held = [open(os.devnull) for _ in range(20)]
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
         print(list(pool.map(square, [3, 4])))
+    # The hook neither wrote into the program's files nor closed them.
+    for f in held:
+        f.read()
+    written.write("mine")
+    written.close()
+    print("held", open("mine.txt").read())
 "#;
     let Some((stdout, stderr, records)) = run_python(script, Some(shadowed.path())) else {
         return;
     };
     assert!(stdout.contains("shadowed True"), "{stdout}{stderr}");
     assert!(stdout.contains("[9, 16]"), "{stdout}{stderr}");
+    assert!(stdout.contains("held mine\n"), "{stdout}{stderr}");
     // ...and after its descriptor was closed and its number reused, the rest still arrive.
     let ends = records.iter().filter(|r| r.event == HookEvent::End).count();
     assert_eq!(ends, 3, "{records:#?}\n{stderr}");
