@@ -697,6 +697,8 @@ impl CostMeter {
         if self.over_budget >= 2 && self.interval < MAX_INTERVAL {
             self.over_budget = 0;
             self.interval = (self.interval * 2).min(MAX_INTERVAL);
+            // That window was at the old interval: not this one's cost.
+            self.last_cost = None;
             self.settled = (now, cpu);
             return Some(self.interval);
         }
@@ -719,7 +721,8 @@ impl CostMeter {
         if wall >= WINDOW {
             cpu.saturating_sub(settled_cpu).as_secs_f64() / wall.as_secs_f64()
         } else {
-            // The last whole window at this interval, else the whole run.
+            // The last whole window at this interval (none right after a widening), else
+            // the whole run.
             self.last_cost
                 .unwrap_or_else(|| self.cost_so_far_at(now, cpu))
         }
@@ -729,7 +732,7 @@ impl CostMeter {
     /// pages touched, an interpreter's runtime looked for) is most of what it saw, and a
     /// share of a core says nothing of what sampling costs.
     pub fn measured_a_window(&self) -> bool {
-        Timestamp::now().since(self.started.0) >= WINDOW
+        self.windows > 0
     }
 
     /// The share of a core the thread used since it started measuring.

@@ -314,7 +314,7 @@ time.sleep(100)
 /// poolscope needs if the process exits before its records are read); a command line that
 /// is not UTF-8 comes as valid text, never losing the record.
 #[test]
-fn each_process_introduces_itself_once_even_with_a_command_line_that_is_not_utf8() {
+fn each_thread_introduces_its_process_once_even_with_a_command_line_that_is_not_utf8() {
     let Some((_, stderr, records)) = run_python(
         r#"
 import os, sys

@@ -1,6 +1,6 @@
 //! The Python hook's records put back in the order they happened.
 //!
-//! Each watched process reports over a connection of its own, read by a thread of its own,
+//! Each watched thread reports over a connection of its own, read by a thread of its own,
 //! so records from two processes reach the session in any order: a pool worker's `start`
 //! can come before the submitting process's `submit` that names the task. [`Reorder`]
 //! holds such a start until its submit has come, and everything the same thread reported

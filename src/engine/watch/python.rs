@@ -83,7 +83,8 @@ pub struct HookRecord {
 }
 
 /// What the readers hand the session: a record, or that a process's connection closed
-/// (it exited, or closed it): nothing more will come from it over that connection.
+/// (the thread or process exited, or closed it): nothing more will come over that one (a
+/// process has a connection per thread that reported).
 #[derive(Debug, Clone)]
 pub enum HookMessage {
     /// One record.
@@ -175,7 +176,15 @@ impl PythonHook {
             .name("poolscope-hook".into())
             .spawn(move || {
                 for stream in listener.incoming() {
-                    let Ok(stream) = stream else { break };
+                    let stream = match stream {
+                        Ok(stream) => stream,
+                        // Out of descriptors for a moment (a connection per thread of
+                        // every watched process): the next one is taken once some close.
+                        Err(_) => {
+                            std::thread::sleep(std::time::Duration::from_millis(20));
+                            continue;
+                        }
+                    };
                     let deliver = deliver.clone();
                     let _ = std::thread::Builder::new()
                         .name("poolscope-hook-conn".into())
@@ -192,6 +201,11 @@ impl PythonHook {
                                 {
                                     Ok(0) | Err(_) => break,
                                     Ok(_) => {}
+                                }
+                                // A line the connection's end cut (a send timed out before
+                                // its newline) is sent again whole on a new connection.
+                                if !line.ends_with(b"\n") {
+                                    continue;
                                 }
                                 if let Some(record) = parse_record(&line) {
                                     pid = Some(record.pid);

@@ -6,7 +6,7 @@
 //! (named from its `comm`), one task per pool task (on the lane of the thread that ran it).
 //! The tree is rescanned every [`SCAN_EVERY`]; a hook record from a process not seen yet
 //! adds it at once (from what the record says of it, if it has exited since: a pool's
-//! worker may live a fraction of a second). Each process reports over a connection of its
+//! worker may live a fraction of a second). Each thread reports over a connection of its
 //! own, so a worker's start may be read before its submit: it waits for it. Every experiment starts at the watch's start, so all panels share one
 //! time axis.
 //!
@@ -325,6 +325,8 @@ struct Proc {
     /// For a process found only by its hook records after it exited: its last record's
     /// time, where its panel ends (a process seen alive ends when a scan finds it gone).
     exited_by: Option<Timestamp>,
+    /// When poolscope first saw it.
+    found: Timestamp,
 }
 
 /// One thread: its lane, its name, and its sampler (none once it ended, or where files
@@ -486,6 +488,9 @@ impl Session {
             }
         }
         let stopped = Timestamp::now();
+        // Judged now, not after the wait below (time with little to read): a watch under a
+        // window is not judged, start-up being most of what was measured.
+        let cost = meter.measured_a_window().then(|| meter.settled_cost());
         // The hook's last records may still be on their way (a reader thread per connection
         // reads what an exited process wrote): take them until none came for a moment.
         let drain_until = Instant::now() + DRAIN_AT_MOST;
@@ -496,7 +501,7 @@ impl Session {
             }
         }
         self.apply_released(true);
-        self.finish(outcome, &meter, interval, stopped);
+        self.finish(outcome, (&meter, cost), interval, stopped);
     }
 
     /// Whether nothing is left to watch: the root has ended, and every process found.
@@ -513,32 +518,37 @@ impl Session {
     /// and the run's end.
     /// `stopped`: when the watch stopped watching (before the hook's last records were
     /// waited for), the run's end.
+    /// `cost`: what sampling cost, judged when the watch stopped (None under a window).
     fn finish(
         &mut self,
         outcome: RunOutcome,
-        meter: &CostMeter,
+        (meter, cost): (&CostMeter, Option<f64>),
         asked: Duration,
         stopped: Timestamp,
     ) {
+        let mut last = stopped;
         for index in 0..self.procs.len() {
             if !self.procs[index].ended {
-                self.end_process(index, stopped);
+                // One first seen while the hook's last records were taken ends now, not
+                // before it was seen.
+                let at = if self.procs[index].found > stopped {
+                    Timestamp::now()
+                } else {
+                    stopped
+                };
+                last = last.max(self.end_process(index, at));
             }
         }
         self.reap();
-        // A watch under a second is not judged: start-up is most of what was measured.
-        if meter.measured_a_window() {
+        if let Some(share) = cost {
             self.send(Event::Sampler(SamplerNotice::Cost {
-                share: meter.settled_cost(),
+                share,
                 threads: self.most_threads,
                 interval_ms: meter.interval().as_millis() as u64,
                 asked_ms: asked.as_millis() as u64,
             }));
         }
-        self.send(Event::RunFinished {
-            at: stopped,
-            outcome,
-        });
+        self.send(Event::RunFinished { at: last, outcome });
     }
 
     /// Sends `signal` to the started command's process group and to every process of its
@@ -663,7 +673,9 @@ impl Session {
                         self.rename_threads(index);
                     }
                 }
-                _ => self.end_process(index, now),
+                _ => {
+                    self.end_process(index, now);
+                }
             }
         }
         // New processes: in the tree if their parent is (or poolscope, for the orphans
@@ -719,11 +731,12 @@ impl Session {
             return;
         };
         if info.cmdline.is_empty() {
-            if pid == self.root {
-                info.cmdline = self.command.clone().unwrap_or_default();
-            } else if self.procs[index].scans > 0 {
+            if self.procs[index].scans > 0 {
                 // Exiting (its memory already gone): the name it had is truer than none.
                 return;
+            }
+            if pid == self.root {
+                info.cmdline = self.command.clone().unwrap_or_default();
             }
         }
         let title = info.title();
@@ -819,6 +832,7 @@ impl Session {
             tasks: 0,
             ended: false,
             exited_by,
+            found: Timestamp::now(),
         });
         self.by_pid.insert(pid, experiment);
         if exited_by.is_none() {
@@ -1012,11 +1026,12 @@ impl Session {
     }
 
     /// Process `index` is gone: last readings of its threads, then its experiment ends.
-    fn end_process(&mut self, index: usize, at: Timestamp) {
+    /// Returns when it ended.
+    fn end_process(&mut self, index: usize, at: Timestamp) -> Timestamp {
         let mut samples = Vec::new();
         let p = &mut self.procs[index];
         if p.ended {
-            return;
+            return at;
         }
         p.ended = true;
         // One found only by its records after it exited ended by its last record.
@@ -1035,6 +1050,7 @@ impl Session {
         // way from the hook (read after the scan found the process gone); one that never
         // comes leaves the task open (a killed worker).
         self.send(Event::ExperimentFinished { experiment, at });
+        at
     }
 
     /// The process and lane of a hook record's thread, found if new.
@@ -1074,7 +1090,8 @@ impl Session {
                 }
             }
         };
-        if !self.procs[index].by_tid.contains_key(&tid) {
+        // (Never /proc for one found after it exited: its pid may be another's now.)
+        if !self.procs[index].by_tid.contains_key(&tid) && self.procs[index].exited_by.is_none() {
             self.scan_threads(index);
         }
         let lane = match self.procs[index].by_tid.get(&tid) {
@@ -1125,8 +1142,9 @@ impl Session {
         match message {
             HookMessage::Record(record) => self.on_record(*record),
             HookMessage::Closed { pid: Some(pid) } => {
-                // A process found only by its records after it exited: nothing more will
-                // come from it, so its panel ends, at its last record.
+                // A process found only by its records after it exited: one of its threads'
+                // connections closed, so its panel ends at its last record (and later, if
+                // another thread's records come after: `locate` ends it again).
                 if let Some(&index) = self.by_pid.get(&pid)
                     && self.procs[index].exited_by.is_some()
                 {
@@ -1147,17 +1165,20 @@ impl Session {
             );
         }
         if record.argv.is_some() || record.ppid.is_some() {
-            self.introduced.insert(
-                record.pid,
-                Introduced {
-                    ppid: record.ppid,
-                    argv: record.argv.take().unwrap_or_default(),
-                },
-            );
+            // Each thread introduces its process: what a later one leaves out is kept.
+            let said = self.introduced.entry(record.pid).or_insert(Introduced {
+                ppid: None,
+                argv: Vec::new(),
+            });
+            said.ppid = record.ppid.or(said.ppid);
+            if let Some(argv) = record.argv.take() {
+                said.argv = argv;
+            }
             // Python says it runs now: a process seen before it exec'd Python (pyenv's
             // bash shim) is named anew, even if it ends before the next scan would.
             if let Some(&index) = self.by_pid.get(&record.pid)
                 && self.procs[index].exited_by.is_none()
+                && !self.procs[index].ended
             {
                 self.notice_exec(index);
             }
@@ -1294,9 +1315,10 @@ fn exe_of(pid: u32) -> Option<PathBuf> {
 /// Whether process `pid` is there and alive (not a zombie), with parent `ppid` if given:
 /// the process a hook record named, not another that took its pid since.
 fn still_there(pid: u32, ppid: Option<u32>) -> bool {
-    // Its parent may have exited since: then it was handed to poolscope (the subreaper of
-    // a command it started) or to init.
-    let adopted = |parent: u32| parent == std::process::id() || parent == 1;
+    // Its parent may have exited since: then it was handed to poolscope.
+    // (poolscope is the subreaper of the command it started: never init, whose adoptees
+    // are any daemon a reused pid may now be.)
+    let adopted = |parent: u32| parent == std::process::id();
     read_stat(pid).is_some_and(|(parent, state)| {
         state != 'Z' && state != 'X' && ppid.is_none_or(|p| p == parent || adopted(parent))
     })
