@@ -20,6 +20,8 @@ pub struct Pty {
     /// Every byte poolscope wrote to the terminal, in order.
     raw: Arc<Mutex<Vec<u8>>>,
     child: Box<dyn portable_pty::Child + Send + Sync>,
+    /// The line discipline before poolscope started (it may be raw by the first look).
+    pub discipline_at_start: (bool, bool),
 }
 
 impl Pty {
@@ -45,6 +47,7 @@ impl Pty {
                 pixel_height: 0,
             })
             .unwrap();
+        let discipline_at_start = discipline(pair.master.as_raw_fd().expect("a unix pty"));
         let mut cmd = CommandBuilder::new(bin());
         cmd.args(args);
         cmd.cwd(cwd);
@@ -89,6 +92,7 @@ impl Pty {
             parser,
             raw,
             child,
+            discipline_at_start,
         }
     }
 
@@ -134,14 +138,7 @@ impl Pty {
 
     /// (canonical input, echo) of the terminal, read from the pty itself.
     pub fn line_discipline(&self) -> (bool, bool) {
-        let fd = self.master.as_raw_fd().expect("a unix pty");
-        // SAFETY: tcgetattr fills the zeroed termios we own; fd is the open pty master.
-        let mut termios: libc::termios = unsafe { std::mem::zeroed() };
-        assert_eq!(unsafe { libc::tcgetattr(fd, &mut termios) }, 0);
-        (
-            termios.c_lflag & libc::ICANON != 0,
-            termios.c_lflag & libc::ECHO != 0,
-        )
+        discipline(self.master.as_raw_fd().expect("a unix pty"))
     }
 
     /// The terminal is as it was: main screen, cursor shown, cooked mode with echo.
@@ -214,4 +211,15 @@ fn lock(parser: &Mutex<vt100::Parser>) -> std::sync::MutexGuard<'_, vt100::Parse
 
 fn nz(n: u16) -> NonZeroU16 {
     NonZeroU16::new(n).unwrap()
+}
+
+/// (canonical, echo) of the pty whose master is `fd`.
+fn discipline(fd: std::os::fd::RawFd) -> (bool, bool) {
+    // SAFETY: tcgetattr fills the zeroed termios we own; fd is the open pty master.
+    let mut termios: libc::termios = unsafe { std::mem::zeroed() };
+    assert_eq!(unsafe { libc::tcgetattr(fd, &mut termios) }, 0);
+    (
+        termios.c_lflag & libc::ICANON != 0,
+        termios.c_lflag & libc::ECHO != 0,
+    )
 }
