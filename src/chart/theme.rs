@@ -211,9 +211,13 @@ impl Theme {
 
     /// Every look a chart cell can have, with what it means: the help's legend and the one
     /// under `--print`.
-    pub fn legend(self) -> [(Look, &'static str); 13] {
+    pub fn legend(self) -> [(Look, &'static str); 14] {
         [
             (self.done(false), "finished task"),
+            (
+                self.done(true),
+                "finished task after another on its lane (told apart)",
+            ),
             (self.running(), "running task"),
             (self.failed(), "failed task (✗)"),
             (self.dense(false, false), "several short tasks in one cell"),
