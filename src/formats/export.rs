@@ -374,24 +374,11 @@ fn csv_file_name(stem: &str) -> String {
 /// Each experiment's file stem in `timeline`, in order ([`file_stem`]), with `-2`, `-3`, …
 /// where two would share a CSV or a samples file.
 fn file_stems(timeline: &Timeline) -> Vec<String> {
-    let mut taken = std::collections::HashSet::new();
-    timeline
-        .experiments()
-        .iter()
-        .map(|e| {
-            let base = plain_stem(&e.plan.name);
-            let free = |stem: &String| {
-                !taken.contains(&csv_file_name(stem)) && !taken.contains(&samples_file_name(stem))
-            };
-            let stem = std::iter::once(base.clone())
-                .chain((2..).map(|n| format!("{base}-{n}")))
-                .find(free)
-                .expect("an unused stem");
-            taken.insert(csv_file_name(&stem));
-            taken.insert(samples_file_name(&stem));
-            stem
-        })
-        .collect()
+    super::files::unique_stems(
+        timeline.experiments().iter().map(|e| e.plan.name.as_str()),
+        |stem| vec![csv_file_name(stem), samples_file_name(stem)],
+        &[],
+    )
 }
 
 /// `process-fibo-samples.csv` for the file stem `process-fibo`.

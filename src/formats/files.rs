@@ -33,6 +33,30 @@ pub fn plain_stem(name: &str) -> String {
     stem
 }
 
+/// Each of `names` as a plain file stem ([`plain_stem`]), with `-2`, `-3` where two would
+/// share a file: `files_of(stem)` names the files a stem takes, none of which may be taken
+/// already or be one of `reserved`.
+pub fn unique_stems<'a>(
+    names: impl IntoIterator<Item = &'a str>,
+    files_of: impl Fn(&str) -> Vec<String>,
+    reserved: &[&str],
+) -> Vec<String> {
+    let mut taken: std::collections::HashSet<String> =
+        reserved.iter().map(|r| r.to_string()).collect();
+    names
+        .into_iter()
+        .map(|name| {
+            let base = plain_stem(name);
+            let stem = std::iter::once(base.clone())
+                .chain((2..).map(|n| format!("{base}-{n}")))
+                .find(|stem| files_of(stem).iter().all(|f| !taken.contains(f)))
+                .expect("a free stem");
+            taken.extend(files_of(&stem));
+            stem
+        })
+        .collect()
+}
+
 /// Whether `name` is one [`plain_stem`] could have given (its `-2` suffix included), so a
 /// file name read back from a `summary.json` stays in its folder: not empty, no leading `.`,
 /// only letters, digits, `-`, `_` and `.`.
@@ -158,6 +182,19 @@ pub fn listed_csv_stems(summary: &Path, key: &str, name_before_file: bool) -> Ve
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_that_would_share_a_file_get_a_number() {
+        let csv = |s: &str| vec![format!("{s}.csv")];
+        assert_eq!(
+            unique_stems(
+                ["a/b", "a_b", "x", "watch-samples"],
+                csv,
+                &["watch-samples.csv"]
+            ),
+            ["a_b", "a_b-2", "x", "watch-samples-2"]
+        );
+    }
 
     #[test]
     fn every_name_plain_stem_gives_reads_back_as_plain_and_nothing_else_does() {

@@ -87,21 +87,15 @@ fn seconds(d: Duration) -> String {
 /// Each pool's file name: `thread-fib.csv`, made a plain file name (`file_stem`), with
 /// `-2`, `-3` where two would share one.
 fn pool_files(timeline: &Timeline) -> Vec<String> {
-    let mut taken = std::collections::HashSet::new();
-    timeline
-        .pools()
-        .iter()
-        .map(|p| {
-            let base = super::files::plain_stem(&p.name);
-            let name = std::iter::once(base.clone())
-                .chain((2..).map(|n| format!("{base}-{n}")))
-                .map(|stem| format!("{stem}.csv"))
-                .find(|f| f != SAMPLES_FILE && !taken.contains(f))
-                .expect("a free name");
-            taken.insert(name.clone());
-            name
-        })
-        .collect()
+    let csv = |stem: &str| format!("{stem}.csv");
+    super::files::unique_stems(
+        timeline.pools().iter().map(|p| p.name.as_str()),
+        |stem| vec![csv(stem)],
+        &[SAMPLES_FILE],
+    )
+    .iter()
+    .map(|stem| csv(stem))
+    .collect()
 }
 
 /// Pool `pool`'s CSV.
