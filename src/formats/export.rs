@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use serde::Serialize;
 
+use super::files::stage;
 pub use super::files::{plain_stem, write_set};
-use super::files::{stage, sync_dir, test_delay, test_failure_switch};
 pub use super::names::{SAMPLES_SUFFIX, STATS_FILE, SUMMARY_FILE, SVG_FILE, TRACE_FILE};
 use crate::chart::fold::Depth;
 use crate::model::clock::Timestamp;
@@ -311,59 +311,32 @@ pub fn write_run(dir: &Path, timeline: &Timeline) -> anyhow::Result<Vec<PathBuf>
         // A watched program's files: per pool, the samples, its own summary.
         return super::watch::write(dir, timeline);
     }
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("creating the output directory {}", dir.display()))?;
-    let failure_switch = test_failure_switch();
-    let mut staged = Vec::new();
-    let mut unsampled = Vec::new();
     let stems = file_stems(timeline);
-    for (experiment, stem) in timeline.experiments().iter().zip(&stems) {
-        let path = dir.join(csv_file_name(stem));
-        staged.push(stage(&path, &experiment_csv(timeline, experiment)?)?);
-        let samples_path = dir.join(samples_file_name(stem));
-        match samples_csv(timeline, experiment) {
-            Some(bytes) => staged.push(stage(&samples_path, &bytes)?),
-            None => unsampled.push(samples_path),
-        }
-        if failure_switch {
-            anyhow::bail!(
-                "writing into {} failed midway (the POOLSCOPE_TEST_FAIL_EXPORTS test switch)",
-                dir.display()
-            );
-        }
+    // Files an earlier export wrote here, removed unless this one writes them again: CSVs
+    // of experiments no longer in the run, samples of experiments no longer sampled.
+    let mut stale: Vec<PathBuf> = Vec::new();
+    let earlier = super::files::listed_csv_stems(&dir.join(SUMMARY_FILE), "experiments", true);
+    for stem in stems.iter().chain(&earlier) {
+        stale.push(dir.join(csv_file_name(stem)));
+        stale.push(dir.join(samples_file_name(stem)));
     }
-    let summary = dir.join(SUMMARY_FILE);
-    let earlier = super::files::listed_csv_stems(&summary, "experiments", true);
-    staged.push(stage(&summary, &summary_json(timeline))?);
-    test_delay();
-
-    let mut written = Vec::new();
-    for (file, path) in staged {
-        file.persist(&path)
-            .with_context(|| format!("renaming into {}", path.display()))?;
-        written.push(path);
-    }
-    // Files an earlier export wrote here that this one does not replace: CSVs of
-    // experiments no longer in the run, samples of experiments no longer sampled.
-    let mut stale = unsampled;
-    for stem in earlier {
-        if !stems.contains(&stem) {
-            stale.push(dir.join(csv_file_name(&stem)));
-            stale.push(dir.join(samples_file_name(&stem)));
-        }
-    }
-    for path in stale {
-        match std::fs::remove_file(&path) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => {
-                return Err(e)
-                    .with_context(|| format!("removing {} of an earlier export", path.display()));
-            }
-        }
-    }
-    sync_dir(dir)?;
-    Ok(written)
+    // Each experiment's files made as they are staged, never all held at once.
+    let files = timeline
+        .experiments()
+        .iter()
+        .zip(&stems)
+        .flat_map(|(experiment, stem)| {
+            let csv =
+                experiment_csv(timeline, experiment).map(|bytes| (csv_file_name(stem), bytes));
+            let samples =
+                samples_csv(timeline, experiment).map(|bytes| Ok((samples_file_name(stem), bytes)));
+            std::iter::once(csv).chain(samples)
+        })
+        .chain(std::iter::once(Ok((
+            SUMMARY_FILE.to_string(),
+            summary_json(timeline),
+        ))));
+    super::files::write_set(dir, files, stale)
 }
 
 /// `process-fibo.csv` for the file stem `process-fibo`.

@@ -73,16 +73,25 @@ pub fn read_json(path: &Path) -> Option<serde_json::Value> {
     serde_json::from_slice(&std::fs::read(path).ok()?).ok()
 }
 
-/// Writes `files` (names in `dir`, and their bytes) into `dir` (created if missing) as one
-/// consistent set, as [`super::export::write_run`] does: each to a synced temporary file first, all
-/// renamed once all are complete, the folder synced. Returns the paths written.
-pub fn write_set(dir: &Path, files: &[(String, Vec<u8>)]) -> anyhow::Result<Vec<PathBuf>> {
+/// Writes `files` (names in `dir`, and their bytes, made one at a time so a big export
+/// never holds them all) into `dir` (created if missing) as one consistent set: each to a
+/// synced temporary file first, all renamed once all are complete; then the files of
+/// `stale` (an earlier export's, there) that this set did not write are removed, and the
+/// folder synced. A failure before the renames leaves `dir` as it was. Returns the paths
+/// written.
+pub fn write_set(
+    dir: &Path,
+    files: impl IntoIterator<Item = anyhow::Result<(String, Vec<u8>)>>,
+    stale: Vec<PathBuf>,
+) -> anyhow::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir)
         .with_context(|| format!("creating the output directory {}", dir.display()))?;
+    let failing = test_failure_switch();
     let mut staged = Vec::new();
-    for (name, bytes) in files {
-        staged.push(stage(&dir.join(name), bytes)?);
-        if test_failure_switch() {
+    for file in files {
+        let (name, bytes) = file?;
+        staged.push(stage(&dir.join(name), &bytes)?);
+        if failing {
             anyhow::bail!(
                 "writing into {} failed midway (the POOLSCOPE_TEST_FAIL_EXPORTS test switch)",
                 dir.display()
@@ -95,6 +104,16 @@ pub fn write_set(dir: &Path, files: &[(String, Vec<u8>)]) -> anyhow::Result<Vec<
         file.persist(&path)
             .with_context(|| format!("renaming into {}", path.display()))?;
         written.push(path);
+    }
+    for path in stale.into_iter().filter(|p| !written.contains(p)) {
+        match std::fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(e)
+                    .with_context(|| format!("removing {} of an earlier export", path.display()));
+            }
+        }
     }
     sync_dir(dir)?;
     Ok(written)

@@ -805,18 +805,13 @@ fn event_time(event: &Event) -> Option<Timestamp> {
 /// paths written.
 pub fn write(dir: &Path, timeline: &Timeline) -> anyhow::Result<Vec<PathBuf>> {
     let files = files(timeline)?;
-    // The pool files an earlier watch export there lists, to remove those not written again.
+    // The pool files an earlier watch export there lists: removed unless written again.
     let earlier =
         super::files::listed_csv_stems(&dir.join(super::names::SUMMARY_FILE), "pools", false)
             .into_iter()
-            .map(|stem| format!("{stem}.csv"));
-    let written = super::files::write_set(dir, &files)?;
-    for stale in earlier {
-        if !files.iter().any(|(name, _)| *name == stale) {
-            let _ = std::fs::remove_file(dir.join(stale));
-        }
-    }
-    Ok(written)
+            .map(|stem| dir.join(format!("{stem}.csv")))
+            .collect();
+    super::files::write_set(dir, files.into_iter().map(Ok), earlier)
 }
 
 #[cfg(test)]
