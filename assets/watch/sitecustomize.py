@@ -54,6 +54,7 @@ class _Connection:
     def __init__(self, path):
         import socket
 
+        self.sock = None  # (so __del__ of one that failed to connect has nothing to do)
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         # A record waits at most this long for poolscope, then is dropped and counted.
         sock.settimeout(2.0)
@@ -73,7 +74,7 @@ class _Connection:
         return self.sock is not None and self._same(self.sock)
 
     def release(self):
-        sock, self.sock = self.sock, None
+        sock, self.sock = getattr(self, "sock", None), None
         if sock is None:
             return
         try:
@@ -87,13 +88,19 @@ class _Connection:
     def _same(self, sock):
         try:
             st = os.fstat(sock.fileno())
-        except (OSError, ValueError):
+        except Exception:  # (at interpreter shutdown, anything)
             return False
         return (st.st_dev, st.st_ino) == self.ident
 
     def __del__(self):
         # A thread's connection goes with the thread: closed if still ours, else let go.
         self.release()
+
+
+class _Slot:
+    """Where a connection is kept: a thread's own (a thread-local), or a process's shared."""
+
+    conn = None
 
 
 class _Sender:
@@ -111,6 +118,20 @@ class _Sender:
         self.path = path
         self.dropped = 0
         self.local = _thread._local()
+        # Past this many threads with a connection of their own, the rest of a process's
+        # threads share one under a lock: each connection is a descriptor of the program's,
+        # and a program near its limit must not run out because it is watched.
+        try:
+            import resource
+
+            soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+        except Exception:
+            soft = 1024
+        self.own_at_most = max(1, min(64, (soft if soft > 0 else 1024) // 16))
+        self.own = (os.getpid(), 0)  # (process, connections of its own opened there)
+        self.shared_lock = _thread.allocate_lock()
+        self.shared = _Slot()
+        self.shared_pid = None
 
     def send(self, record):
         local = self.local
@@ -121,9 +142,42 @@ class _Sender:
             return
         local.busy = True
         try:
-            self._send(record, local)
+            if self._may_own(local):
+                self._send(record, local)
+            else:
+                self._send_shared(record)
         finally:
             local.busy = False
+
+    def _may_own(self, local):
+        """Whether this thread has, or may open, a connection of its own."""
+        conn = getattr(local, "conn", None)
+        if conn is not None and conn.pid == os.getpid():
+            return True
+        pid, opened = self.own
+        if pid != os.getpid():
+            pid, opened = os.getpid(), 0
+        if opened >= self.own_at_most:
+            return False
+        self.own = (pid, opened + 1)
+        return True
+
+    def _send_shared(self, record):
+        """Through the process's shared connection, one thread at a time (2 s at most)."""
+        import _thread
+
+        if self.shared_pid != os.getpid():
+            # A forked child: its own lock and connection (the parent's may be held).
+            self.shared_lock = _thread.allocate_lock()
+            self.shared = _Slot()
+            self.shared_pid = os.getpid()
+        if not self.shared_lock.acquire(timeout=2.0):
+            self.dropped += 1
+            return
+        try:
+            self._send(record, self.shared)
+        finally:
+            self.shared_lock.release()
 
     def _send(self, record, local):
         import json
@@ -175,7 +229,10 @@ def _command_line():
     64 arguments at most, so the record stays small; None if it cannot be read."""
     try:
         argv = getattr(sys, "orig_argv", None) or getattr(sys, "argv", None) or []
+        import json
+
         words = []
+        size = 0
         for arg in argv[:64]:
             try:
                 if not isinstance(arg, str):
@@ -183,7 +240,14 @@ def _command_line():
                 arg = arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
             except Exception:  # a lone surrogate no bytes stand for: this word alone
                 arg = "?"
-            words.append(arg if len(arg) <= 200 else arg[:199] + "…")
+            arg = arg if len(arg) <= 200 else arg[:199] + "…"
+            # At most 8 KiB as sent (JSON escapes a character outside ASCII to 6 or 12
+            # bytes): the record must stay far below what poolscope reads as one line.
+            size += len(json.dumps(arg))
+            if size > 8192:
+                words.append("…")
+                break
+            words.append(arg)
         return words
     except Exception:
         return None

@@ -728,11 +728,12 @@ impl CostMeter {
         }
     }
 
-    /// Whether it has measured over a whole window: under one, start-up (files opened,
+    /// Whether it has measured a whole window past the first: before, start-up (files opened,
     /// pages touched, an interpreter's runtime looked for) is most of what it saw, and a
     /// share of a core says nothing of what sampling costs.
     pub fn measured_a_window(&self) -> bool {
-        self.windows > 0
+        // The first window is start-up's: one more past it.
+        self.windows > 1
     }
 
     /// The share of a core the thread used since it started measuring.

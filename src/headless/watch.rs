@@ -263,7 +263,7 @@ pub fn results(timeline: &Timeline) -> String {
     match timeline.sampler_cost() {
         Some(cost) => out.push_str(&format!("{}\n", describe_sampler(cost))),
         None if timeline.outcome().is_some() => out.push_str(
-            "sampling cost not judged: the watch lasted under a second (start-up is most of what it would measure)\n",
+            "sampling cost not judged: the watch lasted under two seconds (start-up is most of what it would measure)\n",
         ),
         None => {}
     }
