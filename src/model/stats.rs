@@ -226,7 +226,9 @@ impl Ratio {
     /// Whether the two ran alike as far as two decimals tell (1.00×), where the runs do
     /// not show a difference: "1.00× faster" would read as nonsense.
     fn alike(&self) -> bool {
-        self.verdict != Verdict::Faster && (self.ratio.mean - 1.0).abs() < 0.005
+        self.verdict != Verdict::Faster
+            && (self.ratio.mean - 1.0).abs() < 0.005
+            && self.ratio.sd < 0.005
     }
 
     /// `95 % interval 1.02–1.08`, with two runs or more.
@@ -476,6 +478,12 @@ mod tests {
             r.line(),
             "Fibonacci: processes and threads ran alike: 1.00 ± 0.00× (2 runs): too few runs to tell (--runs 3 or more)"
         );
+        // A mean of 1.00 with a spread is not "alike": the runs disagree.
+        let swinging = [run(100, 105), run(105, 100)];
+        let refs: Vec<&Timeline> = swinging.iter().collect();
+        let r = &ratios(&refs)[0];
+        assert!(r.ratio.sd > 0.05, "{}", r.ratio.sd);
+        assert!(!r.words().contains("alike"), "{}", r.words());
     }
 
     /// The table of makespans speaks in milliseconds for experiments under a second.

@@ -343,7 +343,8 @@ impl Verdict {
             caveats.push(Span::styled("⚠ busy machine: figures skewed", theme.bad()));
         }
         let caveat = match (too_few.is_some(), busy) {
-            (_, true) => Span::styled("⚠ busy machine", theme.bad()),
+            (true, true) => Span::styled("too few to tell · ⚠ busy machine", theme.bad()),
+            (false, true) => Span::styled("⚠ busy machine", theme.bad()),
             (true, false) => Span::styled("too few to tell", theme.dim()),
             (false, false) => Span::raw(""),
         };
