@@ -226,8 +226,9 @@ fn idle_pool_threads_block_and_say_so() {
 }
 
 /// 3000 tasks of fib(19), too short to reach fib's own check, on 4 GIL threads: the lock
-/// changes hands between tasks as CPython's does, so each thread runs at least 10 % of
-/// them.
+/// changes hands between tasks as CPython's does, so each thread runs at least 5 % of
+/// them (a quarter each on a quiet machine; before the fix, all 3000 on one thread; a
+/// thread the busy machine kept off a CPU ran 278 in a CI-sized run beside other work).
 #[test]
 fn the_gil_changes_hands_between_short_tasks() {
     let _measuring = measuring();
@@ -250,7 +251,7 @@ fn the_gil_changes_hands_between_short_tasks() {
     }
     eprintln!("tasks per worker: {per_worker:?}");
     for (w, n) in per_worker.iter().enumerate() {
-        assert!(*n >= 300, "worker {w} ran {n} of 3000: {per_worker:?}");
+        assert!(*n >= 150, "worker {w} ran {n} of 3000: {per_worker:?}");
     }
 }
 
